@@ -1,0 +1,50 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+FLASK  := $(BIN)/flask --app quizapp
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+TEST_DATABASE_URL ?=
+
+.PHONY: run setup test test-sqlite test-postgres e2e-deps translations bench serve clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.runtime: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements.txt requirements-dev.txt $(VENV)/.runtime
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+translations: $(VENV)/.runtime
+	$(BIN)/pybabel compile --use-fuzzy -d quizapp/translations -q
+
+# Migrate, import the bank, seed the demo only into an empty database.
+setup: $(VENV)/.runtime translations
+	$(FLASK) db upgrade
+	$(FLASK) bank import
+	$(FLASK) demo seed --if-empty
+
+run: setup
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+e2e-deps:
+	@bash scripts/ensure-chromium.sh
+
+test: $(VENV)/.dev translations e2e-deps
+	$(BIN)/python -m pytest -q
+	@if [ -n "$(TEST_DATABASE_URL)" ]; then \
+	  echo "== again on PostgreSQL ($(TEST_DATABASE_URL))"; \
+	  $(BIN)/python -m pytest -q --db=postgresql -m "not sqlite_only and not e2e"; \
+	fi
+
+bench: $(VENV)/.dev translations
+	$(BIN)/python benchmarks/autosave.py
+
+clean:
+	rm -rf $(VENV) instance/*.sqlite3*

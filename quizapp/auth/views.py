@@ -1,0 +1,78 @@
+"""Log in, log out, change password."""
+from urllib.parse import urlsplit
+
+from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from ..extensions import db, limiter
+from ..forms import EmptyForm
+from ..services import users
+from ..services.errors import DomainError
+from . import bp
+from .forms import LoginForm, PasswordForm
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a local path: never a URL with a scheme or host (no open redirect)."""
+    if not target:
+        return url_for("main.home")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") \
+            or "\\" in target:
+        return url_for("main.home")
+    return target
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"], error_message="too many logins")
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = users.authenticate(form.login.data, form.password.data)
+        if user is None:
+            flash(_("Wrong username/phone or password."), "error")
+        else:
+            lang = session.get("lang")
+            session.clear()  # a fresh session at login: nothing from before carries over
+            if lang:
+                session["lang"] = lang
+            login_user(user, remember=form.remember.data)
+            db.session.commit()
+            return redirect(_safe_next(request.args.get("next")))
+    return render_template("auth/login.html", form=form)
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    form = EmptyForm()
+    if form.validate_on_submit():
+        logout_user()
+        session.clear()
+        flash(_("You have logged out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = PasswordForm()
+    if form.validate_on_submit():
+        try:
+            users.change_password(current_user, form.current.data, form.new.data)
+        except DomainError as exc:
+            db.session.rollback()
+            form.current.errors.append(exc.message)
+        else:
+            db.session.commit()
+            login_user(current_user)  # keep this session; the others end
+            flash(_("Password changed. Other devices have been logged out."), "success")
+            return redirect(url_for("main.home"))
+    return render_template("auth/password.html", form=form)

@@ -1,0 +1,129 @@
+"""flask --app quizapp <group> <command>: thin wrappers over services."""
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+from flask import Flask, current_app
+
+from .extensions import db
+
+
+def _bank_path(path: str | None) -> str:
+    return path or current_app.config["BANK_PATH"]
+
+
+bank_cli = click.Group("bank", help="Validate, import and count the question bank.")
+users_cli = click.Group("users", help="Accounts.")
+attempts_cli = click.Group("attempts", help="Quiz attempts.")
+demo_cli = click.Group("demo", help="Demo data for trying the app.")
+
+
+@bank_cli.command("validate")
+@click.argument("path", required=False)
+def bank_validate(path: str | None) -> None:
+    """Check the bank (directory or one question file); exit 1 with file:line errors."""
+    from .services.bank_format import read_bank
+    bank = read_bank(_bank_path(path))
+    for error in bank.errors:
+        click.echo(error, err=True)
+    if bank.errors:
+        raise click.ClickException(f"{len(bank.errors)} error(s)")
+    click.echo(f"OK: {len(bank.sections)} sections, {len(bank.questions)} questions")
+
+
+@bank_cli.command("import")
+@click.argument("path", required=False)
+def bank_import(path: str | None) -> None:
+    """Import the bank, all or nothing; re-importing the same files changes nothing."""
+    from .services.bank import BankInvalid, import_bank
+    from .services.bank_format import read_bank
+    bank = read_bank(_bank_path(path))
+    try:
+        result = import_bank(bank)
+    except BankInvalid as exc:
+        db.session.rollback()
+        for error in exc.errors:
+            click.echo(error, err=True)
+        raise click.ClickException(f"{len(exc.errors)} error(s); nothing imported") from None
+    db.session.commit()
+    click.echo(f"sections: {result.sections_created} new, {result.sections_updated} updated; "
+               f"questions: {result.created} new, {result.updated} updated, "
+               f"{result.new_versions} new versions, {result.unchanged} unchanged")
+
+
+@bank_cli.command("stats")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def bank_stats(as_json: bool) -> None:
+    """Counts of the imported bank."""
+    from .services.bank import stats
+    data = stats()
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False, sort_keys=True))
+        return
+    click.echo(f"total {data['total']}, approved {data['approved']}")
+    for key, count in data["by_section"].items():
+        click.echo(f"  {key}: {count}")
+    for kind, count in data["by_kind"].items():
+        click.echo(f"  [{kind}] {count}")
+
+
+@users_cli.command("create")
+@click.argument("username")
+@click.option("--role", default="member", show_default=True,
+              type=click.Choice(["member", "secretary", "organizer", "admin"]))
+@click.option("--unit", "unit_ref", required=True, help="Unit code or id.")
+@click.option("--name", "full_name", default=None, help="Full name (default: the username).")
+@click.option("--phone", default=None)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def users_create(username, role, unit_ref, full_name, phone, password_stdin) -> None:
+    """Create an account (the first organizer or admin of a fresh install, or scripts)."""
+    from .services.errors import DomainError
+    from .services.users import create_user, find_unit
+    unit = find_unit(unit_ref)
+    if unit is None:
+        raise click.ClickException(f"unknown unit: {unit_ref}")
+    password = None
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            raise click.ClickException("no password on standard input")
+    try:
+        user = create_user(username, full_name or username, unit, role=role,
+                           password=password, phone=phone)
+    except DomainError as exc:
+        db.session.rollback()
+        raise click.ClickException(exc.message) from None
+    db.session.commit()
+    click.echo(f"created {user.username} ({user.role}) in {unit.code}")
+
+
+@attempts_cli.command("close-overdue")
+def attempts_close_overdue() -> None:
+    """Finish every attempt whose deadline (+ grace) has passed. Safe to run from cron."""
+    from .services.attempts import close_overdue
+    count = close_overdue()
+    db.session.commit()
+    click.echo(f"finished {count} overdue attempt(s)")
+
+
+@demo_cli.command("seed")
+@click.option("--if-empty", is_flag=True, help="Do nothing when any account exists.")
+def demo_seed(if_empty: bool) -> None:
+    """The ward, 42 branches with 1,886 invented members, one account per role."""
+    from .services.demo import DEMO_ACCOUNTS, has_users, seed
+    if if_empty and has_users():
+        click.echo("accounts exist; demo not seeded")
+        return
+    summary = seed()
+    db.session.commit()
+    click.echo(f"seeded {summary['units']} units and {summary['members']} members "
+               "(names are invented)")
+    for username, role, password in DEMO_ACCOUNTS:
+        click.echo(f"  {role:<10} {username} / {password}")
+
+
+def init_cli(app: Flask) -> None:
+    for group in (bank_cli, users_cli, attempts_cli, demo_cli):
+        app.cli.add_command(group)

@@ -1,0 +1,91 @@
+"""Error pages and the handler that turns domain errors into answers. Pages are in the
+user's language and never show a traceback."""
+from __future__ import annotations
+
+from flask import Flask, flash, jsonify, redirect, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from .extensions import db
+from .services.errors import DomainError
+
+
+def wants_json() -> bool:
+    return request.is_json or request.path.startswith("/api/") or (
+        request.accept_mimetypes.best == "application/json")
+
+
+def _titles() -> dict[int, str]:
+    return {
+        400: _("Bad request"),
+        403: _("You do not have access to this page"),
+        404: _("Page not found"),
+        405: _("This action is not allowed here"),
+        409: _("This cannot be done now"),
+        413: _("The upload is too large"),
+        429: _("Too many attempts"),
+        500: _("Something went wrong on our side"),
+        503: _("The service is temporarily unavailable"),
+    }
+
+
+def _messages() -> dict[int, str]:
+    return {
+        400: _("The request could not be understood. Go back and try again."),
+        403: _("Your account does not have permission for this."),
+        404: _("The page you asked for does not exist or is not yours to see."),
+        405: _("Go back and use the buttons on the page."),
+        409: _("The state has changed; reload the page."),
+        413: _("Send a smaller file or less text."),
+        429: _("Please wait a minute before trying again."),
+        500: _("The error has been logged. Please try again in a moment."),
+        503: _("Please try again in a moment."),
+    }
+
+
+def render_error(status: int, message: str | None = None):
+    title = _titles().get(status, _("Error"))
+    message = message or _messages().get(status, "")
+    if wants_json():
+        return jsonify(error=title, message=message), status
+    return render_template("errors/error.html", status=status, title=title, message=message), status
+
+
+def init_errors(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def domain_error(exc: DomainError):
+        if exc.commit:
+            db.session.commit()
+        else:
+            db.session.rollback()
+        if wants_json() or request.method == "GET":
+            return render_error(exc.status_code, exc.message)
+        flash(exc.message, "error")
+        return redirect(request.referrer if _same_host_referrer() else request.path)
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc: CSRFError):
+        db.session.rollback()
+        return render_error(400, _("The form has expired or is missing its security token. "
+                                   "Go back, reload the page and try again."))
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        db.session.rollback()
+        return render_error(exc.code or 500)
+
+    @app.errorhandler(Exception)
+    def server_error(exc: Exception):
+        app.logger.exception("Unhandled error on %s %s", request.method, request.path)
+        db.session.rollback()
+        return render_error(500)
+
+
+def _same_host_referrer() -> bool:
+    from urllib.parse import urlsplit
+    ref = request.referrer
+    if not ref:
+        return False
+    parts = urlsplit(ref)
+    return parts.netloc == request.host and parts.scheme in ("http", "https")

@@ -1,0 +1,30 @@
+"""The member's home page and the health check."""
+from flask import redirect, render_template, url_for
+from flask_login import current_user, login_required
+
+from ..forms import EmptyForm
+from ..services import study
+from . import bp
+
+
+@bp.get("/")
+def index():
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login"))
+    return redirect(url_for("main.home"))
+
+
+@bp.get("/home")
+@login_required
+def home():
+    return render_template(
+        "main/home.html",
+        attempts=study.recent_attempts(current_user),
+        weak=study.section_scores(current_user)[:5],
+        mistakes=len(study.mistake_question_ids(current_user)),
+        form=EmptyForm())
+
+
+@bp.get("/healthz")
+def healthz():
+    return {"status": "ok"}

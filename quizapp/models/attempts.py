@@ -1,0 +1,112 @@
+"""The timed quiz engine's records: an attempt and its frozen questions."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..clock import utcnow
+from ..extensions import db
+from .bank import Question
+from .org import User
+from .types import UTCDateTime
+
+IN_PROGRESS = "in_progress"
+FINISHED = "finished"
+
+
+class Attempt(db.Model):
+    """One sitting of a quiz by one member.
+
+    `status` is the only stored state and moves once, in_progress → finished, by a
+    compare-and-set in services.attempts.finish. Whether an unfinished attempt is still
+    open or already past its deadline is derived from the clock (see `state`).
+    """
+
+    __tablename__ = "attempts"
+    __table_args__ = (UniqueConstraint("user_id", "start_token"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20), default="practice")
+    feedback: Mapped[str] = mapped_column(String(20), default="exam")
+    title: Mapped[str] = mapped_column(String(300), default="")
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    time_limit_seconds: Mapped[int | None] = mapped_column(Integer)
+    deadline: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    status: Mapped[str] = mapped_column(String(20), default=IN_PROGRESS, index=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finish_reason: Mapped[str | None] = mapped_column(String(20))
+    score: Mapped[int | None] = mapped_column(Integer)
+    max_score: Mapped[int] = mapped_column(Integer, default=0)
+    time_taken_seconds: Mapped[int | None] = mapped_column(Integer)
+    # Touched by every save: the write that serialises saves against finishing.
+    last_saved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A token from the start form: a double click starts one attempt, not two.
+    start_token: Mapped[str | None] = mapped_column(String(64))
+
+    user: Mapped[User] = relationship()
+    items: Mapped[list["AttemptQuestion"]] = relationship(
+        back_populates="attempt", order_by="AttemptQuestion.position", cascade="all, delete-orphan")
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status == FINISHED
+
+    def state(self, grace_seconds: int = 0, now: datetime | None = None) -> str:
+        """'finished', 'expired' (unfinished, past deadline + grace) or 'in_progress'."""
+        if self.status == FINISHED:
+            return FINISHED
+        now = now or utcnow()
+        if self.deadline is not None and now > self.deadline + timedelta(seconds=grace_seconds):
+            return "expired"
+        return IN_PROGRESS
+
+    def seconds_left(self, now: datetime | None = None) -> int | None:
+        if self.deadline is None:
+            return None
+        now = now or utcnow()
+        return max(0, int((self.deadline - now).total_seconds()))
+
+
+class AttemptQuestion(db.Model):
+    """A question frozen into an attempt, with its choice order and the saved answer.
+
+    `selected` holds the chosen choice ids, sorted and comma-joined; one row per
+    question, so saving an answer is an UPDATE of this row.
+    """
+
+    __tablename__ = "attempt_questions"
+    __table_args__ = (
+        UniqueConstraint("attempt_id", "position"),
+        UniqueConstraint("attempt_id", "question_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempts.id"), index=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    choice_order: Mapped[str] = mapped_column(String(200))
+    selected: Mapped[str | None] = mapped_column(String(200))
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Immediate-feedback practice: once checked, the answer is locked and revealed.
+    locked: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_correct: Mapped[bool | None] = mapped_column(Boolean)
+
+    attempt: Mapped[Attempt] = relationship(back_populates="items")
+    question: Mapped[Question] = relationship()
+
+    @property
+    def choice_ids(self) -> list[int]:
+        return [int(x) for x in self.choice_order.split(",") if x]
+
+    @property
+    def ordered_choices(self) -> list:
+        """The question's choices in the order frozen for this attempt."""
+        by_id = {c.id: c for c in self.question.choices}
+        return [by_id[i] for i in self.choice_ids if i in by_id]
+
+    @property
+    def selected_ids(self) -> set[int]:
+        return {int(x) for x in (self.selected or "").split(",") if x}

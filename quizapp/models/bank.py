@@ -1,0 +1,71 @@
+"""The structured outline and the question bank derived from it."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..clock import utcnow
+from ..extensions import db
+from .types import UTCDateTime
+
+QUESTION_STATUSES = ("draft", "approved", "retired")
+
+
+class Section(db.Model):
+    """One section of the outline, addressed by a stable key."""
+
+    __tablename__ = "sections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("sections.id"))
+    title: Mapped[str] = mapped_column(String(300))
+    kind: Mapped[str] = mapped_column(String(20))
+    body: Mapped[str] = mapped_column(Text, default="")
+    source_lines: Mapped[str] = mapped_column(String(40), default="")
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    depth: Mapped[int] = mapped_column(Integer, default=0)
+
+    parent: Mapped["Section | None"] = relationship(remote_side="Section.id", back_populates="children")
+    children: Mapped[list["Section"]] = relationship(back_populates="parent", order_by="Section.position")
+
+
+class Question(db.Model):
+    """A question, versioned: a question already used by an attempt is never edited in
+    place; a changed import adds version n+1 and marks it current, so past attempts keep
+    showing and grading what the member saw."""
+
+    __tablename__ = "questions"
+    __table_args__ = (UniqueConstraint("key", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(80), index=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    is_current: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
+    section_id: Mapped[int] = mapped_column(ForeignKey("sections.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    difficulty: Mapped[int] = mapped_column(Integer, default=1)
+    status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
+    prompt: Mapped[str] = mapped_column(Text)
+    explanation: Mapped[str] = mapped_column(Text, default="")
+    covers: Mapped[str] = mapped_column(String(500), default="")
+    content_hash: Mapped[str] = mapped_column(String(64), default="")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    section: Mapped[Section] = relationship()
+    choices: Mapped[list["Choice"]] = relationship(
+        back_populates="question", order_by="Choice.position", cascade="all, delete-orphan")
+
+
+class Choice(db.Model):
+    __tablename__ = "choices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    is_correct: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    question: Mapped[Question] = relationship(back_populates="choices")

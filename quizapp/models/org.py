@@ -1,0 +1,81 @@
+"""Organisation: the unit tree and the people in it."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import ForeignKey, Integer, String, Boolean
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..clock import utcnow
+from ..extensions import db
+from .types import UTCDateTime
+
+ROLES = ("member", "secretary", "organizer", "admin")
+ROLE_RANK = {role: rank for rank, role in enumerate(ROLES)}
+UNIT_KINDS = ("committee", "branch", "sub_branch")
+
+
+class Unit(db.Model):
+    """A node of the Party organisation: the ward committee, a branch, a sub-branch.
+
+    `path` is the chain of codes from the root ("/tay-mo/cb-01/"), so a subtree is
+    one indexed prefix query.
+    """
+
+    __tablename__ = "units"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20), default="branch")
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    path: Mapped[str] = mapped_column(String(1000), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    parent: Mapped["Unit | None"] = relationship(remote_side="Unit.id", back_populates="children")
+    children: Mapped[list["Unit"]] = relationship(back_populates="parent", order_by="Unit.position")
+
+    def is_within(self, other: "Unit") -> bool:
+        return self.path.startswith(other.path)
+
+
+class User(UserMixin, db.Model):
+    """A person. A roster entry may exist before its first login (no password yet)."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    phone: Mapped[str | None] = mapped_column(String(20), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20), default="member")
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    password_hash: Mapped[str | None] = mapped_column(String(256))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Bumped on password change or deactivation: cookies carrying the old value die.
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    unit: Mapped[Unit] = relationship()
+
+    # Flask-Login
+    @property
+    def is_active(self) -> bool:  # type: ignore[override]
+        return bool(self.active)
+
+    def get_id(self) -> str:
+        return f"{self.id}.{self.session_version}"
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password, method="scrypt")
+
+    def check_password(self, password: str) -> bool:
+        if not self.password_hash:
+            return False
+        return check_password_hash(self.password_hash, password)
+
+    def has_role(self, role: str) -> bool:
+        return ROLE_RANK[self.role] >= ROLE_RANK[role]

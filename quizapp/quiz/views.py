@@ -1,0 +1,60 @@
+"""The quiz page, its plain-form posts, and the result page."""
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from ..extensions import db
+from ..services import attempts
+from . import bp
+from .forms import AnswersForm, answers_from
+
+
+@bp.get("/attempts/<int:attempt_id>")
+@login_required
+def show(attempt_id: int):
+    attempt = attempts.get_own_attempt(current_user, attempt_id)
+    if attempts.expire_if_overdue(attempt):
+        db.session.commit()
+        flash(_("Time is up: your attempt was finished with the answers saved."), "info")
+    if attempt.is_finished:
+        return redirect(url_for("quiz.result", attempt_id=attempt.id))
+    return render_template("quiz/attempt.html", attempt=attempt, form=AnswersForm())
+
+
+@bp.post("/attempts/<int:attempt_id>")
+@login_required
+def post(attempt_id: int):
+    """No-JavaScript path: one form posts every answer with the pressed button:
+    save, check one question (immediate practice) or submit."""
+    attempt = attempts.get_own_attempt(current_user, attempt_id)
+    form = AnswersForm()
+    if not form.validate_on_submit():
+        return redirect(url_for("quiz.show", attempt_id=attempt.id))
+    answers = answers_from(request, [item.question_id for item in attempt.items])
+    unlocked = {qid: ids for qid, ids in answers.items()
+                if not next(i for i in attempt.items if i.question_id == qid).locked}
+    check = request.form.get("check", type=int)
+    if "submit" in request.form.getlist("action"):
+        attempts.submit(attempt, unlocked)
+        db.session.commit()
+        return redirect(url_for("quiz.result", attempt_id=attempt.id))
+    attempts.save_answers(attempt, unlocked)
+    anchor = ""
+    if check is not None:
+        attempts.check_answer(attempt, check, answers.get(check, []))
+        anchor = f"#q-{check}"
+    else:
+        flash(_("Your answers are saved."), "success")
+    db.session.commit()
+    return redirect(url_for("quiz.show", attempt_id=attempt.id) + anchor)
+
+
+@bp.get("/attempts/<int:attempt_id>/result")
+@login_required
+def result(attempt_id: int):
+    attempt = attempts.get_own_attempt(current_user, attempt_id)
+    if attempts.expire_if_overdue(attempt):
+        db.session.commit()
+    if not attempt.is_finished:
+        return redirect(url_for("quiz.show", attempt_id=attempt.id))
+    return render_template("quiz/result.html", attempt=attempt)

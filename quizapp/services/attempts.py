@@ -1,0 +1,328 @@
+"""The timed quiz engine: start, save, check, finish, close overdue.
+
+The walk of one answer (ARCHITECTURE.md): `start` freezes the questions and their
+choice order; `save_answer` stores one answer after checking owner, state and deadline;
+`finish` is a compare-and-set from in_progress to finished that grades in the same
+transaction; `close_overdue` finishes what the deadline ended. Time from the browser
+is never used: every decision reads `clock.utcnow()`.
+"""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select, update
+
+from ..clock import utcnow
+from ..extensions import db
+from ..models import Attempt, AttemptQuestion, Choice, Question, Section, User
+from ..models.attempts import FINISHED, IN_PROGRESS
+from . import grading
+from .errors import Conflict, DeadlinePassed, DomainError, NotFound
+
+FEEDBACK_MODES = ("immediate", "exam")
+
+
+def grace() -> timedelta:
+    return timedelta(seconds=current_app.config["QUIZ_GRACE_SECONDS"])
+
+
+# ---------------------------------------------------------------- drawing questions
+
+def section_subtree_ids(keys: list[str]) -> list[int]:
+    """Ids of the named sections and all their descendants."""
+    sections = db.session.execute(select(Section)).scalars().all()
+    by_parent: dict[int | None, list[Section]] = {}
+    for s in sections:
+        by_parent.setdefault(s.parent_id, []).append(s)
+    chosen = [s for s in sections if s.key in set(keys)]
+    unknown = set(keys) - {s.key for s in chosen}
+    if unknown:
+        raise DomainError(_("Unknown section: %(keys)s", keys=", ".join(sorted(unknown))))
+    out: list[int] = []
+    stack = list(chosen)
+    while stack:
+        node = stack.pop()
+        if node.id not in out:
+            out.append(node.id)
+            stack.extend(by_parent.get(node.id, []))
+    return out
+
+
+def draw_questions(section_keys: list[str] | None, count: int,
+                   rng: random.Random) -> list[Question]:
+    """Draw `count` approved, current questions, stratified by outline section.
+
+    Sections take turns (in outline order, each turn one random question) so that a
+    small quiz over many sections spreads across them instead of clustering. Returns
+    fewer than `count` only when the pool is smaller.
+    """
+    query = select(Question).join(Section).where(
+        Question.is_current.is_(True), Question.status == "approved")
+    if section_keys:
+        query = query.where(Question.section_id.in_(section_subtree_ids(section_keys)))
+    pool = db.session.execute(query.order_by(Section.position, Question.id)).scalars().all()
+    by_section: dict[int, list[Question]] = {}
+    for q in pool:
+        by_section.setdefault(q.section_id, []).append(q)
+    for bucket in by_section.values():
+        rng.shuffle(bucket)
+    order = list(by_section)
+    rng.shuffle(order)
+    drawn: list[Question] = []
+    while len(drawn) < count and any(by_section.values()):
+        for section_id in order:
+            if by_section[section_id] and len(drawn) < count:
+                drawn.append(by_section[section_id].pop())
+    rng.shuffle(drawn)
+    return drawn
+
+
+# ---------------------------------------------------------------- starting
+
+@dataclass
+class PracticeSpec:
+    section_keys: list[str]
+    count: int
+    time_limit_minutes: int | None
+    feedback: str
+    title: str = ""
+
+
+def _freeze(attempt: Attempt, questions: list[Question], rng: random.Random) -> None:
+    for position, question in enumerate(questions):
+        choice_ids = [c.id for c in question.choices]
+        if question.kind != "truefalse":  # "Đúng" before "Sai" reads naturally
+            rng.shuffle(choice_ids)
+        attempt.items.append(AttemptQuestion(
+            question_id=question.id, position=position,
+            choice_order=",".join(str(i) for i in choice_ids)))
+
+
+def start_practice(user: User, spec: PracticeSpec, start_token: str | None = None,
+                   question_ids: list[int] | None = None,
+                   rng: random.Random | None = None) -> Attempt:
+    """Start a practice attempt; the same start_token returns the same attempt.
+
+    Raises DomainError when the choice leaves no question to ask.
+    """
+    if start_token:
+        existing = db.session.execute(select(Attempt).where(
+            Attempt.user_id == user.id, Attempt.start_token == start_token)).scalar_one_or_none()
+        if existing is not None:
+            return existing
+    if spec.feedback not in FEEDBACK_MODES:
+        raise DomainError(_("Unknown feedback mode."))
+    rng = rng or random.Random()
+    max_questions = current_app.config["PRACTICE_MAX_QUESTIONS"]
+    count = max(1, min(spec.count, max_questions))
+    if question_ids is not None:
+        questions = db.session.execute(select(Question).where(
+            Question.id.in_(question_ids))).scalars().all()
+        questions = list(questions)
+        rng.shuffle(questions)
+        questions = questions[:count]
+    else:
+        questions = draw_questions(spec.section_keys or None, count, rng)
+    if not questions:
+        raise DomainError(_("There are no approved questions for this choice yet."))
+    now = utcnow()
+    attempt = Attempt(user_id=user.id, kind="practice", feedback=spec.feedback,
+                      title=spec.title, started_at=now, status=IN_PROGRESS,
+                      max_score=len(questions), start_token=start_token)
+    if spec.time_limit_minutes:
+        attempt.time_limit_seconds = spec.time_limit_minutes * 60
+        attempt.deadline = now + timedelta(seconds=attempt.time_limit_seconds)
+    _freeze(attempt, questions, rng)
+    db.session.add(attempt)
+    db.session.flush()
+    return attempt
+
+
+# ---------------------------------------------------------------- access
+
+def get_own_attempt(user: User, attempt_id: int) -> Attempt:
+    """The attempt if it belongs to `user`; NotFound otherwise (never 403: ids are not
+    confirmed to exist)."""
+    attempt = db.session.get(Attempt, attempt_id)
+    if attempt is None or attempt.user_id != user.id:
+        raise NotFound(_("Attempt not found."))
+    return attempt
+
+
+def expire_if_overdue(attempt: Attempt) -> bool:
+    """Finish an unfinished attempt whose deadline + grace has passed. True if it did."""
+    if attempt.status == IN_PROGRESS and attempt.state(grace().seconds) == "expired":
+        finish(attempt, reason="expired")
+        return True
+    return False
+
+
+def _ensure_open(attempt: Attempt) -> None:
+    if attempt.status == FINISHED:
+        raise Conflict(_("This attempt is already finished."))
+    if expire_if_overdue(attempt):
+        raise DeadlinePassed(_("Time is up: the attempt was finished with the answers "
+                               "saved before the deadline."))
+
+
+def _item_for(attempt: Attempt, question_id: int) -> AttemptQuestion:
+    for item in attempt.items:
+        if item.question_id == question_id:
+            return item
+    raise DomainError(_("That question is not part of this attempt."))
+
+
+def _validate_selection(item: AttemptQuestion, choice_ids: list[int]) -> set[int]:
+    selected = set(choice_ids)
+    if not selected <= set(item.choice_ids):
+        raise DomainError(_("That choice is not part of this question."))
+    if len(selected) > 1 and not grading.SELECTS_MANY[item.question.kind]:
+        raise DomainError(_("This question takes a single answer."))
+    return selected
+
+
+def _lock_attempt(attempt: Attempt, now: datetime) -> None:
+    """Take the attempt's write lock (row lock on PostgreSQL, the database write lock on
+    SQLite) and confirm it is still in progress, so a save can never land after the
+    grading of a concurrent finish."""
+    result = db.session.execute(
+        update(Attempt).where(Attempt.id == attempt.id, Attempt.status == IN_PROGRESS)
+        .values(last_saved_at=now).execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        db.session.refresh(attempt)
+        raise Conflict(_("This attempt is already finished."))
+
+
+# ---------------------------------------------------------------- saving
+
+def save_answers(attempt: Attempt, answers: dict[int, list[int]]) -> int:
+    """Save several answers at once ({question_id: [choice_id, ...]}); an empty list
+    clears an answer. All are validated before any is written. Returns how many rows
+    changed. Raises DomainError (400) for a question or choice outside the attempt,
+    Conflict when finished or locked, DeadlinePassed after deadline + grace."""
+    _ensure_open(attempt)
+    checked: list[tuple[AttemptQuestion, set[int]]] = []
+    for question_id, choice_ids in answers.items():
+        item = _item_for(attempt, question_id)
+        checked.append((item, _validate_selection(item, choice_ids)))
+    now = utcnow()
+    _lock_attempt(attempt, now)
+    changed = 0
+    for item, selected in checked:
+        value = ",".join(str(i) for i in sorted(selected)) or None
+        if item.locked:
+            if value != item.selected:
+                raise Conflict(_("This answer has already been checked and cannot change."))
+            continue
+        if value != item.selected:
+            item.selected = value
+            item.answered_at = now
+            changed += 1
+    db.session.flush()
+    return changed
+
+
+def save_answer(attempt: Attempt, question_id: int, choice_ids: list[int]) -> AttemptQuestion:
+    """Autosave one answer (see save_answers for the rules)."""
+    save_answers(attempt, {question_id: choice_ids})
+    return _item_for(attempt, question_id)
+
+
+def check_answer(attempt: Attempt, question_id: int, choice_ids: list[int]) -> AttemptQuestion:
+    """Immediate-feedback practice: save, lock and grade one answer, so its result can be
+    shown now. Refused in exam mode and in contests."""
+    if attempt.kind != "practice" or attempt.feedback != "immediate":
+        raise DomainError(_("Answers are checked only at the end of this quiz."))
+    if not choice_ids:
+        raise DomainError(_("Choose an answer first."))
+    item = save_answer(attempt, question_id, choice_ids)
+    if not item.locked:
+        item.locked = True
+        item.is_correct = grading.grade(item.question.kind, _correct_ids(item.question),
+                                        item.selected_ids)
+        db.session.flush()
+    return item
+
+
+def _correct_ids(question: Question) -> set[int]:
+    return {c.id for c in question.choices if c.is_correct}
+
+
+# ---------------------------------------------------------------- finishing
+
+def finish(attempt: Attempt, reason: str = "submitted") -> bool:
+    """Finish once: compare-and-set in_progress → finished, then grade, in the caller's
+    transaction. Returns False (and changes nothing) if it was already finished, so a
+    double click or a retry yields one result."""
+    now = utcnow()
+    finished_at = now
+    if attempt.deadline is not None and now > attempt.deadline:
+        finished_at = attempt.deadline  # a late finisher never gains time
+    result = db.session.execute(
+        update(Attempt).where(Attempt.id == attempt.id, Attempt.status == IN_PROGRESS)
+        .values(status=FINISHED, finished_at=finished_at, finish_reason=reason)
+        .execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        db.session.refresh(attempt)
+        return False
+    db.session.refresh(attempt)
+    _grade(attempt)
+    db.session.flush()
+    return True
+
+
+def _grade(attempt: Attempt) -> None:
+    items = db.session.execute(select(AttemptQuestion).where(
+        AttemptQuestion.attempt_id == attempt.id)).scalars().all()
+    question_ids = [i.question_id for i in items]
+    correct: dict[int, set[int]] = {qid: set() for qid in question_ids}
+    kinds: dict[int, str] = dict(db.session.execute(
+        select(Question.id, Question.kind).where(Question.id.in_(question_ids))).all())
+    for qid, cid in db.session.execute(select(Choice.question_id, Choice.id).where(
+            Choice.question_id.in_(question_ids), Choice.is_correct.is_(True))):
+        correct[qid].add(cid)
+    score = 0
+    for item in items:
+        item.is_correct = grading.grade(kinds[item.question_id], correct[item.question_id],
+                                        item.selected_ids)
+        score += int(item.is_correct)
+    attempt.score = score
+    attempt.max_score = len(items)
+    taken = int((attempt.finished_at - attempt.started_at).total_seconds())
+    if attempt.time_limit_seconds is not None:
+        taken = min(taken, attempt.time_limit_seconds)
+    attempt.time_taken_seconds = max(0, taken)
+
+
+def submit(attempt: Attempt, answers: dict[int, list[int]] | None = None) -> bool:
+    """The member submits (optionally with the whole form's answers, the no-JavaScript
+    path). Late → DeadlinePassed after finishing with what was saved before."""
+    if attempt.status == FINISHED:
+        return False
+    if answers:
+        save_answers(attempt, answers)
+    else:
+        _ensure_open(attempt)
+    return finish(attempt, reason="submitted")
+
+
+def close_overdue(batch_size: int = 500) -> int:
+    """Finish every unfinished attempt whose deadline + grace has passed; returns how
+    many this call finished (a concurrent finisher's wins are not counted)."""
+    cutoff = utcnow() - grace()
+    finished = 0
+    while True:
+        ids = db.session.execute(select(Attempt.id).where(
+            Attempt.status == IN_PROGRESS, Attempt.deadline.is_not(None),
+            Attempt.deadline < cutoff).order_by(Attempt.id).limit(batch_size)).scalars().all()
+        if not ids:
+            return finished
+        for attempt_id in ids:
+            attempt = db.session.get(Attempt, attempt_id)
+            if attempt is not None and finish(attempt, reason="expired"):
+                finished += 1
+        db.session.flush()

@@ -1,0 +1,139 @@
+"""Loading the bank into the database and counting it."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from ..extensions import db
+from ..models import AttemptQuestion, Choice, Question, Section
+from .bank_format import Bank, QuestionData
+from .errors import DomainError
+
+
+class BankInvalid(DomainError):
+    def __init__(self, errors: list[str]):
+        super().__init__(f"{len(errors)} error(s) in the bank")
+        self.errors = errors
+
+
+@dataclass
+class ImportResult:
+    sections_created: int = 0
+    sections_updated: int = 0
+    created: int = 0
+    updated: int = 0
+    new_versions: int = 0
+    unchanged: int = 0
+
+
+def _upsert_sections(bank: Bank, result: ImportResult) -> dict[str, Section]:
+    existing = {s.key: s for s in db.session.execute(select(Section)).scalars()}
+    for data in bank.sections:
+        section = existing.get(data.key)
+        values = dict(title=data.title, kind=data.kind, body=data.body,
+                      source_lines=data.lines, position=data.position, depth=data.depth)
+        if section is None:
+            section = Section(key=data.key, **values)
+            db.session.add(section)
+            existing[data.key] = section
+            result.sections_created += 1
+        elif any(getattr(section, k) != v for k, v in values.items()):
+            for k, v in values.items():
+                setattr(section, k, v)
+            result.sections_updated += 1
+    db.session.flush()
+    for data in bank.sections:
+        parent = existing[data.parent_key] if data.parent_key else None
+        existing[data.key].parent_id = parent.id if parent else None
+    db.session.flush()
+    return existing
+
+
+def _fill(question: Question, data: QuestionData, section: Section, digest: str) -> None:
+    question.section_id = section.id
+    question.kind = data.kind
+    question.difficulty = data.difficulty
+    question.status = data.status
+    question.prompt = data.prompt
+    question.explanation = data.explanation
+    question.covers = ",".join(data.covers)
+    question.content_hash = digest
+
+
+def _set_choices(question: Question, data: QuestionData) -> None:
+    question.choices = [Choice(position=i, text=c.text, is_correct=c.correct)
+                        for i, c in enumerate(data.choices)]
+
+
+def import_bank(bank: Bank) -> ImportResult:
+    """Upsert the outline's sections and the questions by key, all or nothing.
+
+    Raises BankInvalid (nothing written) when the bank has errors. A question whose
+    content changed is edited in place if no attempt has used it; otherwise a new
+    version is added and becomes current, so past attempts keep their wording.
+    Importing the same bank twice changes nothing.
+    """
+    if bank.errors:
+        raise BankInvalid(bank.errors)
+    result = ImportResult()
+    sections = _upsert_sections(bank, result)
+    current = {q.key: q for q in db.session.execute(
+        select(Question).where(Question.is_current.is_(True))).scalars()}
+    used_ids = set(db.session.execute(select(AttemptQuestion.question_id).distinct()).scalars())
+    for data in bank.questions:
+        digest = data.content_hash()
+        section = sections[data.section]
+        question = current.get(data.key)
+        if question is None:
+            question = Question(key=data.key, version=1, is_current=True)
+            _fill(question, data, section, digest)
+            _set_choices(question, data)
+            db.session.add(question)
+            result.created += 1
+        elif question.content_hash == digest and question.status == data.status:
+            result.unchanged += 1
+        elif question.content_hash == digest:
+            question.status = data.status
+            result.updated += 1
+        elif question.id in used_ids:
+            question.is_current = False
+            db.session.flush()
+            newer = Question(key=data.key, version=question.version + 1, is_current=True)
+            _fill(newer, data, section, digest)
+            _set_choices(newer, data)
+            db.session.add(newer)
+            result.new_versions += 1
+        else:
+            _fill(question, data, section, digest)
+            _set_choices(question, data)
+            result.updated += 1
+    db.session.flush()
+    return result
+
+
+def stats() -> dict:
+    """Counts of current questions: total, approved, by section key and by kind."""
+    total = db.session.scalar(select(func.count()).select_from(Question)
+                              .where(Question.is_current.is_(True))) or 0
+    approved = db.session.scalar(select(func.count()).select_from(Question).where(
+        Question.is_current.is_(True), Question.status == "approved")) or 0
+    by_section = dict(db.session.execute(
+        select(Section.key, func.count(Question.id)).join(Question, Question.section_id == Section.id)
+        .where(Question.is_current.is_(True)).group_by(Section.key).order_by(Section.key)).all())
+    by_kind = dict(db.session.execute(
+        select(Question.kind, func.count(Question.id)).where(Question.is_current.is_(True))
+        .group_by(Question.kind).order_by(Question.kind)).all())
+    return {"total": total, "approved": approved, "by_section": by_section, "by_kind": by_kind}
+
+
+def file_stats(bank: Bank) -> dict:
+    """The same counts, read from files instead of the database."""
+    by_section: dict[str, int] = {}
+    by_kind: dict[str, int] = {}
+    for q in bank.questions:
+        by_section[q.section] = by_section.get(q.section, 0) + 1
+        by_kind[q.kind] = by_kind.get(q.kind, 0) + 1
+    return {"total": len(bank.questions),
+            "approved": sum(q.status == "approved" for q in bank.questions),
+            "by_section": dict(sorted(by_section.items())), "by_kind": dict(sorted(by_kind.items()))}

@@ -1,0 +1,81 @@
+"""What a member sees of their own study: the outline, their attempts, weak sections,
+their mistakes."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import case, func, select
+
+from ..extensions import db
+from ..models import Attempt, AttemptQuestion, Question, Section, User
+from ..models.attempts import FINISHED
+
+
+def outline_sections() -> list[Section]:
+    """All sections in outline order (position), parents before children."""
+    return list(db.session.execute(select(Section).order_by(Section.position)).scalars())
+
+
+def approved_counts() -> dict[int, int]:
+    """Approved current questions per section id (own questions, not the subtree)."""
+    return dict(db.session.execute(
+        select(Question.section_id, func.count()).where(
+            Question.is_current.is_(True), Question.status == "approved")
+        .group_by(Question.section_id)).all())
+
+
+@dataclass
+class SectionScore:
+    key: str
+    title: str
+    answered: int
+    correct: int
+
+    @property
+    def rate(self) -> float:
+        return self.correct / self.answered if self.answered else 0.0
+
+
+def section_scores(user: User) -> list[SectionScore]:
+    """Per section, how many of the member's graded answers were right; weakest first
+    (lowest rate, then most answered, then outline order). One grouped query."""
+    correct = func.sum(case((AttemptQuestion.is_correct.is_(True), 1), else_=0))
+    rows = db.session.execute(
+        select(Section.key, Section.title, Section.position, func.count(AttemptQuestion.id), correct)
+        .select_from(AttemptQuestion)
+        .join(Attempt, Attempt.id == AttemptQuestion.attempt_id)
+        .join(Question, Question.id == AttemptQuestion.question_id)
+        .join(Section, Section.id == Question.section_id)
+        .where(Attempt.user_id == user.id, Attempt.status == FINISHED)
+        .group_by(Section.key, Section.title, Section.position)).all()
+    scores = [(SectionScore(key, title, int(n), int(c or 0)), position)
+              for key, title, position, n, c in rows]
+    scores.sort(key=lambda pair: (pair[0].rate, -pair[0].answered, pair[1]))
+    return [score for score, _ in scores]
+
+
+def recent_attempts(user: User, limit: int = 20) -> list[Attempt]:
+    return list(db.session.execute(select(Attempt).where(Attempt.user_id == user.id)
+                                   .order_by(Attempt.started_at.desc(), Attempt.id.desc())
+                                   .limit(limit)).scalars())
+
+
+def mistake_question_ids(user: User) -> list[int]:
+    """Current, approved versions of the questions whose latest graded answer by this
+    member was wrong."""
+    rows = db.session.execute(
+        select(Question.key, AttemptQuestion.is_correct)
+        .select_from(AttemptQuestion)
+        .join(Attempt, Attempt.id == AttemptQuestion.attempt_id)
+        .join(Question, Question.id == AttemptQuestion.question_id)
+        .where(Attempt.user_id == user.id, AttemptQuestion.is_correct.is_not(None))
+        .order_by(Attempt.finished_at, AttemptQuestion.id)).all()
+    latest: dict[str, bool] = {}
+    for key, is_correct in rows:
+        latest[key] = bool(is_correct)
+    wrong_keys = [key for key, ok in latest.items() if not ok]
+    if not wrong_keys:
+        return []
+    return list(db.session.execute(select(Question.id).where(
+        Question.key.in_(wrong_keys), Question.is_current.is_(True),
+        Question.status == "approved")).scalars())

@@ -1,0 +1,48 @@
+"""Jinja filters and globals: local times, durations, scores."""
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import Flask, current_app, request, url_for
+from flask_babel import get_locale
+
+
+def local_time(value: datetime | None, fmt: str = "%H:%M %d/%m/%Y") -> str:
+    if value is None:
+        return ""
+    zone = ZoneInfo(current_app.config["TIMEZONE"])
+    return value.astimezone(zone).strftime(fmt)
+
+
+def duration(seconds: int | None) -> str:
+    if seconds is None:
+        return "—"
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours:
+        return f"{hours}:{minutes:02d}:{secs:02d}"
+    return f"{minutes}:{secs:02d}"
+
+
+def percent(value: float | None) -> str:
+    if value is None:
+        return "—"
+    text = f"{value * 100:.0f}%"
+    return text
+
+
+def switch_language_url(lang: str) -> str:
+    args = dict(request.args)
+    args["lang"] = lang
+    return url_for(request.endpoint or "main.index", **(request.view_args or {}), **args)
+
+
+def init_templating(app: Flask) -> None:
+    app.jinja_env.filters["localtime"] = local_time
+    app.jinja_env.filters["duration"] = duration
+    app.jinja_env.filters["percent"] = percent
+    app.jinja_env.globals["switch_language_url"] = switch_language_url
+    app.jinja_env.globals["current_locale"] = lambda: str(get_locale())
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True

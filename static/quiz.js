@@ -1,0 +1,143 @@
+/* Quiz page: countdown from the server's remaining seconds, autosave of each answer,
+   a visible warning when a save fails (with retry), immediate checks in practice, and
+   auto-submit at zero. Without this script the page is one plain form. ES5 on purpose:
+   members use old phones. */
+(function () {
+  "use strict";
+  var form = document.getElementById("quiz-form");
+  if (!form) { return; }
+  var csrf = document.querySelector('meta[name="csrf-token"]').getAttribute("content");
+  var msgs = document.getElementById("msg-templates").dataset;
+  var statusBox = document.getElementById("save-status");
+  var pending = {};      // question id -> latest unsent selection
+  var failing = false;
+  var submitting = false;
+
+  function post(url, body) {
+    return fetch(url, {
+      method: "POST", credentials: "same-origin",
+      headers: {"Content-Type": "application/json", "X-CSRFToken": csrf, "Accept": "application/json"},
+      body: JSON.stringify(body)
+    }).then(function (resp) {
+      return resp.json().catch(function () { return {}; }).then(function (data) {
+        if (!resp.ok) { var err = new Error(data.message || resp.status); err.status = resp.status; err.data = data; throw err; }
+        return data;
+      });
+    });
+  }
+
+  function selection(fieldset) {
+    var ids = [];
+    var inputs = fieldset.querySelectorAll("input");
+    for (var i = 0; i < inputs.length; i++) { if (inputs[i].checked) { ids.push(parseInt(inputs[i].value, 10)); } }
+    return ids;
+  }
+
+  function showStatus(text, kind) {
+    statusBox.hidden = !text;
+    statusBox.textContent = text || "";
+    statusBox.className = "save-status " + (kind || "");
+  }
+
+  function itemStatus(fieldset, text) {
+    var el = fieldset.querySelector(".item-status");
+    if (el) { el.textContent = text; }
+  }
+
+  function save(questionId) {
+    var fieldset = document.getElementById("q-" + questionId);
+    var ids = selection(fieldset);
+    pending[questionId] = ids;
+    itemStatus(fieldset, msgs.saving);
+    return post(form.dataset.saveUrl, {question_id: questionId, choice_ids: ids}).then(function () {
+      if (pending[questionId] === ids) { delete pending[questionId]; }
+      itemStatus(fieldset, msgs.saved);
+      if (failing && Object.keys(pending).length === 0) { failing = false; showStatus(""); }
+    }, function (err) {
+      if (err.status === 409) { showStatus(err.message || msgs.late, "error"); setTimeout(function () { location.reload(); }, 1500); return; }
+      failing = true;
+      itemStatus(fieldset, msgs.failed);
+      showStatus(msgs.failed, "error");
+    });
+  }
+
+  // Retry unsent answers every few seconds while any save has failed.
+  setInterval(function () {
+    if (!failing || submitting) { return; }
+    Object.keys(pending).forEach(function (qid) { save(parseInt(qid, 10)); });
+  }, 4000);
+
+  form.addEventListener("change", function (event) {
+    var fieldset = event.target.closest("fieldset.question");
+    if (fieldset) { save(parseInt(fieldset.dataset.questionId, 10)); }
+  });
+
+  function renderFeedback(fieldset, data) {
+    var slot = fieldset.querySelector(".feedback-slot");
+    var box = document.createElement("div");
+    box.className = "feedback " + (data.is_correct ? "ok" : "wrong");
+    var verdict = document.createElement("p");
+    verdict.className = "verdict";
+    verdict.textContent = data.is_correct ? "✔ " + msgs.correct : "✘ " + msgs.wrong;
+    box.appendChild(verdict);
+    var right = document.createElement("p");
+    var texts = [];
+    var inputs = fieldset.querySelectorAll("input");
+    for (var i = 0; i < inputs.length; i++) {
+      inputs[i].disabled = true;
+      if (data.correct_choice_ids.indexOf(parseInt(inputs[i].value, 10)) >= 0) {
+        texts.push(inputs[i].parentNode.querySelector("span").textContent);
+      }
+    }
+    right.textContent = msgs.rightAnswer + " " + texts.join("; ");
+    box.appendChild(right);
+    var expl = document.createElement("p");
+    expl.className = "explanation";
+    expl.textContent = data.explanation;
+    box.appendChild(expl);
+    var link = document.createElement("a");
+    link.href = data.section_url;
+    link.textContent = msgs.openSection + ": " + data.section_title;
+    box.appendChild(link);
+    slot.appendChild(box);
+    var button = fieldset.querySelector("button.check");
+    if (button) { button.remove(); }
+  }
+
+  form.addEventListener("click", function (event) {
+    var button = event.target.closest("button.check");
+    if (!button) { return; }
+    event.preventDefault();
+    var fieldset = button.closest("fieldset.question");
+    var qid = parseInt(fieldset.dataset.questionId, 10);
+    post(form.dataset.checkUrl, {question_id: qid, choice_ids: selection(fieldset)}).then(function (data) {
+      delete pending[qid];
+      renderFeedback(fieldset, data);
+    }, function (err) { itemStatus(fieldset, err.message || msgs.failed); });
+  });
+
+  form.addEventListener("submit", function () { submitting = true; });
+
+  var timer = document.getElementById("timer");
+  if (timer) {
+    var left = parseInt(timer.dataset.secondsLeft, 10);
+    var endAt = Date.now() + left * 1000;  // relative to this page load, not the phone's clock
+    var valueEl = document.getElementById("timer-value");
+    var tick = function () {
+      var secs = Math.max(0, Math.round((endAt - Date.now()) / 1000));
+      var m = Math.floor(secs / 60), s = secs % 60;
+      valueEl.textContent = m + ":" + (s < 10 ? "0" : "") + s;
+      if (secs <= 60) { timer.className = "timer urgent"; }
+      if (secs <= 0 && !submitting) {
+        submitting = true;
+        showStatus(msgs.timeup, "info");
+        var submitButton = document.getElementById("submit-button");
+        if (form.requestSubmit) { form.requestSubmit(submitButton); }
+        else { submitButton.click(); }
+        return;
+      }
+      if (!submitting) { setTimeout(tick, 250); }
+    };
+    tick();
+  }
+})();
