@@ -22,7 +22,7 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt $(VENV)/.runtime
 	touch $@
 
 translations: $(VENV)/.runtime
-	$(BIN)/pybabel compile --use-fuzzy -d quizapp/translations -q
+	$(BIN)/pybabel -q compile --use-fuzzy -d quizapp/translations
 
 # Migrate, import the bank, seed the demo only into an empty database.
 setup: $(VENV)/.runtime translations

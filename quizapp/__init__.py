@@ -51,11 +51,15 @@ def register_blueprints(app: Flask) -> None:
     from .quiz import bp as quiz_bp
     from .study import bp as study_bp
     from .api import bp as api_bp
+    from .contest import bp as contest_bp
+    from .organize import bp as organize_bp
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(study_bp)
     app.register_blueprint(quiz_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(contest_bp)
+    app.register_blueprint(organize_bp)
 
 
 def register_errors(app: Flask) -> None:

@@ -124,6 +124,28 @@ def demo_seed(if_empty: bool) -> None:
         click.echo(f"  {role:<10} {username} / {password}")
 
 
+contest_cli = click.Group("contest", help="Contest rounds.")
+
+
+@contest_cli.command("export")
+@click.argument("round_id", type=int)
+@click.option("--format", "fmt", type=click.Choice(["xlsx", "csv"]), default="xlsx", show_default=True)
+@click.option("--output", "output", required=True, type=click.Path(dir_okay=False, writable=True))
+@click.option("--what", type=click.Choice(["results", "prizes"]), default="results", show_default=True)
+def contest_export(round_id: int, fmt: str, output: str, what: str) -> None:
+    """Write a round's results or prize list as .xlsx or CSV."""
+    from .models import Round
+    from .services.exports import export
+    round_ = db.session.get(Round, round_id)
+    if round_ is None:
+        raise click.ClickException(f"no round {round_id}")
+    content, _mimetype, _name = export(round_, what, fmt)
+    with open(output, "wb") as handle:
+        handle.write(content)
+    db.session.commit()
+    click.echo(f"wrote {output} ({len(content)} bytes)")
+
+
 def init_cli(app: Flask) -> None:
-    for group in (bank_cli, users_cli, attempts_cli, demo_cli):
+    for group in (bank_cli, users_cli, attempts_cli, demo_cli, contest_cli):
         app.cli.add_command(group)

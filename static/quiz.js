@@ -68,6 +68,13 @@
   }, 4000);
 
   form.addEventListener("change", function (event) {
+    if (event.target.id === "prediction") {
+      var raw = event.target.value.trim();
+      post(event.target.dataset.url, {prediction: raw === "" ? null : parseInt(raw, 10)}).then(function () {
+        showStatus("");
+      }, function (err) { showStatus(err.message || msgs.failed, "error"); });
+      return;
+    }
     var fieldset = event.target.closest("fieldset.question");
     if (fieldset) { save(parseInt(fieldset.dataset.questionId, 10)); }
   });

@@ -218,3 +218,32 @@ def bank(app, parsed_bank):
     import_bank(parsed_bank)
     db.session.commit()
     return parsed_bank
+
+
+# ---------------------------------------------------------------- request isolation
+# Added for the view and CLI tests. The `app` fixture keeps one app context pushed for the
+# whole test, and Flask reuses a pushed app context for every test-client request. So all
+# requests of a test, from every client, share one `g` and one database session: Flask-Login
+# caches the logged-in user in `g._login_user`, and that user then "leaks" into the next
+# request of any other client (a second browser, a logged-out client). A real server gives
+# each request a fresh app context; this client does the same by running each request in an
+# empty contextvars context.
+import contextvars  # noqa: E402
+
+from flask.testing import FlaskClient  # noqa: E402
+
+
+class IsolatedFlaskClient(FlaskClient):
+    def open(self, *args, **kwargs):
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
+@pytest.fixture
+def isolated_requests(app):
+    """Make `app.test_client()` (and so `client`) give each request its own app context,
+    `g` and database session, as in production. Request it before `client` (e.g.
+    `pytestmark = pytest.mark.usefixtures("isolated_requests")`). The test's own
+    `db.session` then does not see a request's changes until it expires its objects
+    (`db.session.expire_all()`); commit before a request that writes the same rows."""
+    app.test_client_class = IsolatedFlaskClient
+    return app

@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 
 from ..extensions import db
 from ..services import attempts
+from ..services import contest as contests
 from ..services.errors import DomainError
 from . import bp
 
@@ -50,6 +51,21 @@ def check_answer(attempt_id: int):
         correct_choice_ids=[c.id for c in question.choices if c.is_correct],
         explanation=question.explanation, section_title=question.section.title,
         section_url=f"/outline/{question.section.key}")
+
+
+@bp.post("/attempts/<int:attempt_id>/prediction")
+@login_required
+def save_prediction(attempt_id: int):
+    """{"prediction": int | null}: the contest tie-break, editable until submit."""
+    attempt = attempts.get_own_attempt(current_user, attempt_id)
+    data = request.get_json(silent=True)
+    value = data.get("prediction") if isinstance(data, dict) else "invalid"
+    if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+        raise DomainError("prediction must be an integer or null.")
+    attempts.ensure_open(attempt)
+    contests.set_prediction(attempt, value)
+    db.session.commit()
+    return jsonify(saved=True, prediction=attempt.prediction)
 
 
 @bp.get("/attempts/<int:attempt_id>")

@@ -3,7 +3,7 @@ from flask import redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from ..forms import EmptyForm
-from ..services import study
+from ..services import contest, study
 from . import bp
 
 
@@ -22,6 +22,7 @@ def home():
         attempts=study.recent_attempts(current_user),
         weak=study.section_scores(current_user)[:5],
         mistakes=len(study.mistake_question_ids(current_user)),
+        rounds=contest.member_rounds(current_user), label=contest.state_label,
         form=EmptyForm())
 
 

@@ -1,6 +1,10 @@
 """All models, imported here so Alembic and the app see one metadata."""
 from .attempts import Attempt, AttemptQuestion
 from .bank import Choice, Question, Section
+from .contest import (AuditLog, Contest, ContestAudience, Prize, Round, RoundQuestionChange,
+                      RoundResult, RoundUnitStats)
 from .org import ROLES, Unit, User
 
-__all__ = ["Attempt", "AttemptQuestion", "Choice", "Question", "Section", "ROLES", "Unit", "User"]
+__all__ = ["Attempt", "AttemptQuestion", "AuditLog", "Choice", "Contest", "ContestAudience",
+           "Prize", "Question", "ROLES", "Round", "RoundQuestionChange", "RoundResult",
+           "RoundUnitStats", "Section", "Unit", "User"]

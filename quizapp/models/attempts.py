@@ -25,11 +25,20 @@ class Attempt(db.Model):
     """
 
     __tablename__ = "attempts"
-    __table_args__ = (UniqueConstraint("user_id", "start_token"),)
+    __table_args__ = (
+        UniqueConstraint("user_id", "start_token"),
+        UniqueConstraint("round_id", "user_id", "attempt_no"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     kind: Mapped[str] = mapped_column(String(20), default="practice")
+    # Contest attempts: the round, the member's n-th attempt at it, the branch at start
+    # (the counters stay right if the member later moves) and the tie-break prediction.
+    round_id: Mapped[int | None] = mapped_column(ForeignKey("rounds.id"), index=True)
+    attempt_no: Mapped[int | None] = mapped_column(Integer)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    prediction: Mapped[int | None] = mapped_column(Integer)
     feedback: Mapped[str] = mapped_column(String(20), default="exam")
     title: Mapped[str] = mapped_column(String(300), default="")
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -47,6 +56,7 @@ class Attempt(db.Model):
     start_token: Mapped[str | None] = mapped_column(String(64))
 
     user: Mapped[User] = relationship()
+    round: Mapped["Round | None"] = relationship("Round")  # noqa: F821
     items: Mapped[list["AttemptQuestion"]] = relationship(
         back_populates="attempt", order_by="AttemptQuestion.position", cascade="all, delete-orphan")
 

@@ -5,6 +5,7 @@ from flask_login import current_user, login_required
 
 from ..extensions import db
 from ..services import attempts
+from ..services import contest as contests
 from . import bp
 from .forms import AnswersForm, answers_from
 
@@ -34,6 +35,13 @@ def post(attempt_id: int):
     unlocked = {qid: ids for qid, ids in answers.items()
                 if not next(i for i in attempt.items if i.question_id == qid).locked}
     check = request.form.get("check", type=int)
+    if attempt.round is not None and attempt.round.prediction_kind and "prediction" in request.form:
+        raw = request.form.get("prediction", "").strip()
+        if raw and not raw.isdigit():
+            flash(_("The prediction must be a whole number."), "error")
+            return redirect(url_for("quiz.show", attempt_id=attempt.id))
+        if attempt.status != "finished":
+            contests.set_prediction(attempt, int(raw) if raw else None)
     if "submit" in request.form.getlist("action"):
         attempts.submit(attempt, unlocked)
         db.session.commit()
@@ -57,4 +65,6 @@ def result(attempt_id: int):
         db.session.commit()
     if not attempt.is_finished:
         return redirect(url_for("quiz.show", attempt_id=attempt.id))
+    if attempt.round is not None and not contests.results_visible(attempt.round):
+        return render_template("quiz/submitted.html", attempt=attempt, round=attempt.round)
     return render_template("quiz/result.html", attempt=attempt)

@@ -92,10 +92,13 @@ class PracticeSpec:
     title: str = ""
 
 
-def _freeze(attempt: Attempt, questions: list[Question], rng: random.Random) -> None:
+def freeze(attempt: Attempt, questions: list[Question], rng: random.Random,
+           shuffle_choices: bool = True) -> None:
+    """Add the questions to the attempt in this order, each with its choice order fixed
+    now (shuffled unless told otherwise; true/false keeps "Đúng" before "Sai")."""
     for position, question in enumerate(questions):
         choice_ids = [c.id for c in question.choices]
-        if question.kind != "truefalse":  # "Đúng" before "Sai" reads naturally
+        if shuffle_choices and question.kind != "truefalse":
             rng.shuffle(choice_ids)
         attempt.items.append(AttemptQuestion(
             question_id=question.id, position=position,
@@ -136,7 +139,7 @@ def start_practice(user: User, spec: PracticeSpec, start_token: str | None = Non
     if spec.time_limit_minutes:
         attempt.time_limit_seconds = spec.time_limit_minutes * 60
         attempt.deadline = now + timedelta(seconds=attempt.time_limit_seconds)
-    _freeze(attempt, questions, rng)
+    freeze(attempt, questions, rng)
     db.session.add(attempt)
     db.session.flush()
     return attempt
@@ -159,6 +162,11 @@ def expire_if_overdue(attempt: Attempt) -> bool:
         finish(attempt, reason="expired")
         return True
     return False
+
+
+def ensure_open(attempt: Attempt) -> None:
+    """Conflict if finished; DeadlinePassed (after finishing it) if past deadline + grace."""
+    _ensure_open(attempt)
 
 
 def _ensure_open(attempt: Attempt) -> None:
@@ -270,12 +278,30 @@ def finish(attempt: Attempt, reason: str = "submitted") -> bool:
         db.session.refresh(attempt)
         return False
     db.session.refresh(attempt)
-    _grade(attempt)
+    overrides = {}
+    if attempt.round_id is not None:
+        from .contest import overrides_for
+        overrides = overrides_for(attempt.round_id)
+    _grade(attempt, overrides)
     db.session.flush()
+    if attempt.round_id is not None:
+        from .contest import after_finish
+        after_finish(attempt)
     return True
 
 
-def _grade(attempt: Attempt) -> None:
+def regrade(attempt: Attempt, overrides: dict[int, set[int] | None]) -> None:
+    """Grade a finished attempt again with corrections (see contest.overrides_for)."""
+    if attempt.status != FINISHED:
+        raise Conflict(_("Only a finished attempt can be regraded."))
+    _grade(attempt, overrides)
+    db.session.flush()
+
+
+def _grade(attempt: Attempt, overrides: dict[int, set[int] | None] | None = None) -> None:
+    """Score = questions answered exactly right. A voided question (override None) is
+    right for nobody and leaves the maximum; a re-keyed one uses the new right answers."""
+    overrides = overrides or {}
     items = db.session.execute(select(AttemptQuestion).where(
         AttemptQuestion.attempt_id == attempt.id)).scalars().all()
     question_ids = [i.question_id for i in items]
@@ -286,12 +312,17 @@ def _grade(attempt: Attempt) -> None:
             Choice.question_id.in_(question_ids), Choice.is_correct.is_(True))):
         correct[qid].add(cid)
     score = 0
+    counted = 0
     for item in items:
-        item.is_correct = grading.grade(kinds[item.question_id], correct[item.question_id],
-                                        item.selected_ids)
+        if item.question_id in overrides and overrides[item.question_id] is None:
+            item.is_correct = None
+            continue
+        right = overrides.get(item.question_id, correct[item.question_id])
+        item.is_correct = grading.grade(kinds[item.question_id], right, item.selected_ids)
         score += int(item.is_correct)
+        counted += 1
     attempt.score = score
-    attempt.max_score = len(items)
+    attempt.max_score = counted
     taken = int((attempt.finished_at - attempt.started_at).total_seconds())
     if attempt.time_limit_seconds is not None:
         taken = min(taken, attempt.time_limit_seconds)

@@ -1,0 +1,71 @@
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (BooleanField, DateTimeLocalField, HiddenField, IntegerField, SelectField,
+                     StringField, TextAreaField)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from ..study.forms import MultiCheckboxField
+
+
+def to_utc(value: datetime) -> datetime:
+    """A wall-clock time typed in the configured zone, as aware UTC."""
+    zone = ZoneInfo(current_app.config["TIMEZONE"])
+    return value.replace(tzinfo=zone).astimezone(timezone.utc)
+
+
+def to_local_naive(value: datetime) -> datetime:
+    zone = ZoneInfo(current_app.config["TIMEZONE"])
+    return value.astimezone(zone).replace(tzinfo=None)
+
+
+class ContestForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
+    rules = TextAreaField(_l("Rules shown to members"), validators=[Length(max=10000)])
+    audience = MultiCheckboxField(_l("Audience (none chosen = every unit)"), coerce=int, choices=[])
+
+
+class RoundForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
+    opens_at = DateTimeLocalField(_l("Opens at"), format="%Y-%m-%dT%H:%M", validators=[InputRequired()])
+    closes_at = DateTimeLocalField(_l("Closes at"), format="%Y-%m-%dT%H:%M", validators=[InputRequired()])
+    time_limit_minutes = IntegerField(_l("Time limit (minutes)"), default=20,
+                                      validators=[InputRequired(), NumberRange(min=1, max=600)])
+    question_count = IntegerField(_l("Number of questions"), default=20,
+                                  validators=[InputRequired(), NumberRange(min=1, max=200)])
+    draw_plan = TextAreaField(_l("Draw plan"), validators=[Length(max=5000)])
+    shuffle_questions = BooleanField(_l("Shuffle question order"), default=True)
+    shuffle_choices = BooleanField(_l("Shuffle choice order"), default=True)
+    attempts_allowed = IntegerField(_l("Attempts allowed per member"), default=1,
+                                    validators=[InputRequired(), NumberRange(min=1, max=10)])
+    counting = SelectField(_l("Which attempt counts"), choices=[
+        ("best", _l("The best")), ("first", _l("The first")), ("last", _l("The last"))])
+    results_visibility = SelectField(_l("Members see their results"), choices=[
+        ("at_submit", _l("As soon as they submit")), ("at_close", _l("When the round closes")),
+        ("on_publish", _l("When the organizers publish them"))])
+    prediction_kind = SelectField(_l("Tie-break prediction question"), choices=[
+        ("", _l("None")), ("participants", _l("How many members will take part in this round?")),
+        ("full_scores", _l("How many attempts will reach full score?"))])
+    prize_first = IntegerField(_l("First prizes"), default=1, validators=[InputRequired(), NumberRange(min=0, max=100)])
+    prize_second = IntegerField(_l("Second prizes"), default=2, validators=[InputRequired(), NumberRange(min=0, max=100)])
+    prize_third = IntegerField(_l("Third prizes"), default=3, validators=[InputRequired(), NumberRange(min=0, max=100)])
+    prize_consolation = IntegerField(_l("Consolation prizes"), default=5,
+                                     validators=[InputRequired(), NumberRange(min=0, max=500)])
+    reason = StringField(_l("Reason for the change (kept in the log)"), validators=[Optional(), Length(max=500)])
+
+
+class ReasonForm(FlaskForm):
+    reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=500)])
+
+
+class CorrectionForm(FlaskForm):
+    question_id = HiddenField(validators=[DataRequired()])
+    action = SelectField(_l("Correction"), choices=[
+        ("void", _l("Void the question (it counts for nobody)")),
+        ("rekey", _l("Change the right answer"))])
+    correct = MultiCheckboxField(_l("Right answer(s) after the correction"), coerce=int, choices=[],
+                                 validate_choice=False)
+    reason = StringField(_l("Reason (kept in the log)"), validators=[DataRequired(), Length(max=500)])

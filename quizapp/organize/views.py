@@ -1,0 +1,230 @@
+"""The organizers' pages: contests, rounds, live view, results, prizes, corrections."""
+from flask import Response, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from ..extensions import db
+from ..forms import EmptyForm
+from ..models import AuditLog, Contest, Round, Unit
+from ..policy import role_required
+from ..services import contest as contests
+from ..services import exports
+from ..services.contest import RoundSettings
+from . import bp
+from .forms import ContestForm, CorrectionForm, ReasonForm, RoundForm, to_local_naive, to_utc
+
+
+@bp.before_request
+@role_required("organizer")
+def _organizers_only():
+    """Every page here is for organizers and admins."""
+
+
+def _round(round_id: int) -> Round:
+    return db.get_or_404(Round, round_id)
+
+
+@bp.get("/")
+def index():
+    contests_ = db.session.execute(select(Contest).order_by(Contest.created_at.desc())).scalars().all()
+    return render_template("organize/index.html", contests=contests_, state=contests.round_state)
+
+
+@bp.route("/contests/new", methods=["GET", "POST"])
+def new_contest():
+    form = ContestForm()
+    units = db.session.execute(select(Unit).order_by(Unit.path)).scalars().all()
+    form.audience.choices = [(u.id, u.name) for u in units]
+    if form.validate_on_submit():
+        chosen = [u for u in units if u.id in set(form.audience.data or [])]
+        contest = contests.create_contest(current_user, form.title.data, form.rules.data or "", chosen)
+        db.session.commit()
+        flash(_("Contest created. Now add its rounds."), "success")
+        return redirect(url_for("organize.contest", contest_id=contest.id))
+    return render_template("organize/contest_form.html", form=form)
+
+
+@bp.get("/contests/<int:contest_id>")
+def contest(contest_id: int):
+    contest_ = db.get_or_404(Contest, contest_id)
+    return render_template("organize/contest.html", contest=contest_, state=contests.round_state,
+                           label=contests.state_label)
+
+
+@bp.get("/contests/<int:contest_id>/ranking")
+def contest_ranking(contest_id: int):
+    contest_ = db.get_or_404(Contest, contest_id)
+    return render_template("contest/contest_ranking.html", contest=contest_,
+                           rows=contests.contest_ranking(contest_))
+
+
+def _settings(form: RoundForm) -> RoundSettings:
+    return RoundSettings(
+        title=form.title.data.strip(), opens_at=to_utc(form.opens_at.data),
+        closes_at=to_utc(form.closes_at.data), time_limit_minutes=form.time_limit_minutes.data,
+        question_count=form.question_count.data, draw_plan=(form.draw_plan.data or "").strip(),
+        shuffle_questions=form.shuffle_questions.data, shuffle_choices=form.shuffle_choices.data,
+        attempts_allowed=form.attempts_allowed.data, counting=form.counting.data,
+        results_visibility=form.results_visibility.data,
+        prediction_kind=form.prediction_kind.data or None, prize_first=form.prize_first.data,
+        prize_second=form.prize_second.data, prize_third=form.prize_third.data,
+        prize_consolation=form.prize_consolation.data)
+
+
+def _validated_settings(form: RoundForm) -> RoundSettings | None:
+    """Settings when the form and the round rules accept them; else errors on the form."""
+    if not form.validate_on_submit():
+        return None
+    settings = _settings(form)
+    for name, messages in settings.errors().items():
+        getattr(form, name).errors = list(getattr(form, name).errors) + messages
+    return None if any(f.errors for f in form) else settings
+
+
+@bp.route("/contests/<int:contest_id>/rounds/new", methods=["GET", "POST"])
+def new_round(contest_id: int):
+    contest_ = db.get_or_404(Contest, contest_id)
+    form = RoundForm()
+    settings = _validated_settings(form)
+    if settings is not None:
+        round_ = contests.create_round(current_user, contest_, settings)
+        db.session.commit()
+        flash(_("Round saved as a draft. Schedule it when it is ready."), "success")
+        return redirect(url_for("organize.round_detail", round_id=round_.id))
+    return render_template("organize/round_form.html", form=form, contest=contest_, round=None,
+                           sections=_section_keys())
+
+
+def _section_keys():
+    from ..services.study import approved_counts, outline_sections
+    counts = approved_counts()
+    return [(s, counts.get(s.id, 0)) for s in outline_sections()]
+
+
+@bp.route("/rounds/<int:round_id>/edit", methods=["GET", "POST"])
+def edit_round(round_id: int):
+    round_ = _round(round_id)
+    form = RoundForm(obj=round_)
+    if not form.is_submitted():
+        form.opens_at.data = to_local_naive(round_.opens_at)
+        form.closes_at.data = to_local_naive(round_.closes_at)
+        form.time_limit_minutes.data = round_.time_limit_seconds // 60
+        form.prediction_kind.data = round_.prediction_kind or ""
+    settings = _validated_settings(form) if contests.round_state(round_) in ("draft", "scheduled") \
+        else (_settings(form) if form.validate_on_submit() else None)
+    if settings is not None:
+        changed = contests.update_round(current_user, round_, settings, form.reason.data or "")
+        db.session.commit()
+        flash(_("Round updated.") if changed else _("Nothing changed."), "success")
+        return redirect(url_for("organize.round_detail", round_id=round_.id))
+    return render_template("organize/round_form.html", form=form, contest=round_.contest,
+                           round=round_, state=contests.round_state(round_), sections=_section_keys())
+
+
+@bp.get("/rounds/<int:round_id>")
+def round_detail(round_id: int):
+    round_ = _round(round_id)
+    log = db.session.execute(select(AuditLog).where(AuditLog.target == f"round:{round_.id}")
+                             .order_by(AuditLog.at.desc(), AuditLog.id.desc()).limit(30)).scalars().all()
+    return render_template("organize/round.html", round=round_, state=contests.round_state(round_),
+                           label=contests.state_label, live=contests.live_counts(round_),
+                           form=EmptyForm(), reason_form=ReasonForm(), log=log)
+
+
+@bp.get("/rounds/<int:round_id>/live.json")
+def round_live(round_id: int):
+    return jsonify(contests.live_counts(_round(round_id)))
+
+
+@bp.post("/rounds/<int:round_id>/<any(schedule, unschedule, finalize, publish):action>")
+def round_action(round_id: int, action: str):
+    round_ = _round(round_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    {"schedule": contests.schedule, "unschedule": contests.unschedule,
+     "finalize": contests.finalize, "publish": contests.publish_results}[action](current_user, round_)
+    db.session.commit()
+    flash({"schedule": _("Round scheduled."), "unschedule": _("Round moved back to draft."),
+           "finalize": _("Round finalized: its results no longer change."),
+           "publish": _("Results published to members.")}[action], "success")
+    return redirect(url_for("organize.round_detail", round_id=round_.id))
+
+
+@bp.post("/rounds/<int:round_id>/close")
+def close_round(round_id: int):
+    round_ = _round(round_id)
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        flash(_("Give a reason to close the round early."), "error")
+        return redirect(url_for("organize.round_detail", round_id=round_.id))
+    contests.close_now(current_user, round_, form.reason.data)
+    db.session.commit()
+    flash(_("Round closed."), "success")
+    return redirect(url_for("organize.round_detail", round_id=round_.id))
+
+
+@bp.get("/rounds/<int:round_id>/results")
+def round_results(round_id: int):
+    round_ = _round(round_id)
+    rows = contests.ranking(round_)
+    db.session.commit()  # the prediction actual may have been stored
+    return render_template("organize/results.html", round=round_, rows=rows,
+                           state=contests.round_state(round_),
+                           proposals=contests.propose_prizes(round_),
+                           prizes=contests.confirmed_prizes(round_),
+                           collective=contests.propose_collective_prizes(round_),
+                           form=EmptyForm())
+
+
+@bp.post("/rounds/<int:round_id>/prizes")
+def confirm_prizes(round_id: int):
+    round_ = _round(round_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    contests.confirm_prizes(current_user, round_)
+    db.session.commit()
+    flash(_("Prize winners confirmed."), "success")
+    return redirect(url_for("organize.round_results", round_id=round_.id))
+
+
+@bp.get("/rounds/<int:round_id>/export.<any(xlsx, csv):fmt>")
+def export_round(round_id: int, fmt: str):
+    round_ = _round(round_id)
+    what = request.args.get("what", "results")
+    if what not in ("results", "prizes"):
+        abort(404)
+    content, mimetype, filename = exports.export(round_, what, fmt)
+    return Response(content, mimetype=mimetype,
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@bp.get("/rounds/<int:round_id>/items")
+def round_items(round_id: int):
+    round_ = _round(round_id)
+    stats = contests.item_analysis(round_)
+    forms = {}
+    for item in stats:
+        form = CorrectionForm(prefix=f"q{item.question.id}")
+        form.question_id.data = str(item.question.id)
+        form.correct.choices = [(c.id, c.text) for c in item.question.choices]
+        forms[item.question.id] = form
+    from ..models import RoundQuestionChange
+    changes = db.session.execute(select(RoundQuestionChange).where(
+        RoundQuestionChange.round_id == round_.id).order_by(RoundQuestionChange.id)).scalars().all()
+    return render_template("organize/items.html", round=round_, stats=stats, forms=forms,
+                           changes=changes, state=contests.round_state(round_))
+
+
+@bp.post("/rounds/<int:round_id>/corrections/<int:question_id>")
+def correct_question(round_id: int, question_id: int):
+    round_ = _round(round_id)
+    form = CorrectionForm(prefix=f"q{question_id}")
+    if not form.validate_on_submit():
+        flash(_("Give a reason for the correction."), "error")
+        return redirect(url_for("organize.round_items", round_id=round_.id))
+    contests.correct_question(current_user, round_, question_id, form.action.data,
+                              form.reason.data, form.correct.data)
+    db.session.commit()
+    flash(_("Correction applied; scores and rankings were recomputed."), "success")
+    return redirect(url_for("organize.round_items", round_id=round_.id))

@@ -1,0 +1,156 @@
+"""Draw plans for contest rounds.
+
+A plan is text, one rule a line:
+    viewpoints: 2 each      → 2 questions from each child section of "viewpoints"
+    breakthroughs: 1 each
+    congress: 3             → 3 questions from the "congress" subtree
+    targets: rest           → whatever the round still needs, from "targets"
+Blank lines and lines starting with '#' are ignored. An empty plan draws from the whole
+bank, spread across sections.
+"""
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Question, Section
+
+RULE_RE = re.compile(r"^\s*([a-z0-9][a-z0-9-]*)\s*:\s*(?:(\d+)\s*(each)?|(rest))\s*$")
+
+
+@dataclass
+class Rule:
+    section: str
+    count: int | None  # None for "rest"
+    each: bool = False
+    line: int = 0
+
+
+def parse(text: str) -> tuple[list[Rule], list[str]]:
+    """Rules and line-numbered errors ("line 2: ...")."""
+    rules: list[Rule] = []
+    errors: list[str] = []
+    for number, raw in enumerate((text or "").splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        match = RULE_RE.match(line)
+        if not match:
+            errors.append(_("line %(n)d: write 'section: N', 'section: N each' or 'section: rest'",
+                            n=number))
+            continue
+        key, count, each, rest = match.groups()
+        rules.append(Rule(key, None if rest else int(count), bool(each), number))
+    if sum(1 for r in rules if r.count is None) > 1:
+        errors.append(_("only one 'rest' line is allowed"))
+    return rules, errors
+
+
+class _Pools:
+    """Approved, current question ids per section subtree."""
+
+    def __init__(self) -> None:
+        self.sections = {s.key: s for s in db.session.execute(select(Section)).scalars()}
+        self.children: dict[int | None, list[Section]] = {}
+        for s in sorted(self.sections.values(), key=lambda s: s.position):
+            self.children.setdefault(s.parent_id, []).append(s)
+        self.by_section: dict[int, list[int]] = {}
+        for qid, sid in db.session.execute(select(Question.id, Question.section_id).where(
+                Question.is_current.is_(True), Question.status == "approved").order_by(Question.id)):
+            self.by_section.setdefault(sid, []).append(qid)
+
+    def subtree(self, section: Section) -> list[int]:
+        out: list[int] = []
+        stack = [section]
+        while stack:
+            node = stack.pop()
+            out.extend(self.by_section.get(node.id, []))
+            stack.extend(self.children.get(node.id, []))
+        return out
+
+    def all_ids(self) -> list[int]:
+        return [qid for ids in self.by_section.values() for qid in ids]
+
+
+def check(rules: list[Rule], question_count: int) -> list[str]:
+    """Errors that make the plan impossible against the current approved bank."""
+    pools = _Pools()
+    errors: list[str] = []
+    fixed = 0
+    has_rest = False
+    for rule in rules:
+        section = pools.sections.get(rule.section)
+        if section is None:
+            errors.append(_("line %(n)d: unknown section '%(key)s'", n=rule.line, key=rule.section))
+            continue
+        if rule.count is None:
+            has_rest = True
+            continue
+        targets = pools.children.get(section.id, []) if rule.each else [section]
+        if rule.each and not targets:
+            errors.append(_("line %(n)d: '%(key)s' has no sub-sections for 'each'",
+                            n=rule.line, key=rule.section))
+        for target in targets:
+            available = len(pools.subtree(target))
+            if rule.count > available:
+                errors.append(_("line %(n)d: asks for %(want)d from '%(key)s', which has only "
+                                "%(have)d approved questions",
+                                n=rule.line, want=rule.count, key=target.key, have=available))
+            fixed += rule.count
+    if fixed > question_count:
+        errors.append(_("the plan asks for %(fixed)d questions but the round has %(count)d",
+                        fixed=fixed, count=question_count))
+    elif rules and not has_rest and fixed != question_count:
+        errors.append(_("the plan gives %(fixed)d questions but the round has %(count)d: "
+                        "add a 'section: rest' line or change the numbers",
+                        fixed=fixed, count=question_count))
+    for rule in rules:
+        if rule.count is None and rule.section in pools.sections:
+            available = len(pools.subtree(pools.sections[rule.section]))
+            if question_count - fixed > available:
+                errors.append(_("line %(n)d: the rest (%(want)d) is more than '%(key)s' has "
+                                "approved (%(have)d)", n=rule.line, want=question_count - fixed,
+                                key=rule.section, have=available))
+    if not rules and question_count > len(pools.all_ids()):
+        errors.append(_("the bank has only %(have)d approved questions", have=len(pools.all_ids())))
+    return errors
+
+
+def draw(rules: list[Rule], question_count: int, rng: random.Random) -> list[int]:
+    """Question ids following the plan, no question twice, in plan order."""
+    pools = _Pools()
+    drawn: list[int] = []
+    taken: set[int] = set()
+
+    def take(candidates: list[int], n: int) -> None:
+        free = [q for q in candidates if q not in taken]
+        for qid in rng.sample(free, min(n, len(free))):
+            drawn.append(qid)
+            taken.add(qid)
+
+    if not rules:
+        buckets = [list(ids) for ids in pools.by_section.values()]
+        for bucket in buckets:
+            rng.shuffle(bucket)
+        while len(drawn) < question_count and any(buckets):
+            for bucket in buckets:
+                if bucket and len(drawn) < question_count:
+                    take([bucket.pop()], 1)
+        return drawn
+    rest_rule = None
+    for rule in rules:
+        section = pools.sections[rule.section]
+        if rule.count is None:
+            rest_rule = rule
+            continue
+        targets = pools.children.get(section.id, []) if rule.each else [section]
+        for target in targets:
+            take(pools.subtree(target), rule.count)
+    if rest_rule is not None:
+        take(pools.subtree(pools.sections[rest_rule.section]), question_count - len(drawn))
+    return drawn[:question_count]
