@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 TEST_DATABASE_URL ?=
 
-.PHONY: run setup test test-sqlite test-postgres e2e-deps translations bench serve clean
+.PHONY: translations-update run setup test test-sqlite test-postgres e2e-deps translations bench serve clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,12 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt $(VENV)/.runtime
 
 translations: $(VENV)/.runtime
 	$(BIN)/pybabel -q compile --use-fuzzy -d quizapp/translations
+
+# After changing user-facing strings: extract them and merge into both catalogs.
+translations-update: $(VENV)/.runtime
+	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+	  -o quizapp/translations/messages.pot .
+	$(BIN)/pybabel -q update -i quizapp/translations/messages.pot -d quizapp/translations --no-fuzzy-matching
 
 # Migrate, import the bank, seed the demo only into an empty database.
 setup: $(VENV)/.runtime translations

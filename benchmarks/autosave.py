@@ -154,7 +154,7 @@ def free_port() -> int:
 
 def start_gunicorn(port: int, log_file) -> subprocess.Popen:
     cmd = [str(BIN / "gunicorn"), "-w", str(WORKERS), "-b", f"127.0.0.1:{port}",
-           "--access-logfile", "-", "quizapp:create_app()"]
+           "quizapp:create_app()"]
     log(" ".join(cmd))
     return subprocess.Popen(cmd, cwd=ROOT, env=server_env(port), stdout=log_file,
                             stderr=subprocess.STDOUT, start_new_session=True)
