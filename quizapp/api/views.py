@@ -33,9 +33,11 @@ def save_answer(attempt_id: int):
     attempt = attempts.get_own_attempt(current_user, attempt_id)
     question_id, choice_ids = _payload()
     item = attempts.save_answer(attempt, question_id, choice_ids)
-    db.session.commit()
-    return jsonify(saved=True, question_id=question_id, choice_ids=sorted(item.selected_ids),
+    # Built before the commit: reading the rows afterwards would reload them.
+    payload = dict(saved=True, question_id=question_id, choice_ids=sorted(item.selected_ids),
                    seconds_left=attempt.seconds_left())
+    db.session.commit()
+    return jsonify(**payload)
 
 
 @bp.post("/attempts/<int:attempt_id>/check")

@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (BooleanField, DateTimeLocalField, HiddenField, IntegerField, SelectField,
                      StringField, TextAreaField)
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from ..study.forms import MultiCheckboxField
@@ -42,13 +43,13 @@ class RoundForm(FlaskForm):
     attempts_allowed = IntegerField(_l("Attempts allowed per member"), default=1,
                                     validators=[InputRequired(), NumberRange(min=1, max=10)])
     counting = SelectField(_l("Which attempt counts"), choices=[
-        ("best", _l("The best")), ("first", _l("The first")), ("last", _l("The last"))])
-    results_visibility = SelectField(_l("Members see their results"), choices=[
-        ("at_submit", _l("As soon as they submit")), ("at_close", _l("When the round closes")),
-        ("on_publish", _l("When the organizers publish them"))])
+        SelectChoice("best", _l("The best")), SelectChoice("first", _l("The first")), SelectChoice("last", _l("The last"))])
+    results_visibility = SelectField(_l("Members see their results"), default="at_close", choices=[
+        SelectChoice("at_submit", _l("As soon as they submit")), SelectChoice("at_close", _l("When the round closes")),
+        SelectChoice("on_publish", _l("When the organizers publish them"))])
     prediction_kind = SelectField(_l("Tie-break prediction question"), choices=[
-        ("", _l("None")), ("participants", _l("How many members will take part in this round?")),
-        ("full_scores", _l("How many attempts will reach full score?"))])
+        SelectChoice("", _l("None")), SelectChoice("participants", _l("How many members will take part in this round?")),
+        SelectChoice("full_scores", _l("How many attempts will reach full score?"))])
     prize_first = IntegerField(_l("First prizes"), default=1, validators=[InputRequired(), NumberRange(min=0, max=100)])
     prize_second = IntegerField(_l("Second prizes"), default=2, validators=[InputRequired(), NumberRange(min=0, max=100)])
     prize_third = IntegerField(_l("Third prizes"), default=3, validators=[InputRequired(), NumberRange(min=0, max=100)])
@@ -64,8 +65,8 @@ class ReasonForm(FlaskForm):
 class CorrectionForm(FlaskForm):
     question_id = HiddenField(validators=[DataRequired()])
     action = SelectField(_l("Correction"), choices=[
-        ("void", _l("Void the question (it counts for nobody)")),
-        ("rekey", _l("Change the right answer"))])
+        SelectChoice("void", _l("Void the question (it counts for nobody)")),
+        SelectChoice("rekey", _l("Change the right answer"))])
     correct = MultiCheckboxField(_l("Right answer(s) after the correction"), coerce=int, choices=[],
                                  validate_choice=False)
     reason = StringField(_l("Reason (kept in the log)"), validators=[DataRequired(), Length(max=500)])

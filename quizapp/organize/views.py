@@ -1,6 +1,7 @@
 """The organizers' pages: contests, rounds, live view, results, prizes, corrections."""
 from flask import Response, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from wtforms.fields.choices import SelectChoice
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -35,7 +36,7 @@ def index():
 def new_contest():
     form = ContestForm()
     units = db.session.execute(select(Unit).order_by(Unit.path)).scalars().all()
-    form.audience.choices = [(u.id, u.name) for u in units]
+    form.audience.choices = [SelectChoice(u.id, u.name) for u in units]
     if form.validate_on_submit():
         chosen = [u for u in units if u.id in set(form.audience.data or [])]
         contest = contests.create_contest(current_user, form.title.data, form.rules.data or "", chosen)
@@ -207,7 +208,7 @@ def round_items(round_id: int):
     for item in stats:
         form = CorrectionForm(prefix=f"q{item.question.id}")
         form.question_id.data = str(item.question.id)
-        form.correct.choices = [(c.id, c.text) for c in item.question.choices]
+        form.correct.choices = [SelectChoice(c.id, c.text) for c in item.question.choices]
         forms[item.question.id] = form
     from ..models import RoundQuestionChange
     changes = db.session.execute(select(RoundQuestionChange).where(

@@ -41,6 +41,7 @@ def post(attempt_id: int):
             flash(_("The prediction must be a whole number."), "error")
             return redirect(url_for("quiz.show", attempt_id=attempt.id))
         if attempt.status != "finished":
+            attempts.ensure_open(attempt)
             contests.set_prediction(attempt, int(raw) if raw else None)
     if "submit" in request.form.getlist("action"):
         attempts.submit(attempt, unlocked)

@@ -330,13 +330,19 @@ def start_round_attempt(user: User, round_: Round, rng: random.Random | None = N
 
 
 def set_prediction(attempt: Attempt, value: int | None) -> None:
-    """Save the tie-break prediction; locked once the attempt is finished."""
-    if attempt.round_id is None or attempt.status == FINISHED:
-        raise Conflict(_("The prediction can no longer change."))
+    """Save the tie-break prediction; locked once the attempt is finished (the write is
+    conditional on the attempt still being in progress, so it cannot race a finish)."""
+    if attempt.round_id is None:
+        raise DomainError(_("This quiz has no prediction question."))
     if value is not None and not 0 <= value <= 10_000_000:
         raise DomainError(_("The prediction must be a whole number from 0 to 10,000,000."))
-    attempt.prediction = value
-    db.session.flush()
+    result = db.session.execute(update(Attempt).where(
+        Attempt.id == attempt.id, Attempt.status == IN_PROGRESS).values(prediction=value)
+        .execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        db.session.refresh(attempt)
+        raise Conflict(_("The prediction can no longer change."))
+    db.session.refresh(attempt)
 
 
 def _local(value: datetime) -> str:

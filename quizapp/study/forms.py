@@ -1,6 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, RadioField, SelectMultipleField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -18,5 +19,5 @@ class PracticeForm(FlaskForm):
     time_limit = IntegerField(_l("Time limit in minutes (empty = no limit)"),
                               validators=[Optional(), NumberRange(min=1, max=180)])
     feedback = RadioField(_l("When to show right answers"), default="immediate", choices=[
-        ("immediate", _l("After each answer")), ("exam", _l("At the end, like an exam"))])
+        SelectChoice("immediate", _l("After each answer")), SelectChoice("exam", _l("At the end, like an exam"))])
     start_token = HiddenField()

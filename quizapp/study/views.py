@@ -3,6 +3,7 @@ import secrets
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from wtforms.fields.choices import SelectChoice
 from flask_login import current_user, login_required
 
 from ..extensions import db
@@ -35,7 +36,7 @@ def section(key: str):
 
 def _practice_form(preselect: list[str] | None = None) -> PracticeForm:
     form = PracticeForm()
-    form.sections.choices = [(s.key, ("— " * s.depth) + s.title) for s in study.outline_sections()]
+    form.sections.choices = [SelectChoice(s.key, ("— " * s.depth) + s.title) for s in study.outline_sections()]
     if not form.is_submitted():
         form.start_token.data = secrets.token_urlsafe(16)
         if preselect:

@@ -27,12 +27,6 @@ from quizapp.services.bank_format import read_bank
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.sqlite_only,
-    # quizapp/study/forms.py declares PracticeForm.feedback's choices as tuples, which
-    # WTForms 3.3 deprecates; the server thread shares the warning filters, so under
-    # `filterwarnings = error` GET /practice answered 500. Remove once the form uses
-    # wtforms.SelectChoice.
-    pytest.mark.filterwarnings(
-        "ignore:Passing SelectField choices as tuples is deprecated:DeprecationWarning"),
 ]
 
 CHROMIUM = "/usr/bin/chromium"
