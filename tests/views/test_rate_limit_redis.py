@@ -47,7 +47,7 @@ def test_login_limit_is_shared_across_workers(tmp_path, backend, _pg_schema):
     assert statuses == [200, 200, 200, 429]
     # The counter lives in Redis (what makes separate processes share it), not in memory.
     import redis
-    assert redis.Redis.from_url(REDIS_URL).keys(f"{prefix}*")
+    assert redis.Redis.from_url(REDIS_URL).keys(f"*{prefix}*")
     with worker_a.app_context():
         db.session.remove()
         db.engine.dispose()
