@@ -87,6 +87,8 @@ def finalize(config: dict[str, Any]) -> None:
     config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options
     if config.get("REDIS_URL"):
         config.setdefault("RATELIMIT_STORAGE_URI", config["REDIS_URL"])
+        # Redis down: keep limiting per process rather than failing logins.
+        config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
     else:
         config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
     if config["ENV_NAME"] == "production":
