@@ -51,6 +51,7 @@ def register_blueprints(app: Flask) -> None:
     from .quiz import bp as quiz_bp
     from .study import bp as study_bp
     from .api import bp as api_bp
+    from .branch import bp as branch_bp
     from .contest import bp as contest_bp
     from .organize import bp as organize_bp
     app.register_blueprint(main_bp)
@@ -60,6 +61,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(api_bp)
     app.register_blueprint(contest_bp)
     app.register_blueprint(organize_bp)
+    app.register_blueprint(branch_bp)
 
 
 def register_errors(app: Flask) -> None:

@@ -146,6 +146,60 @@ def contest_export(round_id: int, fmt: str, output: str, what: str) -> None:
     click.echo(f"wrote {output} ({len(content)} bytes)")
 
 
+report_cli = click.Group("report", help="Branch and ward reports.")
+standings_cli = click.Group("standings", help="The maintained branch counters.")
+
+
+@report_cli.command("branches")
+@click.argument("round_id", type=int, required=False)
+@click.option("--contest", "contest_id", type=int, help="The whole contest instead of one round.")
+@click.option("--format", "fmt", type=click.Choice(["xlsx", "csv", "json"]), default="xlsx", show_default=True)
+@click.option("--output", required=True, type=click.Path(dir_okay=False, writable=True))
+def report_branches(round_id, contest_id, fmt, output) -> None:
+    """The branch standings of a round (ROUND_ID) or of a contest (--contest ID)."""
+    from .models import Contest, Round
+    from .services import reports, standings
+    if (round_id is None) == (contest_id is None):
+        raise click.ClickException("give either ROUND_ID or --contest ID")
+    if round_id is not None:
+        round_ = db.session.get(Round, round_id)
+        if round_ is None:
+            raise click.ClickException(f"no round {round_id}")
+        contest, rows = round_.contest, standings.round_standings(round_)
+    else:
+        round_ = None
+        contest = db.session.get(Contest, contest_id)
+        if contest is None:
+            raise click.ClickException(f"no contest {contest_id}")
+        rows = standings.contest_standings(contest)
+    content = reports.ward_report(rows, standings.Weights.of(contest),
+                                  reports.report_title(round_, contest), fmt)
+    with open(output, "wb") as handle:
+        handle.write(content)
+    click.echo(f"wrote {output}: {len(rows)} branches")
+
+
+@standings_cli.command("recompute")
+@click.option("--check", is_flag=True, help="Only compare; exit 1 on any difference.")
+def standings_recompute(check: bool) -> None:
+    """Rebuild every branch counter from the attempts and rosters (or, with --check,
+    compare the maintained ones with a rebuild)."""
+    import time
+    from .services.counters import recompute
+    started = time.perf_counter()
+    diffs = recompute(check=check)
+    elapsed = time.perf_counter() - started
+    if check:
+        for line in diffs[:200]:
+            click.echo(line, err=True)
+        if diffs:
+            raise click.ClickException(f"{len(diffs)} difference(s) ({elapsed:.2f} s)")
+        click.echo(f"OK: the maintained counters equal a recompute ({elapsed:.2f} s)")
+    else:
+        db.session.commit()
+        click.echo(f"recomputed; {len(diffs)} row(s) corrected ({elapsed:.2f} s)")
+
+
 def init_cli(app: Flask) -> None:
-    for group in (bank_cli, users_cli, attempts_cli, demo_cli, contest_cli):
+    for group in (bank_cli, users_cli, attempts_cli, demo_cli, contest_cli, report_cli, standings_cli):
         app.cli.add_command(group)

@@ -44,5 +44,7 @@ def init_templating(app: Flask) -> None:
     app.jinja_env.filters["percent"] = percent
     app.jinja_env.globals["switch_language_url"] = switch_language_url
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale())
+    from .clock import utcnow
+    app.jinja_env.globals["now_utc"] = utcnow
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

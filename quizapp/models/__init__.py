@@ -2,9 +2,9 @@
 from .attempts import Attempt, AttemptQuestion
 from .bank import Choice, Question, Section
 from .contest import (AuditLog, Contest, ContestAudience, Prize, Round, RoundQuestionChange,
-                      RoundResult, RoundUnitStats)
+                      RoundResult, RoundSectionStats, RoundUnitStats)
 from .org import ROLES, Unit, User
 
 __all__ = ["Attempt", "AttemptQuestion", "AuditLog", "Choice", "Contest", "ContestAudience",
-           "Prize", "Question", "ROLES", "Round", "RoundQuestionChange", "RoundResult",
+           "Prize", "Question", "ROLES", "Round", "RoundQuestionChange", "RoundResult", "RoundSectionStats",
            "RoundUnitStats", "Section", "Unit", "User"]

@@ -27,6 +27,12 @@ class Contest(db.Model):
     # Empty audience = every unit.
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Emulation index weights in percent (sum 100) and whether the branch standings are
+    # public (readable without logging in).
+    weight_participation: Mapped[int] = mapped_column(Integer, default=50)
+    weight_score: Mapped[int] = mapped_column(Integer, default=40)
+    weight_improvement: Mapped[int] = mapped_column(Integer, default=10)
+    public_standings: Mapped[bool] = mapped_column(Boolean, default=False)
 
     rounds: Mapped[list["Round"]] = relationship(back_populates="contest", order_by="Round.opens_at")
     audience: Mapped[list[Unit]] = relationship(secondary="contest_audience", order_by="Unit.position")
@@ -110,9 +116,26 @@ class RoundUnitStats(db.Model):
     finished: Mapped[int] = mapped_column(Integer, default=0)
     participants: Mapped[int] = mapped_column(Integer, default=0)
     score_sum: Mapped[int] = mapped_column(Integer, default=0)
+    # Sum of the counted attempts' maximum scores (they differ after a voided question).
+    max_sum: Mapped[int] = mapped_column(Integer, default=0)
     full_scores: Mapped[int] = mapped_column(Integer, default=0)
 
     unit: Mapped[Unit] = relationship()
+
+
+class RoundSectionStats(db.Model):
+    """Per branch and outline section, answers given and answers right in one round
+    (members who count in the movement only): the mastery heat map."""
+
+    __tablename__ = "round_section_stats"
+    __table_args__ = (UniqueConstraint("round_id", "unit_id", "section_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    section_id: Mapped[int] = mapped_column(ForeignKey("sections.id"))
+    answered: Mapped[int] = mapped_column(Integer, default=0)
+    correct: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class RoundQuestionChange(db.Model):

@@ -13,6 +13,8 @@ from ..extensions import db
 from .types import UTCDateTime
 
 ROLES = ("member", "secretary", "organizer", "admin")
+# Roles that make up a branch roster (organizers and admins are staff accounts).
+ROSTER_ROLES = ("member", "secretary")
 ROLE_RANK = {role: rank for rank, role in enumerate(ROLES)}
 UNIT_KINDS = ("committee", "branch", "sub_branch")
 
@@ -33,6 +35,9 @@ class Unit(db.Model):
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
     path: Mapped[str] = mapped_column(String(1000), index=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
+    # Active, non-exempt members and secretaries: the denominator of participation.
+    # Recounted by services.roster whenever the unit's roster changes.
+    active_roster: Mapped[int] = mapped_column(Integer, default=0)
 
     parent: Mapped["Unit | None"] = relationship(remote_side="Unit.id", back_populates="children")
     children: Mapped[list["Unit"]] = relationship(back_populates="parent", order_by="Unit.position")
@@ -54,6 +59,9 @@ class User(UserMixin, db.Model):
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
     password_hash: Mapped[str | None] = mapped_column(String(256))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Exempt from the emulation movement (illness, work abroad…): out of the denominator.
+    exempt: Mapped[bool] = mapped_column(Boolean, default=False)
+    birth_year: Mapped[int | None] = mapped_column(Integer)
     # Bumped on password change or deactivation: cookies carrying the old value die.
     session_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -76,6 +84,11 @@ class User(UserMixin, db.Model):
         if not self.password_hash:
             return False
         return check_password_hash(self.password_hash, password)
+
+    @property
+    def counts_in_movement(self) -> bool:
+        """Whether this person's results count in the branch's participation figures."""
+        return bool(self.active) and not self.exempt and self.role in ROSTER_ROLES
 
     def has_role(self, role: str) -> bool:
         return ROLE_RANK[self.role] >= ROLE_RANK[role]

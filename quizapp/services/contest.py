@@ -17,8 +17,6 @@ from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from ..clock import utcnow
@@ -27,7 +25,7 @@ from ..models import (Attempt, AttemptQuestion, Choice, Contest, Prize, Question
                       RoundQuestionChange, RoundResult, RoundUnitStats, Unit, User)
 from ..models.attempts import FINISHED, IN_PROGRESS
 from ..models.contest import PRIZE_TIERS
-from . import audit, draw_plan
+from . import audit, counters, draw_plan
 from .errors import Conflict, DomainError, NotFound
 
 
@@ -324,7 +322,7 @@ def start_round_attempt(user: User, round_: Round, rng: random.Random | None = N
         if again:
             return again[0]
         raise Conflict(_("Please try again.")) from None
-    _bump(round_.id, user.unit_id, started=1)
+    counters.after_start(attempt)
     db.session.flush()
     return attempt
 
@@ -353,78 +351,14 @@ def _local(value: datetime) -> str:
 
 # ---------------------------------------------------------------- counters
 
-def _ensure_stats_row(round_id: int, unit_id: int) -> None:
-    dialect = db.session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    db.session.execute(insert(RoundUnitStats).values(
-        round_id=round_id, unit_id=unit_id, started=0, finished=0, participants=0,
-        score_sum=0, full_scores=0).on_conflict_do_nothing(index_elements=["round_id", "unit_id"]))
-
-
-def _bump(round_id: int, unit_id: int, **deltas: int) -> None:
-    """Atomic increments of a branch's counters for a round (row created on demand)."""
-    _ensure_stats_row(round_id, unit_id)
-    values = {name: getattr(RoundUnitStats, name) + delta for name, delta in deltas.items() if delta}
-    if values:
-        db.session.execute(update(RoundUnitStats).where(
-            RoundUnitStats.round_id == round_id, RoundUnitStats.unit_id == unit_id)
-            .values(**values).execution_options(synchronize_session=False))
-
-
-def _better(counting: str, new: Attempt, old: RoundResult) -> bool:
-    if counting == "first":
-        return False
-    if counting == "last":
-        return True
-    if new.score != old.score:
-        return new.score > old.score
-    return (new.time_taken_seconds or 0) < old.time_taken_seconds
-
-
 def after_finish(attempt: Attempt) -> None:
-    """Called by attempts.finish in the same transaction: update the member's counting
-    result for the round and the branch counters."""
-    round_ = db.session.get(Round, attempt.round_id)
-    unit_id = attempt.unit_id or attempt.user.unit_id
-    full = int(attempt.score == attempt.max_score and attempt.max_score > 0)
-    _bump(round_.id, unit_id, finished=1)
-    result = db.session.execute(select(RoundResult).where(
-        RoundResult.round_id == round_.id, RoundResult.user_id == attempt.user_id)
-        .with_for_update()).scalar_one_or_none()
-    if result is None:
-        db.session.add(RoundResult(
-            round_id=round_.id, user_id=attempt.user_id, unit_id=unit_id, attempt_id=attempt.id,
-            score=attempt.score, max_score=attempt.max_score,
-            time_taken_seconds=attempt.time_taken_seconds, finished_at=attempt.finished_at,
-            prediction=attempt.prediction))
-        _bump(round_.id, unit_id, participants=1, score_sum=attempt.score, full_scores=full)
-    elif _better(round_.counting, attempt, result):
-        old_full = int(result.score == result.max_score and result.max_score > 0)
-        _bump(round_.id, result.unit_id, score_sum=attempt.score - result.score,
-              full_scores=full - old_full)
-        result.attempt_id = attempt.id
-        result.score = attempt.score
-        result.max_score = attempt.max_score
-        result.time_taken_seconds = attempt.time_taken_seconds
-        result.finished_at = attempt.finished_at
-        result.prediction = attempt.prediction
-    db.session.flush()
+    """Called by attempts.finish in the same transaction (see services.counters)."""
+    counters.after_finish(attempt, db.session.get(Round, attempt.round_id))
 
 
 def rebuild_round(round_: Round) -> None:
-    """Recompute the round's counting results and branch counters from the attempts
-    (after a regrade, or to check the maintained ones)."""
-    db.session.execute(delete(RoundResult).where(RoundResult.round_id == round_.id))
-    db.session.execute(delete(RoundUnitStats).where(RoundUnitStats.round_id == round_.id))
-    db.session.flush()
-    attempts_ = db.session.execute(select(Attempt).where(Attempt.round_id == round_.id)
-                                   .order_by(Attempt.finished_at, Attempt.id)).scalars().all()
-    for attempt in attempts_:
-        _bump(round_.id, attempt.unit_id or attempt.user.unit_id, started=1)
-    for attempt in attempts_:
-        if attempt.status == FINISHED:
-            after_finish(attempt)
-    db.session.flush()
+    """Recompute the round's counting results and branch counters from the attempts."""
+    counters.recompute(check=False, rounds=[round_])
 
 
 # ---------------------------------------------------------------- prediction actual
@@ -589,25 +523,11 @@ def confirmed_prizes(round_: Round) -> list[Prize]:
     return sorted(prizes, key=lambda p: (order[p.tier], p.rank, p.attempt_id))
 
 
-def propose_collective_prizes(round_: Round, count: int = 3) -> list[dict]:
-    """Branches proposed for the collective prize of a round.
-
-    The hook for the branch standings: until the emulation index exists, branches are
-    ordered by participation rate (participants ÷ active roster) then average score, from
-    the maintained counters — one grouped query over branches, never over attempts."""
-    roster = dict(db.session.execute(select(User.unit_id, func.count()).where(
-        User.active.is_(True)).group_by(User.unit_id)).all())
-    stats = db.session.execute(select(RoundUnitStats).where(
-        RoundUnitStats.round_id == round_.id)).scalars().all()
-    rows = []
-    for s in stats:
-        size = roster.get(s.unit_id, 0)
-        if not size or not s.participants:
-            continue
-        rows.append({"unit": s.unit, "participants": s.participants, "roster": size,
-                     "rate": s.participants / size, "average": s.score_sum / s.participants})
-    rows.sort(key=lambda r: (-r["rate"], -r["average"], r["unit"].position, r["unit"].id))
-    return rows[:count]
+def propose_collective_prizes(round_: Round, count: int = 3) -> list:
+    """Branches proposed for the collective prize of a round: the top of the branch
+    standings by the emulation index (services.standings, ties as stated there)."""
+    from .standings import round_standings
+    return [row for row in round_standings(round_) if row.participants][:count]
 
 
 # ---------------------------------------------------------------- corrections

@@ -92,4 +92,6 @@ def seed(rng_seed: int = 2025) -> dict[str, int]:
         row["created_at"] = now
     db.session.execute(insert(User), rows)
     db.session.flush()
+    from .counters import refresh_rosters
+    refresh_rosters([ward.id] + [b.id for b in branches])
     return {"units": 1 + len(branches), "members": len(rows) + 2}

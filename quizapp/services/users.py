@@ -48,6 +48,8 @@ def create_user(username: str, full_name: str, unit: Unit, role: str = "member",
         user.set_password(password)
     db.session.add(user)
     db.session.flush()
+    from .counters import refresh_rosters
+    refresh_rosters([unit.id])
     return user
 
 

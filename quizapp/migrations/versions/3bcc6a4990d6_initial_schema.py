@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 78e084287758
+Revision ID: 3bcc6a4990d6
 Revises: 
-Create Date: 2026-11-26 18:29:32.761473
+Create Date: 2026-11-26 18:37:21.266182
 
 """
 from alembic import op
@@ -11,7 +11,7 @@ import quizapp.models.types
 
 
 # revision identifiers, used by Alembic.
-revision = '78e084287758'
+revision = '3bcc6a4990d6'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -41,6 +41,7 @@ def upgrade():
     sa.Column('parent_id', sa.Integer(), nullable=True),
     sa.Column('path', sa.String(length=1000), nullable=False),
     sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('active_roster', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['parent_id'], ['units.id'], name=op.f('fk_units_parent_id_units')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_units')),
     sa.UniqueConstraint('code', name=op.f('uq_units_code'))
@@ -82,6 +83,8 @@ def upgrade():
     sa.Column('unit_id', sa.Integer(), nullable=False),
     sa.Column('password_hash', sa.String(length=256), nullable=True),
     sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('exempt', sa.Boolean(), nullable=False),
+    sa.Column('birth_year', sa.Integer(), nullable=True),
     sa.Column('session_version', sa.Integer(), nullable=False),
     sa.Column('created_at', quizapp.models.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('last_login_at', quizapp.models.types.UTCDateTime(timezone=True), nullable=True),
@@ -125,6 +128,10 @@ def upgrade():
     sa.Column('rules', sa.Text(), nullable=False),
     sa.Column('created_by_id', sa.Integer(), nullable=True),
     sa.Column('created_at', quizapp.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('weight_participation', sa.Integer(), nullable=False),
+    sa.Column('weight_score', sa.Integer(), nullable=False),
+    sa.Column('weight_improvement', sa.Integer(), nullable=False),
+    sa.Column('public_standings', sa.Boolean(), nullable=False),
     sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_contests_created_by_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_contests'))
     )
@@ -216,6 +223,23 @@ def upgrade():
     with op.batch_alter_table('round_question_changes', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_round_question_changes_round_id'), ['round_id'], unique=False)
 
+    op.create_table('round_section_stats',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('round_id', sa.Integer(), nullable=False),
+    sa.Column('unit_id', sa.Integer(), nullable=False),
+    sa.Column('section_id', sa.Integer(), nullable=False),
+    sa.Column('answered', sa.Integer(), nullable=False),
+    sa.Column('correct', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['round_id'], ['rounds.id'], name=op.f('fk_round_section_stats_round_id_rounds')),
+    sa.ForeignKeyConstraint(['section_id'], ['sections.id'], name=op.f('fk_round_section_stats_section_id_sections')),
+    sa.ForeignKeyConstraint(['unit_id'], ['units.id'], name=op.f('fk_round_section_stats_unit_id_units')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_round_section_stats')),
+    sa.UniqueConstraint('round_id', 'unit_id', 'section_id', name=op.f('uq_round_section_stats_round_id_unit_id_section_id'))
+    )
+    with op.batch_alter_table('round_section_stats', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_round_section_stats_round_id'), ['round_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_round_section_stats_unit_id'), ['unit_id'], unique=False)
+
     op.create_table('round_unit_stats',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('round_id', sa.Integer(), nullable=False),
@@ -224,6 +248,7 @@ def upgrade():
     sa.Column('finished', sa.Integer(), nullable=False),
     sa.Column('participants', sa.Integer(), nullable=False),
     sa.Column('score_sum', sa.Integer(), nullable=False),
+    sa.Column('max_sum', sa.Integer(), nullable=False),
     sa.Column('full_scores', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['round_id'], ['rounds.id'], name=op.f('fk_round_unit_stats_round_id_rounds')),
     sa.ForeignKeyConstraint(['unit_id'], ['units.id'], name=op.f('fk_round_unit_stats_unit_id_units')),
@@ -321,6 +346,11 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_round_unit_stats_round_id'))
 
     op.drop_table('round_unit_stats')
+    with op.batch_alter_table('round_section_stats', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_round_section_stats_unit_id'))
+        batch_op.drop_index(batch_op.f('ix_round_section_stats_round_id'))
+
+    op.drop_table('round_section_stats')
     with op.batch_alter_table('round_question_changes', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_round_question_changes_round_id'))
 

@@ -1,0 +1,36 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired
+from wtforms import BooleanField, IntegerField, StringField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+
+class MemberForm(FlaskForm):
+    full_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])
+    phone = StringField(_l("Phone number"), validators=[Optional(), Length(max=20)])
+    birth_year = IntegerField(_l("Birth year"), validators=[Optional(), NumberRange(min=1900, max=2100)])
+
+
+class ReasonedForm(FlaskForm):
+    reason = StringField(_l("Reason (kept in the log)"), validators=[Optional(), Length(max=300)])
+
+
+class RosterUploadForm(FlaskForm):
+    file = FileField(_l("Roster file (.xlsx)"), validators=[
+        FileRequired(), FileAllowed(["xlsx"], _l("Choose an .xlsx file."))])
+
+
+class WeightsForm(FlaskForm):
+    participation = IntegerField(_l("Participation weight (%)"), validators=[NumberRange(min=0, max=100)])
+    score = IntegerField(_l("Average score weight (%)"), validators=[NumberRange(min=0, max=100)])
+    improvement = IntegerField(_l("Improvement weight (%)"), validators=[NumberRange(min=0, max=100)])
+    public = BooleanField(_l("Publish the branch standings (readable without logging in)"))
+
+    def validate(self, extra_validators=None) -> bool:
+        if not super().validate(extra_validators):
+            return False
+        total = (self.participation.data or 0) + (self.score.data or 0) + (self.improvement.data or 0)
+        if total != 100:
+            self.improvement.errors.append(_l("The three weights must add up to 100 %."))
+            return False
+        return True

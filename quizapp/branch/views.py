@@ -1,0 +1,270 @@
+"""Branch pages (secretaries: their subtree; organizers: every branch), rosters and the
+branch standings (public when the organizer publishes them)."""
+import os
+import secrets
+from pathlib import Path
+
+from flask import (Response, abort, current_app, flash, redirect, render_template, request,
+                   session, url_for)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from .. import charts
+from ..extensions import db
+from ..forms import EmptyForm
+from ..models import Contest, Round
+from ..policy import role_required
+from ..services import reports, roster, standings
+from ..services.contest import round_state, state_label
+from ..services.standings import Weights
+from . import bp
+from .forms import MemberForm, ReasonedForm, RosterUploadForm, WeightsForm
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _download(content: bytes, filename: str, mimetype: str) -> Response:
+    return Response(content, mimetype=mimetype,
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+def _contest_from_args() -> Contest | None:
+    contest_id = request.args.get("contest", type=int)
+    if contest_id:
+        return db.get_or_404(Contest, contest_id)
+    return standings.latest_contest()
+
+
+@bp.get("/branch")
+@role_required("secretary")
+def my_branch():
+    if current_user.has_role("organizer"):
+        return redirect(url_for("branch.branches"))
+    return redirect(url_for("branch.page", unit_id=current_user.unit_id))
+
+
+@bp.get("/branches")
+@role_required("secretary")
+def branches():
+    scope = None if current_user.has_role("organizer") else current_user.unit
+    units = standings.branch_units(scope)
+    return render_template("branch/list.html", units=units)
+
+
+@bp.get("/branch/<int:unit_id>")
+@role_required("secretary")
+def page(unit_id: int):
+    unit = roster.get_unit_in_scope(current_user, unit_id)
+    contest = _contest_from_args()
+    data = standings.branch_page(unit, contest)
+    top = standings.top_sections()
+    cells = standings.mastery(data.rounds, [unit])
+    heat = charts.heatmap([unit.name], [s.title for s in top],
+                          {(0, j): cells[(unit.id, s.id)] for j, s in enumerate(top) if (unit.id, s.id) in cells},
+                          _("Share of right answers by outline section"))
+    trend = charts.line([(r.title, row.P if row else None) for r, row in data.trend],
+                        _("Participation rate by round"))
+    reminder = standings.reminder_text(data, request.host_url.rstrip("/")) if data.open_round else ""
+    return render_template("branch/page.html", data=data, heat=heat, trend=trend, reminder=reminder,
+                           form=MemberForm(), action_form=ReasonedForm(), state=round_state,
+                           label=state_label, contests=_contests(),
+                           new_password=session.pop("new_password", None))
+
+
+def _contests() -> list[Contest]:
+    return list(db.session.execute(select(Contest).order_by(Contest.created_at.desc())).scalars())
+
+
+@bp.get("/branch/<int:unit_id>/report.xlsx")
+@role_required("secretary")
+def branch_report(unit_id: int):
+    unit = roster.get_unit_in_scope(current_user, unit_id)
+    data = standings.branch_page(unit, _contest_from_args())
+    return _download(reports.branch_report(data), f"bao-cao-{unit.code}.xlsx", XLSX)
+
+
+@bp.post("/branch/<int:unit_id>/members")
+@role_required("secretary")
+def add_member(unit_id: int):
+    unit = roster.get_unit_in_scope(current_user, unit_id)
+    form = MemberForm()
+    if not form.validate_on_submit():
+        for field, errors in form.errors.items():
+            for error in errors:
+                flash(f"{getattr(form, field).label.text}: {error}", "error")
+        return redirect(url_for("branch.page", unit_id=unit.id) + "#roster")
+    member = roster.add_member(current_user, unit, form.full_name.data, form.phone.data or None,
+                               form.birth_year.data)
+    db.session.commit()
+    flash(_("%(name)s was added with the username %(username)s. Use “Reset password” to give "
+            "them a first password.", name=member.full_name, username=member.username), "success")
+    return redirect(url_for("branch.page", unit_id=unit.id) + "#roster")
+
+
+@bp.post("/members/<int:user_id>/<any(deactivate, activate, exempt, unexempt, reset_password):action>")
+@role_required("secretary")
+def member_action(user_id: int, action: str):
+    member = roster.get_member_in_scope(current_user, user_id)
+    form = ReasonedForm()
+    if not form.validate_on_submit():
+        abort(400)
+    if action == "reset_password":
+        password = roster.reset_password(current_user, member)
+        db.session.commit()
+        # Shown once, on the next page only; never logged.
+        session["new_password"] = {"name": member.full_name, "username": member.username,
+                                   "password": password}
+    else:
+        if action in ("deactivate", "activate"):
+            roster.set_active(current_user, member, action == "activate")
+        else:
+            roster.set_exempt(current_user, member, action == "exempt", form.reason.data or "")
+        db.session.commit()
+        flash({"deactivate": _("%(name)s no longer counts in the roster and cannot log in."),
+               "activate": _("%(name)s is active again."),
+               "exempt": _("%(name)s is exempt from the movement and leaves the denominator."),
+               "unexempt": _("%(name)s counts in the movement again.")}[action] % {"name": member.full_name},
+              "success")
+    return redirect(url_for("branch.page", unit_id=member.unit_id) + "#roster")
+
+
+# ---------------------------------------------------------------- roster import (organizers)
+
+def _upload_dir() -> Path:
+    path = Path(current_app.instance_path) / "uploads"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@bp.get("/organize/roster/template.xlsx")
+@role_required("organizer")
+def roster_template():
+    return _download(roster.import_template(), "mau-danh-sach-dang-vien.xlsx", XLSX)
+
+
+@bp.route("/organize/roster/import", methods=["GET", "POST"])
+@role_required("organizer")
+def roster_import():
+    form = RosterUploadForm()
+    if form.validate_on_submit():
+        content = form.file.data.read()
+        preview = roster.parse_import(content)
+        token = None
+        if preview.ok:
+            # Kept only until the organizer confirms, inside instance/, under a random name.
+            token = secrets.token_hex(16)
+            (_upload_dir() / f"roster-{token}.xlsx").write_bytes(content)
+        return render_template("branch/import.html", form=form, preview=preview, token=token,
+                               confirm=EmptyForm())
+    return render_template("branch/import.html", form=form, preview=None, token=None, confirm=EmptyForm())
+
+
+@bp.post("/organize/roster/import/<token>")
+@role_required("organizer")
+def roster_import_commit(token: str):
+    if not EmptyForm().validate_on_submit() or not token.isalnum() or len(token) != 32:
+        abort(400)
+    path = _upload_dir() / f"roster-{token}.xlsx"
+    if not path.exists():
+        flash(_("That upload has expired; upload the file again."), "error")
+        return redirect(url_for("branch.roster_import"))
+    preview = roster.parse_import(path.read_bytes())
+    if not preview.ok:
+        flash(_("The file has errors; nothing was imported."), "error")
+        return redirect(url_for("branch.roster_import"))
+    count = roster.commit_import(current_user, preview)
+    db.session.commit()
+    os.remove(path)
+    flash(_("%(n)d members imported.", n=count), "success")
+    return redirect(url_for("branch.branches"))
+
+
+# ---------------------------------------------------------------- standings
+
+def _may_see_standings(contest: Contest) -> bool:
+    if contest.public_standings:
+        return True
+    return current_user.is_authenticated and current_user.has_role("secretary")
+
+
+@bp.get("/standings/contest/<int:contest_id>")
+def contest_standings(contest_id: int):
+    contest = db.get_or_404(Contest, contest_id)
+    if not _may_see_standings(contest):
+        if not current_user.is_authenticated:
+            return current_app.login_manager.unauthorized()
+        abort(404)
+    rows = standings.contest_standings(contest)
+    return _render_standings(contest, None, rows)
+
+
+@bp.get("/standings/round/<int:round_id>")
+def round_standings(round_id: int):
+    round_ = db.get_or_404(Round, round_id)
+    if round_state(round_) in ("draft", "scheduled") or not _may_see_standings(round_.contest):
+        if not current_user.is_authenticated:
+            return current_app.login_manager.unauthorized()
+        abort(404)
+    rows = standings.round_standings(round_)
+    return _render_standings(round_.contest, round_, rows)
+
+
+def _render_standings(contest: Contest, round_: Round | None, rows):
+    weights = Weights.of(contest)
+    fmt = request.args.get("format")
+    if fmt in ("xlsx", "csv", "json"):
+        title = reports.report_title(round_, contest)
+        content = reports.ward_report(rows, weights, title, fmt)
+        mimetype = {"xlsx": XLSX, "csv": "text/csv; charset=utf-8", "json": "application/json"}[fmt]
+        name = f"thi-dua-{'vong-%d' % round_.id if round_ else 'cuoc-thi-%d' % contest.id}.{fmt}"
+        return _download(content, name, mimetype)
+    bar = charts.bars([(r.unit.name, r.P) for r in sorted(rows, key=lambda r: -r.P)],
+                      _("Participation rate by branch"))
+    top = standings.top_sections()
+    rounds = [round_] if round_ else standings.contest_rounds(contest)
+    units = [r.unit for r in rows]
+    cells = standings.mastery(rounds, units)
+    heat = charts.heatmap([u.name for u in units], [s.title for s in top],
+                          {(i, j): cells[(u.id, s.id)] for i, u in enumerate(units)
+                           for j, s in enumerate(top) if (u.id, s.id) in cells},
+                          _("Share of right answers by branch and outline section"))
+    over_time = charts.line([(r.title, _ward_rate(r)) for r in standings.contest_rounds(contest)],
+                            _("Ward participation rate by round"))
+    return render_template("branch/standings.html", contest=contest, round=round_, rows=rows,
+                           weights=weights, bar=bar, heat=heat, over_time=over_time,
+                           weights_form=_weights_form(contest))
+
+
+def _ward_rate(round_: Round) -> float:
+    rows = standings.round_standings(round_)
+    roster_total = sum(r.roster for r in rows)
+    return 100 * sum(r.participants for r in rows) / roster_total if roster_total else 0.0
+
+
+def _weights_form(contest: Contest) -> WeightsForm | None:
+    if not (current_user.is_authenticated and current_user.has_role("organizer")):
+        return None
+    form = WeightsForm()
+    form.participation.data = contest.weight_participation
+    form.score.data = contest.weight_score
+    form.improvement.data = contest.weight_improvement
+    form.public.data = contest.public_standings
+    return form
+
+
+@bp.post("/organize/contests/<int:contest_id>/weights")
+@role_required("organizer")
+def set_weights(contest_id: int):
+    contest = db.get_or_404(Contest, contest_id)
+    form = WeightsForm()
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for error in errors:
+                flash(str(error), "error")
+        return redirect(url_for("branch.contest_standings", contest_id=contest.id))
+    standings.set_weights(current_user, contest, Weights(form.participation.data, form.score.data,
+                                                          form.improvement.data), form.public.data)
+    db.session.commit()
+    flash(_("Weights saved; the standings below use them."), "success")
+    return redirect(url_for("branch.contest_standings", contest_id=contest.id))

@@ -1,0 +1,322 @@
+"""Maintained per-branch counters, and their recomputation from scratch.
+
+Three kinds of rows, all written in the transaction that changes them:
+- RoundResult: per member and round, the attempt that counts (best / first / last);
+- RoundUnitStats: per branch and round — started and finished attempts (everyone, for
+  the live view) and participants, score sum and full scores (only members who count
+  in the movement: active, not exempt, member or secretary);
+- RoundSectionStats: per branch, round and outline section, answers and right answers
+  of the counting attempts of the members who count (the mastery heat map);
+plus Unit.active_roster, the participation denominator.
+
+`recompute(check=True)` rebuilds all of them with grouped queries and reports every
+difference; standings and branch pages only ever read the maintained rows.
+"""
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+from sqlalchemy import and_, delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from ..extensions import db
+from ..models import (Attempt, AttemptQuestion, Question, Round, RoundResult, RoundSectionStats,
+                      RoundUnitStats, Unit, User)
+from ..models.attempts import FINISHED
+from ..models.org import ROSTER_ROLES
+
+UNIT_FIELDS = ("started", "finished", "participants", "score_sum", "max_sum", "full_scores")
+
+
+def _insert():
+    return pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
+def bump_unit(round_id: int, unit_id: int, **deltas: int) -> None:
+    """Atomic increments of one branch's counters for a round (row created on demand)."""
+    values = {name: getattr(RoundUnitStats, name) + delta for name, delta in deltas.items() if delta}
+    if not values:
+        return
+    db.session.execute(_insert()(RoundUnitStats).values(
+        round_id=round_id, unit_id=unit_id, **{f: 0 for f in UNIT_FIELDS})
+        .on_conflict_do_nothing(index_elements=["round_id", "unit_id"]))
+    db.session.execute(update(RoundUnitStats).where(
+        RoundUnitStats.round_id == round_id, RoundUnitStats.unit_id == unit_id)
+        .values(**values).execution_options(synchronize_session=False))
+
+
+def _section_counts(attempt_id: int) -> dict[int, tuple[int, int]]:
+    """section id → (answered, right) for one attempt's graded questions."""
+    out: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for section_id, ok in db.session.execute(
+            select(Question.section_id, AttemptQuestion.is_correct)
+            .join(Question, Question.id == AttemptQuestion.question_id)
+            .where(AttemptQuestion.attempt_id == attempt_id, AttemptQuestion.is_correct.is_not(None))):
+        out[section_id][0] += 1
+        out[section_id][1] += int(bool(ok))
+    return {k: (v[0], v[1]) for k, v in out.items()}
+
+
+def bump_sections(round_id: int, unit_id: int, attempt_id: int, sign: int) -> None:
+    for section_id, (answered, right) in _section_counts(attempt_id).items():
+        db.session.execute(_insert()(RoundSectionStats).values(
+            round_id=round_id, unit_id=unit_id, section_id=section_id, answered=0, correct=0)
+            .on_conflict_do_nothing(index_elements=["round_id", "unit_id", "section_id"]))
+        db.session.execute(update(RoundSectionStats).where(
+            RoundSectionStats.round_id == round_id, RoundSectionStats.unit_id == unit_id,
+            RoundSectionStats.section_id == section_id).values(
+            answered=RoundSectionStats.answered + sign * answered,
+            correct=RoundSectionStats.correct + sign * right).execution_options(synchronize_session=False))
+
+
+def _full(score: int, max_score: int) -> int:
+    return int(max_score > 0 and score == max_score)
+
+
+def _better(counting: str, new: Attempt, old: RoundResult) -> bool:
+    if counting == "first":
+        return False
+    if counting == "last":
+        return True
+    if new.score != old.score:
+        return new.score > old.score
+    return (new.time_taken_seconds or 0) < old.time_taken_seconds
+
+
+def after_start(attempt: Attempt) -> None:
+    bump_unit(attempt.round_id, attempt.unit_id, started=1)
+
+
+def after_finish(attempt: Attempt, round_: Round) -> None:
+    """Update the member's counting result and the branch's counters for a finished
+    round attempt (called by attempts.finish, same transaction)."""
+    unit_id = attempt.unit_id
+    counts = attempt.user.counts_in_movement
+    bump_unit(round_.id, unit_id, finished=1)
+    result = db.session.execute(select(RoundResult).where(
+        RoundResult.round_id == round_.id, RoundResult.user_id == attempt.user_id)
+        .with_for_update()).scalar_one_or_none()
+    if result is None:
+        db.session.add(RoundResult(
+            round_id=round_.id, user_id=attempt.user_id, unit_id=unit_id, attempt_id=attempt.id,
+            score=attempt.score, max_score=attempt.max_score,
+            time_taken_seconds=attempt.time_taken_seconds, finished_at=attempt.finished_at,
+            prediction=attempt.prediction))
+        if counts:
+            bump_unit(round_.id, unit_id, participants=1, score_sum=attempt.score,
+                      max_sum=attempt.max_score, full_scores=_full(attempt.score, attempt.max_score))
+            bump_sections(round_.id, unit_id, attempt.id, +1)
+    elif _better(round_.counting, attempt, result):
+        if counts:
+            bump_unit(round_.id, result.unit_id, participants=-1, score_sum=-result.score,
+                      max_sum=-result.max_score, full_scores=-_full(result.score, result.max_score))
+            bump_sections(round_.id, result.unit_id, result.attempt_id, -1)
+            bump_unit(round_.id, unit_id, participants=1, score_sum=attempt.score,
+                      max_sum=attempt.max_score, full_scores=_full(attempt.score, attempt.max_score))
+            bump_sections(round_.id, unit_id, attempt.id, +1)
+        result.unit_id = unit_id
+        result.attempt_id = attempt.id
+        result.score = attempt.score
+        result.max_score = attempt.max_score
+        result.time_taken_seconds = attempt.time_taken_seconds
+        result.finished_at = attempt.finished_at
+        result.prediction = attempt.prediction
+    db.session.flush()
+
+
+# ---------------------------------------------------------------- recomputation
+
+def _counting_attempts(round_: Round) -> dict[int, Attempt]:
+    """user id → the attempt that counts, by the round's rule, from the attempts."""
+    chosen: dict[int, Attempt] = {}
+    finished = db.session.execute(select(Attempt).where(
+        Attempt.round_id == round_.id, Attempt.status == FINISHED)
+        .order_by(Attempt.finished_at, Attempt.id)).scalars()
+    for attempt in finished:
+        current = chosen.get(attempt.user_id)
+        if current is None:
+            chosen[attempt.user_id] = attempt
+            continue
+        if round_.counting == "last":
+            chosen[attempt.user_id] = attempt
+        elif round_.counting == "best" and (
+                attempt.score > current.score or (attempt.score == current.score and (
+                    attempt.time_taken_seconds or 0) < (current.time_taken_seconds or 0))):
+            chosen[attempt.user_id] = attempt
+    return chosen
+
+
+@dataclass
+class Expected:
+    results: dict[tuple[int, int], tuple] = field(default_factory=dict)
+    units: dict[tuple[int, int], tuple] = field(default_factory=dict)
+    sections: dict[tuple[int, int, int], tuple] = field(default_factory=dict)
+    rosters: dict[int, int] = field(default_factory=dict)
+
+
+def expected_for_round(round_: Round, expected: Expected) -> None:
+    started = Counter()
+    finished = Counter()
+    for unit_id, status, n in db.session.execute(
+            select(Attempt.unit_id, Attempt.status, func.count()).where(Attempt.round_id == round_.id)
+            .group_by(Attempt.unit_id, Attempt.status)):
+        started[unit_id] += n
+        if status == FINISHED:
+            finished[unit_id] += n
+    participants = Counter()
+    score_sum = Counter()
+    max_sum = Counter()
+    full = Counter()
+    counting_ids = []
+    for user_id, attempt in _counting_attempts(round_).items():
+        expected.results[(round_.id, user_id)] = (
+            attempt.unit_id, attempt.id, attempt.score, attempt.max_score,
+            attempt.time_taken_seconds, attempt.prediction)
+        if attempt.user.counts_in_movement:
+            participants[attempt.unit_id] += 1
+            score_sum[attempt.unit_id] += attempt.score
+            max_sum[attempt.unit_id] += attempt.max_score
+            full[attempt.unit_id] += _full(attempt.score, attempt.max_score)
+            counting_ids.append(attempt.id)
+    for unit_id in set(started) | set(participants):
+        expected.units[(round_.id, unit_id)] = (started[unit_id], finished[unit_id],
+                                                participants[unit_id], score_sum[unit_id],
+                                                max_sum[unit_id], full[unit_id])
+    for start in range(0, len(counting_ids), 500):
+        chunk = counting_ids[start:start + 500]
+        for unit_id, section_id, answered, right in db.session.execute(
+                select(Attempt.unit_id, Question.section_id, func.count(),
+                       func.sum(case_true(AttemptQuestion.is_correct)))
+                .join(AttemptQuestion, AttemptQuestion.attempt_id == Attempt.id)
+                .join(Question, Question.id == AttemptQuestion.question_id)
+                .where(Attempt.id.in_(chunk), AttemptQuestion.is_correct.is_not(None))
+                .group_by(Attempt.unit_id, Question.section_id)):
+            key = (round_.id, unit_id, section_id)
+            old = expected.sections.get(key, (0, 0))
+            expected.sections[key] = (old[0] + answered, old[1] + int(right or 0))
+
+
+def case_true(column):
+    from sqlalchemy import case
+    return case((column.is_(True), 1), else_=0)
+
+
+def expected_rosters() -> dict[int, int]:
+    counts = dict(db.session.execute(select(User.unit_id, func.count()).where(
+        User.active.is_(True), User.exempt.is_(False), User.role.in_(ROSTER_ROLES))
+        .group_by(User.unit_id)).all())
+    return {unit_id: counts.get(unit_id, 0) for unit_id in db.session.execute(select(Unit.id)).scalars()}
+
+
+def compute_expected(rounds: list[Round] | None = None) -> Expected:
+    expected = Expected()
+    for round_ in rounds if rounds is not None else db.session.execute(select(Round)).scalars():
+        expected_for_round(round_, expected)
+    expected.rosters = expected_rosters()
+    return expected
+
+
+def stored(rounds: list[Round] | None = None) -> Expected:
+    ids = None if rounds is None else [r.id for r in rounds]
+    out = Expected()
+    q = select(RoundResult)
+    if ids is not None:
+        q = q.where(RoundResult.round_id.in_(ids))
+    for r in db.session.execute(q).scalars():
+        out.results[(r.round_id, r.user_id)] = (r.unit_id, r.attempt_id, r.score, r.max_score,
+                                                r.time_taken_seconds, r.prediction)
+    q = select(RoundUnitStats)
+    if ids is not None:
+        q = q.where(RoundUnitStats.round_id.in_(ids))
+    for s in db.session.execute(q).scalars():
+        values = tuple(getattr(s, f) for f in UNIT_FIELDS)
+        if any(values):
+            out.units[(s.round_id, s.unit_id)] = values
+    q = select(RoundSectionStats)
+    if ids is not None:
+        q = q.where(RoundSectionStats.round_id.in_(ids))
+    for s in db.session.execute(q).scalars():
+        if s.answered or s.correct:
+            out.sections[(s.round_id, s.unit_id, s.section_id)] = (s.answered, s.correct)
+    out.rosters = dict(db.session.execute(select(Unit.id, Unit.active_roster)).all())
+    return out
+
+
+def differences(expected: Expected, actual: Expected) -> list[str]:
+    """Human-readable differences between two sets of counters."""
+    out = []
+    for name in ("results", "units", "sections", "rosters"):
+        want, have = getattr(expected, name), getattr(actual, name)
+        for key in sorted(set(want) | set(have), key=str):
+            if want.get(key) != have.get(key):
+                out.append(f"{name} {key}: stored {have.get(key)} != recomputed {want.get(key)}")
+    return out
+
+
+def write(expected: Expected, rounds: list[Round] | None = None) -> None:
+    """Replace the stored counters with `expected`."""
+    ids = [r.id for r in rounds] if rounds is not None else None
+    for model in (RoundResult, RoundUnitStats, RoundSectionStats):
+        stmt = delete(model)
+        if ids is not None:
+            stmt = stmt.where(model.round_id.in_(ids))
+        db.session.execute(stmt)
+    db.session.flush()
+    finished_at = {}
+    if expected.results:
+        attempt_ids = [v[1] for v in expected.results.values()]
+        for start in range(0, len(attempt_ids), 1000):
+            chunk = attempt_ids[start:start + 1000]
+            finished_at.update(dict(db.session.execute(select(Attempt.id, Attempt.finished_at)
+                                                       .where(Attempt.id.in_(chunk))).all()))
+    db.session.add_all(RoundResult(
+        round_id=round_id, user_id=user_id, unit_id=v[0], attempt_id=v[1], score=v[2],
+        max_score=v[3], time_taken_seconds=v[4], prediction=v[5], finished_at=finished_at[v[1]])
+        for (round_id, user_id), v in expected.results.items())
+    db.session.add_all(RoundUnitStats(round_id=round_id, unit_id=unit_id, **dict(zip(UNIT_FIELDS, v)))
+                       for (round_id, unit_id), v in expected.units.items())
+    db.session.add_all(RoundSectionStats(round_id=round_id, unit_id=unit_id, section_id=section_id,
+                                         answered=v[0], correct=v[1])
+                       for (round_id, unit_id, section_id), v in expected.sections.items())
+    if rounds is None:
+        for unit_id, count in expected.rosters.items():
+            db.session.execute(update(Unit).where(Unit.id == unit_id).values(active_roster=count)
+                               .execution_options(synchronize_session=False))
+    db.session.flush()
+
+
+def recompute(check: bool = False, rounds: list[Round] | None = None) -> list[str]:
+    """Rebuild every counter from the attempts and the rosters. With check=True nothing
+    is written; the differences are returned (empty = the maintained counters are right)."""
+    expected = compute_expected(rounds)
+    if rounds is not None:
+        expected.rosters = stored(rounds).rosters  # rosters are not per round
+    diffs = differences(expected, stored(rounds))
+    if not check:
+        write(expected, rounds)
+    return diffs
+
+
+def refresh_rosters(unit_ids: list[int]) -> None:
+    """Recount the active roster of these units (after any roster change)."""
+    counts = dict(db.session.execute(select(User.unit_id, func.count()).where(
+        User.unit_id.in_(unit_ids), User.active.is_(True), User.exempt.is_(False),
+        User.role.in_(ROSTER_ROLES)).group_by(User.unit_id)).all())
+    for unit_id in unit_ids:
+        db.session.execute(update(Unit).where(Unit.id == unit_id)
+                           .values(active_roster=counts.get(unit_id, 0))
+                           .execution_options(synchronize_session=False))
+    db.session.flush()
+
+
+def member_changed(user: User) -> None:
+    """A member's eligibility changed (deactivated, exempted, moved): recount the
+    roster and rebuild the counters of every round they took part in."""
+    refresh_rosters([user.unit_id])
+    round_ids = list(db.session.execute(select(RoundResult.round_id).where(
+        RoundResult.user_id == user.id)).scalars())
+    if round_ids:
+        rounds = list(db.session.execute(select(Round).where(Round.id.in_(round_ids))).scalars())
+        recompute(check=False, rounds=rounds)

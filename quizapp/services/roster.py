@@ -1,0 +1,247 @@
+"""Branch rosters: adding, deactivating, exempting members, resetting passwords, and
+importing a roster from .xlsx (all rows checked first; all or nothing)."""
+from __future__ import annotations
+
+import io
+import re
+import secrets
+import unicodedata
+from dataclasses import dataclass, field
+
+from flask_babel import gettext as _
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Font
+from sqlalchemy import func, select
+
+from ..clock import utcnow
+from ..extensions import db
+from ..models import Unit, User
+from . import audit, counters
+from .errors import DomainError, NotFound
+from .users import create_user, normalize_phone, set_password
+
+IMPORT_HEADERS = ["Họ và tên", "Số điện thoại", "Chi bộ", "Năm sinh"]
+MAX_IMPORT_ROWS = 5000
+
+
+def subtree_units(root: Unit) -> list[Unit]:
+    return list(db.session.execute(select(Unit).where(Unit.path.startswith(root.path))
+                                   .order_by(Unit.position, Unit.id)).scalars())
+
+
+def get_unit_in_scope(actor: User, unit_id: int) -> Unit:
+    """The unit if the actor may manage it (organizers: any; secretaries: their
+    subtree); NotFound otherwise, so ids outside the scope are not confirmed."""
+    from ..policy import can_view_unit
+    unit = db.session.get(Unit, unit_id)
+    if unit is None or not actor.has_role("secretary") or not can_view_unit(actor, unit):
+        raise NotFound(_("Unit not found."))
+    return unit
+
+
+def get_member_in_scope(actor: User, user_id: int) -> User:
+    member = db.session.get(User, user_id)
+    if member is None:
+        raise NotFound(_("Member not found."))
+    get_unit_in_scope(actor, member.unit_id)
+    if member.role not in ("member", "secretary") and not actor.has_role("admin"):
+        raise NotFound(_("Member not found."))
+    return member
+
+
+def _username_from(full_name: str) -> str:
+    base = unicodedata.normalize("NFD", full_name.lower().replace("đ", "d"))
+    base = "".join(ch for ch in base if unicodedata.category(ch) != "Mn")
+    parts = re.findall(r"[a-z0-9]+", base)
+    stem = (parts[-1] + "".join(p[0] for p in parts[:-1])) if parts else "dv"
+    stem = stem[:20] or "dv"
+    candidate = stem
+    n = 1
+    while db.session.execute(select(User.id).where(User.username == candidate)).first():
+        n += 1
+        candidate = f"{stem}{n}"
+    return candidate
+
+
+def add_member(actor: User, unit: Unit, full_name: str, phone: str | None = None,
+               birth_year: int | None = None, username: str | None = None) -> User:
+    """Add a member to a branch roster (no password: they get one from the secretary)."""
+    full_name = " ".join((full_name or "").split())
+    if not full_name:
+        raise DomainError(_("A full name is required."))
+    check_birth_year(birth_year)
+    user = create_user(username or _username_from(full_name), full_name, unit, role="member",
+                       phone=phone or None)
+    user.birth_year = birth_year
+    counters.refresh_rosters([unit.id])
+    audit.log(actor, "roster.add", f"user:{user.id}", {"unit": unit.code, "name": full_name})
+    return user
+
+
+def check_birth_year(year: int | None) -> None:
+    if year is not None and not 1900 <= year <= utcnow().year - 16:
+        raise DomainError(_("The birth year must be between 1900 and %(max)d.", max=utcnow().year - 16))
+
+
+def set_active(actor: User, member: User, active: bool) -> None:
+    """Deactivate (leaves the roster and the denominator, cannot log in) or reactivate."""
+    if member.id == actor.id:
+        raise DomainError(_("You cannot deactivate your own account."))
+    if member.active == active:
+        return
+    member.active = active
+    member.session_version += 1  # a deactivated member's sessions end at once
+    counters.member_changed(member)
+    audit.log(actor, "roster.activate" if active else "roster.deactivate", f"user:{member.id}")
+
+
+def set_exempt(actor: User, member: User, exempt: bool, reason: str = "") -> None:
+    if member.exempt == exempt:
+        return
+    member.exempt = exempt
+    counters.member_changed(member)
+    audit.log(actor, "roster.exempt" if exempt else "roster.unexempt", f"user:{member.id}", reason=reason)
+
+
+def reset_password(actor: User, member: User) -> str:
+    """Give the member a new random password (shown once to the secretary)."""
+    password = "-".join(secrets.token_hex(2) for _ in range(3))
+    set_password(member, password)
+    audit.log(actor, "roster.reset_password", f"user:{member.id}")
+    return password
+
+
+def roster(unit: Unit) -> list[User]:
+    from .names import sort_key
+    members = db.session.execute(select(User).where(
+        User.unit_id == unit.id, User.role.in_(("member", "secretary")))).scalars().all()
+    return sorted(members, key=lambda u: sort_key(u.full_name))
+
+
+# ---------------------------------------------------------------- import
+
+def import_template() -> bytes:
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "Danh sách đảng viên"
+    sheet.append(IMPORT_HEADERS)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    sheet.append(["Nguyễn Văn An", "0912345678", "cb-01", 1980])
+    for column, width in zip("ABCD", (30, 16, 14, 10)):
+        sheet.column_dimensions[column].width = width
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+@dataclass
+class ImportRow:
+    row: int
+    full_name: str
+    phone: str | None
+    unit: Unit | None
+    birth_year: int | None
+
+
+@dataclass
+class ImportPreview:
+    rows: list[ImportRow] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and bool(self.rows)
+
+
+def _cell_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def parse_import(content: bytes, scope: Unit | None = None) -> ImportPreview:
+    """Check every row of a roster workbook; nothing is written. Errors name the row
+    (as numbered in Excel)."""
+    preview = ImportPreview()
+    try:
+        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except Exception:  # openpyxl raises many types for a file that is not .xlsx
+        preview.errors.append(_("The file is not an Excel workbook (.xlsx)."))
+        return preview
+    sheet = workbook.worksheets[0]
+    rows = sheet.iter_rows(values_only=True)
+    header = [_cell_text(v) for v in next(rows, [])]
+    if header[:4] != IMPORT_HEADERS:
+        preview.errors.append(_("Row 1: the columns must be exactly: %(cols)s (found: %(found)s).",
+                                cols=", ".join(IMPORT_HEADERS), found=", ".join(h for h in header if h) or "—"))
+        return preview
+    units = {u.code: u for u in db.session.execute(select(Unit)).scalars()}
+    units_by_name = {u.name.lower(): u for u in units.values()}
+    existing_phones = set(db.session.execute(select(User.phone).where(User.phone.is_not(None))).scalars())
+    seen_phones: dict[str, int] = {}
+    max_year = utcnow().year - 16
+    for number, values in enumerate(rows, start=2):
+        values = list(values) + [None] * 4
+        name, phone_raw, unit_raw, year_raw = (_cell_text(v) for v in values[:4])
+        if not any((name, phone_raw, unit_raw, year_raw)):
+            continue
+        if len(preview.rows) + 1 > MAX_IMPORT_ROWS:
+            preview.errors.append(_("More than %(n)d rows: split the file.", n=MAX_IMPORT_ROWS))
+            break
+        row_errors = []
+        if not name:
+            row_errors.append(_("the full name is empty"))
+        phone = normalize_phone(phone_raw) if phone_raw else None
+        if phone:
+            if not re.fullmatch(r"0\d{9,10}", phone):
+                row_errors.append(_("phone '%(p)s' is not a Vietnamese phone number", p=phone_raw))
+            elif phone in existing_phones:
+                row_errors.append(_("phone %(p)s already belongs to an account", p=phone))
+            elif phone in seen_phones:
+                row_errors.append(_("phone %(p)s repeats row %(r)d", p=phone, r=seen_phones[phone]))
+            else:
+                seen_phones[phone] = number
+        unit = units.get(unit_raw) or units_by_name.get(unit_raw.lower())
+        if unit is None:
+            row_errors.append(_("unknown branch '%(b)s'", b=unit_raw or "—"))
+        elif scope is not None and not unit.path.startswith(scope.path):
+            row_errors.append(_("branch '%(b)s' is outside your units", b=unit_raw))
+        year = None
+        if year_raw:
+            if not year_raw.isdigit() or not 1900 <= int(year_raw) <= max_year:
+                row_errors.append(_("birth year '%(y)s' is not a year from 1900 to %(max)d",
+                                    y=year_raw, max=max_year))
+            else:
+                year = int(year_raw)
+        if row_errors:
+            preview.errors.append(_("Row %(n)d: %(errors)s", n=number, errors="; ".join(row_errors)))
+        else:
+            preview.rows.append(ImportRow(number, " ".join(name.split()), phone, unit, year))
+    if not preview.rows and not preview.errors:
+        preview.errors.append(_("The file has no member rows."))
+    return preview
+
+
+def commit_import(actor: User, preview: ImportPreview) -> int:
+    """Create every previewed member, or none (raises DomainError if anything is off)."""
+    if not preview.ok:
+        raise DomainError(_("The file has errors; nothing was imported."))
+    for row in preview.rows:
+        user = create_user(_username_from(row.full_name), row.full_name, row.unit, role="member",
+                           phone=row.phone)
+        user.birth_year = row.birth_year
+    counters.refresh_rosters(sorted({row.unit.id for row in preview.rows}))
+    audit.log(actor, "roster.import", "roster", {"rows": len(preview.rows)})
+    db.session.flush()
+    return len(preview.rows)
+
+
+def roster_sizes(unit_ids: list[int]) -> dict[int, int]:
+    return dict(db.session.execute(select(Unit.id, Unit.active_roster).where(Unit.id.in_(unit_ids))).all())
+
+
+def count_members() -> int:
+    return db.session.scalar(select(func.count()).select_from(User)) or 0

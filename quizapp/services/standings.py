@@ -1,0 +1,295 @@
+"""Branch standings, the emulation index, branch pages and mastery by section.
+
+Everything here reads the maintained counters (RoundUnitStats, RoundSectionStats,
+Unit.active_roster, RoundResult per member of one branch) — never the attempts.
+
+The emulation index of a branch in a round, with weights wP + wS + wG = 100 (%):
+    P = participation rate × 100           (participants ÷ active roster)
+    S = sum of the counted best scores × 100 ÷ sum of their maximum scores
+    G = 50 + ((P + S)/2 − (P' + S')/2), kept within 0…100, where P', S' are the
+        branch's figures in the previous round of the contest (G = 50 in the first)
+    index = (wP·P + wS·S + wG·G) ÷ 100
+Across a contest, P, S and G are averaged over the rounds that have opened, and the
+index is computed from those averages.
+Ties: higher index → higher participation rate → higher average score; branches equal
+on all three share a rank and are listed by name.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import (Attempt, Contest, Round, RoundResult, RoundSectionStats, RoundUnitStats,
+                      Section, Unit, User)
+from ..models.attempts import IN_PROGRESS
+from . import names
+from .contest import overrides_for, round_state
+from .errors import DomainError
+
+DEFAULT_WEIGHTS = (50, 40, 10)
+
+
+@dataclass
+class Weights:
+    participation: int = 50
+    score: int = 40
+    improvement: int = 10
+
+    @classmethod
+    def of(cls, contest: Contest) -> "Weights":
+        return cls(contest.weight_participation, contest.weight_score, contest.weight_improvement)
+
+    def check(self) -> None:
+        values = (self.participation, self.score, self.improvement)
+        if any(v < 0 or v > 100 for v in values) or sum(values) != 100:
+            raise DomainError(_("The three weights must be whole percentages that add up to 100 "
+                                "(now %(sum)d).", sum=sum(values)))
+
+
+def set_weights(actor: User, contest: Contest, weights: Weights, public: bool) -> None:
+    from . import audit
+    weights.check()
+    before = Weights.of(contest)
+    contest.weight_participation = weights.participation
+    contest.weight_score = weights.score
+    contest.weight_improvement = weights.improvement
+    contest.public_standings = public
+    audit.log(actor, "contest.weights", f"contest:{contest.id}",
+              {"before": vars(before), "after": vars(weights), "public": public})
+    db.session.flush()
+
+
+@dataclass
+class BranchRow:
+    unit: Unit
+    roster: int
+    participants: int
+    score_sum: int
+    full_scores: int
+    max_score: int
+    rate: float            # 0..1
+    average: float | None  # points
+    P: float
+    S: float
+    G: float
+    index: float
+    previous: float | None = None  # (P'+S')/2 of the previous round
+    rank: int = 0
+    tied: bool = False
+    rounds: int = 1
+
+    @property
+    def improvement(self) -> float | None:
+        return None if self.previous is None else (self.P + self.S) / 2 - self.previous
+
+    def arithmetic(self, w: Weights) -> str:
+        return (f"({w.participation}×{self.P:.1f} + {w.score}×{self.S:.1f} + "
+                f"{w.improvement}×{self.G:.1f}) ÷ 100 = {self.index:.2f}")
+
+
+def round_max_score(round_: Round) -> int:
+    voided = sum(1 for v in overrides_for(round_.id).values() if v is None)
+    return max(0, round_.question_count - voided)
+
+
+def contest_rounds(contest: Contest) -> list[Round]:
+    """The contest's rounds that have opened, in order."""
+    return [r for r in sorted(contest.rounds, key=lambda r: (r.opens_at, r.id))
+            if round_state(r) in ("open", "closed", "finalized")]
+
+
+def branch_units(scope: Unit | None = None) -> list[Unit]:
+    """Units that have a roster (the branches), within `scope` if given."""
+    query = select(Unit).where(Unit.active_roster > 0)
+    if scope is not None:
+        query = query.where(Unit.path.startswith(scope.path))
+    return list(db.session.execute(query.order_by(Unit.position, Unit.id)).scalars())
+
+
+def _stats(round_ids: list[int]) -> dict[tuple[int, int], RoundUnitStats]:
+    if not round_ids:
+        return {}
+    return {(s.round_id, s.unit_id): s for s in db.session.execute(
+        select(RoundUnitStats).where(RoundUnitStats.round_id.in_(round_ids))).scalars()}
+
+
+def _figures(stats: RoundUnitStats | None, roster: int) -> tuple:
+    participants = stats.participants if stats else 0
+    score_sum = stats.score_sum if stats else 0
+    max_sum = stats.max_sum if stats else 0
+    full = stats.full_scores if stats else 0
+    rate = participants / roster if roster else 0.0
+    average = score_sum / participants if participants else None
+    P = rate * 100
+    S = score_sum / max_sum * 100 if max_sum else 0.0
+    return participants, score_sum, full, rate, average, P, S
+
+
+def _rank(rows: list[BranchRow]) -> list[BranchRow]:
+    rows.sort(key=lambda r: (-round(r.index, 6), -round(r.rate, 9),
+                             -(r.average if r.average is not None else -1),
+                             names.word_key(r.unit.name), r.unit.id))
+    previous_key = None
+    for i, row in enumerate(rows):
+        key = (round(row.index, 6), round(row.rate, 9), row.average)
+        if key == previous_key:
+            row.rank = rows[i - 1].rank
+            row.tied = rows[i - 1].tied = True
+        else:
+            row.rank = i + 1
+        previous_key = key
+    return rows
+
+
+def round_standings(round_: Round, scope: Unit | None = None) -> list[BranchRow]:
+    """Every branch for one round, ranked by the emulation index."""
+    contest = round_.contest
+    weights = Weights.of(contest)
+    ordered = sorted(contest.rounds, key=lambda r: (r.opens_at, r.id))
+    index = ordered.index(round_)
+    prev_round = ordered[index - 1] if index > 0 else None
+    units = branch_units(scope)
+    stats = _stats([round_.id] + ([prev_round.id] if prev_round else []))
+    max_score = round_max_score(round_)
+    rows = []
+    for unit in units:
+        participants, score_sum, full, rate, average, P, S = _figures(
+            stats.get((round_.id, unit.id)), unit.active_roster)
+        previous = None
+        G = 50.0
+        if prev_round is not None:
+            *_rest, P0, S0 = _figures(stats.get((prev_round.id, unit.id)), unit.active_roster)
+            previous = (P0 + S0) / 2
+            G = min(100.0, max(0.0, 50 + (P + S) / 2 - previous))
+        value = (weights.participation * P + weights.score * S + weights.improvement * G) / 100
+        rows.append(BranchRow(unit, unit.active_roster, participants, score_sum, full, max_score,
+                              rate, average, P, S, G, value, previous))
+    return _rank(rows)
+
+
+def contest_standings(contest: Contest, scope: Unit | None = None) -> list[BranchRow]:
+    """Branches across the contest: P, S and G averaged over the rounds that opened."""
+    weights = Weights.of(contest)
+    rounds = contest_rounds(contest)
+    per_round = {r.id: {row.unit.id: row for row in round_standings(r, scope)} for r in rounds}
+    rows = []
+    for unit in branch_units(scope):
+        mine = [per_round[r.id][unit.id] for r in rounds if unit.id in per_round[r.id]]
+        n = len(mine) or 1
+        P = sum(r.P for r in mine) / n
+        S = sum(r.S for r in mine) / n
+        G = sum(r.G for r in mine) / n if mine else 50.0
+        participants = sum(r.participants for r in mine)
+        score_sum = sum(r.score_sum for r in mine)
+        value = (weights.participation * P + weights.score * S + weights.improvement * G) / 100
+        row = BranchRow(unit, unit.active_roster, participants, score_sum,
+                        sum(r.full_scores for r in mine), sum(r.max_score for r in mine),
+                        P / 100, (score_sum / participants) if participants else None, P, S, G, value,
+                        rounds=len(mine))
+        rows.append(row)
+    return _rank(rows)
+
+
+# ---------------------------------------------------------------- branch page
+
+@dataclass
+class MemberCell:
+    score: int | None = None
+    max_score: int | None = None
+    time_taken: int | None = None
+    in_progress: bool = False
+
+
+@dataclass
+class BranchPage:
+    unit: Unit
+    contest: Contest | None
+    rounds: list[Round]
+    members: list[User]
+    cells: dict[tuple[int, int], MemberCell]
+    trend: list[tuple[Round, BranchRow | None]]
+    open_round: Round | None
+    not_yet: list[User] = field(default_factory=list)
+
+
+def latest_contest() -> Contest | None:
+    rounds = db.session.execute(select(Round).where(Round.scheduled_at.is_not(None))
+                                .order_by(Round.opens_at.desc())).scalars().first()
+    return rounds.contest if rounds else None
+
+
+def branch_page(unit: Unit, contest: Contest | None) -> BranchPage:
+    """Roster × rounds for one branch, its trend and who has not yet taken the open round.
+    Reads RoundResult for this branch's members only."""
+    from .roster import roster
+    members = roster(unit)
+    rounds = contest_rounds(contest) if contest else []
+    cells: dict[tuple[int, int], MemberCell] = {}
+    member_ids = [m.id for m in members]
+    if rounds and member_ids:
+        for r in db.session.execute(select(RoundResult).where(
+                RoundResult.round_id.in_([x.id for x in rounds]), RoundResult.user_id.in_(member_ids))).scalars():
+            cells[(r.user_id, r.round_id)] = MemberCell(r.score, r.max_score, r.time_taken_seconds)
+        for user_id, round_id in db.session.execute(select(Attempt.user_id, Attempt.round_id).where(
+                Attempt.round_id.in_([x.id for x in rounds]), Attempt.user_id.in_(member_ids),
+                Attempt.status == IN_PROGRESS)):
+            cells.setdefault((user_id, round_id), MemberCell()).in_progress = True
+    trend = []
+    for r in rounds:
+        row = next((x for x in round_standings(r, unit) if x.unit.id == unit.id), None)
+        trend.append((r, row))
+    open_round = next((r for r in reversed(rounds) if round_state(r) == "open"), None)
+    page = BranchPage(unit, contest, rounds, members, cells, trend, open_round)
+    if open_round:
+        page.not_yet = [m for m in members if m.counts_in_movement
+                        and cells.get((m.id, open_round.id), MemberCell()).score is None]
+    return page
+
+
+def reminder_text(page: BranchPage, base_url: str) -> str:
+    """A message to paste into Zalo or SMS for the members who have not taken part."""
+    from .exports import _local
+    round_ = page.open_round
+    if round_ is None:
+        return ""
+    listed = ", ".join(m.full_name for m in page.not_yet[:60])
+    more = len(page.not_yet) - 60
+    if more > 0:
+        listed += _(" and %(n)d more", n=more)
+    return _("%(unit)s kindly reminds the comrades who have not yet taken part: the round "
+             "“%(round)s” of the contest “%(contest)s” closes at %(closes)s. Please log in at "
+             "%(url)s and complete it before then. Not yet taken part (%(n)d): %(names)s.",
+             unit=page.unit.name, round=round_.title, contest=round_.contest.title,
+             closes=_local(round_.closes_at), url=base_url, n=len(page.not_yet), names=listed)
+
+
+# ---------------------------------------------------------------- mastery
+
+def top_sections() -> list[Section]:
+    return list(db.session.execute(select(Section).where(Section.parent_id.is_(None))
+                                   .order_by(Section.position)).scalars())
+
+
+def mastery(rounds: list[Round], units: list[Unit]) -> dict[tuple[int, int], tuple[int, int]]:
+    """(unit id, top-level section id) → (answered, right), summed over the rounds."""
+    sections = db.session.execute(select(Section)).scalars().all()
+    parent = {s.id: s.parent_id for s in sections}
+
+    def top(section_id: int) -> int:
+        while parent.get(section_id) is not None:
+            section_id = parent[section_id]
+        return section_id
+
+    out: dict[tuple[int, int], list[int]] = {}
+    if not rounds or not units:
+        return {}
+    for s in db.session.execute(select(RoundSectionStats).where(
+            RoundSectionStats.round_id.in_([r.id for r in rounds]),
+            RoundSectionStats.unit_id.in_([u.id for u in units]))).scalars():
+        cell = out.setdefault((s.unit_id, top(s.section_id)), [0, 0])
+        cell[0] += s.answered
+        cell[1] += s.correct
+    return {k: (v[0], v[1]) for k, v in out.items()}
