@@ -22,20 +22,21 @@ def _svg(width: int, height: int, body: str, title: str) -> Markup:
 
 
 def _short(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """Keep the end, which tells similar names apart ("… số 12")."""
+    return text if len(text) <= limit else "…" + text[-(limit - 1):]
 
 
 def bars(items: list[tuple[str, float]], title: str, max_value: float = 100.0,
          unit: str = "%") -> Markup:
     """One horizontal bar per item (label, value 0..max_value)."""
-    row, label_w, width = 22, 150, 360
+    row, label_w, width = 22, 160, 380
     height = row * len(items) + 10
     parts = []
     for i, (label, value) in enumerate(items):
         y = 5 + i * row
         length = 0 if max_value <= 0 else max(0.0, min(1.0, value / max_value)) * (width - label_w - 50)
         parts.append(f'<text x="{label_w - 6}" y="{y + 15}" text-anchor="end" fill="{INK}">'
-                     f'{escape(_short(label, 22))}</text>'
+                     f'<title>{escape(label)}</title>{escape(_short(label, 22))}</text>'
                      f'<rect x="{label_w}" y="{y + 3}" width="{length:.1f}" height="{row - 7}" fill="{RED}" rx="2"/>'
                      f'<text x="{label_w + length + 4:.1f}" y="{y + 15}" fill="{MUTED}">{value:.0f}{escape(unit)}</text>')
     return _svg(width, height, "".join(parts), title)
@@ -46,7 +47,7 @@ def line(points: list[tuple[str, float | None]], title: str, max_value: float = 
     """Values over ordered labels (rounds); None leaves a gap."""
     width, height, left, bottom, top = 360, 180, 34, 36, 12
     n = max(1, len(points))
-    step = (width - left - 16) / max(1, n - 1)
+    step = (width - left - 36) / max(1, n - 1)
     plot_h = height - top - bottom
 
     def y_of(v: float) -> float:
@@ -60,7 +61,7 @@ def line(points: list[tuple[str, float | None]], title: str, max_value: float = 
                      f'{tick * max_value / 100:.0f}</text>')
     path = []
     for i, (label, value) in enumerate(points):
-        x = left + (step * i if n > 1 else (width - left) / 2)
+        x = left + 14 + (step * i if n > 1 else (width - left - 36) / 2)
         parts.append(f'<text x="{x:.1f}" y="{height - 14}" text-anchor="middle" fill="{MUTED}" font-size="11">'
                      f'{escape(_short(label, 10))}</text>')
         if value is None:

@@ -110,7 +110,9 @@ def attempts_close_overdue() -> None:
 
 @demo_cli.command("seed")
 @click.option("--if-empty", is_flag=True, help="Do nothing when any account exists.")
-def demo_seed(if_empty: bool) -> None:
+@click.option("--with-contest/--without-contest", default=True, show_default=True,
+              help="Also a demo contest: one closed round with invented attempts, one open.")
+def demo_seed(if_empty: bool, with_contest: bool) -> None:
     """The ward, 42 branches with 1,886 invented members, one account per role."""
     from .services.demo import DEMO_ACCOUNTS, has_users, seed
     if if_empty and has_users():
@@ -122,6 +124,12 @@ def demo_seed(if_empty: bool) -> None:
                "(names are invented)")
     for username, role, password in DEMO_ACCOUNTS:
         click.echo(f"  {role:<10} {username} / {password}")
+    if with_contest:
+        from .services.demo import seed_contest
+        result = seed_contest()
+        db.session.commit()
+        click.echo(f"demo contest {result['contest']}: round 1 closed with {result['attempts']} "
+                   "invented attempts, round 2 open for a week")
 
 
 contest_cli = click.Group("contest", help="Contest rounds.")

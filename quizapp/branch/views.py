@@ -60,9 +60,10 @@ def page(unit_id: int):
     data = standings.branch_page(unit, contest)
     top = standings.top_sections()
     cells = standings.mastery(data.rounds, [unit])
-    heat = charts.heatmap([unit.name], [s.title for s in top],
-                          {(0, j): cells[(unit.id, s.id)] for j, s in enumerate(top) if (unit.id, s.id) in cells},
-                          _("Share of right answers by outline section"))
+    answered = [(s.title, 100 * cells[(unit.id, s.id)][1] / cells[(unit.id, s.id)][0])
+                for s in top if cells.get((unit.id, s.id), (0, 0))[0]]
+    heat = charts.bars(sorted(answered, key=lambda item: item[1]),
+                       _("Share of right answers by outline section")) if answered else ""
     trend = charts.line([(r.title, row.P if row else None) for r, row in data.trend],
                         _("Participation rate by round"))
     reminder = standings.reminder_text(data, request.host_url.rstrip("/")) if data.open_round else ""

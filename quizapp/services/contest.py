@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from ..clock import utcnow
 from ..extensions import db
@@ -304,7 +305,8 @@ def start_round_attempt(user: User, round_: Round, rng: random.Random | None = N
     if round_.shuffle_questions:
         rng.shuffle(question_ids)
     questions = {q.id: q for q in db.session.execute(
-        select(Question).where(Question.id.in_(question_ids))).scalars()}
+        select(Question).where(Question.id.in_(question_ids))
+        .options(selectinload(Question.choices))).scalars()}
     now = utcnow()
     attempt = Attempt(user_id=user.id, kind="contest", feedback="exam", title=round_.title,
                       round_id=round_.id, attempt_no=len(existing) + 1, unit_id=user.unit_id,

@@ -35,16 +35,18 @@ def _insert():
 
 
 def bump_unit(round_id: int, unit_id: int, **deltas: int) -> None:
-    """Atomic increments of one branch's counters for a round (row created on demand)."""
-    values = {name: getattr(RoundUnitStats, name) + delta for name, delta in deltas.items() if delta}
-    if not values:
+    """Atomic increments of one branch's counters for a round: one upsert statement
+    (INSERT … ON CONFLICT DO UPDATE SET n = n + excluded.n), row created on demand."""
+    deltas = {name: delta for name, delta in deltas.items() if delta}
+    if not deltas:
         return
-    db.session.execute(_insert()(RoundUnitStats).values(
-        round_id=round_id, unit_id=unit_id, **{f: 0 for f in UNIT_FIELDS})
-        .on_conflict_do_nothing(index_elements=["round_id", "unit_id"]))
-    db.session.execute(update(RoundUnitStats).where(
-        RoundUnitStats.round_id == round_id, RoundUnitStats.unit_id == unit_id)
-        .values(**values).execution_options(synchronize_session=False))
+    stmt = _insert()(RoundUnitStats).values(
+        round_id=round_id, unit_id=unit_id, **{f: deltas.get(f, 0) for f in UNIT_FIELDS})
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["round_id", "unit_id"],
+        set_={name: getattr(RoundUnitStats.__table__.c, name) + getattr(stmt.excluded, name)
+              for name in deltas})
+    db.session.execute(stmt, execution_options={"synchronize_session": False})
 
 
 def _section_counts(attempt_id: int) -> dict[int, tuple[int, int]]:
@@ -60,15 +62,21 @@ def _section_counts(attempt_id: int) -> dict[int, tuple[int, int]]:
 
 
 def bump_sections(round_id: int, unit_id: int, attempt_id: int, sign: int) -> None:
-    for section_id, (answered, right) in _section_counts(attempt_id).items():
-        db.session.execute(_insert()(RoundSectionStats).values(
-            round_id=round_id, unit_id=unit_id, section_id=section_id, answered=0, correct=0)
-            .on_conflict_do_nothing(index_elements=["round_id", "unit_id", "section_id"]))
-        db.session.execute(update(RoundSectionStats).where(
-            RoundSectionStats.round_id == round_id, RoundSectionStats.unit_id == unit_id,
-            RoundSectionStats.section_id == section_id).values(
-            answered=RoundSectionStats.answered + sign * answered,
-            correct=RoundSectionStats.correct + sign * right).execution_options(synchronize_session=False))
+    """Add (sign=+1) or remove (-1) one attempt's answers to the branch's per-section
+    counters: a single multi-row upsert."""
+    counts = _section_counts(attempt_id)
+    if not counts:
+        return
+    table = RoundSectionStats.__table__
+    stmt = _insert()(RoundSectionStats).values([
+        {"round_id": round_id, "unit_id": unit_id, "section_id": section_id,
+         "answered": sign * answered, "correct": sign * right}
+        for section_id, (answered, right) in sorted(counts.items())])
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["round_id", "unit_id", "section_id"],
+        set_={"answered": table.c.answered + stmt.excluded.answered,
+              "correct": table.c.correct + stmt.excluded.correct})
+    db.session.execute(stmt, execution_options={"synchronize_session": False})
 
 
 def _full(score: int, max_score: int) -> int:

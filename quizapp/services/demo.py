@@ -57,13 +57,13 @@ def seed(rng_seed: int = 2025) -> dict[str, int]:
     ward = create_unit(WARD_CODE, "Đảng bộ phường Tây Mỗ (dữ liệu mẫu)", kind="committee")
     branches = []
     for n in range(1, BRANCH_COUNT + 1):
-        name = f"Chi bộ Tổ dân phố số {n} (mẫu)" if n <= 30 else f"Chi bộ cơ quan, trường học số {n - 30} (mẫu)"
+        name = f"Chi bộ TDP số {n}" if n <= 30 else f"Chi bộ cơ quan số {n - 30}"
         branches.append(create_unit(f"cb-{n:02d}", name, parent=ward, position=n))
     sizes = branch_sizes(rng)
     for username, role, password in DEMO_ACCOUNTS:
         unit = ward if role in ("admin", "organizer") else branches[0]
         name = {"admin": "Quản trị hệ thống", "organizer": "Ban Tổ chức cuộc thi",
-                "secretary": "Bí thư Chi bộ số 1 (mẫu)",
+                "secretary": "Bí thư Chi bộ TDP số 1 (mẫu)",
                 "member": "Đảng viên Mẫu Một"}[role]
         create_user(username, name, unit, role=role, password=password)
     rows = []
@@ -95,3 +95,62 @@ def seed(rng_seed: int = 2025) -> dict[str, int]:
     from .counters import refresh_rosters
     refresh_rosters([ward.id] + [b.id for b in branches])
     return {"units": 1 + len(branches), "members": len(rows) + 2}
+
+
+def seed_contest(rng_seed: int = 7, share: float = 0.35) -> dict[str, int]:
+    """A demo contest: round 1 closed yesterday, taken by about `share` of each branch
+    with invented answers; round 2 open for a week. Uses the real services with the
+    clock moved back, so every counter is maintained as in real use."""
+    from datetime import timedelta
+
+    from .. import clock
+    from ..models import Unit
+    from . import attempts, contest
+    rng = random.Random(rng_seed)
+    organizer = db.session.execute(select(User).where(User.role == "organizer")).scalars().first()
+    if organizer is None:
+        raise ValueError("run the demo seed first")
+    real_now = clock.utcnow()
+    start = real_now - timedelta(days=2)
+    the_contest = contest.create_contest(
+        organizer, "Cuộc thi trắc nghiệm tìm hiểu Nghị quyết Đại hội (mẫu)",
+        "Mỗi vòng 20 câu hỏi trong 20 phút. Xếp hạng theo điểm, rồi câu hỏi dự đoán, rồi thời gian.", [])
+    first = contest.create_round(organizer, the_contest, contest.RoundSettings(
+        title="Vòng 1", opens_at=start, closes_at=start + timedelta(days=1), time_limit_minutes=20,
+        question_count=20, draw_plan="viewpoints: 1 each\nbreakthroughs: 1 each\nkey-tasks: 1 each\ntargets: rest",
+        prediction_kind="participants", results_visibility="at_close"))
+    second = contest.create_round(organizer, the_contest, contest.RoundSettings(
+        title="Vòng 2", opens_at=real_now - timedelta(hours=1), closes_at=real_now + timedelta(days=7),
+        time_limit_minutes=20, question_count=20, prediction_kind="full_scores",
+        results_visibility="at_close"))
+    members = db.session.execute(select(User).where(User.role == "member")).scalars().all()
+    branch_skill = {u.id: rng.uniform(0.45, 0.9) for u in db.session.execute(select(Unit)).scalars()}
+    branch_share = {uid: min(0.95, max(0.1, rng.gauss(share, 0.18))) for uid in branch_skill}
+    taken = 0
+    try:
+        clock.set_clock(lambda: start)
+        contest.schedule(organizer, first)
+        contest.schedule(organizer, second)
+        for member in members:
+            if rng.random() > branch_share[member.unit_id]:
+                continue
+            moment = start + timedelta(minutes=rng.randint(5, 23 * 60))
+            clock.set_clock(lambda m=moment: m)
+            attempt = contest.start_round_attempt(member, first, rng)
+            contest.set_prediction(attempt, rng.randint(500, 1500))
+            skill = branch_skill[member.unit_id]
+            answers = {}
+            for item in attempt.items:
+                choices = item.question.choices
+                right = [c.id for c in choices if c.is_correct]
+                pick = right if rng.random() < skill else [rng.choice([c.id for c in choices])]
+                answers[item.question_id] = pick if item.question.kind == "multiple" else pick[:1]
+            attempts.save_answers(attempt, answers)
+            clock.set_clock(lambda m=moment + timedelta(seconds=rng.randint(240, 1150)): m)
+            attempts.finish(attempt)
+            taken += 1
+    finally:
+        clock.reset_clock()
+    contest.refresh_prediction_actual(first)
+    db.session.flush()
+    return {"contest": the_contest.id, "attempts": taken}
