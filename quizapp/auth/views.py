@@ -46,7 +46,8 @@ def login():
             login_user(user, remember=form.remember.data)
             db.session.commit()
             return redirect(_safe_next(request.args.get("next")))
-    return render_template("auth/login.html", form=form)
+    from ..services.standings import public_contests
+    return render_template("auth/login.html", form=form, public=public_contests())
 
 
 @bp.post("/logout")

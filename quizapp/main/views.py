@@ -3,7 +3,7 @@ from flask import redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from ..forms import EmptyForm
-from ..services import contest, study
+from ..services import contest, standings, study
 from . import bp
 
 
@@ -23,6 +23,7 @@ def home():
         weak=study.section_scores(current_user)[:5],
         mistakes=len(study.mistake_question_ids(current_user)),
         rounds=contest.member_rounds(current_user), label=contest.state_label,
+        branch=standings.own_branch_rate(current_user),
         form=EmptyForm())
 
 

@@ -293,3 +293,21 @@ def mastery(rounds: list[Round], units: list[Unit]) -> dict[tuple[int, int], tup
         cell[0] += s.answered
         cell[1] += s.correct
     return {k: (v[0], v[1]) for k, v in out.items()}
+
+
+def own_branch_rate(user: User) -> tuple[Round, BranchRow] | None:
+    """For a member's home page: their branch's figures in the latest round that opened."""
+    contest = latest_contest()
+    if contest is None:
+        return None
+    rounds = contest_rounds(contest)
+    if not rounds or user.unit.active_roster == 0:
+        return None
+    round_ = rounds[-1]
+    row = next((r for r in round_standings(round_, user.unit) if r.unit.id == user.unit_id), None)
+    return (round_, row) if row else None
+
+
+def public_contests() -> list[Contest]:
+    return list(db.session.execute(select(Contest).where(Contest.public_standings.is_(True))
+                                   .order_by(Contest.created_at.desc())).scalars())
