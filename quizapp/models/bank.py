@@ -52,6 +52,10 @@ class Question(db.Model):
     explanation: Mapped[str] = mapped_column(Text, default="")
     covers: Mapped[str] = mapped_column(String(500), default="")
     content_hash: Mapped[str] = mapped_column(String(64), default="")
+    # Prompt, choices and key folded to ASCII lowercase: diacritic-insensitive search.
+    search_text: Mapped[str] = mapped_column(Text, default="")
+    # Quality flags (comma-separated), refreshed by services.editor.refresh_flags.
+    flags: Mapped[str] = mapped_column(String(200), default="")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     section: Mapped[Section] = relationship()

@@ -59,6 +59,19 @@ def _fill(question: Question, data: QuestionData, section: Section, digest: str)
     question.explanation = data.explanation
     question.covers = ",".join(data.covers)
     question.content_hash = digest
+    question.search_text = search_text(data.prompt + " " + " ".join(c.text for c in data.choices)
+                                       + " " + data.key)
+
+
+def fold(text: str) -> str:
+    """Lowercase without Vietnamese diacritics ("Quan điểm" → "quan diem"), for search."""
+    import unicodedata
+    text = text.lower().replace("đ", "d")
+    return "".join(ch for ch in unicodedata.normalize("NFD", text) if unicodedata.category(ch) != "Mn")
+
+
+def search_text(text: str) -> str:
+    return " ".join(fold(text).split())[:4000]
 
 
 def _set_choices(question: Question, data: QuestionData) -> None:
@@ -78,38 +91,79 @@ def import_bank(bank: Bank) -> ImportResult:
         raise BankInvalid(bank.errors)
     result = ImportResult()
     sections = _upsert_sections(bank, result)
+    upsert_questions(bank.questions, sections, result)
+    return result
+
+
+def upsert_questions(questions: list[QuestionData], sections: dict[str, Section] | None = None,
+                     result: ImportResult | None = None) -> ImportResult:
+    """Create or update questions by key (see import_bank for the versioning rule).
+    Every `section` must exist; raises BankInvalid listing the ones that do not."""
+    result = result or ImportResult()
+    if sections is None:
+        sections = {s.key: s for s in db.session.execute(select(Section)).scalars()}
+    missing = sorted({q.section for q in questions if q.section not in sections})
+    if missing:
+        raise BankInvalid([f"{q.origin}: unknown section '{q.section}'" for q in questions
+                           if q.section in missing])
     current = {q.key: q for q in db.session.execute(
         select(Question).where(Question.is_current.is_(True))).scalars()}
     used_ids = set(db.session.execute(select(AttemptQuestion.question_id).distinct()).scalars())
-    for data in bank.questions:
-        digest = data.content_hash()
-        section = sections[data.section]
-        question = current.get(data.key)
-        if question is None:
-            question = Question(key=data.key, version=1, is_current=True)
-            _fill(question, data, section, digest)
-            _set_choices(question, data)
-            db.session.add(question)
-            result.created += 1
-        elif question.content_hash == digest and question.status == data.status:
-            result.unchanged += 1
-        elif question.content_hash == digest:
-            question.status = data.status
-            result.updated += 1
-        elif question.id in used_ids:
-            question.is_current = False
-            db.session.flush()
-            newer = Question(key=data.key, version=question.version + 1, is_current=True)
-            _fill(newer, data, section, digest)
-            _set_choices(newer, data)
-            db.session.add(newer)
-            result.new_versions += 1
-        else:
-            _fill(question, data, section, digest)
-            _set_choices(question, data)
-            result.updated += 1
+    for data in questions:
+        save_question(data, sections[data.section], current.get(data.key),
+                      current.get(data.key) is not None and current[data.key].id in used_ids, result)
     db.session.flush()
     return result
+
+
+def save_question(data: QuestionData, section: Section, question: Question | None, used: bool,
+                  result: ImportResult | None = None) -> Question:
+    """One question's upsert: new, unchanged, edited in place, or (when attempts used it)
+    a new current version."""
+    result = result or ImportResult()
+    digest = data.content_hash()
+    if question is None:
+        question = Question(key=data.key, version=1, is_current=True)
+        _fill(question, data, section, digest)
+        _set_choices(question, data)
+        db.session.add(question)
+        result.created += 1
+    elif question.content_hash == digest and question.status == data.status:
+        result.unchanged += 1
+    elif question.content_hash == digest:
+        question.status = data.status
+        result.updated += 1
+    elif used:
+        question.is_current = False
+        db.session.flush()
+        newer = Question(key=data.key, version=question.version + 1, is_current=True)
+        _fill(newer, data, section, digest)
+        _set_choices(newer, data)
+        db.session.add(newer)
+        result.new_versions += 1
+        question = newer
+    else:
+        _fill(question, data, section, digest)
+        _set_choices(question, data)
+        result.updated += 1
+    return question
+
+
+def to_data(question: Question) -> QuestionData:
+    """A stored question as format-neutral data (for exports and the editor)."""
+    from .bank_format import ChoiceData
+    return QuestionData(
+        key=question.key, section=question.section.key, kind=question.kind,
+        difficulty=question.difficulty, status=question.status, prompt=question.prompt,
+        explanation=question.explanation,
+        choices=[ChoiceData(c.text, c.is_correct) for c in question.choices],
+        covers=[c for c in question.covers.split(",") if c], origin=f"question:{question.key}")
+
+
+def current_questions() -> list[Question]:
+    return list(db.session.execute(
+        select(Question).join(Section).where(Question.is_current.is_(True))
+        .order_by(Section.position, Question.key)).scalars())
 
 
 def stats() -> dict:

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 3bcc6a4990d6
+Revision ID: 0794192ab7c5
 Revises: 
-Create Date: 2026-11-26 18:37:21.266182
+Create Date: 2026-11-26 18:47:35.353150
 
 """
 from alembic import op
@@ -11,7 +11,7 @@ import quizapp.models.types
 
 
 # revision identifiers, used by Alembic.
-revision = '3bcc6a4990d6'
+revision = '0794192ab7c5'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -63,6 +63,8 @@ def upgrade():
     sa.Column('explanation', sa.Text(), nullable=False),
     sa.Column('covers', sa.String(length=500), nullable=False),
     sa.Column('content_hash', sa.String(length=64), nullable=False),
+    sa.Column('search_text', sa.Text(), nullable=False),
+    sa.Column('flags', sa.String(length=200), nullable=False),
     sa.Column('updated_at', quizapp.models.types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['section_id'], ['sections.id'], name=op.f('fk_questions_section_id_sections')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_questions')),
