@@ -53,6 +53,7 @@ def register_blueprints(app: Flask) -> None:
     from .api import bp as api_bp
     from .branch import bp as branch_bp
     from .contest import bp as contest_bp
+    from .editor import bp as editor_bp
     from .organize import bp as organize_bp
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
@@ -62,6 +63,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(contest_bp)
     app.register_blueprint(organize_bp)
     app.register_blueprint(branch_bp)
+    app.register_blueprint(editor_bp)
 
 
 def register_errors(app: Flask) -> None:

@@ -32,6 +32,14 @@ def percent(value: float | None) -> str:
     return text
 
 
+def flag_label(flag: str) -> str:
+    from flask_babel import gettext as _
+    return {"no_explanation": _("no explanation"), "few_choices": _("fewer than 3 choices"),
+            "duplicate_prompt": _("same text as another question"),
+            "too_easy": _("too easy in contests"), "too_hard": _("too hard in contests"),
+            "negative_discrimination": _("negative discrimination")}.get(flag, flag)
+
+
 def switch_language_url(lang: str) -> str:
     args = dict(request.args)
     args["lang"] = lang
@@ -42,7 +50,9 @@ def init_templating(app: Flask) -> None:
     app.jinja_env.filters["localtime"] = local_time
     app.jinja_env.filters["duration"] = duration
     app.jinja_env.filters["percent"] = percent
+    app.jinja_env.filters["reject_page"] = lambda args: {k: v for k, v in args.items() if k != "page"}
     app.jinja_env.globals["switch_language_url"] = switch_language_url
+    app.jinja_env.globals["flag_label"] = flag_label
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale())
     from .clock import utcnow
     app.jinja_env.globals["now_utc"] = utcnow

@@ -1,0 +1,48 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (BooleanField, FieldList, Form, FormField, IntegerField, SelectField,
+                     StringField, TextAreaField)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+
+class ChoiceForm(Form):
+    text = StringField(_l("Choice"), validators=[Optional(), Length(max=1000)])
+    correct = BooleanField(_l("Right"))
+
+
+class QuestionForm(FlaskForm):
+    key = StringField(_l("Key"), validators=[DataRequired(), Length(max=80)])
+    section = SelectField(_l("Section"), choices=[], validate_choice=True)
+    kind = SelectField(_l("Kind"), choices=[
+        SelectChoice("single", _l("One right answer")), SelectChoice("multiple", _l("Several right answers")),
+        SelectChoice("truefalse", _l("True / false"))])
+    difficulty = SelectField(_l("Difficulty"), coerce=int, choices=[
+        SelectChoice(1, _l("Easy")), SelectChoice(2, _l("Medium")), SelectChoice(3, _l("Hard"))])
+    status = SelectField(_l("Status"), choices=[
+        SelectChoice("draft", _l("Draft")), SelectChoice("approved", _l("Approved")),
+        SelectChoice("retired", _l("Retired"))])
+    prompt = TextAreaField(_l("Question"), validators=[DataRequired(), Length(max=4000)])
+    choices = FieldList(FormField(ChoiceForm), min_entries=6, max_entries=6)
+    explanation = TextAreaField(_l("Explanation (quote the outline passage, with its line)"),
+                                validators=[Length(max=4000)])
+    covers = StringField(_l("Outline items checked (keys, comma-separated)"), validators=[Length(max=500)])
+
+
+class ImportForm(FlaskForm):
+    file = FileField(_l("File"), validators=[FileRequired()])
+    format = SelectField(_l("Format"), choices=[
+        SelectChoice("auto", _l("From the file name")), SelectChoice("yaml", "YAML"),
+        SelectChoice("gift", "Moodle GIFT"), SelectChoice("aiken", "Aiken"), SelectChoice("xlsx", "Excel (.xlsx)")])
+    section = SelectField(_l("Section for questions that name none"), choices=[])
+
+
+class CoverageForm(FlaskForm):
+    class Meta:
+        csrf = False
+    minimum = IntegerField(_l("Minimum per section"), default=2, validators=[Optional(), NumberRange(min=0, max=100)])
+
+
+class OutlineUploadForm(FlaskForm):
+    file = FileField(_l("Outline file (.yaml, .txt, .md or .docx); empty = the bundled outline"))

@@ -1,0 +1,291 @@
+"""The question bank editor (organizers): browse, search, edit, coverage, formats."""
+import json
+import os
+import secrets
+from pathlib import Path
+
+from flask import (Response, abort, current_app, flash, redirect, render_template, request,
+                   url_for)
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
+
+from ..extensions import db
+from ..forms import EmptyForm
+from ..models import Section
+from ..policy import role_required
+from ..services import bank as bank_service
+from ..services import editor
+from ..services.errors import DomainError
+from . import bp
+from .forms import CoverageForm, ImportForm, QuestionForm
+
+
+@bp.before_request
+@role_required("organizer")
+def _organizers_only():
+    """The bank is kept by organizers and admins."""
+
+
+def _sections() -> list[Section]:
+    return list(db.session.execute(select(Section).order_by(Section.position)).scalars())
+
+
+def _section_choices(blank: str | None = None) -> list[SelectChoice]:
+    choices = [SelectChoice(s.key, ("— " * s.depth) + s.title) for s in _sections()]
+    return ([SelectChoice("", blank)] if blank is not None else []) + choices
+
+
+@bp.get("/")
+def index():
+    args = request.args
+    page = max(1, args.get("page", 1, type=int))
+    questions, total = editor.search(args.get("q", ""), args.get("section", ""), args.get("kind", ""),
+                                     args.get("status", ""), args.get("flag", ""), page)
+    return render_template("editor/index.html", questions=questions, total=total, page=page,
+                           pages=max(1, -(-total // editor.PAGE_SIZE)), sections=_sections(),
+                           flags=editor.FLAG_NAMES, args=args, form=EmptyForm())
+
+
+def _fill_form(form: QuestionForm, question) -> None:
+    form.key.data = question.key
+    form.section.data = question.section.key
+    form.kind.data = question.kind
+    form.difficulty.data = question.difficulty
+    form.status.data = question.status
+    form.prompt.data = question.prompt
+    form.explanation.data = question.explanation
+    form.covers.data = question.covers.replace(",", ", ")
+    for entry, choice in zip(form.choices.entries, question.choices):
+        entry.form.text.data = choice.text
+        entry.form.correct.data = choice.is_correct
+
+
+def _data_from(form: QuestionForm):
+    return editor.form_data(
+        form.key.data or "", form.section.data, form.kind.data, form.difficulty.data, form.status.data,
+        form.prompt.data or "", form.explanation.data or "",
+        [(e.form.text.data or "", e.form.correct.data) for e in form.choices.entries],
+        [c.strip() for c in (form.covers.data or "").split(",") if c.strip()])
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new():
+    form = QuestionForm()
+    form.section.choices = _section_choices()
+    if not form.is_submitted():
+        form.section.data = request.args.get("section") or None
+        form.status.data = "draft"
+    if form.validate_on_submit():
+        try:
+            question = editor.save(current_user, _data_from(form))
+        except DomainError as exc:
+            db.session.rollback()
+            form.prompt.errors = list(form.prompt.errors) + [exc.message]
+        else:
+            db.session.commit()
+            flash(_("Question saved."), "success")
+            return redirect(url_for("editor.detail", key=question.key))
+    return render_template("editor/form.html", form=form, question=None)
+
+
+@bp.route("/q/<key>/edit", methods=["GET", "POST"])
+def edit(key: str):
+    question = editor.get_current(key)
+    form = QuestionForm()
+    form.section.choices = _section_choices()
+    if not form.is_submitted():
+        _fill_form(form, question)
+    if form.validate_on_submit():
+        try:
+            saved = editor.save(current_user, _data_from(form), original_key=key)
+        except DomainError as exc:
+            db.session.rollback()
+            form.prompt.errors = list(form.prompt.errors) + [exc.message]
+        else:
+            db.session.commit()
+            flash(_("Saved as version %(v)d.", v=saved.version) if saved.version > question.version
+                  else _("Question saved."), "success")
+            return redirect(url_for("editor.detail", key=key))
+    return render_template("editor/form.html", form=form, question=question)
+
+
+@bp.get("/q/<key>")
+def detail(key: str):
+    question = editor.get_current(key)
+    versions, log = editor.history(key)
+    return render_template("editor/detail.html", question=question, versions=versions, log=log,
+                           form=EmptyForm(), transitions=sorted(editor.TRANSITIONS[question.status]))
+
+
+@bp.post("/q/<key>/status/<any(draft, approved, retired):status>")
+def set_status(key: str, status: str):
+    question = editor.get_current(key)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    editor.set_status(current_user, question, status)
+    db.session.commit()
+    flash(_("Status changed."), "success")
+    return redirect(request.form.get("back") if request.form.get("back", "").startswith("/organize/bank")
+                    else url_for("editor.detail", key=key))
+
+
+@bp.post("/q/<key>/duplicate")
+def duplicate(key: str):
+    question = editor.get_current(key)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    copy = editor.duplicate(current_user, question)
+    db.session.commit()
+    flash(_("Copied as a draft: %(key)s.", key=copy.key), "success")
+    return redirect(url_for("editor.edit", key=copy.key))
+
+
+@bp.get("/coverage")
+def coverage():
+    form = CoverageForm(request.args)
+    minimum = form.minimum.data if form.validate() and form.minimum.data is not None else 2
+    return render_template("editor/coverage.html", rows=editor.coverage(), minimum=minimum, form=form)
+
+
+@bp.post("/flags")
+def refresh_flags():
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    flagged = editor.refresh_flags()
+    db.session.commit()
+    flash(_("Quality flags recomputed: %(n)d questions flagged.", n=flagged), "success")
+    return redirect(url_for("editor.index"))
+
+
+# ---------------------------------------------------------------- formats
+
+def _upload_dir() -> Path:
+    path = Path(current_app.instance_path) / "uploads"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _parse(content: bytes, filename: str, fmt: str, section: str | None):
+    from ..services import formats
+    name = formats.detect(filename) if fmt == "auto" else fmt
+    if name not in formats.FORMATS:
+        return None, name
+    return formats.FORMATS[name].parse(content, filename, section or None), name
+
+
+@bp.route("/import", methods=["GET", "POST"])
+def import_file():
+    """Upload → preview (counts, first rows, every error with its line/row) → commit."""
+    form = ImportForm()
+    form.section.choices = _section_choices(blank=_("(none)"))
+    result = token = name = None
+    if form.validate_on_submit():
+        upload = form.file.data
+        content = upload.read()
+        result, name = _parse(content, upload.filename or "", form.format.data, form.section.data)
+        if result is None:
+            flash(_("Choose the format: it cannot be told from the file name."), "error")
+        elif not result.errors and result.questions:
+            # Kept inside instance/ under a random name until the organizer confirms.
+            token = secrets.token_hex(16)
+            (_upload_dir() / f"bank-{token}.bin").write_bytes(content)
+            (_upload_dir() / f"bank-{token}.json").write_text(json.dumps(
+                {"format": name, "section": form.section.data or None,
+                 "filename": upload.filename or ""}))
+    return render_template("editor/import.html", form=form, result=result, token=token, fmt=name,
+                           confirm=EmptyForm())
+
+
+@bp.post("/import/<token>")
+def import_commit(token: str):
+    if not EmptyForm().validate_on_submit() or not (token.isalnum() and len(token) == 32):
+        abort(400)
+    data_path, meta_path = _upload_dir() / f"bank-{token}.bin", _upload_dir() / f"bank-{token}.json"
+    if not data_path.exists() or not meta_path.exists():
+        flash(_("That upload has expired; upload the file again."), "error")
+        return redirect(url_for("editor.import_file"))
+    meta = json.loads(meta_path.read_text())
+    result, name = _parse(data_path.read_bytes(), meta["filename"], meta["format"], meta["section"])
+    if result is None or result.errors:
+        flash(_("The file has errors; nothing was imported."), "error")
+        return redirect(url_for("editor.import_file"))
+    try:
+        outcome = bank_service.upsert_questions(result.questions)
+    except bank_service.BankInvalid as exc:
+        db.session.rollback()
+        for error in exc.errors[:20]:
+            flash(error, "error")
+        return redirect(url_for("editor.import_file"))
+    from ..services import audit
+    audit.log(current_user, "bank.import", "bank", {"format": name, "created": outcome.created,
+                                                     "updated": outcome.updated,
+                                                     "new_versions": outcome.new_versions})
+    db.session.commit()
+    os.remove(data_path)
+    os.remove(meta_path)
+    flash(_("Imported: %(c)d new, %(u)d updated, %(v)d new versions, %(n)d unchanged.",
+            c=outcome.created, u=outcome.updated, v=outcome.new_versions, n=outcome.unchanged), "success")
+    return redirect(url_for("editor.index"))
+
+
+@bp.get("/export.<any(yaml, gift, aiken, xlsx):fmt>")
+def export(fmt: str):
+    from ..services import formats
+    data = [bank_service.to_data(q) for q in bank_service.current_questions()]
+    content = formats.FORMATS[fmt].dump(data)
+    ext = {"yaml": "yaml", "gift": "gift.txt", "aiken": "aiken.txt", "xlsx": "xlsx"}[fmt]
+    mimetype = ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" if fmt == "xlsx"
+                else "text/plain; charset=utf-8")
+    return Response(content, mimetype=mimetype,
+                    headers={"Content-Disposition": f'attachment; filename="ngan-hang-cau-hoi.{ext}"'})
+
+
+@bp.get("/template.xlsx")
+def xlsx_template():
+    from ..services.formats import xlsx as xlsx_format
+    return Response(xlsx_format.template(),
+                    mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": 'attachment; filename="mau-cau-hoi.xlsx"'})
+
+
+# ---------------------------------------------------------------- drafts from an outline
+
+@bp.get("/drafts")
+def drafts():
+    from .forms import OutlineUploadForm
+    questions, total = editor.search(status="draft", page=request.args.get("page", 1, type=int))
+    return render_template("editor/drafts.html", questions=questions, total=total,
+                           upload=OutlineUploadForm(), form=EmptyForm())
+
+
+@bp.post("/drafts/generate")
+def generate_drafts():
+    """Draft questions from the bundled outline or from an uploaded one (.yaml, .txt,
+    .md, .docx). New sections of an uploaded outline are added to the outline; drafts
+    whose key exists already are left as they are (an edited draft is never overwritten)."""
+    from ..services import draft_store as drafting
+    from .forms import OutlineUploadForm
+    form = OutlineUploadForm()
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for error in errors:
+                flash(str(error), "error")
+        return redirect(url_for("editor.drafts"))
+    try:
+        if form.file.data:
+            filename = form.file.data.filename or "outline"
+            sections = drafting.namespaced(
+                drafting.sections_from_upload(form.file.data.read(), filename), drafting.prefix_for(filename))
+        else:
+            sections = drafting.bundled_sections(current_app.config["BANK_PATH"])
+        outcome = drafting.store_drafts(current_user, sections)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("editor.drafts"))
+    db.session.commit()
+    flash(_("%(n)d new drafts (%(s)d already there were kept as they are).",
+            n=outcome["created"], s=outcome["kept"]), "success")
+    return redirect(url_for("editor.drafts"))
