@@ -16,6 +16,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_i18n(app)
     register_blueprints(app)
     register_errors(app)
+    register_hardening(app)
     register_template_helpers(app)
     register_cli(app)
     return app
@@ -69,6 +70,11 @@ def register_blueprints(app: Flask) -> None:
 def register_errors(app: Flask) -> None:
     from .errors import init_errors
     init_errors(app)
+
+
+def register_hardening(app: Flask) -> None:
+    from .hardening import init_hardening
+    init_hardening(app)
 
 
 def register_template_helpers(app: Flask) -> None:

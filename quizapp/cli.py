@@ -33,13 +33,37 @@ def bank_validate(path: str | None) -> None:
     click.echo(f"OK: {len(bank.sections)} sections, {len(bank.questions)} questions")
 
 
+FORMAT_NAMES = ["yaml", "gift", "aiken", "xlsx"]
+
+
+def _import_counts(result) -> str:
+    return (f"questions: {result.created} new, {result.updated} updated, "
+            f"{result.new_versions} new versions, {result.unchanged} unchanged")
+
+
 @bank_cli.command("import")
 @click.argument("path", required=False)
-def bank_import(path: str | None) -> None:
+@click.option("--format", "fmt", type=click.Choice(FORMAT_NAMES),
+              help="Read one question file in this format (default for a .gift, .txt or .xlsx "
+                   "file; without it a directory is a bundled bank: outline + bank/*.yaml).")
+@click.option("--section", help="Section key for questions the file does not place (Aiken needs it).")
+def bank_import(path: str | None, fmt: str | None, section: str | None) -> None:
     """Import the bank, all or nothing; re-importing the same files changes nothing."""
+    from pathlib import Path
+
     from .services.bank import BankInvalid, import_bank
     from .services.bank_format import read_bank
-    bank = read_bank(_bank_path(path))
+    target = Path(_bank_path(path))
+    if fmt is None and target.is_file() and target.suffix.lower() in (".gift", ".txt", ".xlsx"):
+        from .services.formats import detect
+        with target.open("rb") as handle:
+            fmt = detect(target.name, handle.read(65536))
+    if fmt is not None:
+        _import_file(target, fmt, section)
+        return
+    if section is not None:
+        raise click.ClickException("--section goes with --format (one question file)")
+    bank = read_bank(target)
     try:
         result = import_bank(bank)
     except BankInvalid as exc:
@@ -49,8 +73,54 @@ def bank_import(path: str | None) -> None:
         raise click.ClickException(f"{len(exc.errors)} error(s); nothing imported") from None
     db.session.commit()
     click.echo(f"sections: {result.sections_created} new, {result.sections_updated} updated; "
-               f"questions: {result.created} new, {result.updated} updated, "
-               f"{result.new_versions} new versions, {result.unchanged} unchanged")
+               + _import_counts(result))
+
+
+def _import_file(path, fmt: str, section: str | None) -> None:
+    """One question file in a format: print skipped items and every error; upsert all
+    or nothing."""
+    from .services import formats
+    from .services.bank import BankInvalid
+    if not path.is_file():
+        raise click.ClickException(f"{path}: not a file (--format reads one question file)")
+    known = formats.known_section_keys() or set()
+    if section is not None and section not in known:
+        raise click.ClickException(f"unknown section '{section}'")
+    with path.open("rb") as handle:
+        content = handle.read(formats.MAX_BYTES + 1)  # the parser reports a larger file
+    result = formats.FORMATS[fmt].parse(content, path.name, section, section_keys=known)
+    for item in result.skipped:
+        click.echo(item)
+    if not result.questions and not result.errors and not result.skipped:
+        raise click.ClickException(f"no questions in {path}")
+    try:
+        outcome = formats.import_parsed(result)
+    except BankInvalid as exc:
+        db.session.rollback()
+        for error in exc.errors:
+            click.echo(error, err=True)
+        raise click.ClickException(f"{len(exc.errors)} error(s) in {path}; nothing imported") from None
+    db.session.commit()
+    click.echo(f"{path} ({fmt}): {_import_counts(outcome)}; {len(result.skipped)} skipped")
+
+
+@bank_cli.command("export")
+@click.argument("path", type=click.Path(dir_okay=False, writable=True))
+@click.option("--format", "fmt", type=click.Choice(FORMAT_NAMES),
+              help="Default: from the file name (.yaml, .gift, .txt = Aiken, .xlsx).")
+def bank_export(path: str, fmt: str | None) -> None:
+    """Write every current question (all statuses) to one file."""
+    from .services import formats
+    fmt = fmt or formats.detect(path)
+    if fmt is None:
+        raise click.ClickException("give --format: the file name does not tell it")
+    content, written, left_out = formats.export_current(fmt)
+    with open(path, "wb") as handle:
+        handle.write(content)
+    click.echo(f"wrote {path} ({fmt}): {written} questions")
+    if left_out:
+        click.echo(f"skipped {left_out} question(s) {formats.FORMATS[fmt].label} cannot hold "
+                   "(more than one right answer)")
 
 
 @bank_cli.command("stats")
@@ -67,6 +137,50 @@ def bank_stats(as_json: bool) -> None:
         click.echo(f"  {key}: {count}")
     for kind, count in data["by_kind"].items():
         click.echo(f"  [{kind}] {count}")
+
+
+@bank_cli.command("draft")
+@click.argument("outline_file", type=click.Path(exists=True))
+@click.option("--output", type=click.Path(dir_okay=False, writable=True),
+              help="Write the drafts here instead of standard output.")
+@click.option("--contradictions", "contradictions_file", type=click.Path(exists=True, dir_okay=False),
+              help="Strings no draft may rest on, one per line "
+                   "[default: contradictions.txt of the bank directory].")
+@click.option("--no-contradictions", is_flag=True, help="Do not leave any draft out.")
+@click.option("--outline-output", type=click.Path(dir_okay=False, writable=True),
+              help="Also write the structured outline (useful for a plain-text OUTLINE_FILE).")
+def bank_draft(outline_file: str, output: str | None, contradictions_file: str | None,
+               no_contradictions: bool, outline_output: str | None) -> None:
+    """Draft questions (status draft) from an outline: a bank directory, a structured
+    outline.yaml, or a plain .txt/.md/.docx outline (converted first). Per-section
+    counts go to standard error."""
+    from .services import drafts
+    try:
+        sections = drafts.load_outline(outline_file)
+    except drafts.OutlineError as exc:
+        for error in exc.errors:
+            click.echo(error, err=True)
+        raise click.ClickException(f"cannot read the outline {outline_file}") from None
+    if no_contradictions:
+        contradictions: set[str] = set()
+    elif contradictions_file:
+        contradictions = drafts.read_contradictions(contradictions_file)
+    else:
+        contradictions = drafts.default_contradictions(current_app.config["BANK_PATH"])
+    made = drafts.draft_questions(sections, contradictions)
+    text = drafts.dump_questions_yaml(made)
+    if output:
+        with open(output, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    else:
+        click.echo(text, nl=False)
+    if outline_output:
+        with open(outline_output, "w", encoding="utf-8") as handle:
+            handle.write(drafts.dump_outline_yaml(sections))
+    for key, count in drafts.counts_by_section(sections, made).items():
+        click.echo(f"{key}: {count}", err=True)
+    click.echo(f"{len(made)} drafts from {len(sections)} sections "
+               f"({len(contradictions)} contradicted strings avoided)", err=True)
 
 
 @users_cli.command("create")

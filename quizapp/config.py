@@ -41,6 +41,8 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_HTTPONLY": True,
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+        "BEHIND_PROXY": False,
+        "REQUEST_LOG": False,
         "BANK_PATH": str(Path(__file__).resolve().parent.parent / "questions"),
     }
 
@@ -62,6 +64,10 @@ def from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
         out["QUIZ_GRACE_SECONDS"] = int(environ["QUIZ_GRACE_SECONDS"])
     if environ.get("LOGIN_RATE_LIMIT"):
         out["LOGIN_RATE_LIMIT"] = environ["LOGIN_RATE_LIMIT"]
+    if "BEHIND_PROXY" in environ:
+        out["BEHIND_PROXY"] = _env_bool(environ["BEHIND_PROXY"], False)
+    if "REQUEST_LOG" in environ:
+        out["REQUEST_LOG"] = _env_bool(environ["REQUEST_LOG"], False)
     if "SESSION_COOKIE_SECURE" in environ:
         out["SESSION_COOKIE_SECURE"] = _env_bool(environ["SESSION_COOKIE_SECURE"], False)
     return out

@@ -2,9 +2,10 @@
 user's language and never show a traceback."""
 from __future__ import annotations
 
-from flask import Flask, flash, jsonify, redirect, render_template, request
+from flask import Flask, flash, jsonify, make_response, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from .extensions import db
@@ -24,7 +25,7 @@ def _titles() -> dict[int, str]:
         405: _("This action is not allowed here"),
         409: _("This cannot be done now"),
         413: _("The upload is too large"),
-        429: _("Too many attempts"),
+        429: _("Too many requests"),
         500: _("Something went wrong on our side"),
         503: _("The service is temporarily unavailable"),
     }
@@ -74,6 +75,20 @@ def init_errors(app: Flask) -> None:
     def http_error(exc: HTTPException):
         db.session.rollback()
         return render_error(exc.code or 500)
+
+    @app.errorhandler(OperationalError)
+    def database_unavailable(exc: OperationalError):
+        # The database is down or unreachable: a readable 503, and the pool recovers by
+        # itself (pool_pre_ping) once it is back.
+        app.logger.error("Database unavailable on %s %s: %s", request.method, request.path,
+                         str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+        try:
+            db.session.rollback()
+        except Exception:  # the connection may already be gone
+            db.session.remove()
+        response = make_response(render_error(503))
+        response.headers["Retry-After"] = "5"
+        return response
 
     @app.errorhandler(Exception)
     def server_error(exc: Exception):

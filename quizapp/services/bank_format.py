@@ -106,6 +106,12 @@ def _load_file(path: Path, errors: list[str]) -> Any:
     except OSError as exc:
         errors.append(f"{path}:1: cannot read ({exc.strerror})")
         return None
+    return load_yaml_text(text, path, errors)
+
+
+def load_yaml_text(text: str, path: Path | str, errors: list[str]) -> Any:
+    """Parse YAML text (with line numbers); on a syntax error append "path:line: …" and
+    return None."""
     try:
         return yamlpos.load(text)
     except yaml.YAMLError as exc:
@@ -188,8 +194,8 @@ def _read_outline(path: Path, bank: Bank) -> None:
     walk(sections, None, 0)
 
 
-def _read_question(node: Any, path: Path, bank: Bank, section_keys: set[str],
-                   item_keys: set[str]) -> QuestionData | None:
+def _read_question(node: Any, path: Path | str, bank: Bank, section_keys: set[str],
+                   item_keys: set[str] | None, require_explanation: bool = True) -> QuestionData | None:
     if not isinstance(node, dict):
         bank.errors.append(f"{path}:{getattr(node, 'line', 1)}: a question must be a mapping")
         return None
@@ -225,7 +231,7 @@ def _read_question(node: Any, path: Path, bank: Bank, section_keys: set[str],
     if not prompt:
         err("prompt", f"question '{key}' has an empty prompt")
     explanation = _text(node.get("explanation"))
-    if not explanation:
+    if not explanation and require_explanation:
         err("explanation", f"question '{key}' has an empty explanation")
     covers_raw = node.get("covers") or []
     covers: list[str] = []
@@ -233,7 +239,9 @@ def _read_question(node: Any, path: Path, bank: Bank, section_keys: set[str],
         err("covers", f"question '{key}': 'covers' must be a list")
     else:
         for item in covers_raw:
-            if item not in item_keys:
+            # Without an outline (item_keys None) only the key's shape can be checked.
+            if (item not in item_keys if item_keys is not None
+                    else not isinstance(item, str) or not KEY_RE.match(item)):
                 err("covers", f"question '{key}': unknown outline item '{item}'")
             else:
                 covers.append(str(item))
@@ -294,6 +302,15 @@ def read_questions_file(path: Path, bank: Bank) -> None:
     data = _load_file(path, bank.errors)
     if data is None:
         return
+    read_questions_data(data, path, bank, {s.key for s in bank.sections}, bank.item_keys)
+
+
+def read_questions_data(data: Any, path: Path | str, bank: Bank, section_keys: set[str],
+                        item_keys: set[str] | None, require_explanation: bool = True) -> None:
+    """Check a loaded question file (format line, then each question) into `bank`.
+
+    An empty `section_keys` skips the section check and `item_keys=None` the covered-item
+    check (for files read without an outline: the database checks sections later)."""
     if not isinstance(data, dict) or data.get("format") != QUESTIONS_FORMAT:
         bank.errors.append(f"{path}:1: expected 'format: {QUESTIONS_FORMAT}'")
         return
@@ -301,10 +318,8 @@ def read_questions_file(path: Path, bank: Bank) -> None:
     if not isinstance(questions, list):
         bank.errors.append(f"{path}:{data.line}: 'questions' must be a list")
         return
-    section_keys = {s.key for s in bank.sections}
-    item_keys = bank.item_keys
     for node in questions:
-        question = _read_question(node, path, bank, section_keys, item_keys)
+        question = _read_question(node, path, bank, section_keys, item_keys, require_explanation)
         if question is not None:
             bank.questions.append(question)
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -152,7 +153,7 @@ def update_round(actor: User, round_: Round, settings: RoundSettings, reason: st
         if others or settings.time_limit_minutes * 60 != round_.time_limit_seconds:
             raise Conflict(_("While the round is open only its close time may move, and only later."))
         if settings.closes_at < round_.closes_at:
-            raise Conflict(_("While the round is open the close time may only move later."))
+            raise Conflict(_("While the round is open only its close time may move, and only later."))
         changed = {}
         if settings.closes_at != round_.closes_at:
             changed["closes_at"] = [round_.closes_at, settings.closes_at]
@@ -297,8 +298,9 @@ def start_round_attempt(user: User, round_: Round, rng: random.Random | None = N
         if attempt.status == IN_PROGRESS and not expire_if_overdue(attempt):
             return attempt
     if len(existing) >= round_.attempts_allowed:
-        raise Conflict(_("You have used all %(n)d attempt(s) allowed in this round.",
-                         n=round_.attempts_allowed))
+        raise Conflict(ngettext("You have used the %(num)d attempt allowed in this round.",
+                                "You have used all %(num)d attempts allowed in this round.",
+                                round_.attempts_allowed))
     rng = rng or random.Random()
     rules, _errors = draw_plan.parse(round_.draw_plan)
     question_ids = draw_plan.draw(rules, round_.question_count, rng)
@@ -558,7 +560,7 @@ def correct_question(actor: User, round_: Round, question_id: int, action: str, 
     regrade every attempt of the round. Logged with who and why. Refused once finalized."""
     _require(round_, "closed")
     if not reason or not reason.strip():
-        raise DomainError(_("Give the reason for the correction."))
+        raise DomainError(_("Give a reason for the correction."))
     if question_id not in round_question_ids(round_):
         raise NotFound(_("That question was not asked in this round."))
     question = db.session.get(Question, question_id)

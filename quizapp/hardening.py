@@ -1,0 +1,82 @@
+"""Serving concerns: security headers, request ids and one log line per request,
+proxy headers, readiness, and a Vietnamese 503 when the database is unreachable."""
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+
+from flask import Flask, g, jsonify, request
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from .extensions import db
+
+CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+       "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+
+log = logging.getLogger("quizapp.requests")
+
+
+def init_hardening(app: Flask) -> None:
+    if app.config.get("BEHIND_PROXY"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+
+    @app.before_request
+    def start_timer():
+        incoming = request.headers.get("X-Request-ID", "")
+        g.request_id = incoming if incoming.isascii() and 8 <= len(incoming) <= 64 and \
+            incoming.replace("-", "").isalnum() else uuid.uuid4().hex
+        g.started = time.perf_counter()
+
+    @app.after_request
+    def headers_and_log(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        if request.is_secure:
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        response.headers["X-Request-ID"] = g.get("request_id", "")
+        if app.config.get("REQUEST_LOG"):
+            user_id = None
+            from flask_login import current_user
+            if current_user and getattr(current_user, "is_authenticated", False):
+                user_id = current_user.id
+            log.info(json.dumps({
+                "request_id": g.get("request_id"), "method": request.method, "path": request.path,
+                "status": response.status_code, "user": user_id,
+                "ms": round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 1),
+                "remote": request.remote_addr}))
+        return response
+
+    @app.get("/readyz")
+    def readyz():
+        """Ready when the database answers (and Redis, when configured)."""
+        checks = {}
+        try:
+            db.session.execute(text("SELECT 1"))
+            checks["database"] = "ok"
+        except (OperationalError, DBAPIError):
+            db.session.rollback()
+            checks["database"] = "unreachable"
+        if app.config.get("REDIS_URL"):
+            import redis
+            try:
+                redis.Redis.from_url(app.config["REDIS_URL"], socket_connect_timeout=1,
+                                     socket_timeout=1).ping()
+                checks["redis"] = "ok"
+            except redis.RedisError:
+                checks["redis"] = "unreachable"
+        ready = all(v == "ok" for v in checks.values())
+        return jsonify(status="ready" if ready else "not ready", checks=checks), 200 if ready else 503
+
+    if app.config.get("REQUEST_LOG") and not log.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+        log.propagate = False

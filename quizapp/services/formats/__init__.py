@@ -1,0 +1,110 @@
+"""Question files in and out: the app's YAML, Moodle GIFT, Aiken and Excel .xlsx.
+
+Each format module has `parse(content, filename, default_section, *, section_keys=None)
+-> ParseResult` (questions, errors "line N: …" / "row N: …", skipped items) and
+`dump(questions) -> bytes`; `FORMATS` wraps them. Parsing never touches the database
+except through `Format.parse`, which, inside an app context and without explicit
+`section_keys`, checks sections against the database's. Importing is all or nothing:
+`import_parsed` refuses a result with any error.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from types import ModuleType
+
+from ..bank_format import QuestionData
+from . import aiken, gift, xlsx, yaml_format
+from .common import MAX_BYTES, ParseResult
+
+__all__ = ["FORMATS", "MAX_BYTES", "Format", "ParseResult", "detect", "export_current",
+           "import_parsed", "known_section_keys"]
+
+
+def known_section_keys() -> set[str] | None:
+    """The section keys in the database, or None outside an app context."""
+    from flask import has_app_context
+    if not has_app_context():
+        return None
+    from sqlalchemy import select
+
+    from ...extensions import db
+    from ...models import Section
+    return set(db.session.execute(select(Section.key)).scalars())
+
+
+@dataclass(frozen=True)
+class Format:
+    name: str
+    label: str
+    extension: str   # for downloads, e.g. "gift.txt"
+    mimetype: str
+    module: ModuleType
+
+    def parse(self, content: bytes, filename: str = "", default_section: str | None = None, *,
+              section_keys: set[str] | None = None) -> ParseResult:
+        """Read a file. Sections are checked against `section_keys`, by default the
+        database's (inside an app context)."""
+        if section_keys is None:
+            section_keys = known_section_keys()
+        return self.module.parse(content, filename, default_section, section_keys=section_keys)
+
+    def dump(self, questions: list[QuestionData]) -> bytes:
+        """The questions this format can hold (see `unsupported`) as a file."""
+        return self.module.dump(questions)
+
+    def unsupported(self, questions: list[QuestionData]) -> list[QuestionData]:
+        """The questions `dump` leaves out (Aiken: multiple-answer ones)."""
+        return [q for q in questions if not self.module.can_dump(q)]
+
+
+TEXT = "text/plain; charset=utf-8"
+FORMATS: dict[str, Format] = {
+    "yaml": Format("yaml", "YAML (quizapp-questions/1)", "yaml", "application/yaml", yaml_format),
+    "gift": Format("gift", "Moodle GIFT", "gift.txt", TEXT, gift),
+    "aiken": Format("aiken", "Aiken", "aiken.txt", TEXT, aiken),
+    "xlsx": Format("xlsx", "Excel (.xlsx)", "xlsx",
+                   "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", xlsx),
+}
+
+
+def detect(filename: str, content: bytes | None = None) -> str | None:
+    """The format a file name suggests: .yaml/.yml, .gift (or .gift.txt), .aiken.txt, .xlsx;
+    a plain .txt is Aiken unless `content` looks like GIFT (braces, no "ANSWER:" line).
+    None when the name tells nothing."""
+    name = (filename or "").lower().strip()
+    if name.endswith((".yaml", ".yml")):
+        return "yaml"
+    if name.endswith((".gift", ".gift.txt")):
+        return "gift"
+    if name.endswith(".xlsx"):
+        return "xlsx"
+    if name.endswith((".aiken", ".aiken.txt")):
+        return "aiken"
+    if name.endswith(".txt"):
+        if content is not None:
+            text = content[:MAX_BYTES].decode("utf-8", errors="replace")
+            if not re.search(r"(?mi)^\s*ANSWER\s*:", text) and "{" in text and "}" in text:
+                return "gift"
+        return "aiken"
+    return None
+
+
+def import_parsed(result: ParseResult):
+    """Upsert a parse result's questions by key (services.bank.upsert_questions: a changed
+    question used by attempts gets a new version). Raises BankInvalid, writing nothing,
+    when the result has errors or a section is unknown. The caller commits."""
+    from ..bank import BankInvalid, upsert_questions
+    if result.errors:
+        raise BankInvalid(result.errors)
+    return upsert_questions(result.questions)
+
+
+def export_current(name: str) -> tuple[bytes, int, int]:
+    """Every current question in format `name`: (file content, questions written,
+    questions the format cannot hold and left out)."""
+    from ..bank import current_questions, to_data
+    fmt = FORMATS[name]
+    questions = [to_data(q) for q in current_questions()]
+    left_out = len(fmt.unsupported(questions))
+    return fmt.dump(questions), len(questions) - left_out, left_out

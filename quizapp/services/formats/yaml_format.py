@@ -1,0 +1,96 @@
+"""The app's own question file (format: quizapp-questions/1, see questions/README.md).
+
+Parsing reuses the bundled bank's reader, without an outline: sections are checked
+against `section_keys` when given (the database's), covered items only for their shape.
+An empty explanation is allowed here unless the question is approved (drafts imported
+from Aiken have none), so anything the bank holds exports and imports back.
+"""
+from __future__ import annotations
+
+import re
+
+import yaml
+
+from ..bank_format import QUESTIONS_FORMAT, TRUE_FALSE_TEXTS, Bank, QuestionData, load_yaml_text, \
+    read_questions_data
+from .common import ParseResult, collect, decode_text
+
+_SOURCE = "yaml"  # the name bank_format puts in front of line numbers; replaced by "line"
+_LOCATED = re.compile(rf"^{_SOURCE}:(\d+): ")
+
+
+def _relocate(message: str) -> str:
+    return _LOCATED.sub(lambda m: f"line {m.group(1)}: ", message, count=1)
+
+
+def parse(content: bytes, filename: str = "", default_section: str | None = None, *,
+          section_keys: set[str] | None = None) -> ParseResult:
+    """Read a quizapp-questions/1 file. Questions without `section` get `default_section`."""
+    result = ParseResult()
+    text = decode_text(content, result)
+    if text is None:
+        return result
+    bank = Bank()
+    data = load_yaml_text(text, _SOURCE, bank.errors)
+    if data is None and not bank.errors:
+        bank.errors.append(f"{_SOURCE}:1: expected 'format: {QUESTIONS_FORMAT}'")
+    if data is not None:
+        if default_section and isinstance(data, dict) and isinstance(data.get("questions"), list):
+            for node in data["questions"]:
+                if isinstance(node, dict) and "section" not in node:
+                    node["section"] = default_section
+                    node.key_lines["section"] = node.line
+        read_questions_data(data, _SOURCE, bank, set(section_keys or ()), None,
+                            require_explanation=False)
+    result.errors.extend(_relocate(e) for e in bank.errors)
+    for question in bank.questions:
+        question.origin = re.sub(rf"^{_SOURCE}:(\d+)$", r"line \1", question.origin)
+    collect(result, [(q, q.origin) for q in bank.questions], section_keys)
+    return result
+
+
+def can_dump(question: QuestionData) -> bool:
+    return True
+
+
+# Characters a double-quoted scalar may hold as they are; anything else (line breaks,
+# control characters, a BOM) is left to PyYAML's emitter to escape.
+_NEEDS_EMITTER = re.compile(r"[^\x20-\x7e\xa0-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
+
+
+def _quoted(text: str) -> str:
+    """A double-quoted YAML scalar."""
+    if not _NEEDS_EMITTER.search(text):
+        return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    dumped = yaml.dump(text, Dumper=yaml.SafeDumper, default_style='"', allow_unicode=True,
+                       width=1 << 30)
+    return dumped.rstrip("\n").removesuffix("\n...").rstrip("\n")
+
+
+def dump(questions: list[QuestionData]) -> bytes:
+    """The questions as a quizapp-questions/1 file (lossless: parse gives them back)."""
+    lines = [f"format: {QUESTIONS_FORMAT}", "questions:" if questions else "questions: []"]
+    for question in questions:
+        lines += [
+            f"  - key: {_quoted(question.key)}",
+            f"    section: {_quoted(question.section)}",
+            f"    kind: {question.kind}",
+            f"    difficulty: {question.difficulty}",
+            f"    status: {question.status}",
+        ]
+        if question.covers:
+            lines.append(f"    covers: [{', '.join(_quoted(c) for c in question.covers)}]")
+        lines.append(f"    prompt: {_quoted(question.prompt)}")
+        if question.kind == "truefalse":
+            right = next((c.correct for c in question.choices if c.text == TRUE_FALSE_TEXTS[0]),
+                         bool(question.choices and question.choices[0].correct))
+            lines.append(f"    answer: {'true' if right else 'false'}")
+        else:
+            lines.append("    choices:")
+            for choice in question.choices:
+                lines.append(f"      - text: {_quoted(choice.text)}")
+                if choice.correct:
+                    lines.append("        correct: true")
+        lines.append(f"    explanation: {_quoted(question.explanation)}")
+        lines.append("")
+    return ("\n".join(lines).rstrip("\n") + "\n").encode("utf-8")
