@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 TEST_DATABASE_URL ?=
 
-.PHONY: translations-update run setup test test-sqlite test-postgres e2e-deps translations bench serve clean
+.PHONY: serve translations-update run setup test test-sqlite test-postgres e2e-deps translations bench serve clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,8 +49,20 @@ test: $(VENV)/.dev translations e2e-deps
 	  $(BIN)/python -m pytest -q --db=postgresql -m "not sqlite_only and not e2e"; \
 	fi
 
+# Both benchmarks (benchmarks/README.md), one after the other, about 6 minutes; each
+# rewrites its section of benchmarks/REPORT.md. Fails if either failed.
+# Production-style serving: gunicorn, N workers (WORKERS), settings from the environment
+# (QUIZAPP_ENV=production needs SECRET_KEY; DATABASE_URL, REDIS_URL, BEHIND_PROXY…).
+WORKERS ?= 2
+serve: $(VENV)/.runtime translations
+	$(FLASK) db upgrade
+	REQUEST_LOG=$${REQUEST_LOG:-1} $(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) \
+	  --access-logfile - --graceful-timeout 20 'quizapp:create_app()'
+
 bench: $(VENV)/.dev translations
-	$(BIN)/python benchmarks/autosave.py
+	$(BIN)/python benchmarks/autosave.py; autosave=$$?; \
+	$(BIN)/python benchmarks/contest_storm.py; contest=$$?; \
+	test $$autosave -eq 0 && test $$contest -eq 0
 
 clean:
 	rm -rf $(VENV) instance/*.sqlite3*

@@ -325,3 +325,30 @@ def standings_recompute(check: bool) -> None:
 def init_cli(app: Flask) -> None:
     for group in (bank_cli, users_cli, attempts_cli, demo_cli, contest_cli, report_cli, standings_cli):
         app.cli.add_command(group)
+    _init_db_cli(app)
+
+
+def _init_db_cli(app: Flask) -> None:
+    """`flask db backup PATH` / `flask db restore PATH`, next to Flask-Migrate's commands."""
+    group = app.cli.commands.get("db")
+    if group is None:
+        return
+
+    @group.command("backup")
+    @click.argument("path", type=click.Path(dir_okay=False))
+    def db_backup(path: str) -> None:
+        """Copy the database to PATH: SQLite online backup, or pg_dump (custom format)."""
+        from .services.backup import backup
+        size = backup(path)
+        click.echo(f"backup written to {path} ({size} bytes)")
+
+    @group.command("restore")
+    @click.argument("path", type=click.Path(exists=True, dir_okay=False))
+    @click.option("--yes", is_flag=True, help="Confirm replacing the current data.")
+    def db_restore(path: str, yes: bool) -> None:
+        """Replace the database's data with a backup made by `db backup`."""
+        from .services.backup import restore
+        if not yes:
+            raise click.ClickException("restoring replaces every row of the database: add --yes")
+        restore(path)
+        click.echo(f"restored from {path}")
