@@ -76,3 +76,9 @@ def attempt_state(attempt_id: int):
     attempt = attempts.get_own_attempt(current_user, attempt_id)
     return jsonify(id=attempt.id, status=attempt.status, seconds_left=attempt.seconds_left(),
                    answered=sum(1 for i in attempt.items if i.selected))
+
+
+@bp.get("/openapi.json")
+def openapi():
+    from .openapi import spec
+    return jsonify(spec())

@@ -1,0 +1,77 @@
+"""The OpenAPI 3.0 description of the JSON endpoints, served at /api/openapi.json."""
+from __future__ import annotations
+
+ANSWER_BODY = {
+    "type": "object",
+    "required": ["question_id"],
+    "properties": {
+        "question_id": {"type": "integer", "minimum": 1, "maximum": 2147483647},
+        "choice_ids": {"type": "array", "maxItems": 20,
+                       "items": {"type": "integer", "minimum": 1, "maximum": 2147483647}},
+    },
+    "additionalProperties": True,
+}
+ERROR = {"type": "object", "properties": {"error": {"type": "string"}, "message": {"type": "string"}}}
+ATTEMPT_ID = {"name": "attempt_id", "in": "path", "required": True,
+              "schema": {"type": "integer", "minimum": 1, "maximum": 2147483647}}
+CSRF = {"name": "X-CSRFToken", "in": "header", "required": True, "schema": {"type": "string"}}
+
+
+def _errors(*codes: int) -> dict:
+    text = {400: "Invalid body, choice or question outside the attempt, or missing CSRF token",
+            401: "Not logged in", 404: "Not found (or not yours)",
+            409: "Finished, locked, or past the deadline (the attempt is then finished)",
+            413: "Body too large", 429: "Too many requests", 503: "Database unavailable"}
+    return {str(c): {"description": text[c], "content": {"application/json": {"schema": ERROR}}}
+            for c in codes}
+
+
+def spec() -> dict:
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "quizapp JSON API", "version": "1.0",
+                 "description": "Endpoints used by the quiz page's script. Session cookie "
+                                "authentication; every POST needs the X-CSRFToken header."},
+        "paths": {
+            "/healthz": {"get": {"summary": "The process answers", "responses": {
+                "200": {"description": "ok", "content": {"application/json": {"schema": {
+                    "type": "object", "properties": {"status": {"type": "string"}}}}}}}}},
+            "/readyz": {"get": {"summary": "Database (and Redis) reachable", "responses": {
+                "200": {"description": "ready"}, "503": {"description": "not ready"}}}},
+            "/api/attempts/{attempt_id}": {"get": {
+                "summary": "State of one of my attempts", "parameters": [ATTEMPT_ID],
+                "responses": {"200": {"description": "state", "content": {"application/json": {"schema": {
+                    "type": "object", "properties": {
+                        "id": {"type": "integer"}, "status": {"type": "string"},
+                        "seconds_left": {"type": "integer", "nullable": True},
+                        "answered": {"type": "integer"}}}}}}, **_errors(401, 404)}}},
+            "/api/attempts/{attempt_id}/answers": {"post": {
+                "summary": "Autosave one answer (an empty list clears it)",
+                "parameters": [ATTEMPT_ID, CSRF],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": ANSWER_BODY}}},
+                "responses": {"200": {"description": "saved", "content": {"application/json": {"schema": {
+                    "type": "object", "properties": {
+                        "saved": {"type": "boolean"}, "question_id": {"type": "integer"},
+                        "choice_ids": {"type": "array", "items": {"type": "integer"}},
+                        "seconds_left": {"type": "integer", "nullable": True}}}}}},
+                    **_errors(400, 401, 404, 409, 413, 429, 503)}}},
+            "/api/attempts/{attempt_id}/check": {"post": {
+                "summary": "Immediate-feedback practice: save, lock and grade one answer",
+                "parameters": [ATTEMPT_ID, CSRF],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": ANSWER_BODY}}},
+                "responses": {"200": {"description": "graded", "content": {"application/json": {"schema": {
+                    "type": "object", "properties": {
+                        "question_id": {"type": "integer"}, "is_correct": {"type": "boolean"},
+                        "correct_choice_ids": {"type": "array", "items": {"type": "integer"}},
+                        "explanation": {"type": "string"}, "section_title": {"type": "string"},
+                        "section_url": {"type": "string"}}}}}},
+                    **_errors(400, 401, 404, 409, 413, 429, 503)}}},
+            "/api/attempts/{attempt_id}/prediction": {"post": {
+                "summary": "Contest tie-break prediction, editable until submit",
+                "parameters": [ATTEMPT_ID, CSRF],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "properties": {"prediction": {
+                        "type": "integer", "nullable": True, "minimum": 0, "maximum": 10000000}}}}}},
+                "responses": {"200": {"description": "saved"}, **_errors(400, 401, 404, 409, 413, 503)}}},
+        },
+    }
