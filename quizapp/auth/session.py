@@ -20,8 +20,20 @@ def load_user(token: str) -> User | None:
     return user
 
 
+def unauthorized():
+    """JSON endpoints answer 401; pages send the browser to the login form."""
+    from flask import jsonify, redirect, request, url_for
+    from flask_babel import gettext as _
+    if request.path.startswith("/api/"):
+        return jsonify(error=_("Please log in to continue.")), 401
+    from flask import flash
+    flash(_("Please log in to continue."), "info")
+    return redirect(url_for("auth.login", next=request.full_path.rstrip("?") if request.method == "GET" else None))
+
+
 def configure_login(manager: LoginManager) -> None:
     manager.user_loader(load_user)
+    manager.unauthorized_handler(unauthorized)
     manager.login_view = "auth.login"
     manager.login_message = _l("Please log in to continue.")
     manager.login_message_category = "info"
