@@ -48,7 +48,8 @@ def _import_counts(result) -> str:
                    "file; without it a directory is a bundled bank: outline + bank/*.yaml).")
 @click.option("--section", help="Section key for questions the file does not place (Aiken needs it).")
 def bank_import(path: str | None, fmt: str | None, section: str | None) -> None:
-    """Import the bank, all or nothing; re-importing the same files changes nothing."""
+    """Import the bundled bank (a directory: outline + bank/*.yaml) or, with --format, one
+    question file into existing sections; all or nothing; re-importing changes nothing."""
     from pathlib import Path
 
     from .services.bank import BankInvalid, import_bank
@@ -232,6 +233,11 @@ def demo_seed(if_empty: bool, with_contest: bool) -> None:
     if if_empty and has_users():
         click.echo("accounts exist; demo not seeded")
         return
+    if with_contest:
+        from .services.bank import stats
+        if stats()["approved"] < 40:
+            raise click.ClickException("the demo contest needs the question bank: run "
+                                       "`flask --app quizapp bank import` first (or --without-contest)")
     summary = seed()
     db.session.commit()
     click.echo(f"seeded {summary['units']} units and {summary['members']} members "

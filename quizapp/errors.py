@@ -60,10 +60,11 @@ def init_errors(app: Flask) -> None:
             db.session.commit()
         else:
             db.session.rollback()
-        if wants_json() or request.method == "GET":
+        if wants_json() or request.method == "GET" or exc.status_code == 404 \
+                or not _same_host_referrer():
             return render_error(exc.status_code, exc.message)
         flash(exc.message, "error")
-        return redirect(request.referrer if _same_host_referrer() else request.path)
+        return redirect(request.referrer)
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):

@@ -21,6 +21,7 @@ def home():
         "main/home.html",
         attempts=study.recent_attempts(current_user),
         weak=study.section_scores(current_user)[:5],
+        hidden_rounds=set(study.hidden_round_ids()),
         mistakes=len(study.mistake_question_ids(current_user)),
         rounds=contest.member_rounds(current_user), label=contest.state_label,
         branch=standings.own_branch_rate(current_user),

@@ -158,12 +158,27 @@ def update_round(actor: User, round_: Round, settings: RoundSettings, reason: st
         if settings.closes_at != round_.closes_at:
             changed["closes_at"] = [round_.closes_at, settings.closes_at]
             round_.closes_at = settings.closes_at
+            _extend_deadlines(round_)
     else:
         raise Conflict(_("A %(state)s round can no longer be edited.", state=state_label(state)))
     if changed:
         audit.log(actor, "round.update", f"round:{round_.id}", changed, reason)
     db.session.flush()
     return changed
+
+
+def _extend_deadlines(round_: Round) -> None:
+    """After the close moved later: attempts in progress whose deadline was cut by the old
+    close get min(start + time limit, new close). Ones already past deadline + grace are
+    finished first, with what they saved."""
+    from .attempts import expire_if_overdue
+    for attempt in db.session.execute(select(Attempt).where(
+            Attempt.round_id == round_.id, Attempt.status == IN_PROGRESS)).scalars():
+        if expire_if_overdue(attempt):
+            continue
+        attempt.deadline = min(attempt.started_at + timedelta(seconds=attempt.time_limit_seconds
+                                                              or round_.time_limit_seconds),
+                               round_.closes_at)
 
 
 def schedule(actor: User, round_: Round) -> None:
@@ -205,6 +220,14 @@ def finalize(actor: User, round_: Round) -> None:
     round_.finalized_at = utcnow()
     audit.log(actor, "round.finalize", f"round:{round_.id}")
     db.session.flush()
+
+
+def finish_expired(round_: Round) -> int:
+    """Finish the round's attempts whose deadline + grace has passed (the lazy half of
+    the sweeper), so a ranking read after close never leaves them out."""
+    from .attempts import expire_if_overdue
+    return sum(expire_if_overdue(a) for a in db.session.execute(select(Attempt).where(
+        Attempt.round_id == round_.id, Attempt.status == IN_PROGRESS)).scalars())
 
 
 def _finish_round_attempts(round_: Round) -> None:
@@ -336,6 +359,8 @@ def set_prediction(attempt: Attempt, value: int | None) -> None:
     conditional on the attempt still being in progress, so it cannot race a finish)."""
     if attempt.round_id is None:
         raise DomainError(_("This quiz has no prediction question."))
+    from .attempts import ensure_open
+    ensure_open(attempt)
     if value is not None and not 0 <= value <= 10_000_000:
         raise DomainError(_("The prediction must be a whole number from 0 to 10,000,000."))
     result = db.session.execute(update(Attempt).where(
@@ -430,6 +455,8 @@ def ranking(round_: Round) -> list[RankRow]:
     (early first). Rows equal on all four share a rank and are shown as tied; the attempt
     id (low first) only orders tied rows on the page.
     """
+    if round_state(round_) == "closed":
+        finish_expired(round_)
     actual = refresh_prediction_actual(round_) if round_.prediction_kind else None
     rows = []
     for result in db.session.execute(select(RoundResult).where(RoundResult.round_id == round_.id)
@@ -447,9 +474,9 @@ def ranking(round_: Round) -> list[RankRow]:
 
 
 def contest_ranking(contest: Contest) -> list[RankRow]:
-    """Across the contest's rounds: total score (high first) → total prediction distance
-    (small first; a round without a prediction counts as predicting 0) → total time
-    (short first) → last finish (early first); equal rows share a rank."""
+    """Across the contest's closed rounds: total score (high first) → fewer rounds with a
+    prediction question left unanswered → total prediction distance (small first) →
+    total time (short first) → last finish (early first); equal rows share a rank."""
     totals: dict[int, RankRow] = {}
     for round_ in contest.rounds:
         if round_state(round_) not in ("closed", "finalized"):
@@ -461,18 +488,21 @@ def contest_ranking(contest: Contest) -> list[RankRow]:
             if row is None:
                 row = totals[result.user_id] = RankRow(0, False, result.user, result.unit,
                                                       result.attempt_id, 0, 0, None, 0, 0, None)
-                row.extra["rounds"] = 0
+                row.extra.update(rounds=0, missing=0)
             row.score += result.score
             row.max_score += result.max_score
             if actual is not None:
-                row.distance += abs((result.prediction or 0) - actual)
+                if result.prediction is None:
+                    row.extra["missing"] += 1
+                else:
+                    row.distance += abs(result.prediction - actual)
             row.time_taken_seconds += result.time_taken_seconds
             if row.finished_at is None or result.finished_at > row.finished_at:
                 row.finished_at = result.finished_at
             row.attempt_id = min(row.attempt_id, result.attempt_id)
             row.extra["rounds"] += 1
     return _assign_ranks(list(totals.values()), lambda r: (
-        -r.score, r.distance, r.time_taken_seconds, r.finished_at))
+        -r.score, r.extra["missing"], r.distance, r.time_taken_seconds, r.finished_at))
 
 
 # ---------------------------------------------------------------- prizes
@@ -498,10 +528,15 @@ def propose_prizes(round_: Round) -> list[PrizeProposal]:
                 break
             proposals.append(PrizeProposal(tier, rows[index]))
             index += 1
-    if proposals and index < len(rows) and rows[index].rank == proposals[-1].row.rank:
-        for proposal in proposals:
-            if proposal.row.rank == rows[index].rank:
-                proposal.tie_at_boundary = True
+    # A tie across two prize tiers, or across the last prize place, is flagged.
+    for i, proposal in enumerate(proposals):
+        following = proposals[i + 1] if i + 1 < len(proposals) else (
+            PrizeProposal("none", rows[index]) if index < len(rows) else None)
+        if following is not None and following.tier != proposal.tier \
+                and following.row.rank == proposal.row.rank:
+            for other in proposals:
+                if other.row.rank == proposal.row.rank:
+                    other.tie_at_boundary = True
     return proposals
 
 
@@ -583,6 +618,11 @@ def correct_question(actor: User, round_: Round, question_id: int, action: str, 
     audit.log(actor, f"round.question.{action}", f"round:{round_.id}",
               {"question": question.key, "correct": text}, reason.strip())
     regrade_round(round_)
+    if round_.prizes_confirmed_at is not None:
+        # The ranking may have changed: the confirmed winners must be confirmed again.
+        db.session.execute(delete(Prize).where(Prize.round_id == round_.id))
+        round_.prizes_confirmed_at = None
+        audit.log(actor, "round.prizes.cleared", f"round:{round_.id}", {}, "correction after confirmation")
     return change
 
 

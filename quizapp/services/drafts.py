@@ -23,6 +23,7 @@ import re
 import unicodedata
 import zipfile
 from dataclasses import dataclass, field
+from functools import lru_cache
 from decimal import Decimal
 from pathlib import Path
 
@@ -122,11 +123,12 @@ def _short_hash(*parts: str) -> str:
 
 # Similarity on syllable bigrams: Vietnamese words are several syllables long, so single
 # syllables ("phát", "triển") match everywhere while bigrams ("chuyen doi") carry meaning.
-def _grams(text: str) -> set[tuple[str, ...]]:
+@lru_cache(maxsize=8192)
+def _grams(text: str) -> frozenset[tuple[str, ...]]:
     words = re.findall(r"\w+", _fold(text))
     if len(words) == 1:
-        return {(words[0],)}
-    return set(zip(words, words[1:]))
+        return frozenset({(words[0],)})
+    return frozenset(zip(words, words[1:]))
 
 
 def _contained(part: str, whole: str) -> float:
@@ -142,10 +144,11 @@ tren mot da tang cuong nang cao day manh tiep tuc dam bao xay dung phat trien do
 nham gan nhu tai tu den khi thi nay do sau hon rat moi toan dien""".split())
 
 
-def _phrases(text: str) -> set[tuple[str, str, str]]:
+@lru_cache(maxsize=8192)
+def _phrases(text: str) -> frozenset[tuple[str, str, str]]:
     words = re.findall(r"\w+", _fold(text))
-    return {t for t in zip(words, words[1:], words[2:])
-            if sum(w not in GENERIC_WORDS for w in t) >= 2}
+    return frozenset(t for t in zip(words, words[1:], words[2:])
+                     if sum(w not in GENERIC_WORDS for w in t) >= 2)
 
 
 def _shares_phrase(part: str, whole: str) -> bool:
@@ -1198,12 +1201,15 @@ class _Drafter:
     def _distractors(self, lst: _List, exclude_texts: list[str], want: int,
                      rng: random.Random, length_of: str) -> list[tuple[_Entry, _List]]:
         """Members of other lists that are not close to any member of `lst` (nor to
-        each other), nearest in length to `length_of`, same kind of list first."""
+        each other), nearest in length to `length_of`, same kind of list first. For an
+        announced list ("5 nhóm giải pháp") only the members of other announced lists
+        qualify: a sub-point ("phát triển các thiết chế văn hóa") is too easily read as
+        part of some group of the list asked about."""
         mine = [e.text for e in lst.entries] + [e.full for e in lst.entries] + exclude_texts
         owner_body = lst.owner.body
         pool: list[tuple[int, int, float, _Entry, _List]] = []
         for other in self.ctx.lists:
-            if other is lst:
+            if other is lst or (lst.from_children and not other.from_children):
                 continue
             for entry in other.entries:
                 text = entry.text

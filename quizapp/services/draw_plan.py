@@ -77,52 +77,79 @@ class _Pools:
         return [qid for ids in self.by_section.values() for qid in ids]
 
 
+def _targets(rules: list[Rule], pools: "_Pools") -> list[tuple[Section, int, Rule]]:
+    """The fixed rules expanded ("each" → one target per child), deepest first: a rule on
+    a sub-section is served before a rule on the section around it, so neither can take
+    what the other needs."""
+    out = []
+    for rule in rules:
+        section = pools.sections.get(rule.section)
+        if section is None or rule.count is None:
+            continue
+        for target in (pools.children.get(section.id, []) if rule.each else [section]):
+            out.append((target, rule.count, rule))
+    return sorted(out, key=lambda t: -t[0].depth)
+
+
+def _inside(inner: Section, outer: Section, pools: "_Pools") -> bool:
+    node = inner
+    while node is not None:
+        if node.id == outer.id:
+            return True
+        node = next((s for s in pools.sections.values() if s.id == node.parent_id), None)
+    return False
+
+
 def check(rules: list[Rule], question_count: int) -> list[str]:
-    """Errors that make the plan impossible against the current approved bank."""
+    """Errors that make the plan impossible against the current approved bank. Exact:
+    a plan that passes always draws `question_count` questions (rules are served deepest
+    first, each from what earlier rules left in its subtree)."""
     pools = _Pools()
     errors: list[str] = []
-    fixed = 0
-    has_rest = False
     for rule in rules:
         section = pools.sections.get(rule.section)
         if section is None:
             errors.append(_("line %(n)d: unknown section '%(key)s'", n=rule.line, key=rule.section))
-            continue
-        if rule.count is None:
-            has_rest = True
-            continue
-        targets = pools.children.get(section.id, []) if rule.each else [section]
-        if rule.each and not targets:
+        elif rule.each and not pools.children.get(section.id):
             errors.append(_("line %(n)d: '%(key)s' has no sub-sections for 'each'",
                             n=rule.line, key=rule.section))
-        for target in targets:
-            available = len(pools.subtree(target))
-            if rule.count > available:
-                errors.append(_("line %(n)d: asks for %(want)d from '%(key)s', which has only "
-                                "%(have)d approved questions",
-                                n=rule.line, want=rule.count, key=target.key, have=available))
-            fixed += rule.count
+    if errors:
+        return errors
+    served: list[tuple[Section, int]] = []
+    fixed = 0
+    for target, count, rule in _targets(rules, pools):
+        taken = sum(n for s, n in served if _inside(s, target, pools))
+        available = len(pools.subtree(target)) - taken
+        if count > available:
+            errors.append(_("line %(n)d: asks for %(want)d from '%(key)s', which has only "
+                            "%(have)d approved questions left", n=rule.line, want=count,
+                            key=target.key, have=max(0, available)))
+        served.append((target, count))
+        fixed += count
+    rest = [r for r in rules if r.count is None]
     if fixed > question_count:
         errors.append(_("the plan asks for %(fixed)d questions but the round has %(count)d",
                         fixed=fixed, count=question_count))
-    elif rules and not has_rest and fixed != question_count:
+    elif rules and not rest and fixed != question_count:
         errors.append(_("the plan gives %(fixed)d questions but the round has %(count)d: "
                         "add a 'section: rest' line or change the numbers",
                         fixed=fixed, count=question_count))
-    for rule in rules:
-        if rule.count is None and rule.section in pools.sections:
-            available = len(pools.subtree(pools.sections[rule.section]))
-            if question_count - fixed > available:
-                errors.append(_("line %(n)d: the rest (%(want)d) is more than '%(key)s' has "
-                                "approved (%(have)d)", n=rule.line, want=question_count - fixed,
-                                key=rule.section, have=available))
+    for rule in rest:
+        section = pools.sections[rule.section]
+        taken = sum(n for s, n in served if _inside(s, section, pools))
+        available = len(pools.subtree(section)) - taken
+        if question_count - fixed > available:
+            errors.append(_("line %(n)d: the rest (%(want)d) is more than '%(key)s' has "
+                            "approved questions left (%(have)d)", n=rule.line,
+                            want=question_count - fixed, key=rule.section, have=max(0, available)))
     if not rules and question_count > len(pools.all_ids()):
         errors.append(_("the bank has only %(have)d approved questions", have=len(pools.all_ids())))
     return errors
 
 
 def draw(rules: list[Rule], question_count: int, rng: random.Random) -> list[int]:
-    """Question ids following the plan, no question twice, in plan order."""
+    """Question ids following the plan, no question twice. Raises DomainError if the bank
+    changed since the plan was checked and cannot fill the round any more."""
     pools = _Pools()
     drawn: list[int] = []
     taken: set[int] = set()
@@ -141,16 +168,15 @@ def draw(rules: list[Rule], question_count: int, rng: random.Random) -> list[int
             for bucket in buckets:
                 if bucket and len(drawn) < question_count:
                     take([bucket.pop()], 1)
-        return drawn
-    rest_rule = None
-    for rule in rules:
-        section = pools.sections[rule.section]
-        if rule.count is None:
-            rest_rule = rule
-            continue
-        targets = pools.children.get(section.id, []) if rule.each else [section]
-        for target in targets:
-            take(pools.subtree(target), rule.count)
-    if rest_rule is not None:
-        take(pools.subtree(pools.sections[rest_rule.section]), question_count - len(drawn))
-    return drawn[:question_count]
+    else:
+        for target, count, _rule in _targets(rules, pools):
+            take(pools.subtree(target), count)
+        for rule in rules:
+            if rule.count is None:
+                take(pools.subtree(pools.sections[rule.section]), question_count - len(drawn))
+    drawn = drawn[:question_count]
+    if len(drawn) < question_count:
+        from .errors import DomainError
+        raise DomainError(_("The bank no longer has enough approved questions for this round's "
+                            "draw plan; ask the organizers to check it."))
+    return drawn

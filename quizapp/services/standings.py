@@ -148,9 +148,9 @@ def round_standings(round_: Round, scope: Unit | None = None) -> list[BranchRow]
     """Every branch for one round, ranked by the emulation index."""
     contest = round_.contest
     weights = Weights.of(contest)
-    ordered = sorted(contest.rounds, key=lambda r: (r.opens_at, r.id))
-    index = ordered.index(round_)
-    prev_round = ordered[index - 1] if index > 0 else None
+    # The previous round is the one that opened before this one (drafts never count).
+    opened = [r for r in contest_rounds(contest) if (r.opens_at, r.id) < (round_.opens_at, round_.id)]
+    prev_round = opened[-1] if opened else None
     units = branch_units(scope)
     stats = _stats([round_.id] + ([prev_round.id] if prev_round else []))
     max_score = round_max_score(round_)
@@ -304,6 +304,9 @@ def own_branch_rate(user: User) -> tuple[Round, BranchRow] | None:
     if not rounds or user.unit.active_roster == 0:
         return None
     round_ = rounds[-1]
+    from .contest import in_audience
+    if not in_audience(user, contest):
+        return None
     row = next((r for r in round_standings(round_, user.unit) if r.unit.id == user.unit_id), None)
     return (round_, row) if row else None
 

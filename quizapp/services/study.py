@@ -11,6 +11,21 @@ from ..models import Attempt, AttemptQuestion, Question, Section, User
 from ..models.attempts import FINISHED
 
 
+def hidden_round_ids() -> list[int]:
+    """Rounds whose results members may not see yet: their attempts must not leak
+    scores or right answers through the study pages."""
+    from ..models import Round
+    from .contest import results_visible
+    return [r.id for r in db.session.execute(select(Round)).scalars() if not results_visible(r)]
+
+
+def _visible(hidden: list[int]):
+    from sqlalchemy import or_
+    if not hidden:
+        return Attempt.id.is_not(None)
+    return or_(Attempt.round_id.is_(None), Attempt.round_id.not_in(hidden))
+
+
 def outline_sections() -> list[Section]:
     """All sections in outline order (position), parents before children."""
     return list(db.session.execute(select(Section).order_by(Section.position)).scalars())
@@ -46,7 +61,8 @@ def section_scores(user: User) -> list[SectionScore]:
         .join(Attempt, Attempt.id == AttemptQuestion.attempt_id)
         .join(Question, Question.id == AttemptQuestion.question_id)
         .join(Section, Section.id == Question.section_id)
-        .where(Attempt.user_id == user.id, Attempt.status == FINISHED)
+        .where(Attempt.user_id == user.id, Attempt.status == FINISHED,
+               AttemptQuestion.is_correct.is_not(None), _visible(hidden_round_ids()))
         .group_by(Section.key, Section.title, Section.position)).all()
     scores = [(SectionScore(key, title, int(n), int(c or 0)), position)
               for key, title, position, n, c in rows]
@@ -68,7 +84,8 @@ def mistake_question_ids(user: User) -> list[int]:
         .select_from(AttemptQuestion)
         .join(Attempt, Attempt.id == AttemptQuestion.attempt_id)
         .join(Question, Question.id == AttemptQuestion.question_id)
-        .where(Attempt.user_id == user.id, AttemptQuestion.is_correct.is_not(None))
+        .where(Attempt.user_id == user.id, AttemptQuestion.is_correct.is_not(None),
+               _visible(hidden_round_ids()))
         .order_by(Attempt.finished_at, AttemptQuestion.id)).all()
     latest: dict[str, bool] = {}
     for key, is_correct in rows:

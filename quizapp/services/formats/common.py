@@ -35,8 +35,8 @@ class ParseResult:
 
 def check_size(content: bytes, result: ParseResult, unit: str = "line") -> bool:
     if len(content) > MAX_BYTES:
-        result.errors.append(f"{unit} 1: the file is {len(content) / 1024 / 1024:.1f} MiB; "
-                             f"the limit is {MAX_BYTES // 1024 // 1024} MiB")
+        result.errors.append(f"{unit} 1: the file is larger than {MAX_BYTES // 1024 // 1024} MiB, "
+                             "the limit for a question file")
         return False
     return True
 
