@@ -79,10 +79,6 @@ def _norm_for_match(text: str) -> str:
     return re.sub(r"\s*([-/])\s*", r"\1", text).strip()
 
 
-def _words(text: str) -> list[str]:
-    return text.split()
-
-
 def _lower_first(text: str) -> str:
     """'Thương mại, dịch vụ' → 'thương mại, dịch vụ' inside a sentence; acronyms
     ('UBND …') and proper names in capitals keep their case."""
@@ -408,7 +404,6 @@ class _Node:
     children: list["_Node"] = field(default_factory=list)
     enum: tuple[int, str] | None = None
     next_enum: int = 1
-    items: list[dict[str, str]] = field(default_factory=list)
 
 
 def _clean_line(raw: str) -> tuple[str, bool]:
@@ -457,7 +452,11 @@ def _headline(text: str, max_words: int = 22) -> str:
         cut = " ".join(words[:max_words])
         comma = cut.rfind(",")
         text = cut[:comma] if comma > len(cut) // 3 else cut
-    return text.strip(" ,;:.-–“”\"")
+    text = text.strip(" ,;:.-–“”\"")
+    # "(5). Về xây dựng, chỉnh đốn Đảng…": the "Về" (about) heads a heading, not a content
+    if re.match(r"Về\s+\S+\s+\S+", text):
+        text = _upper_first(text[3:].lstrip())
+    return text
 
 
 def _is_short_heading(text: str, max_words: int = 25) -> bool:
@@ -579,9 +578,10 @@ def parse_plain_outline(text: str) -> list[SectionData]:
             open_node(node)
             continue
         if star:
-            title, body = line, ""
+            title = line
             if ":" in line and len(line.split(":", 1)[1].split()) > 12:
-                title, body = (part.strip() for part in line.split(":", 1))
+                # "* Tầm nhìn đến năm 2045: Trở thành …": the heading carries its text
+                title = line.split(":", 1)[0].strip()
             enum = _enum_of(line)
             kind = _kind_of(enum[1] if enum else title, "info")
             key = GROUP_KEYS.get(kind) or _slug(title, 4)
@@ -1173,8 +1173,9 @@ class _Drafter:
         return self._in_context(f"{label}{joiner}{value}{tail}.", item.label, ctx_title)
 
     def _sibling_figures(self, item: _Item, right: list[Figure]) -> list[_Item]:
-        """Items with a figure of the same template and another value: same section
-        first, then the rest of the outline in order."""
+        """Items with a figure of the same kind (template and unit) and another value,
+        none of them also right for this label: same section first, then the rest of
+        the outline in order."""
         fig = item.figure
         assert fig is not None
         same, rest = [], []
@@ -1198,14 +1199,14 @@ class _Drafter:
         return max(a, b) / min(a, b) <= 3
 
     # ---------------------------------------------------------------- lists
-    def _distractors(self, lst: _List, exclude_texts: list[str], want: int,
+    def _distractors(self, lst: _List, want: int,
                      rng: random.Random, length_of: str) -> list[tuple[_Entry, _List]]:
         """Members of other lists that are not close to any member of `lst` (nor to
         each other), nearest in length to `length_of`, same kind of list first. For an
         announced list ("5 nhóm giải pháp") only the members of other announced lists
         qualify: a sub-point ("phát triển các thiết chế văn hóa") is too easily read as
         part of some group of the list asked about."""
-        mine = [e.text for e in lst.entries] + [e.full for e in lst.entries] + exclude_texts
+        mine = [e.text for e in lst.entries] + [e.full for e in lst.entries]
         owner_body = lst.owner.body
         pool: list[tuple[int, int, float, _Entry, _List]] = []
         for other in self.ctx.lists:
@@ -1285,7 +1286,7 @@ class _Drafter:
             if self.ctx.contradicted(entry.text):
                 continue
             rng = _rng(entry.section.key, "one", entry.text)
-            wrong = self._distractors(lst, [], 3, rng, entry.text)
+            wrong = self._distractors(lst, 3, rng, entry.text)
             if len(wrong) < 2:
                 continue
             notes = [f"«{e.text}» thuộc {o.name_of(e)}." for e, o in wrong]
@@ -1303,7 +1304,7 @@ class _Drafter:
         if len(usable) < 2:
             return
         rights = usable if len(usable) <= 3 else sorted(rng.sample(usable, 3), key=lambda e: e.number)
-        wrong = self._distractors(lst, [], 2, rng, rights[0].text)
+        wrong = self._distractors(lst, 2, rng, rights[0].text)
         if len(wrong) < 1:
             return
         explanation = ("Thuộc danh sách: " + "; ".join(f"{lst.name_of(e)} «{e.text}»" for e in rights)
@@ -1319,7 +1320,7 @@ class _Drafter:
                 continue
             rng = _rng(entry.section.key, "tf", entry.text)
             if rng.random() < 0.5:
-                wrong = [w for w in self._distractors(lst, [], 6, rng, entry.text)
+                wrong = [w for w in self._distractors(lst, 6, rng, entry.text)
                          if w[0].text not in used]
                 if wrong:
                     other, other_list = wrong[0]
@@ -1354,7 +1355,7 @@ class _Drafter:
             shared = max(set(heads), key=heads.count) if heads else ""
             shared = shared if heads.count(shared) >= 2 else ""
             pool: list[tuple[int, int, float, str]] = []
-            for other_section, other_quote, other_parts in all_quotes:
+            for _other_section, other_quote, other_parts in all_quotes:
                 if _fold(other_quote) == _fold(quote) or len(other_parts[0::2]) < 3:
                     continue
                 for seg in other_parts[0::2]:
@@ -1386,7 +1387,9 @@ def _family(kind: str) -> str:
 
 
 def _excerpt(text: str, limit: int = 240) -> str:
-    text = MARKER_RE.sub("", " ".join(text.split()), count=1).rstrip(".;:,")
+    """The start of a passage for an explanation; ' / ' marks its line breaks."""
+    lines = [" ".join(line.split()) for line in text.splitlines() if line.strip()]
+    text = MARKER_RE.sub("", " / ".join(lines), count=1).rstrip(".;:,")
     if len(text) <= limit:
         return text
     cut = text[:limit]
