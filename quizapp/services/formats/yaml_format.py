@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import re
 
-import yaml
-
 from ..bank_format import QUESTIONS_FORMAT, TRUE_FALSE_TEXTS, Bank, QuestionData, load_yaml_text, \
     read_questions_data
 from .common import ParseResult, collect, decode_text
@@ -53,18 +51,24 @@ def can_dump(question: QuestionData) -> bool:
     return True
 
 
-# Characters a double-quoted scalar may hold as they are; anything else (line breaks,
-# control characters, a BOM) is left to PyYAML's emitter to escape.
-_NEEDS_EMITTER = re.compile(r"[^\x20-\x7e\xa0-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
+# Characters a double-quoted scalar may hold as they are; the others (line breaks, tabs,
+# control characters, a BOM) are written as escapes, so nothing is folded or trimmed.
+_TO_ESCAPE = re.compile(r'[\\"]|[^\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd'
+                        r'\U00010000-\U0010ffff]')
+_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r"}
+
+
+def _escape(match: re.Match) -> str:
+    ch = match.group()
+    if ch in _ESCAPES:
+        return _ESCAPES[ch]
+    code = ord(ch)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
 def _quoted(text: str) -> str:
-    """A double-quoted YAML scalar."""
-    if not _NEEDS_EMITTER.search(text):
-        return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    dumped = yaml.dump(text, Dumper=yaml.SafeDumper, default_style='"', allow_unicode=True,
-                       width=1 << 30)
-    return dumped.rstrip("\n").removesuffix("\n...").rstrip("\n")
+    """A double-quoted YAML scalar holding exactly `text`."""
+    return '"' + _TO_ESCAPE.sub(_escape, text) + '"'
 
 
 def dump(questions: list[QuestionData]) -> bytes:
