@@ -10,6 +10,11 @@
   var msgs = document.getElementById("msg-templates").dataset;
   var statusBox = document.getElementById("save-status");
   var pending = {};      // question id -> latest unsent selection
+  // Increasing per change (milliseconds, then +1): retries resend the same number, and a
+  // late retry can never overwrite a newer answer on the server.
+  var lastSeq = 0;
+  function nextSeq() { lastSeq = Math.max(lastSeq + 1, Date.now()); return lastSeq; }
+  var seqs = {};
   var failing = false;
   var submitting = false;
 
@@ -44,12 +49,13 @@
     if (el) { el.textContent = text; }
   }
 
-  function save(questionId) {
+  function save(questionId, retry) {
     var fieldset = document.getElementById("q-" + questionId);
     var ids = selection(fieldset);
     pending[questionId] = ids;
+    if (!retry || !seqs[questionId]) { seqs[questionId] = nextSeq(); }
     itemStatus(fieldset, msgs.saving);
-    return post(form.dataset.saveUrl, {question_id: questionId, choice_ids: ids}).then(function () {
+    return post(form.dataset.saveUrl, {question_id: questionId, choice_ids: ids, seq: seqs[questionId]}).then(function () {
       if (pending[questionId] === ids) { delete pending[questionId]; }
       itemStatus(fieldset, msgs.saved);
       if (failing && Object.keys(pending).length === 0) { failing = false; showStatus(""); }
@@ -64,7 +70,7 @@
   // Retry unsent answers every few seconds while any save has failed.
   setInterval(function () {
     if (!failing || submitting) { return; }
-    Object.keys(pending).forEach(function (qid) { save(parseInt(qid, 10)); });
+    Object.keys(pending).forEach(function (qid) { save(parseInt(qid, 10), true); });
   }, 4000);
 
   form.addEventListener("change", function (event) {

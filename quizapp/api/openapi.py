@@ -8,6 +8,9 @@ ANSWER_BODY = {
         "question_id": {"type": "integer", "minimum": 1, "maximum": 2147483647},
         "choice_ids": {"type": "array", "maxItems": 20,
                        "items": {"type": "integer", "minimum": 1, "maximum": 2147483647}},
+        "seq": {"type": "integer", "minimum": 0, "maximum": 4611686018427387903,
+                "description": "autosave only: the client's increasing sequence number; a save "
+                               "with a number not above the stored one changes nothing"},
     },
     "additionalProperties": True,
 }

@@ -13,6 +13,16 @@ from ..services.errors import DomainError
 from . import bp
 
 
+def _seq() -> int | None:
+    data = request.get_json(silent=True)
+    seq = data.get("seq") if isinstance(data, dict) else None
+    if seq is None:
+        return None
+    if not isinstance(seq, int) or isinstance(seq, bool) or not 0 <= seq < 2 ** 62:
+        raise DomainError("seq must be a non-negative integer.")
+    return seq
+
+
 def _payload() -> tuple[int, list[int]]:
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
@@ -32,7 +42,7 @@ def _payload() -> tuple[int, list[int]]:
 def save_answer(attempt_id: int):
     attempt = attempts.get_own_attempt(current_user, attempt_id)
     question_id, choice_ids = _payload()
-    item = attempts.save_answer(attempt, question_id, choice_ids)
+    item = attempts.save_answer(attempt, question_id, choice_ids, seq=_seq())
     # Built before the commit: reading the rows afterwards would reload them.
     payload = dict(saved=True, question_id=question_id, choice_ids=sorted(item.selected_ids),
                    seconds_left=attempt.seconds_left())

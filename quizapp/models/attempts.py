@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import utcnow
@@ -102,6 +102,9 @@ class AttemptQuestion(db.Model):
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Immediate-feedback practice: once checked, the answer is locked and revealed.
     locked: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The autosave client's sequence number of the stored answer (retries and late
+    # arrivals with a lower number are ignored).
+    save_seq: Mapped[int | None] = mapped_column(BigInteger)
     is_correct: Mapped[bool | None] = mapped_column(Boolean)
 
     attempt: Mapped[Attempt] = relationship(back_populates="items")

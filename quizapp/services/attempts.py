@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 
 from ..clock import utcnow
 from ..extensions import db
@@ -178,10 +179,17 @@ def _ensure_open(attempt: Attempt) -> None:
 
 
 def _item_for(attempt: Attempt, question_id: int) -> AttemptQuestion:
-    for item in attempt.items:
-        if item.question_id == question_id:
-            return item
-    raise DomainError(_("That question is not part of this attempt."))
+    if "items" in attempt.__dict__:  # already loaded: no query
+        for item in attempt.items:
+            if item.question_id == question_id:
+                return item
+        raise DomainError(_("That question is not part of this attempt."))
+    item = db.session.execute(select(AttemptQuestion).where(
+        AttemptQuestion.attempt_id == attempt.id, AttemptQuestion.question_id == question_id)
+        .options(joinedload(AttemptQuestion.question))).scalar_one_or_none()
+    if item is None:
+        raise DomainError(_("That question is not part of this attempt."))
+    return item
 
 
 def _validate_selection(item: AttemptQuestion, choice_ids: list[int]) -> set[int]:
@@ -207,11 +215,15 @@ def _lock_attempt(attempt: Attempt, now: datetime) -> None:
 
 # ---------------------------------------------------------------- saving
 
-def save_answers(attempt: Attempt, answers: dict[int, list[int]]) -> int:
+def save_answers(attempt: Attempt, answers: dict[int, list[int]], seq: int | None = None) -> int:
     """Save several answers at once ({question_id: [choice_id, ...]}); an empty list
     clears an answer. All are validated before any is written. Returns how many rows
     changed. Raises DomainError (400) for a question or choice outside the attempt,
-    Conflict when finished or locked, DeadlinePassed after deadline + grace."""
+    Conflict when finished or locked, DeadlinePassed after deadline + grace.
+
+    `seq` (autosave): the client's sequence number for this change. A save whose seq is
+    not greater than the one stored for that question is a retry or arrived late behind
+    a newer one, and changes nothing — so a client may resend freely."""
     _ensure_open(attempt)
     checked: list[tuple[AttemptQuestion, set[int]]] = []
     for question_id, choice_ids in answers.items():
@@ -226,6 +238,10 @@ def save_answers(attempt: Attempt, answers: dict[int, list[int]]) -> int:
             if value != item.selected:
                 raise Conflict(_("This answer has already been checked and cannot change."))
             continue
+        if seq is not None:
+            if item.save_seq is not None and seq <= item.save_seq:
+                continue
+            item.save_seq = seq
         if value != item.selected:
             item.selected = value
             item.answered_at = now
@@ -234,10 +250,28 @@ def save_answers(attempt: Attempt, answers: dict[int, list[int]]) -> int:
     return changed
 
 
-def save_answer(attempt: Attempt, question_id: int, choice_ids: list[int]) -> AttemptQuestion:
+def save_answer(attempt: Attempt, question_id: int, choice_ids: list[int],
+                seq: int | None = None) -> AttemptQuestion:
     """Autosave one answer (see save_answers for the rules)."""
-    save_answers(attempt, {question_id: choice_ids})
-    return _item_for(attempt, question_id)
+    _ensure_open(attempt)
+    item = _item_for(attempt, question_id)
+    selected = _validate_selection(item, choice_ids)
+    now = utcnow()
+    _lock_attempt(attempt, now)
+    value = ",".join(str(i) for i in sorted(selected)) or None
+    if item.locked:
+        if value != item.selected:
+            raise Conflict(_("This answer has already been checked and cannot change."))
+        return item
+    if seq is not None:
+        if item.save_seq is not None and seq <= item.save_seq:
+            return item
+        item.save_seq = seq
+    if value != item.selected:
+        item.selected = value
+        item.answered_at = now
+    db.session.flush()
+    return item
 
 
 def check_answer(attempt: Attempt, question_id: int, choice_ids: list[int]) -> AttemptQuestion:

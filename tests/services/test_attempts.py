@@ -173,3 +173,23 @@ def test_close_overdue_finishes_only_expired(bank, make_user, frozen_clock):
     assert late.status == "finished" and late.finish_reason == "expired"
     assert open_.status == "in_progress" and untimed.status == "in_progress"
     assert attempts.close_overdue() == 0
+
+
+def test_autosave_sequence_makes_retries_and_late_arrivals_harmless(bank, make_user):
+    member = make_user()
+    attempt = attempts.start_practice(member, _spec(count=3))
+    item = attempt.items[0]
+    first, second = item.choice_ids[0], item.choice_ids[1]
+    attempts.save_answer(attempt, item.question_id, [first], seq=100)
+    attempts.save_answer(attempt, item.question_id, [second], seq=200)
+    # The first request, retried late, arrives after the newer one: ignored.
+    attempts.save_answer(attempt, item.question_id, [first], seq=100)
+    # A retry of the newest is harmless too.
+    attempts.save_answer(attempt, item.question_id, [second], seq=200)
+    db.session.commit()
+    db.session.expire_all()
+    stored = db.session.get(Attempt, attempt.id).items[0]
+    assert stored.selected_ids == {second} and stored.save_seq == 200
+    # Without a sequence number (the plain form) the last write wins, as before.
+    attempts.save_answer(attempt, item.question_id, [first])
+    assert db.session.get(Attempt, attempt.id).items[0].selected_ids == {first}

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 0794192ab7c5
+Revision ID: 6bef4ccff14e
 Revises: 
-Create Date: 2026-11-26 18:47:35.353150
+Create Date: 2026-11-26 19:25:50.977361
 
 """
 from alembic import op
@@ -11,7 +11,7 @@ import quizapp.models.types
 
 
 # revision identifiers, used by Alembic.
-revision = '0794192ab7c5'
+revision = '6bef4ccff14e'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -270,6 +270,7 @@ def upgrade():
     sa.Column('selected', sa.String(length=200), nullable=True),
     sa.Column('answered_at', quizapp.models.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('locked', sa.Boolean(), nullable=False),
+    sa.Column('save_seq', sa.BigInteger(), nullable=True),
     sa.Column('is_correct', sa.Boolean(), nullable=True),
     sa.ForeignKeyConstraint(['attempt_id'], ['attempts.id'], name=op.f('fk_attempt_questions_attempt_id_attempts')),
     sa.ForeignKeyConstraint(['question_id'], ['questions.id'], name=op.f('fk_attempt_questions_question_id_questions')),
