@@ -63,6 +63,7 @@ bench: $(VENV)/.dev translations
 	$(BIN)/python benchmarks/autosave.py; autosave=$$?; \
 	$(BIN)/python benchmarks/contest_storm.py; contest=$$?; \
 	test $$autosave -eq 0 && test $$contest -eq 0
+	$(BIN)/python benchmarks/scale.py
 
 clean:
 	rm -rf $(VENV) instance/*.sqlite3*

@@ -7,13 +7,14 @@
 2. creates BENCH_MEMBERS members with a password through the services;
 3. starts gunicorn (production settings, BENCH_WORKERS sync workers) on a free loopback
    port and waits for /healthz;
-4. drives it with a small asyncio HTTP/1.1 client (no third-party client): phase (a)
+4. drives it with the benchmarks' own asyncio HTTP/1.1 client (httpclient.py): phase (a)
    GET /healthz, phase (b) autosave, each BENCH_DURATION seconds with BENCH_CONCURRENCY
    virtual users after a short warm-up; in (b) every virtual user has logged in,
    started a 10-question, 30-minute practice through the form and read the question
    and choice ids from the attempt page, and then saves answers in a loop with the
    X-CSRFToken header, as the quiz page's script does;
-5. prints a table and writes benchmarks/REPORT.md; gunicorn is stopped on every path.
+5. prints a table and rewrites its section of benchmarks/REPORT.md; gunicorn is stopped
+   on every path (harness.py holds the database, gunicorn and report plumbing).
 
 Settings come from the environment: BENCH_DATABASE_URL
 (default postgresql://postgres@127.0.0.1:5432/quizapp_bench), BENCH_MEMBERS (200),
@@ -22,103 +23,39 @@ BENCH_CONCURRENCY (20), BENCH_DURATION (20 s), BENCH_WARMUP (2 s), BENCH_WORKERS
 from __future__ import annotations
 
 import asyncio
-import json
 import os
-import platform
 import re
-import signal
-import socket
-import statistics
-import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from html import unescape
-from pathlib import Path
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from harness import (DATABASE_URL, PASSWORD, WORKERS, bench_app, gunicorn, load_average,
+                     log, machine_line, mean_ms, package_version, percentile, prepare_database,
+                     without_password, write_report_section)
+from httpclient import REQUEST_ERRORS, HTTPError, Session, expect, hidden_value, meta_csrf
 
-BIN = Path(sys.executable).parent
-OUT_DIR = ROOT / "benchmarks" / "out"          # gitignored: the gunicorn log
-REPORT = ROOT / "benchmarks" / "REPORT.md"
-
-DATABASE_URL = os.environ.get("BENCH_DATABASE_URL",
-                              "postgresql://postgres@127.0.0.1:5432/quizapp_bench")
 MEMBERS = int(os.environ.get("BENCH_MEMBERS", "200"))
 CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "20"))
 DURATION = float(os.environ.get("BENCH_DURATION", "20"))
 WARMUP = float(os.environ.get("BENCH_WARMUP", "2"))
-WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
 QUESTIONS = 10
 TIME_LIMIT_MINUTES = 30
-PASSWORD = "bench-password-1"
-SECRET_KEY = "bench-secret-0123456789abcdefghij"  # 32 characters, not a real secret
-REQUEST_TIMEOUT = 15.0
 
 if MEMBERS < CONCURRENCY:
     raise SystemExit(f"BENCH_MEMBERS ({MEMBERS}) must be at least BENCH_CONCURRENCY ({CONCURRENCY})")
 
 
-def log(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
-
-
-# ---------------------------------------------------------------- database and data
-
-def recreate_database(url: str) -> str:
-    """Drop and create the database named in `url` (through the server's `postgres`
-    database, autocommit). Returns the server version."""
-    import psycopg
-    from psycopg import sql
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    if not name:
-        raise SystemExit(f"no database name in {url}")
-    admin_url = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        return conn.execute("SHOW server_version").fetchone()[0]
-
-
-def server_env(port: int | None = None) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update({
-        "QUIZAPP_ENV": "production",
-        "SECRET_KEY": SECRET_KEY,
-        "DATABASE_URL": DATABASE_URL,
-        # Plain http on loopback: a Secure cookie would never be sent back.
-        "SESSION_COOKIE_SECURE": "0",
-        # All virtual users log in from 127.0.0.1; the default 10/minute would refuse them.
-        "LOGIN_RATE_LIMIT": "10000 per minute",
-        "PYTHONUNBUFFERED": "1",
-    })
-    env.pop("REDIS_URL", None)
-    return env
-
-
-def flask_cli(*args: str) -> str:
-    done = subprocess.run([str(BIN / "flask"), "--app", "quizapp", *args], cwd=ROOT,
-                          env=server_env(), capture_output=True, text=True, timeout=120)
-    if done.returncode != 0:
-        raise SystemExit(f"flask {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
-    return done.stdout.strip()
-
+# ---------------------------------------------------------------- data
 
 def create_members(count: int) -> list[str]:
     """`count` members in one branch, through the services. The password is hashed once
     (scrypt costs ~0.1 s) and the hash shared: same password, same stored hash."""
-    from quizapp import create_app
-    from quizapp.config import normalize_database_url
     from quizapp.extensions import db
     from quizapp.services import users
 
-    app = create_app({"ENV_NAME": "development", "SECRET_KEY": SECRET_KEY,
-                      "SQLALCHEMY_DATABASE_URI": normalize_database_url(DATABASE_URL)})
+    app = bench_app()
     names = [f"bench{n:04d}" for n in range(1, count + 1)]
     with app.app_context():
         ward = users.create_unit("bench-ward", "Đảng bộ phường (benchmark)", kind="committee")
@@ -142,205 +79,6 @@ def saved_answer_counts(names: list[str]) -> tuple[int, int]:
             "JOIN attempts a ON a.id = aq.attempt_id JOIN users u ON u.id = a.user_id "
             "WHERE u.username = ANY(%s)", (names,)).fetchone()
     return int(row[0]), int(row[1])
-
-
-# ---------------------------------------------------------------- gunicorn
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_gunicorn(port: int, log_file) -> subprocess.Popen:
-    cmd = [str(BIN / "gunicorn"), "-w", str(WORKERS), "-b", f"127.0.0.1:{port}",
-           "quizapp:create_app()"]
-    log(" ".join(cmd))
-    return subprocess.Popen(cmd, cwd=ROOT, env=server_env(port), stdout=log_file,
-                            stderr=subprocess.STDOUT, start_new_session=True)
-
-
-def stop_gunicorn(proc: subprocess.Popen) -> None:
-    if proc.poll() is not None:
-        return
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=10)
-    except ProcessLookupError:
-        return
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=5)
-
-
-async def wait_healthy(port: int, proc: subprocess.Popen, timeout: float = 30) -> None:
-    give_up = time.monotonic() + timeout
-    while time.monotonic() < give_up:
-        if proc.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with {proc.returncode}")
-        try:
-            response = await Session("127.0.0.1", port).get("/healthz")
-            if response.status == 200:
-                return
-        except OSError:
-            pass
-        await asyncio.sleep(0.2)
-    raise RuntimeError("gunicorn did not answer /healthz in time")
-
-
-# ---------------------------------------------------------------- a small HTTP/1.1 client
-
-@dataclass
-class Response:
-    status: int
-    headers: list[tuple[str, str]]
-    body: bytes
-
-    def header(self, name: str) -> str | None:
-        name = name.lower()
-        return next((v for k, v in self.headers if k == name), None)
-
-    @property
-    def text(self) -> str:
-        return self.body.decode("utf-8", "replace")
-
-
-class HTTPError(Exception):
-    pass
-
-
-@dataclass
-class Session:
-    """One virtual user: one connection (kept alive when the server allows it) and a
-    cookie jar."""
-    host: str
-    port: int
-    cookies: dict[str, str] = field(default_factory=dict)
-    reader: asyncio.StreamReader | None = None
-    writer: asyncio.StreamWriter | None = None
-    connects: int = 0
-
-    async def close(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
-            try:
-                await self.writer.wait_closed()
-            except OSError:
-                pass
-        self.reader = self.writer = None
-
-    async def _connect(self) -> None:
-        self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
-        self.connects += 1
-
-    async def request(self, method: str, path: str, body: bytes = b"",
-                      headers: dict[str, str] | None = None) -> Response:
-        return await asyncio.wait_for(self._request(method, path, body, headers or {}),
-                                      REQUEST_TIMEOUT)
-
-    async def _request(self, method, path, body, headers) -> Response:
-        lines = [f"{method} {path} HTTP/1.1", f"Host: {self.host}:{self.port}",
-                 "Connection: keep-alive", "User-Agent: quizapp-bench"]
-        if self.cookies:
-            lines.append("Cookie: " + "; ".join(f"{k}={v}" for k, v in self.cookies.items()))
-        if body or method == "POST":
-            lines.append(f"Content-Length: {len(body)}")
-        lines += [f"{k}: {v}" for k, v in headers.items()]
-        raw = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
-        reused = self.writer is not None
-        if not reused:
-            await self._connect()
-        try:
-            self.writer.write(raw)
-            await self.writer.drain()
-            response = await self._read_response(method)
-        except (ConnectionError, asyncio.IncompleteReadError) as exc:
-            await self.close()
-            if not reused:
-                raise HTTPError(f"{method} {path}: {exc!r}") from exc
-            # The server closed a kept-alive connection between requests: once more.
-            await self._connect()
-            self.writer.write(raw)
-            await self.writer.drain()
-            response = await self._read_response(method)
-        self._store_cookies(response)
-        if (response.header("connection") or "").lower() == "close":
-            await self.close()
-        return response
-
-    async def _read_response(self, method: str) -> Response:
-        head = await self.reader.readuntil(b"\r\n\r\n")
-        status_line, *header_lines = head.decode("latin-1").split("\r\n")
-        status = int(status_line.split(" ", 2)[1])
-        headers = []
-        for line in header_lines:
-            if ":" in line:
-                key, value = line.split(":", 1)
-                headers.append((key.strip().lower(), value.strip()))
-        found = dict(headers)
-        if method == "HEAD" or status in (204, 304) or 100 <= status < 200:
-            body = b""
-        elif "chunked" in found.get("transfer-encoding", "").lower():
-            chunks = []
-            while True:
-                size = int((await self.reader.readuntil(b"\r\n")).split(b";")[0], 16)
-                if size == 0:
-                    await self.reader.readuntil(b"\r\n")
-                    break
-                chunks.append(await self.reader.readexactly(size))
-                await self.reader.readexactly(2)
-            body = b"".join(chunks)
-        elif "content-length" in found:
-            body = await self.reader.readexactly(int(found["content-length"]))
-        else:
-            body = await self.reader.read()
-            await self.close()
-        return Response(status, headers, body)
-
-    def _store_cookies(self, response: Response) -> None:
-        for key, value in response.headers:
-            if key != "set-cookie":
-                continue
-            pair, _, attributes = value.partition(";")
-            name, _, cookie_value = pair.strip().partition("=")
-            attrs = attributes.lower()
-            if "max-age=0" in attrs or "expires=thu, 01 jan 1970" in attrs:
-                self.cookies.pop(name, None)
-            else:
-                self.cookies[name] = cookie_value
-
-    async def get(self, path: str) -> Response:
-        return await self.request("GET", path)
-
-    async def post_form(self, path: str, data: dict[str, str]) -> Response:
-        return await self.request("POST", path, urlencode(data).encode(), {
-            "Content-Type": "application/x-www-form-urlencoded"})
-
-    async def post_json(self, path: str, payload, csrf: str) -> Response:
-        return await self.request("POST", path, json.dumps(payload).encode(), {
-            "Content-Type": "application/json", "Accept": "application/json",
-            "X-CSRFToken": csrf})
-
-
-def hidden_value(html: str, name: str) -> str:
-    match = re.search(rf'<input[^>]*name="{name}"[^>]*value="([^"]*)"', html) or \
-        re.search(rf'<input[^>]*value="([^"]*)"[^>]*name="{name}"', html)
-    if not match:
-        raise HTTPError(f"no {name} field on the page")
-    return unescape(match.group(1))
-
-
-def meta_csrf(html: str) -> str:
-    match = re.search(r'<meta name="csrf-token" content="([^"]+)"', html)
-    if not match:
-        raise HTTPError("no csrf-token meta tag on the page")
-    return unescape(match.group(1))
-
-
-def expect(response: Response, status: int, what: str) -> Response:
-    if response.status != status:
-        raise HTTPError(f"{what}: HTTP {response.status}: {response.text[:300]}")
-    return response
 
 
 # ---------------------------------------------------------------- virtual users
@@ -408,14 +146,11 @@ class Result:
         return len(self.latencies) / self.duration
 
     def pct(self, p: float) -> float:
-        if not self.latencies:
-            return float("nan")
-        ordered = sorted(self.latencies)
-        return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))] * 1000
+        return percentile(self.latencies, p)
 
     @property
     def mean_ms(self) -> float:
-        return statistics.fmean(self.latencies) * 1000 if self.latencies else float("nan")
+        return mean_ms(self.latencies)
 
 
 async def measure(name: str, actors: list, operation) -> Result:
@@ -432,8 +167,7 @@ async def measure(name: str, actors: list, operation) -> Result:
             try:
                 ok = await operation(actor)
                 problem = None if ok else "unexpected answer"
-            except (OSError, HTTPError, asyncio.TimeoutError, asyncio.IncompleteReadError,
-                    ValueError) as exc:
+            except REQUEST_ERRORS as exc:
                 ok, problem = False, repr(exc)
                 session = actor if isinstance(actor, Session) else actor.session
                 await session.close()
@@ -481,35 +215,6 @@ async def run_load(port: int, names: list[str]) -> tuple[Result, Result, int]:
 
 # ---------------------------------------------------------------- reporting
 
-def machine() -> dict[str, str]:
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {"nproc": str(os.cpu_count()), "cpu": cpu, "os": platform.platform(),
-            "python": platform.python_version()}
-
-
-def without_password(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":…@", 1)
-    return urlunsplit(parts._replace(netloc=netloc))
-
-
-def package_version(name: str) -> str:
-    from importlib.metadata import PackageNotFoundError, version
-    try:
-        return version(name)
-    except PackageNotFoundError:
-        return "?"
-
-
 def table(health: Result, saves: Result) -> str:
     rows = ["| endpoint | requests | req/s | p50 ms | p99 ms | mean ms | errors |",
             "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
@@ -527,18 +232,16 @@ def ratios(health: Result, saves: Result) -> tuple[float, float]:
 
 def write_report(health: Result, saves: Result, info: dict) -> None:
     rps_ratio, p50_ratio = ratios(health, saves)
-    m = info["machine"]
     errors = ""
     for r in (health, saves):
         if r.error_samples:
             errors += f"\nError samples ({r.name}): " + "; ".join(r.error_samples) + "\n"
-    REPORT.write_text(f"""# Autosave benchmark — report
-
-Written by `benchmarks/autosave.py` (see benchmarks/README.md); re-run with `make bench`.
+    write_report_section("autosave", f"""## Autosave next to /healthz (`autosave.py`)
 
 - **Date:** {info['date']}
-- **Command:** `{info['command']}` (what `make bench` runs)
-- **Machine:** {m['nproc']} CPUs (nproc), {m['cpu']}; {m['os']}; Python {m['python']}
+- **Command:** `{info['command']}` (run by `make bench`)
+- **Machine:** {info['machine']}; load average (1/5/15 min) before the run
+  {info['load_before']}, after it {info['load_after']}
 - **Server:** gunicorn {info['gunicorn']}, {WORKERS} sync workers, `QUIZAPP_ENV=production`,
   no Redis (rate limits in memory), PostgreSQL {info['postgres']} on the same machine
   (`{info['database']}`, dropped and recreated for the run); the load generator shares
@@ -549,14 +252,14 @@ Written by `benchmarks/autosave.py` (see benchmarks/README.md); re-run with `mak
 - **Load:** {CONCURRENCY} concurrent virtual users per phase, {WARMUP:g} s warm-up (not
   recorded) then {DURATION:g} s recorded; each user sends its next request as soon as the
   previous one is answered (closed loop, no think time). Client: own asyncio HTTP/1.1
-  client; gunicorn's sync workers close the connection after every response, so each
-  request includes a TCP connect on loopback ({info['connects']} connects in the autosave
-  phase)
+  client (`benchmarks/httpclient.py`); gunicorn's sync workers close the connection after
+  every response, so each request includes a TCP connect on loopback ({info['connects']}
+  connects in the autosave phase)
 - **Autosave request:** `POST /api/attempts/<id>/answers` with
   `{{"question_id": …, "choice_ids": [one id]}}`, session cookie and `X-CSRFToken`,
   cycling over the attempt's questions and choices (every save changes the row)
 
-## Results
+### Results
 
 {table(health, saves)}
 
@@ -566,49 +269,30 @@ Autosave relative to healthz: **{rps_ratio:.2f}×** the requests per second,
 After the run {info['saved']} of the virtual users' {info['items']} attempt questions held a
 saved answer (read back from the database).
 {errors}
-## Reading it
+### Reading it
 
 `/healthz` is the floor of this stack: routing, a JSON body, no session, no database.
 An autosave adds the signed session cookie, loading the user (Flask-Login), the CSRF
 check, loading the attempt with its questions, the owner/state/deadline checks, the
 attempt row lock (`UPDATE attempts … WHERE status = 'in_progress'`), the answer
 `UPDATE` and a commit. The ratio is the price of all that per request on this machine;
-the absolute numbers depend on the machine, and with {m['nproc']} CPUs shared by two
+the absolute numbers depend on the machine, and with {info['nproc']} CPUs shared by two
 workers, PostgreSQL and the load generator, they are a lower bound for a real server.
-""", encoding="utf-8")
+""")
 
 
 # ---------------------------------------------------------------- main
 
 def main() -> int:
     started = time.monotonic()
-    OUT_DIR.mkdir(parents=True, exist_ok=True)
-    log(f"database {DATABASE_URL}: drop and recreate")
-    pg_version = recreate_database(DATABASE_URL)
-    log("flask db upgrade")
-    flask_cli("db", "upgrade")
-    log("flask bank import")
-    bank_summary = flask_cli("bank", "import")
-    log(bank_summary)
+    load_before = load_average()
+    pg_version, bank = prepare_database()
     log(f"creating {MEMBERS} members")
     names = create_members(MEMBERS)
 
-    port = free_port()
-    log_path = OUT_DIR / "gunicorn.log"
-    with open(log_path, "w") as gunicorn_log:
-        proc = start_gunicorn(port, gunicorn_log)
-        try:
-            asyncio.run(wait_healthy(port, proc))
-            log(f"gunicorn answers on 127.0.0.1:{port} (log: {log_path.relative_to(ROOT)})")
-            health, saves, connects = asyncio.run(run_load(port, names[:CONCURRENCY]))
-        except BaseException:
-            log(f"failed; last lines of {log_path}:")
-            gunicorn_log.flush()
-            print("\n".join(log_path.read_text(errors="replace").splitlines()[-30:]))
-            raise
-        finally:
-            stop_gunicorn(proc)
-            log("gunicorn stopped")
+    with gunicorn() as port:
+        health, saves, connects = asyncio.run(run_load(port, names[:CONCURRENCY]))
+        load_after = load_average()
 
     saved, items = saved_answer_counts(names[:CONCURRENCY])
     rps_ratio, p50_ratio = ratios(health, saves)
@@ -618,18 +302,19 @@ def main() -> int:
     for r in (health, saves):
         if r.error_samples:
             print(f"error samples ({r.name}): {r.error_samples}")
-    match = re.search(r"questions: (\d+) new", bank_summary)
     write_report(health, saves, {
         "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "command": "python benchmarks/autosave.py",
-        "machine": machine(),
+        "machine": machine_line(), "nproc": os.cpu_count(),
+        "load_before": load_before, "load_after": load_after,
         "gunicorn": package_version("gunicorn"),
         "postgres": pg_version,
         "database": without_password(DATABASE_URL),
-        "bank": f"{match.group(1)} questions" if match else bank_summary,
+        "bank": bank,
         "connects": connects, "saved": saved, "items": items,
     })
-    log(f"wrote {REPORT.relative_to(ROOT)} in {time.monotonic() - started:.0f} s total")
+    log(f"wrote the autosave section of benchmarks/REPORT.md in "
+        f"{time.monotonic() - started:.0f} s total")
     return 1 if (health.errors or saves.errors or not saves.latencies) else 0
 
 

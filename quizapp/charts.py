@@ -29,14 +29,14 @@ def _short(text: str, limit: int) -> str:
 def bars(items: list[tuple[str, float]], title: str, max_value: float = 100.0,
          unit: str = "%") -> Markup:
     """One horizontal bar per item (label, value 0..max_value)."""
-    row, label_w, width = 22, 160, 380
+    row, label_w, width = 22, 172, 390
     height = row * len(items) + 10
     parts = []
     for i, (label, value) in enumerate(items):
         y = 5 + i * row
         length = 0 if max_value <= 0 else max(0.0, min(1.0, value / max_value)) * (width - label_w - 50)
         parts.append(f'<text x="{label_w - 6}" y="{y + 15}" text-anchor="end" fill="{INK}">'
-                     f'<title>{escape(label)}</title>{escape(_short(label, 22))}</text>'
+                     f'<title>{escape(label)}</title>{escape(_short(label, 20))}</text>'
                      f'<rect x="{label_w}" y="{y + 3}" width="{length:.1f}" height="{row - 7}" fill="{RED}" rx="2"/>'
                      f'<text x="{label_w + length + 4:.1f}" y="{y + 15}" fill="{MUTED}">{value:.0f}{escape(unit)}</text>')
     return _svg(width, height, "".join(parts), title)
@@ -45,7 +45,7 @@ def bars(items: list[tuple[str, float]], title: str, max_value: float = 100.0,
 def line(points: list[tuple[str, float | None]], title: str, max_value: float = 100.0,
          unit: str = "%") -> Markup:
     """Values over ordered labels (rounds); None leaves a gap."""
-    width, height, left, bottom, top = 360, 180, 34, 36, 12
+    width, height, left, bottom, top = 360, 190, 34, 36, 22
     n = max(1, len(points))
     step = (width - left - 36) / max(1, n - 1)
     plot_h = height - top - bottom
@@ -90,18 +90,18 @@ def _heat_colour(rate: float) -> str:
 def heatmap(rows: list[str], columns: list[str], cells: dict[tuple[int, int], tuple[int, int]],
             title: str) -> Markup:
     """rows × columns of (answered, right): each cell shows the share right, coloured."""
-    cell_w, cell_h, label_w, head_h = 44, 24, 130, 110
+    cell_w, cell_h, label_w, head_h = 44, 24, 140, 120
     width = label_w + cell_w * len(columns) + 6
     height = head_h + cell_h * len(rows) + 6
     parts = []
     for j, column in enumerate(columns):
         x = label_w + j * cell_w + cell_w / 2
         parts.append(f'<text transform="translate({x + 4:.1f},{head_h - 6}) rotate(-55)" fill="{INK}" '
-                     f'font-size="11">{escape(_short(column, 24))}</text>')
+                     f'font-size="11"><title>{escape(column)}</title>{escape(_short(column, 20))}</text>')
     for i, row in enumerate(rows):
         y = head_h + i * cell_h
         parts.append(f'<text x="{label_w - 6}" y="{y + 16}" text-anchor="end" fill="{INK}" font-size="12">'
-                     f'{escape(_short(row, 20))}</text>')
+                     f'<title>{escape(row)}</title>{escape(_short(row, 18))}</text>')
         for j in range(len(columns)):
             answered, right = cells.get((i, j), (0, 0))
             x = label_w + j * cell_w

@@ -5,7 +5,7 @@ import secrets
 from pathlib import Path
 
 from flask import (Response, abort, current_app, flash, redirect, render_template, request,
-                   session, url_for)
+                   url_for)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -21,6 +21,8 @@ from ..services.standings import Weights
 from . import bp
 from .forms import MemberForm, ReasonedForm, RosterUploadForm, WeightsForm
 
+CHART_ROWS = 40    # charts show every branch up to this, else the top and bottom halves
+TABLE_ROWS = 200   # standings table rows per page (the downloads have them all)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -69,8 +71,7 @@ def page(unit_id: int):
     reminder = standings.reminder_text(data, request.host_url.rstrip("/")) if data.open_round else ""
     return render_template("branch/page.html", data=data, heat=heat, trend=trend, reminder=reminder,
                            form=MemberForm(), action_form=ReasonedForm(), state=round_state,
-                           label=state_label, contests=_contests(),
-                           new_password=session.pop("new_password", None))
+                           label=state_label, contests=_contests())
 
 
 def _contests() -> list[Contest]:
@@ -113,9 +114,11 @@ def member_action(user_id: int, action: str):
     if action == "reset_password":
         password = roster.reset_password(current_user, member)
         db.session.commit()
-        # Shown once, on the next page only; never logged.
-        session["new_password"] = {"name": member.full_name, "username": member.username,
-                                   "password": password}
+        # Shown once, in this response only: never stored, logged or put in a cookie.
+        response = current_app.make_response(render_template(
+            "branch/new_password.html", member=member, password=password))
+        response.headers["Cache-Control"] = "no-store"
+        return response
     else:
         if action in ("deactivate", "activate"):
             roster.set_active(current_user, member, action == "activate")
@@ -133,8 +136,13 @@ def member_action(user_id: int, action: str):
 # ---------------------------------------------------------------- roster import (organizers)
 
 def _upload_dir() -> Path:
+    """instance/uploads, cleared of files older than a day (previews never confirmed)."""
+    import time
     path = Path(current_app.instance_path) / "uploads"
     path.mkdir(parents=True, exist_ok=True)
+    for old in path.iterdir():
+        if old.is_file() and time.time() - old.stat().st_mtime > 86400:
+            old.unlink(missing_ok=True)
     return path
 
 
@@ -220,27 +228,27 @@ def _render_standings(contest: Contest, round_: Round | None, rows):
         mimetype = {"xlsx": XLSX, "csv": "text/csv; charset=utf-8", "json": "application/json"}[fmt]
         name = f"thi-dua-{'vong-%d' % round_.id if round_ else 'cuoc-thi-%d' % contest.id}.{fmt}"
         return _download(content, name, mimetype)
-    bar = charts.bars([(r.unit.name, r.P) for r in sorted(rows, key=lambda r: -r.P)],
-                      _("Participation rate by branch"))
+    by_rate = sorted(rows, key=lambda r: -r.P)
+    if len(by_rate) > CHART_ROWS:  # a picture of 2,000 bars informs nobody: top and bottom
+        by_rate = by_rate[:CHART_ROWS // 2] + by_rate[-CHART_ROWS // 2:]
+    bar = charts.bars([(r.unit.name, r.P) for r in by_rate], _("Participation rate by branch"))
     top = standings.top_sections()
     rounds = [round_] if round_ else standings.contest_rounds(contest)
-    units = [r.unit for r in rows]
+    units = [r.unit for r in (rows if len(rows) <= CHART_ROWS else rows[:CHART_ROWS // 2] + rows[-CHART_ROWS // 2:])]
     cells = standings.mastery(rounds, units)
     heat = charts.heatmap([u.name for u in units], [s.title for s in top],
                           {(i, j): cells[(u.id, s.id)] for i, u in enumerate(units)
                            for j, s in enumerate(top) if (u.id, s.id) in cells},
                           _("Share of right answers by branch and outline section"))
-    over_time = charts.line([(r.title, _ward_rate(r)) for r in standings.contest_rounds(contest)],
+    over_time = charts.line([(r.title, standings.ward_rate(r)) for r in standings.contest_rounds(contest)],
                             _("Ward participation rate by round"))
-    return render_template("branch/standings.html", contest=contest, round=round_, rows=rows,
+    page = max(1, request.args.get("page", 1, type=int))
+    pages = max(1, -(-len(rows) // TABLE_ROWS))
+    return render_template("branch/standings.html", contest=contest, round=round_,
+                           rows=rows[(page - 1) * TABLE_ROWS:page * TABLE_ROWS], page=page, pages=pages,
+                           total=len(rows), chart_note=len(rows) > CHART_ROWS,
                            weights=weights, bar=bar, heat=heat, over_time=over_time,
                            weights_form=_weights_form(contest))
-
-
-def _ward_rate(round_: Round) -> float:
-    rows = standings.round_standings(round_)
-    roster_total = sum(r.roster for r in rows)
-    return 100 * sum(r.participants for r in rows) / roster_total if roster_total else 0.0
 
 
 def _weights_form(contest: Contest) -> WeightsForm | None:

@@ -162,9 +162,8 @@ def refresh_flags():
 # ---------------------------------------------------------------- formats
 
 def _upload_dir() -> Path:
-    path = Path(current_app.instance_path) / "uploads"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    from ..branch.views import _upload_dir as shared
+    return shared()
 
 
 def _parse(content: bytes, filename: str, fmt: str, section: str | None):

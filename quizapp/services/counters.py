@@ -136,13 +136,29 @@ def after_finish(attempt: Attempt, round_: Round) -> None:
 
 # ---------------------------------------------------------------- recomputation
 
-def _counting_attempts(round_: Round) -> dict[int, Attempt]:
-    """user id → the attempt that counts, by the round's rule, from the attempts."""
-    chosen: dict[int, Attempt] = {}
-    finished = db.session.execute(select(Attempt).where(
+@dataclass
+class _Row:
+    id: int
+    user_id: int
+    unit_id: int
+    score: int
+    max_score: int
+    time_taken_seconds: int | None
+    prediction: int | None
+    finished_at: object
+
+
+def _counting_attempts(round_: Round) -> dict[int, _Row]:
+    """user id → the attempt that counts, by the round's rule, read as plain rows (no
+    ORM objects: this runs over every finished attempt of the round)."""
+    chosen: dict[int, _Row] = {}
+    rows = db.session.execute(select(
+        Attempt.id, Attempt.user_id, Attempt.unit_id, Attempt.score, Attempt.max_score,
+        Attempt.time_taken_seconds, Attempt.prediction, Attempt.finished_at).where(
         Attempt.round_id == round_.id, Attempt.status == FINISHED)
-        .order_by(Attempt.finished_at, Attempt.id)).scalars()
-    for attempt in finished:
+        .order_by(Attempt.finished_at, Attempt.id)).all()
+    for raw in rows:
+        attempt = _Row(*raw)
         current = chosen.get(attempt.user_id)
         if current is None:
             chosen[attempt.user_id] = attempt
@@ -156,6 +172,12 @@ def _counting_attempts(round_: Round) -> dict[int, Attempt]:
     return chosen
 
 
+def counting_user_ids() -> set[int]:
+    """Members whose results count in the movement (active, not exempt, roster roles)."""
+    return set(db.session.execute(select(User.id).where(
+        User.active.is_(True), User.exempt.is_(False), User.role.in_(ROSTER_ROLES))).scalars())
+
+
 @dataclass
 class Expected:
     results: dict[tuple[int, int], tuple] = field(default_factory=dict)
@@ -164,7 +186,7 @@ class Expected:
     rosters: dict[int, int] = field(default_factory=dict)
 
 
-def expected_for_round(round_: Round, expected: Expected) -> None:
+def expected_for_round(round_: Round, expected: Expected, counting: set[int] | None = None) -> None:
     started = Counter()
     finished = Counter()
     for unit_id, status, n in db.session.execute(
@@ -178,11 +200,12 @@ def expected_for_round(round_: Round, expected: Expected) -> None:
     max_sum = Counter()
     full = Counter()
     counting_ids = []
+    counting = counting if counting is not None else counting_user_ids()
     for user_id, attempt in _counting_attempts(round_).items():
         expected.results[(round_.id, user_id)] = (
             attempt.unit_id, attempt.id, attempt.score, attempt.max_score,
             attempt.time_taken_seconds, attempt.prediction)
-        if attempt.user.counts_in_movement:
+        if user_id in counting:
             participants[attempt.unit_id] += 1
             score_sum[attempt.unit_id] += attempt.score
             max_sum[attempt.unit_id] += attempt.max_score
@@ -220,8 +243,9 @@ def expected_rosters() -> dict[int, int]:
 
 def compute_expected(rounds: list[Round] | None = None) -> Expected:
     expected = Expected()
+    counting = counting_user_ids()
     for round_ in rounds if rounds is not None else db.session.execute(select(Round)).scalars():
-        expected_for_round(round_, expected)
+        expected_for_round(round_, expected, counting)
     expected.rosters = expected_rosters()
     return expected
 
@@ -308,7 +332,12 @@ def recompute(check: bool = False, rounds: list[Round] | None = None) -> list[st
 
 
 def refresh_rosters(unit_ids: list[int]) -> None:
-    """Recount the active roster of these units (after any roster change)."""
+    """Recount the active roster of these units (after any roster change). The unit rows
+    are locked first, so two concurrent roster changes cannot both count before either
+    commits and leave the count one off."""
+    if not unit_ids:
+        return
+    db.session.execute(select(Unit.id).where(Unit.id.in_(unit_ids)).order_by(Unit.id).with_for_update())
     counts = dict(db.session.execute(select(User.unit_id, func.count()).where(
         User.unit_id.in_(unit_ids), User.active.is_(True), User.exempt.is_(False),
         User.role.in_(ROSTER_ROLES)).group_by(User.unit_id)).all())
@@ -319,12 +348,19 @@ def refresh_rosters(unit_ids: list[int]) -> None:
     db.session.flush()
 
 
-def member_changed(user: User) -> None:
-    """A member's eligibility changed (deactivated, exempted, moved): recount the
-    roster and rebuild the counters of every round they took part in."""
+def member_changed(user: User, counted_before: bool) -> None:
+    """A member's eligibility may have changed (deactivated, exempted…): recount the
+    roster and add or remove only this member's counting results from the branch
+    counters — increments, like a finish, so a concurrent finish is never lost."""
     refresh_rosters([user.unit_id])
-    round_ids = list(db.session.execute(select(RoundResult.round_id).where(
-        RoundResult.user_id == user.id)).scalars())
-    if round_ids:
-        rounds = list(db.session.execute(select(Round).where(Round.id.in_(round_ids))).scalars())
-        recompute(check=False, rounds=rounds)
+    counts_now = user.counts_in_movement
+    if counts_now == counted_before:
+        return
+    sign = 1 if counts_now else -1
+    for result in db.session.execute(select(RoundResult).where(RoundResult.user_id == user.id)
+                                     .order_by(RoundResult.id).with_for_update()).scalars():
+        bump_unit(result.round_id, result.unit_id, participants=sign, score_sum=sign * result.score,
+                  max_sum=sign * result.max_score,
+                  full_scores=sign * _full(result.score, result.max_score))
+        bump_sections(result.round_id, result.unit_id, result.attempt_id, sign)
+    db.session.flush()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import unicodedata
+from functools import lru_cache
 
 # Vietnamese alphabetical order of base letters; đ sorts after d.
 _ALPHABET = "aăâbcdđeêghiklmnoôơpqrstuưvxy"
@@ -28,12 +29,14 @@ def _letter_key(ch: str) -> tuple[int, int]:
     return (_RANK.get(base, 100 + ord(base)), tone)
 
 
+@lru_cache(maxsize=65536)
 def word_key(word: str) -> tuple:
     letters = tuple(_letter_key(ch)[0] for ch in word)
     tones = tuple(_letter_key(ch)[1] for ch in word)
     return letters + (-1,) + tones
 
 
+@lru_cache(maxsize=65536)
 def sort_key(full_name: str) -> tuple:
     """Key for sorting "Nguyễn Văn An" as Vietnamese lists do: given name first (An),
     then family and middle names in order; letters in Vietnamese order, tones last."""

@@ -25,7 +25,7 @@ MAX_IMPORT_ROWS = 5000
 
 
 def subtree_units(root: Unit) -> list[Unit]:
-    return list(db.session.execute(select(Unit).where(Unit.path.startswith(root.path))
+    return list(db.session.execute(select(Unit).where(Unit.path.startswith(root.path, autoescape=True))
                                    .order_by(Unit.position, Unit.id)).scalars())
 
 
@@ -89,17 +89,19 @@ def set_active(actor: User, member: User, active: bool) -> None:
         raise DomainError(_("You cannot deactivate your own account."))
     if member.active == active:
         return
+    counted_before = member.counts_in_movement
     member.active = active
     member.session_version += 1  # a deactivated member's sessions end at once
-    counters.member_changed(member)
+    counters.member_changed(member, counted_before)
     audit.log(actor, "roster.activate" if active else "roster.deactivate", f"user:{member.id}")
 
 
 def set_exempt(actor: User, member: User, exempt: bool, reason: str = "") -> None:
     if member.exempt == exempt:
         return
+    counted_before = member.counts_in_movement
     member.exempt = exempt
-    counters.member_changed(member)
+    counters.member_changed(member, counted_before)
     audit.log(actor, "roster.exempt" if exempt else "roster.unexempt", f"user:{member.id}", reason=reason)
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import (Attempt, Contest, Round, RoundResult, RoundSectionStats, RoundUnitStats,
@@ -105,15 +105,17 @@ def branch_units(scope: Unit | None = None) -> list[Unit]:
     """Units that have a roster (the branches), within `scope` if given."""
     query = select(Unit).where(Unit.active_roster > 0)
     if scope is not None:
-        query = query.where(Unit.path.startswith(scope.path))
+        query = query.where(Unit.path.startswith(scope.path, autoescape=True))
     return list(db.session.execute(query.order_by(Unit.position, Unit.id)).scalars())
 
 
-def _stats(round_ids: list[int]) -> dict[tuple[int, int], RoundUnitStats]:
+def _stats(round_ids: list[int], unit_ids: list[int] | None = None) -> dict[tuple[int, int], RoundUnitStats]:
     if not round_ids:
         return {}
-    return {(s.round_id, s.unit_id): s for s in db.session.execute(
-        select(RoundUnitStats).where(RoundUnitStats.round_id.in_(round_ids))).scalars()}
+    query = select(RoundUnitStats).where(RoundUnitStats.round_id.in_(round_ids))
+    if unit_ids is not None and len(unit_ids) <= 1000:
+        query = query.where(RoundUnitStats.unit_id.in_(unit_ids))
+    return {(s.round_id, s.unit_id): s for s in db.session.execute(query).scalars()}
 
 
 def _figures(stats: RoundUnitStats | None, roster: int) -> tuple:
@@ -152,7 +154,8 @@ def round_standings(round_: Round, scope: Unit | None = None) -> list[BranchRow]
     opened = [r for r in contest_rounds(contest) if (r.opens_at, r.id) < (round_.opens_at, round_.id)]
     prev_round = opened[-1] if opened else None
     units = branch_units(scope)
-    stats = _stats([round_.id] + ([prev_round.id] if prev_round else []))
+    stats = _stats([round_.id] + ([prev_round.id] if prev_round else []),
+                   [u.id for u in units] if scope is not None else None)
     max_score = round_max_score(round_)
     rows = []
     for unit in units:
@@ -251,7 +254,6 @@ def branch_page(unit: Unit, contest: Contest | None) -> BranchPage:
 
 def reminder_text(page: BranchPage, base_url: str) -> str:
     """A message to paste into Zalo or SMS for the members who have not taken part."""
-    from .exports import _local
     round_ = page.open_round
     if round_ is None:
         return ""
@@ -263,7 +265,13 @@ def reminder_text(page: BranchPage, base_url: str) -> str:
              "“%(round)s” of the contest “%(contest)s” closes at %(closes)s. Please log in at "
              "%(url)s and complete it before then. Not yet taken part (%(n)d): %(names)s.",
              unit=page.unit.name, round=round_.title, contest=round_.contest.title,
-             closes=_local(round_.closes_at), url=base_url, n=len(page.not_yet), names=listed)
+             closes=_clock_time(round_.closes_at), url=base_url, n=len(page.not_yet), names=listed)
+
+
+def _clock_time(value) -> str:
+    from zoneinfo import ZoneInfo
+    from flask import current_app
+    return value.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).strftime("%H:%M %d/%m/%Y")
 
 
 # ---------------------------------------------------------------- mastery
@@ -286,17 +294,31 @@ def mastery(rounds: list[Round], units: list[Unit]) -> dict[tuple[int, int], tup
     out: dict[tuple[int, int], list[int]] = {}
     if not rounds or not units:
         return {}
-    for s in db.session.execute(select(RoundSectionStats).where(
-            RoundSectionStats.round_id.in_([r.id for r in rounds]),
-            RoundSectionStats.unit_id.in_([u.id for u in units]))).scalars():
-        cell = out.setdefault((s.unit_id, top(s.section_id)), [0, 0])
-        cell[0] += s.answered
-        cell[1] += s.correct
+    unit_ids = [u.id for u in units]
+    for start in range(0, len(unit_ids), 1000):
+        for unit_id, section_id, answered, right in db.session.execute(
+                select(RoundSectionStats.unit_id, RoundSectionStats.section_id,
+                       func.sum(RoundSectionStats.answered), func.sum(RoundSectionStats.correct))
+                .where(RoundSectionStats.round_id.in_([r.id for r in rounds]),
+                       RoundSectionStats.unit_id.in_(unit_ids[start:start + 1000]))
+                .group_by(RoundSectionStats.unit_id, RoundSectionStats.section_id)):
+            cell = out.setdefault((unit_id, top(section_id)), [0, 0])
+            cell[0] += int(answered or 0)
+            cell[1] += int(right or 0)
     return {k: (v[0], v[1]) for k, v in out.items()}
 
 
+def ward_rate(round_: Round) -> float:
+    """Participants ÷ roster over every branch, in per cent: two sums over the counters."""
+    roster_total = db.session.scalar(select(func.sum(Unit.active_roster))) or 0
+    participants = db.session.scalar(select(func.sum(RoundUnitStats.participants)).where(
+        RoundUnitStats.round_id == round_.id)) or 0
+    return 100 * participants / roster_total if roster_total else 0.0
+
+
 def own_branch_rate(user: User) -> tuple[Round, BranchRow] | None:
-    """For a member's home page: their branch's figures in the latest round that opened."""
+    """For a member's home page: their branch's figures in the latest round that opened
+    of a contest they belong to."""
     contest = latest_contest()
     if contest is None:
         return None
