@@ -24,7 +24,7 @@ class QuestionForm(FlaskForm):
         SelectChoice("draft", _l("Draft")), SelectChoice("approved", _l("Approved")),
         SelectChoice("retired", _l("Retired"))])
     prompt = TextAreaField(_l("Question"), validators=[DataRequired(), Length(max=4000)])
-    choices = FieldList(FormField(ChoiceForm), min_entries=6, max_entries=6)
+    choices = FieldList(FormField(ChoiceForm), min_entries=6, max_entries=26)
     explanation = TextAreaField(_l("Explanation (quote the outline passage, with its line)"),
                                 validators=[Length(max=4000)])
     covers = StringField(_l("Outline items checked (keys, comma-separated)"), validators=[Length(max=500)])

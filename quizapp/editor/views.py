@@ -95,6 +95,8 @@ def edit(key: str):
     question = editor.get_current(key)
     form = QuestionForm()
     form.section.choices = _section_choices()
+    while len(form.choices.entries) < len(question.choices):
+        form.choices.append_entry()
     if not form.is_submitted():
         _fill_form(form, question)
     if form.validate_on_submit():
@@ -168,7 +170,7 @@ def _upload_dir() -> Path:
 
 def _parse(content: bytes, filename: str, fmt: str, section: str | None):
     from ..services import formats
-    name = formats.detect(filename) if fmt == "auto" else fmt
+    name = formats.detect(filename, content) if fmt == "auto" else fmt
     if name not in formats.FORMATS:
         return None, name
     return formats.FORMATS[name].parse(content, filename, section or None), name

@@ -149,11 +149,13 @@ def _with_status(question: Question, status: str) -> QuestionData:
 def duplicate(actor: User, question: Question) -> Question:
     """A draft copy under a new key."""
     base = re.sub(r"-copy(-\d+)?$", "", question.key)
-    n = 1
-    key = f"{base}-copy"
-    while db.session.execute(select(Question.id).where(Question.key == key)).first():
+    n = 0
+    while True:
         n += 1
-        key = f"{base}-copy-{n}"
+        suffix = "-copy" if n == 1 else f"-copy-{n}"
+        key = base[:80 - len(suffix)].rstrip("-") + suffix
+        if not db.session.execute(select(Question.id).where(Question.key == key)).first():
+            break
     data = to_data(question)
     data.key, data.status = key, "draft"
     copy = save_question(data, question.section, None, False)
@@ -232,18 +234,20 @@ def refresh_flags() -> int:
     > 0.95 with at least 10 answers, negative point-biserial). Returns how many questions
     carry a flag."""
     from .contest import point_biserial, round_state
-    questions = list(db.session.execute(select(Question).where(Question.is_current.is_(True))).scalars())
+    from sqlalchemy.orm import selectinload
+    questions = list(db.session.execute(select(Question).where(Question.is_current.is_(True))
+                                        .options(selectinload(Question.choices))).scalars())
     prompts: dict[str, int] = {}
     for q in questions:
         prompts[fold(q.prompt)] = prompts.get(fold(q.prompt), 0) + 1
     duplicates = {p for p, n in prompts.items() if n > 1}
     closed = [r.id for r in db.session.execute(select(Round)).scalars()
               if round_state(r) in ("closed", "finalized")]
-    stats: dict[str, tuple[list[bool], list[float]]] = {}
+    stats: dict[int, tuple[list[bool], list[float]]] = {}
     if closed:
+        # Per question version: a corrected question starts with a clean record.
         for key, ok, score in db.session.execute(
-                select(Question.key, AttemptQuestion.is_correct, Attempt.score)
-                .join(AttemptQuestion, AttemptQuestion.question_id == Question.id)
+                select(AttemptQuestion.question_id, AttemptQuestion.is_correct, Attempt.score)
                 .join(Attempt, Attempt.id == AttemptQuestion.attempt_id)
                 .where(Attempt.round_id.in_(closed), Attempt.status == FINISHED,
                        AttemptQuestion.is_correct.is_not(None))):
@@ -253,7 +257,7 @@ def refresh_flags() -> int:
     flagged = 0
     for q in questions:
         flags = _static_flags(q, duplicates)
-        correct, totals = stats.get(q.key, ([], []))
+        correct, totals = stats.get(q.id, ([], []))
         if len(correct) >= 10:
             facility = sum(correct) / len(correct)
             if facility > 0.95:
