@@ -121,9 +121,14 @@ def _summary(data: QuestionData) -> dict:
             "choices": [[c.text, c.correct] for c in data.choices], "explanation": data.explanation}
 
 
+def status_label(status: str) -> str:
+    return {"draft": _("Draft"), "approved": _("Approved"), "retired": _("Retired")}.get(status, status)
+
+
 def check_transition(old: str, new: str) -> None:
     if new not in TRANSITIONS.get(old, set()):
-        raise DomainError(_("A %(old)s question cannot become %(new)s.", old=old, new=new))
+        raise DomainError(_("A question in status “%(old)s” cannot move to “%(new)s”.",
+                            old=status_label(old), new=status_label(new)))
 
 
 def set_status(actor: User, question: Question, status: str) -> None:
