@@ -16,9 +16,6 @@ from quizapp import create_app
 from quizapp.extensions import db
 
 
-# migrations/env.py is Flask-Migrate's stock template: it tries db.get_engine() first,
-# which Flask-SQLAlchemy 3.1 deprecates (and falls back to db.engine once it is gone).
-pytestmark = pytest.mark.filterwarnings("ignore:'get_engine' is deprecated:DeprecationWarning")
 
 
 @pytest.fixture(autouse=True)

@@ -561,8 +561,8 @@ def test_an_illegal_status_change_is_refused(app, org_client):
     logged = len(audit_rows())
     response = button(org_client, f"{BANK}/q/vp-count/status/approved")
     assert response.status_code == 400
-    message = translated(app, "A %(old)s question cannot become %(new)s.",
-                         old="retired", new="approved")
+    message = translated(app, "A question in status “%(old)s” cannot move to “%(new)s”.",
+                         old=translated(app, "Retired"), new=translated(app, "Approved"))
     assert message in text_of(response)
     # From the detail page (a same-host referrer) it comes back as a flash.
     response = button(org_client, f"{BANK}/q/vp-count/status/approved",
