@@ -49,8 +49,6 @@ test: $(VENV)/.dev translations e2e-deps
 	  $(BIN)/python -m pytest -q --db=postgresql -m "not sqlite_only and not e2e"; \
 	fi
 
-# Both benchmarks (benchmarks/README.md), one after the other, about 6 minutes; each
-# rewrites its section of benchmarks/REPORT.md. Fails if either failed.
 # Production-style serving: gunicorn, N workers (WORKERS), settings from the environment
 # (QUIZAPP_ENV=production needs SECRET_KEY; DATABASE_URL, REDIS_URL, BEHIND_PROXY…).
 WORKERS ?= 2
@@ -59,6 +57,9 @@ serve: $(VENV)/.runtime translations
 	REQUEST_LOG=$${REQUEST_LOG:-1} $(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) \
 	  --access-logfile - --graceful-timeout 20 'quizapp:create_app()'
 
+# The benchmarks (benchmarks/README.md); each rewrites its section of benchmarks/REPORT.md.
+# autosave.py and contest_storm.py both run (6½ minutes on the 2-CPU dev machine) and
+# fail the target if either failed; then scale.py.
 bench: $(VENV)/.dev translations
 	$(BIN)/python benchmarks/autosave.py; autosave=$$?; \
 	$(BIN)/python benchmarks/contest_storm.py; contest=$$?; \

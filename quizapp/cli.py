@@ -216,10 +216,22 @@ def users_create(username, role, unit_ref, full_name, phone, password_stdin) -> 
 
 @attempts_cli.command("close-overdue")
 def attempts_close_overdue() -> None:
-    """Finish every attempt whose deadline (+ grace) has passed. Safe to run from cron."""
-    from .services.attempts import close_overdue
-    count = close_overdue()
-    db.session.commit()
+    """Finish every attempt whose deadline (+ grace) has passed. Safe to run from cron,
+    and while members are active: one short transaction per attempt, so the branch
+    counters are never held locked across many finishes (no deadlock with requests that
+    finish the same attempts lazily; the compare-and-set makes a double finish a no-op)."""
+    from .models import Attempt
+    from .services.attempts import finish, overdue_ids
+    count = 0
+    while True:
+        ids = overdue_ids(limit=500)
+        if not ids:
+            break
+        for attempt_id in ids:
+            attempt = db.session.get(Attempt, attempt_id)
+            if attempt is not None and finish(attempt, reason="expired"):
+                count += 1
+            db.session.commit()
     click.echo(f"finished {count} overdue attempt(s)")
 
 

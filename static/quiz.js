@@ -129,7 +129,13 @@
     }, function (err) { itemStatus(fieldset, err.message || msgs.failed); });
   });
 
-  form.addEventListener("submit", function () { submitting = true; });
+  form.addEventListener("submit", function (event) {
+    var button = event.submitter;
+    var isSubmit = button && button.name === "action" && button.value === "submit";
+    if (isSubmit && form.dataset.sent === "true") { event.preventDefault(); return; }  // a double click
+    if (isSubmit) { form.dataset.sent = "true"; }
+    submitting = true;
+  });
 
   var timer = document.getElementById("timer");
   if (timer) {

@@ -368,11 +368,26 @@ def submit(attempt: Attempt, answers: dict[int, list[int]] | None = None) -> boo
     path). Late → DeadlinePassed after finishing with what was saved before."""
     if attempt.status == FINISHED:
         return False
-    if answers:
-        save_answers(attempt, answers)
-    else:
-        _ensure_open(attempt)
+    try:
+        if answers:
+            save_answers(attempt, answers)
+        else:
+            _ensure_open(attempt)
+    except Conflict:
+        # A second click that arrived while the first was finishing: the same result.
+        db.session.refresh(attempt)
+        if attempt.status == FINISHED:
+            return False
+        raise
     return finish(attempt, reason="submitted")
+
+
+def overdue_ids(limit: int = 1000) -> list[int]:
+    """Ids of unfinished attempts whose deadline + grace has passed."""
+    cutoff = utcnow() - grace()
+    return list(db.session.execute(select(Attempt.id).where(
+        Attempt.status == IN_PROGRESS, Attempt.deadline.is_not(None),
+        Attempt.deadline < cutoff).order_by(Attempt.id).limit(limit)).scalars())
 
 
 def close_overdue(batch_size: int = 500) -> int:
