@@ -233,9 +233,13 @@ def branch_page(unit: Unit, contest: Contest | None) -> BranchPage:
     cells: dict[tuple[int, int], MemberCell] = {}
     member_ids = [m.id for m in members]
     if rounds and member_ids:
-        for r in db.session.execute(select(RoundResult).where(
-                RoundResult.round_id.in_([x.id for x in rounds]), RoundResult.user_id.in_(member_ids))).scalars():
-            cells[(r.user_id, r.round_id)] = MemberCell(r.score, r.max_score, r.time_taken_seconds)
+        # Plain columns, not objects: a busy branch has hundreds of results per round.
+        for user_id, round_id, score, max_score, taken in db.session.execute(
+                select(RoundResult.user_id, RoundResult.round_id, RoundResult.score,
+                       RoundResult.max_score, RoundResult.time_taken_seconds).where(
+                    RoundResult.round_id.in_([x.id for x in rounds]),
+                    RoundResult.unit_id == unit.id, RoundResult.user_id.in_(member_ids))):
+            cells[(user_id, round_id)] = MemberCell(score, max_score, taken)
         for user_id, round_id in db.session.execute(select(Attempt.user_id, Attempt.round_id).where(
                 Attempt.round_id.in_([x.id for x in rounds]), Attempt.user_id.in_(member_ids),
                 Attempt.status == IN_PROGRESS)):
