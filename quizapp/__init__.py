@@ -14,6 +14,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_instance_folder(app)
     register_extensions(app)
     register_i18n(app)
+    from .hardening import init_id_converter
+    init_id_converter(app)
     register_blueprints(app)
     register_errors(app)
     register_hardening(app)

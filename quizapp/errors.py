@@ -45,6 +45,15 @@ def _messages() -> dict[int, str]:
     }
 
 
+def discard_session() -> None:
+    """Roll back, or drop the session when its connection is already dead."""
+    from sqlalchemy.exc import DBAPIError
+    try:
+        db.session.rollback()
+    except DBAPIError:
+        db.session.registry.clear()
+
+
 def render_error(status: int, message: str | None = None):
     title = _titles().get(status, _("Error"))
     message = message or _messages().get(status, "")
@@ -54,12 +63,23 @@ def render_error(status: int, message: str | None = None):
 
 
 def init_errors(app: Flask) -> None:
+    @app.teardown_appcontext
+    def _drop_dead_session(_exc):
+        # Runs before Flask-SQLAlchemy's own teardown (registered earlier): if the
+        # connection died after the view's last query, closing it raises; drop the
+        # session instead so the member still gets the answer already made.
+        from sqlalchemy.exc import DBAPIError
+        try:
+            db.session.close()
+        except DBAPIError:
+            db.session.registry.clear()
+
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError):
         if exc.commit:
             db.session.commit()
         else:
-            db.session.rollback()
+            discard_session()
         if wants_json() or request.method == "GET" or exc.status_code == 404 \
                 or not _same_host_referrer():
             return render_error(exc.status_code, exc.message)
@@ -68,13 +88,13 @@ def init_errors(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):
-        db.session.rollback()
+        discard_session()
         return render_error(400, _("The form has expired or is missing its security token. "
                                    "Go back, reload the page and try again."))
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
-        db.session.rollback()
+        discard_session()
         return render_error(exc.code or 500)
 
     @app.errorhandler(OperationalError)
@@ -83,10 +103,10 @@ def init_errors(app: Flask) -> None:
         # itself (pool_pre_ping) once it is back.
         app.logger.error("Database unavailable on %s %s: %s", request.method, request.path,
                          str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
-        try:
-            db.session.rollback()
-        except Exception:  # the connection may already be gone
-            db.session.remove()
+        discard_session()
+        # The page must not ask the dead database who is logged in.
+        from flask import g
+        g._login_user = app.login_manager.anonymous_user()
         response = make_response(render_error(503))
         response.headers["Retry-After"] = "5"
         return response
@@ -94,7 +114,7 @@ def init_errors(app: Flask) -> None:
     @app.errorhandler(Exception)
     def server_error(exc: Exception):
         app.logger.exception("Unhandled error on %s %s", request.method, request.path)
-        db.session.rollback()
+        discard_session()
         return render_error(500)
 
 

@@ -10,6 +10,7 @@ import uuid
 from flask import Flask, g, jsonify, request
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, OperationalError
+from werkzeug.routing import IntegerConverter
 
 from .extensions import db
 
@@ -19,10 +20,37 @@ CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src '
 log = logging.getLogger("quizapp.requests")
 
 
+class IdConverter(IntegerConverter):
+    """<int:…> in URLs: database ids, so at most 2**31 − 1 (larger → 404, never a 500)."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", 2 ** 31 - 1)
+        super().__init__(url_map, *args, **kwargs)
+
+
+def init_id_converter(app: Flask) -> None:
+    app.url_map.converters["int"] = IdConverter
+
+
 def init_hardening(app: Flask) -> None:
     if app.config.get("BEHIND_PROXY"):
         from werkzeug.middleware.proxy_fix import ProxyFix
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+
+    @app.before_request
+    def refuse_nul_bytes():
+        """NUL bytes have no business in a form or URL (PostgreSQL refuses them in text)."""
+        from flask import abort
+        for source in (request.args, request.form):
+            for values in source.listvalues():
+                if any("\x00" in v for v in values):
+                    abort(400)
+        if any(isinstance(v, str) and "\x00" in v for v in (request.view_args or {}).values()):
+            abort(400)
+        if request.is_json:
+            raw = request.get_data(cache=True, as_text=True)
+            if "\x00" in raw or "\\u0000" in raw:
+                abort(400)
 
     @app.before_request
     def start_timer():
@@ -80,3 +108,11 @@ def init_hardening(app: Flask) -> None:
         log.addHandler(handler)
         log.setLevel(logging.INFO)
         log.propagate = False
+
+
+def bounded_int(value: str) -> int:
+    """For ?page= and ?contest=: a whole number a database id column can hold."""
+    number = int(value)
+    if not 0 <= number <= 2 ** 31 - 1:
+        raise ValueError(value)
+    return number

@@ -15,6 +15,8 @@
   var lastSeq = 0;
   function nextSeq() { lastSeq = Math.max(lastSeq + 1, Date.now()); return lastSeq; }
   var seqs = {};
+  // Sequence numbers are compared per page: a random id for this page load.
+  var clientId = Math.random().toString(36).slice(2, 12) + Date.now().toString(36);
   var failing = false;
   var submitting = false;
 
@@ -55,7 +57,7 @@
     pending[questionId] = ids;
     if (!retry || !seqs[questionId]) { seqs[questionId] = nextSeq(); }
     itemStatus(fieldset, msgs.saving);
-    return post(form.dataset.saveUrl, {question_id: questionId, choice_ids: ids, seq: seqs[questionId]}).then(function () {
+    return post(form.dataset.saveUrl, {question_id: questionId, choice_ids: ids, seq: seqs[questionId], client: clientId}).then(function () {
       if (pending[questionId] === ids) { delete pending[questionId]; }
       itemStatus(fieldset, msgs.saved);
       if (failing && Object.keys(pending).length === 0) { failing = false; showStatus(""); }

@@ -8,6 +8,8 @@ ANSWER_BODY = {
         "question_id": {"type": "integer", "minimum": 1, "maximum": 2147483647},
         "choice_ids": {"type": "array", "maxItems": 20,
                        "items": {"type": "integer", "minimum": 1, "maximum": 2147483647}},
+        "client": {"type": "string", "maxLength": 32, "pattern": "^[A-Za-z0-9]+$",
+                   "description": "autosave only: a random id of the sending page"},
         "seq": {"type": "integer", "minimum": 0, "maximum": 4611686018427387903,
                 "description": "autosave only: the client's increasing sequence number; a save "
                                "with a number not above the stored one changes nothing"},

@@ -23,6 +23,16 @@ def _seq() -> int | None:
     return seq
 
 
+def _client() -> str | None:
+    data = request.get_json(silent=True)
+    client = data.get("client") if isinstance(data, dict) else None
+    if client is None:
+        return None
+    if not isinstance(client, str) or not client.isascii() or not client.isalnum() or len(client) > 32:
+        raise DomainError("client must be up to 32 letters and digits.")
+    return client
+
+
 def _payload() -> tuple[int, list[int]]:
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
@@ -42,10 +52,11 @@ def _payload() -> tuple[int, list[int]]:
 def save_answer(attempt_id: int):
     attempt = attempts.get_own_attempt(current_user, attempt_id)
     question_id, choice_ids = _payload()
-    item = attempts.save_answer(attempt, question_id, choice_ids, seq=_seq())
-    # Built before the commit: reading the rows afterwards would reload them.
-    payload = dict(saved=True, question_id=question_id, choice_ids=sorted(item.selected_ids),
-                   seconds_left=attempt.seconds_left())
+    item = attempts.save_answer(attempt, question_id, choice_ids, seq=_seq(), client=_client())
+    # Built before the commit: reading the rows afterwards would reload them. "saved" is
+    # false when the save was an older one from this page (the stored answer is newer).
+    payload = dict(saved=not getattr(item, "ignored", False), question_id=question_id,
+                   choice_ids=sorted(item.selected_ids), seconds_left=attempt.seconds_left())
     db.session.commit()
     return jsonify(**payload)
 

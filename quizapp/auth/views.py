@@ -19,7 +19,7 @@ def _safe_next(target: str | None) -> str:
         return url_for("main.home")
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") \
-            or "\\" in target:
+            or "\\" in target or any(ord(c) < 32 or ord(c) == 127 for c in target):
         return url_for("main.home")
     return target
 
@@ -55,8 +55,12 @@ def login():
 def logout():
     form = EmptyForm()
     if form.validate_on_submit():
-        logout_user()
+        # A cookie copied before logout must not work after it: end every session of
+        # this account (its other devices too), then clear this one.
+        current_user.session_version += 1
+        db.session.commit()
         session.clear()
+        logout_user()
         flash(_("You have logged out."), "info")
     return redirect(url_for("auth.login"))
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from .. import charts
 from ..extensions import db
+from ..hardening import bounded_int
 from ..forms import EmptyForm
 from ..models import Contest, Round
 from ..policy import role_required
@@ -32,7 +33,7 @@ def _download(content: bytes, filename: str, mimetype: str) -> Response:
 
 
 def _contest_from_args() -> Contest | None:
-    contest_id = request.args.get("contest", type=int)
+    contest_id = request.args.get("contest", type=bounded_int)
     if contest_id:
         return db.get_or_404(Contest, contest_id)
     return standings.latest_contest()
@@ -242,7 +243,7 @@ def _render_standings(contest: Contest, round_: Round | None, rows):
                           _("Share of right answers by branch and outline section"))
     over_time = charts.line([(r.title, standings.ward_rate(r)) for r in standings.contest_rounds(contest)],
                             _("Ward participation rate by round"))
-    page = max(1, request.args.get("page", 1, type=int))
+    page = max(1, request.args.get("page", 1, type=bounded_int))
     pages = max(1, -(-len(rows) // TABLE_ROWS))
     return render_template("branch/standings.html", contest=contest, round=round_,
                            rows=rows[(page - 1) * TABLE_ROWS:page * TABLE_ROWS], page=page, pages=pages,

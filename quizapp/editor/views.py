@@ -12,6 +12,7 @@ from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from ..extensions import db
+from ..hardening import bounded_int
 from ..forms import EmptyForm
 from ..models import Section
 from ..policy import role_required
@@ -40,7 +41,7 @@ def _section_choices(blank: str | None = None) -> list[SelectChoice]:
 @bp.get("/")
 def index():
     args = request.args
-    page = max(1, args.get("page", 1, type=int))
+    page = max(1, args.get("page", 1, type=bounded_int))
     questions, total = editor.search(args.get("q", ""), args.get("section", ""), args.get("kind", ""),
                                      args.get("status", ""), args.get("flag", ""), page)
     return render_template("editor/index.html", questions=questions, total=total, page=page,
@@ -256,7 +257,7 @@ def xlsx_template():
 @bp.get("/drafts")
 def drafts():
     from .forms import OutlineUploadForm
-    questions, total = editor.search(status="draft", page=request.args.get("page", 1, type=int))
+    questions, total = editor.search(status="draft", page=request.args.get("page", 1, type=bounded_int))
     return render_template("editor/drafts.html", questions=questions, total=total,
                            upload=OutlineUploadForm(), form=EmptyForm())
 

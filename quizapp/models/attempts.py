@@ -105,6 +105,9 @@ class AttemptQuestion(db.Model):
     # The autosave client's sequence number of the stored answer (retries and late
     # arrivals with a lower number are ignored).
     save_seq: Mapped[int | None] = mapped_column(BigInteger)
+    # Which page (a random id per page load) sent save_seq: numbers are compared only
+    # between saves of the same page, so another device's clock never matters.
+    save_client: Mapped[str | None] = mapped_column(String(32))
     is_correct: Mapped[bool | None] = mapped_column(Boolean)
 
     attempt: Mapped[Attempt] = relationship(back_populates="items")

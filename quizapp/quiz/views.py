@@ -4,6 +4,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..extensions import db
+from ..hardening import bounded_int
 from ..services import attempts
 from ..services import contest as contests
 from . import bp
@@ -34,7 +35,7 @@ def post(attempt_id: int):
     answers = answers_from(request, [item.question_id for item in attempt.items])
     unlocked = {qid: ids for qid, ids in answers.items()
                 if not next(i for i in attempt.items if i.question_id == qid).locked}
-    check = request.form.get("check", type=int)
+    check = request.form.get("check", type=bounded_int)
     if attempt.round is not None and attempt.round.prediction_kind and "prediction" in request.form:
         raw = request.form.get("prediction", "").strip()
         if raw and not raw.isdigit():

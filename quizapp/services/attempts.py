@@ -251,8 +251,11 @@ def save_answers(attempt: Attempt, answers: dict[int, list[int]], seq: int | Non
 
 
 def save_answer(attempt: Attempt, question_id: int, choice_ids: list[int],
-                seq: int | None = None) -> AttemptQuestion:
-    """Autosave one answer (see save_answers for the rules)."""
+                seq: int | None = None, client: str | None = None) -> AttemptQuestion:
+    """Autosave one answer (see save_answers for the rules). With `seq` and `client`
+    (the page that sent it), a save is ignored only when the same page already stored a
+    higher-or-equal number: a retry or a late arrival. Saves from another page or device
+    always apply (the last to arrive wins). `item.ignored` tells the caller."""
     _ensure_open(attempt)
     item = _item_for(attempt, question_id)
     selected = _validate_selection(item, choice_ids)
@@ -263,10 +266,14 @@ def save_answer(attempt: Attempt, question_id: int, choice_ids: list[int],
         if value != item.selected:
             raise Conflict(_("This answer has already been checked and cannot change."))
         return item
+    item.ignored = False
     if seq is not None:
-        if item.save_seq is not None and seq <= item.save_seq:
+        same_page = client is None or item.save_client == client
+        if same_page and item.save_seq is not None and seq <= item.save_seq:
+            item.ignored = True
             return item
         item.save_seq = seq
+        item.save_client = client
     if value != item.selected:
         item.selected = value
         item.answered_at = now

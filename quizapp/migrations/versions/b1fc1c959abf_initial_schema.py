@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 6bef4ccff14e
+Revision ID: b1fc1c959abf
 Revises: 
-Create Date: 2026-11-26 19:25:50.977361
+Create Date: 2026-11-26 20:17:51.217733
 
 """
 from alembic import op
@@ -11,7 +11,7 @@ import quizapp.models.types
 
 
 # revision identifiers, used by Alembic.
-revision = '6bef4ccff14e'
+revision = 'b1fc1c959abf'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -271,6 +271,7 @@ def upgrade():
     sa.Column('answered_at', quizapp.models.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('locked', sa.Boolean(), nullable=False),
     sa.Column('save_seq', sa.BigInteger(), nullable=True),
+    sa.Column('save_client', sa.String(length=32), nullable=True),
     sa.Column('is_correct', sa.Boolean(), nullable=True),
     sa.ForeignKeyConstraint(['attempt_id'], ['attempts.id'], name=op.f('fk_attempt_questions_attempt_id_attempts')),
     sa.ForeignKeyConstraint(['question_id'], ['questions.id'], name=op.f('fk_attempt_questions_question_id_questions')),
