@@ -53,7 +53,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from html import unescape
 
-from harness import (DATABASE_URL, PASSWORD, WORKERS, bench_app, flask_cli, gunicorn,
+from harness import (DATABASE_URL, PASSWORD, WORKERS, bench_app, end_profile, flask_cli,
+                     gunicorn, start_profile,
                      gunicorn_log_errors, load_average, log, machine_line, mean_ms,
                      package_version, percentile, prepare_database, without_password,
                      write_report_section)
@@ -743,7 +744,9 @@ async def http_phases(port: int, run: Run) -> None:
         f"{run.login_seconds:.1f} s")
 
     spike_members = pop.members[:SPIKE_MEMBERS]
+    profiler = start_profile("spike", 30)
     run.spike = await start_spike(port, spike_members, pop.round_id)
+    end_profile(profiler)
     run.load["spike"] = load_average()
     run.spike_checks, run.spike_info = spike_checks(pop.round_id, spike_members)
     log(f"spike: {len(run.spike.samples)} POSTs in {run.spike.seconds:.1f} s; "
@@ -770,7 +773,9 @@ async def http_phases(port: int, run: Run) -> None:
     run.save_seconds = await save_before(port, savers)
     log(f"{len(savers)} late or absent members saved answers in {run.save_seconds:.1f} s")
 
+    profiler = start_profile("storm", STORM_WINDOW + GRACE + 10)
     run.storm = await deadline_storm(port, pop.members, pop.round_id, rng)
+    end_profile(profiler)
     run.load["storm"] = load_average()
     log(f"storm: {len(run.storm.samples)} submit POSTs, peak {run.storm.peak_in_flight} "
         f"in flight")

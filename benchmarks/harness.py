@@ -152,6 +152,33 @@ async def wait_healthy(port: int, proc: subprocess.Popen, timeout: float = 30) -
     raise RuntimeError("gunicorn did not answer /healthz in time")
 
 
+PROFILE = os.environ.get("BENCH_PROFILE", "") not in ("", "0")
+_master_pid: int | None = None
+
+
+def start_profile(name: str, seconds: float) -> subprocess.Popen | None:
+    """With BENCH_PROFILE=1: sample every gunicorn worker with py-spy for `seconds`,
+    collapsed stacks to benchmarks/out/profile-<name>.txt (summarize them with
+    benchmarks/profile_summary.py). None (and nothing runs) otherwise."""
+    if not PROFILE or _master_pid is None:
+        return None
+    path = OUT_DIR / f"profile-{name}.txt"
+    log(f"py-spy: sampling the workers for {seconds:g} s into {path.relative_to(ROOT)}")
+    return subprocess.Popen(
+        [str(BIN / "py-spy"), "record", "--pid", str(_master_pid), "--subprocesses",
+         "--duration", str(int(seconds + 0.999)), "--rate", "250", "--format", "raw",
+         "--nolineno", "--output", str(path)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+
+
+def end_profile(proc: subprocess.Popen | None) -> None:
+    if proc is not None:
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
 @contextlib.contextmanager
 def gunicorn(log_name: str = "gunicorn.log"):
     """Start gunicorn on a free loopback port, wait for /healthz, yield the port; stop it
@@ -161,6 +188,8 @@ def gunicorn(log_name: str = "gunicorn.log"):
     log_path = OUT_DIR / log_name
     with open(log_path, "w") as log_file:
         proc = start_gunicorn(port, log_file)
+        global _master_pid
+        _master_pid = proc.pid
         try:
             asyncio.run(wait_healthy(port, proc))
             log(f"gunicorn answers on 127.0.0.1:{port} (log: {log_path.relative_to(ROOT)})")
@@ -171,6 +200,7 @@ def gunicorn(log_name: str = "gunicorn.log"):
             print("\n".join(log_path.read_text(errors="replace").splitlines()[-30:]))
             raise
         finally:
+            _master_pid = None
             stop_gunicorn(proc)
             log("gunicorn stopped")
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask import Flask
-from sqlalchemy import event
+from sqlalchemy import create_engine, event
 
 from .extensions import db
 
@@ -21,3 +21,31 @@ def configure_engine(app: Flask) -> None:
         engine = db.engine
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _sqlite_pragmas)
+        app.extensions[AUTOSAVE_ENGINE] = _autosave_engine_for(app)
+
+
+AUTOSAVE_ENGINE = "quizapp.autosave_engine"
+
+
+def _autosave_engine_for(app: Flask):
+    """The engine of the one-statement autosave (services.attempts.autosave), whose
+    connections are in autocommit (the statement commits itself: no BEGIN and COMMIT
+    round trips). On PostgreSQL it is a small pool of its own without the pre-ping: the
+    ping was half of an autosave's database time in the profile (benchmarks/REPORT.md).
+    A connection the database dropped fails that one statement, which autosave then
+    hands to the general path, whose pool pings first — members never see it. The pool
+    is disposed with the main engine's. On SQLite, the main engine in autocommit."""
+    main = db.engine
+    if main.dialect.name != "postgresql":
+        return main.execution_options(isolation_level="AUTOCOMMIT")
+    options = app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {}
+    engine = create_engine(main.url, isolation_level="AUTOCOMMIT", pool_pre_ping=False,
+                           pool_size=2, max_overflow=8,
+                           connect_args=dict(options.get("connect_args") or {}))
+    event.listen(main, "engine_disposed", lambda _engine: engine.dispose())
+    return engine
+
+
+def autosave_engine():
+    from flask import current_app
+    return current_app.extensions[AUTOSAVE_ENGINE]

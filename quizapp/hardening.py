@@ -70,9 +70,10 @@ def init_hardening(app: Flask) -> None:
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         response.headers["X-Request-ID"] = g.get("request_id", "")
         if app.config.get("REQUEST_LOG"):
-            user_id = None
+            # A view that checked the login itself says so (no user load just to log it).
+            user_id = g.get("log_user_id")
             from flask_login import current_user
-            if current_user and getattr(current_user, "is_authenticated", False):
+            if user_id is None and current_user and getattr(current_user, "is_authenticated", False):
                 user_id = current_user.id
             log.info(json.dumps({
                 "request_id": g.get("request_id"), "method": request.method, "path": request.path,

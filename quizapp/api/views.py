@@ -3,10 +3,12 @@
 Each takes {"question_id": int, "choice_ids": [int, ...]} with the CSRF token in the
 X-CSRFToken header. Unknown keys in the body are ignored (no mass assignment).
 """
-from flask import jsonify, request
+from flask import g, jsonify, request
 from flask_login import current_user, login_required
 
-from ..extensions import db
+from ..auth.session import session_identity
+from ..errors import discard_session
+from ..extensions import db, login_manager
 from ..services import attempts
 from ..services import contest as contests
 from ..services.errors import DomainError
@@ -39,20 +41,40 @@ def _payload() -> tuple[int, list[int]]:
         raise DomainError("Expected a JSON object.")
     question_id = data.get("question_id")
     choice_ids = data.get("choice_ids", [])
-    if not isinstance(question_id, int) or isinstance(question_id, bool) \
-            or not isinstance(choice_ids, list) \
-            or not all(isinstance(c, int) and not isinstance(c, bool) for c in choice_ids) \
-            or len(choice_ids) > 20:
+    if not _is_id(question_id) or not isinstance(choice_ids, list) \
+            or not all(_is_id(c) for c in choice_ids) or len(choice_ids) > 20:
         raise DomainError("question_id must be an integer and choice_ids a list of integers.")
     return question_id, choice_ids
 
 
+def _is_id(value) -> bool:
+    """A whole number a database id column can hold (larger ones would be a database
+    error on PostgreSQL, not a 400)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 2 ** 31 - 1
+
+
 @bp.post("/attempts/<int:attempt_id>/answers")
-@login_required
 def save_answer(attempt_id: int):
-    attempt = attempts.get_own_attempt(current_user, attempt_id)
+    """Autosave. The common case (attempts.autosave) checks the login inside the save's
+    own query instead of loading the user first; everything else takes the general path
+    with @login_required's rules and the member's message."""
     question_id, choice_ids = _payload()
-    item = attempts.save_answer(attempt, question_id, choice_ids, seq=_seq(), client=_client())
+    seq, client = _seq(), _client()
+    identity = session_identity()
+    outcome = None
+    if identity is not None:
+        outcome = attempts.autosave(identity[0], identity[1], attempt_id, question_id,
+                                    choice_ids, seq=seq, client=client)
+    if outcome is not None:
+        g.log_user_id = identity[0]
+        db.session.commit()
+        return jsonify(saved=True, question_id=question_id, choice_ids=outcome.choice_ids,
+                       seconds_left=outcome.seconds_left)
+    if not current_user.is_authenticated:
+        discard_session()
+        return login_manager.unauthorized()
+    attempt = attempts.get_own_attempt(current_user, attempt_id)
+    item = attempts.save_answer(attempt, question_id, choice_ids, seq=seq, client=client)
     # Built before the commit: reading the rows afterwards would reload them. "saved" is
     # false when the save was an older one from this page (the stored answer is newer).
     payload = dict(saved=not getattr(item, "ignored", False), question_id=question_id,

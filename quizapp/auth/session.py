@@ -4,17 +4,38 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager
+from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..models import User
 
 
-def load_user(token: str) -> User | None:
+def parse_token(token: object) -> tuple[int, int] | None:
+    """(user_id, session_version) from the "user_id.session_version" id, or None."""
+    if not isinstance(token, str):
+        return None
     try:
         user_id, version = (int(part) for part in token.split("."))
     except ValueError:
         return None
-    user = db.session.get(User, user_id)
+    return user_id, version
+
+
+def session_identity() -> tuple[int, int] | None:
+    """Who the session cookie says is logged in, without loading the user: for a hot
+    endpoint that checks the user in its own query (api.save_answer). None when the
+    session has no user (then Flask-Login's remember cookie may still log one in)."""
+    from flask import session
+    return parse_token(session.get("_user_id"))
+
+
+def load_user(token: str) -> User | None:
+    identity = parse_token(token)
+    if identity is None:
+        return None
+    user_id, version = identity
+    # The unit comes along: every page's header shows it (a second query otherwise).
+    user = db.session.get(User, user_id, options=[joinedload(User.unit)])
     if user is None or user.session_version != version or not user.active:
         return None
     return user

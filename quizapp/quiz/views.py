@@ -14,7 +14,7 @@ from .forms import AnswersForm, answers_from
 @bp.get("/attempts/<int:attempt_id>")
 @login_required
 def show(attempt_id: int):
-    attempt = attempts.get_own_attempt(current_user, attempt_id)
+    attempt = attempts.get_own_attempt(current_user, attempt_id, with_questions=True)
     if attempts.expire_if_overdue(attempt):
         db.session.commit()
         flash(_("Time is up: your attempt was finished with the answers saved."), "info")
@@ -28,7 +28,7 @@ def show(attempt_id: int):
 def post(attempt_id: int):
     """No-JavaScript path: one form posts every answer with the pressed button:
     save, check one question (immediate practice) or submit."""
-    attempt = attempts.get_own_attempt(current_user, attempt_id)
+    attempt = attempts.get_own_attempt(current_user, attempt_id, with_questions=True)
     form = AnswersForm()
     if not form.validate_on_submit():
         return redirect(url_for("quiz.show", attempt_id=attempt.id))
@@ -47,7 +47,8 @@ def post(attempt_id: int):
     if "submit" in request.form.getlist("action"):
         attempts.submit(attempt, unlocked)
         db.session.commit()
-        return redirect(url_for("quiz.result", attempt_id=attempt.id))
+        # attempt_id, not attempt.id: after the commit that would reload the attempt.
+        return redirect(url_for("quiz.result", attempt_id=attempt_id))
     attempts.save_answers(attempt, unlocked)
     anchor = ""
     if check is not None:
@@ -62,7 +63,7 @@ def post(attempt_id: int):
 @bp.get("/attempts/<int:attempt_id>/result")
 @login_required
 def result(attempt_id: int):
-    attempt = attempts.get_own_attempt(current_user, attempt_id)
+    attempt = attempts.get_own_attempt(current_user, attempt_id, with_questions=True)
     if attempts.expire_if_overdue(attempt):
         db.session.commit()
     if not attempt.is_finished:

@@ -8,16 +8,20 @@ is never used: every decision reads `clock.utcnow()`.
 """
 from __future__ import annotations
 
+import functools
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select, update
-from sqlalchemy.orm import joinedload
+from sqlalchemy import bindparam, case, literal, or_, select, update
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..clock import utcnow
+from ..db_setup import autosave_engine
 from ..extensions import db
 from ..models import Attempt, AttemptQuestion, Choice, Question, Section, User
 from ..models.attempts import FINISHED, IN_PROGRESS
@@ -148,10 +152,19 @@ def start_practice(user: User, spec: PracticeSpec, start_token: str | None = Non
 
 # ---------------------------------------------------------------- access
 
-def get_own_attempt(user: User, attempt_id: int) -> Attempt:
+def get_own_attempt(user: User, attempt_id: int, with_questions: bool = False) -> Attempt:
     """The attempt if it belongs to `user`; NotFound otherwise (never 403: ids are not
-    confirmed to exist)."""
-    attempt = db.session.get(Attempt, attempt_id)
+    confirmed to exist). `with_questions` loads its round, questions, choices and
+    sections too, in four queries, for the pages and posts that use them all (lazy
+    loading was two queries per question: most of the quiz page's time in the profile)."""
+    if with_questions:
+        attempt = db.session.execute(select(Attempt).where(Attempt.id == attempt_id).options(
+            joinedload(Attempt.round),
+            selectinload(Attempt.items).joinedload(AttemptQuestion.question).options(
+                selectinload(Question.choices), joinedload(Question.section)))
+        ).scalar_one_or_none()
+    else:
+        attempt = db.session.get(Attempt, attempt_id)
     if attempt is None or attempt.user_id != user.id:
         raise NotFound(_("Attempt not found."))
     return attempt
@@ -239,7 +252,7 @@ def save_answers(attempt: Attempt, answers: dict[int, list[int]], seq: int | Non
                 raise Conflict(_("This answer has already been checked and cannot change."))
             continue
         if seq is not None:
-            if item.save_seq is not None and seq <= item.save_seq:
+            if _is_stale(item.save_seq, item.save_client, seq, None):
                 continue
             item.save_seq = seq
         if value != item.selected:
@@ -268,8 +281,7 @@ def save_answer(attempt: Attempt, question_id: int, choice_ids: list[int],
         return item
     item.ignored = False
     if seq is not None:
-        same_page = client is None or item.save_client == client
-        if same_page and item.save_seq is not None and seq <= item.save_seq:
+        if _is_stale(item.save_seq, item.save_client, seq, client):
             item.ignored = True
             return item
         item.save_seq = seq
@@ -279,6 +291,115 @@ def save_answer(attempt: Attempt, question_id: int, choice_ids: list[int],
         item.answered_at = now
     db.session.flush()
     return item
+
+
+@dataclass
+class Autosaved:
+    """What one autosave stored."""
+    choice_ids: list[int]
+    seconds_left: int | None
+
+
+def autosave(user_id: int, session_version: int, attempt_id: int, question_id: int,
+             choice_ids: list[int], seq: int | None = None,
+             client: str | None = None) -> Autosaved | None:
+    """The common case of the quiz page's autosave, the hottest write of a contest, as
+    ONE statement committed on its own (no BEGIN/COMMIT round trips): the profile in
+    benchmarks/REPORT.md showed the general path's seven statements, their building
+    and the round trips to the database as most of an autosave's cost.
+
+    The UPDATE of the answer row applies, in SQL, the rules `save_answer` applies in
+    Python: the session's user is active and has this session version (a password
+    change or deactivation still ends the session); the attempt is theirs, in progress
+    and not past deadline + grace; the question is in the attempt and not locked by an
+    immediate check; every choice is in its frozen choice order, and several only for a
+    multiple-choice question; the sequence number is newer than this page's last one.
+    The attempt's row is locked first (FOR UPDATE in a materialized CTE; SQLite
+    serializes writers itself), as every save does, so a save never lands after a
+    concurrent finish has graded.
+
+    Returns None, having written nothing, when the UPDATE matched no row — any of
+    those rules refused it, or the request is not that common case: the caller then
+    runs the general path (`save_answer`), which applies every rule again and gives
+    the member the reason."""
+    now = utcnow()
+    mode = "none" if seq is None else "seq" if client is None else "seq_client"
+    chosen = sorted(set(choice_ids))
+    params = {"a_id": attempt_id, "u_id": user_id, "version": session_version,
+              "q_id": question_id, "cutoff": now - grace(), "now": now,
+              "value": ",".join(str(i) for i in chosen) or None, "seq": seq, "client": client}
+    params.update({f"c{n}": f"%,{c},%" for n, c in enumerate(chosen)})
+    try:
+        with autosave_engine().connect() as conn:
+            row = conn.execute(_autosave_statement(len(chosen), mode), params).one_or_none()
+    except DBAPIError as exc:
+        if not exc.connection_invalidated:
+            raise
+        # The database dropped this idle connection (a restart, a failover): the
+        # general path's pool pings before it uses one, so the member sees nothing.
+        return None
+    if row is None:
+        return None
+    seconds_left = None if row.deadline is None else \
+        max(0, int((row.deadline - now).total_seconds()))
+    return Autosaved(chosen, seconds_left)
+
+
+@functools.lru_cache(maxsize=64)
+def _autosave_statement(choices: int, mode: str):
+    """autosave's UPDATE for `choices` chosen ids and a sequence `mode` ("none", "seq",
+    "seq_client"), built once per shape (building and cache-keying a statement per
+    request was a sixth of an autosave in the profile)."""
+    users, attempts_t = User.__table__, Attempt.__table__
+    items, questions = AttemptQuestion.__table__, Question.__table__
+    target = (select(attempts_t.c.id)
+              .join(users, users.c.id == attempts_t.c.user_id)
+              .where(attempts_t.c.id == bindparam("a_id"),
+                     attempts_t.c.user_id == bindparam("u_id"),
+                     attempts_t.c.status == IN_PROGRESS,
+                     attempts_t.c.deadline.is_(None)
+                     | (attempts_t.c.deadline >= bindparam("cutoff", type_=attempts_t.c.deadline.type)),
+                     users.c.active.is_(True),
+                     users.c.session_version == bindparam("version"))
+              .with_for_update(of=attempts_t)
+              .cte("target").prefix_with("MATERIALIZED"))
+    conditions = [items.c.attempt_id.in_(select(target.c.id)),
+                  items.c.question_id == bindparam("q_id"),
+                  items.c.locked.is_(False)]
+    framed = literal(",").concat(items.c.choice_order).concat(",")
+    conditions += [framed.like(bindparam(f"c{n}")) for n in range(choices)]
+    if choices > 1:
+        many = [kind for kind, selects_many in grading.SELECTS_MANY.items() if selects_many]
+        conditions.append(select(questions.c.id).where(
+            questions.c.id == items.c.question_id,
+            or_(*(questions.c.kind == kind for kind in many))).exists())
+    now = bindparam("now", type_=items.c.answered_at.type)
+    value = bindparam("value", type_=items.c.selected.type)
+    values = {"selected": value,
+              "answered_at": case((items.c.selected.is_distinct_from(value), now),
+                                  else_=items.c.answered_at)}
+    if mode != "none":
+        seq = bindparam("seq", type_=items.c.save_seq.type)
+        newer = items.c.save_seq.is_(None) | (items.c.save_seq < seq)
+        if mode == "seq_client":
+            client = bindparam("client", type_=items.c.save_client.type)
+            newer = newer | items.c.save_client.is_(None) | (items.c.save_client != client)
+            values.update(save_seq=seq, save_client=client)
+        else:
+            values.update(save_seq=seq, save_client=None)
+        conditions.append(newer)
+    deadline = select(attempts_t.c.deadline).where(
+        attempts_t.c.id == items.c.attempt_id).scalar_subquery()
+    return items.update().where(*conditions).values(**values).returning(
+        deadline.label("deadline"))
+
+
+def _is_stale(save_seq: int | None, save_client: str | None, seq: int,
+              client: str | None) -> bool:
+    """save_answer's retry rule: a save is stale when the same page (or a page that sent
+    no client id) already stored a higher-or-equal sequence number."""
+    same_page = client is None or save_client == client
+    return same_page and save_seq is not None and seq <= save_seq
 
 
 def check_answer(attempt: Attempt, question_id: int, choice_ids: list[int]) -> AttemptQuestion:
@@ -318,7 +439,11 @@ def finish(attempt: Attempt, reason: str = "submitted") -> bool:
     if result.rowcount != 1:
         db.session.refresh(attempt)
         return False
-    db.session.refresh(attempt)
+    # What the UPDATE wrote, without reading the row back (a refresh would also reload
+    # the questions and choices the caller loaded with the attempt).
+    set_committed_value(attempt, "status", FINISHED)
+    set_committed_value(attempt, "finished_at", finished_at)
+    set_committed_value(attempt, "finish_reason", reason)
     overrides = {}
     if attempt.round_id is not None:
         from .contest import overrides_for
@@ -343,15 +468,21 @@ def _grade(attempt: Attempt, overrides: dict[int, set[int] | None] | None = None
     """Score = questions answered exactly right. A voided question (override None) is
     right for nobody and leaves the maximum; a re-keyed one uses the new right answers."""
     overrides = overrides or {}
-    items = db.session.execute(select(AttemptQuestion).where(
-        AttemptQuestion.attempt_id == attempt.id)).scalars().all()
-    question_ids = [i.question_id for i in items]
-    correct: dict[int, set[int]] = {qid: set() for qid in question_ids}
-    kinds: dict[int, str] = dict(db.session.execute(
-        select(Question.id, Question.kind).where(Question.id.in_(question_ids))).all())
-    for qid, cid in db.session.execute(select(Choice.question_id, Choice.id).where(
-            Choice.question_id.in_(question_ids), Choice.is_correct.is_(True))):
-        correct[qid].add(cid)
+    if _questions_loaded(attempt):  # the submit path loaded them with the attempt
+        items = attempt.items
+        kinds = {i.question_id: i.question.kind for i in items}
+        correct = {i.question_id: {c.id for c in i.question.choices if c.is_correct}
+                   for i in items}
+    else:
+        items = db.session.execute(select(AttemptQuestion).where(
+            AttemptQuestion.attempt_id == attempt.id)).scalars().all()
+        question_ids = [i.question_id for i in items]
+        correct = {qid: set() for qid in question_ids}
+        kinds = dict(db.session.execute(
+            select(Question.id, Question.kind).where(Question.id.in_(question_ids))).all())
+        for qid, cid in db.session.execute(select(Choice.question_id, Choice.id).where(
+                Choice.question_id.in_(question_ids), Choice.is_correct.is_(True))):
+            correct[qid].add(cid)
     score = 0
     counted = 0
     for item in items:
@@ -368,6 +499,15 @@ def _grade(attempt: Attempt, overrides: dict[int, set[int] | None] | None = None
     if attempt.time_limit_seconds is not None:
         taken = min(taken, attempt.time_limit_seconds)
     attempt.time_taken_seconds = max(0, taken)
+
+
+def _questions_loaded(attempt: Attempt) -> bool:
+    """Whether the attempt's items, their questions and choices are in memory already
+    (get_own_attempt(with_questions=True)), so grading needs no query."""
+    if "items" not in attempt.__dict__:
+        return False
+    return all("question" in i.__dict__ and "choices" in i.question.__dict__
+               for i in attempt.items)
 
 
 def submit(attempt: Attempt, answers: dict[int, list[int]] | None = None) -> bool:

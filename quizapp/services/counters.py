@@ -61,10 +61,13 @@ def _section_counts(attempt_id: int) -> dict[int, tuple[int, int]]:
     return {k: (v[0], v[1]) for k, v in out.items()}
 
 
-def bump_sections(round_id: int, unit_id: int, attempt_id: int, sign: int) -> None:
+def bump_sections(round_id: int, unit_id: int, attempt_id: int, sign: int,
+                  counts: dict[int, tuple[int, int]] | None = None) -> None:
     """Add (sign=+1) or remove (-1) one attempt's answers to the branch's per-section
-    counters: a single multi-row upsert."""
-    counts = _section_counts(attempt_id)
+    counters: a single multi-row upsert. `counts` (section id → (answered, right)) when
+    the caller already has them, else they are read from the stored answers."""
+    if counts is None:
+        counts = _section_counts(attempt_id)
     if not counts:
         return
     table = RoundSectionStats.__table__
@@ -99,13 +102,22 @@ def after_start(attempt: Attempt) -> None:
 
 def after_finish(attempt: Attempt, round_: Round) -> None:
     """Update the member's counting result and the branch's counters for a finished
-    round attempt (called by attempts.finish, same transaction)."""
+    round attempt (called by attempts.finish, same transaction).
+
+    The member's own RoundResult row comes first; the branch's counter rows, which every
+    member of the branch finishing at the same moment also updates, come last and in as
+    few upserts as possible (one per branch and kind), so their row locks are held for
+    the shortest time before the commit (the deadline storm in benchmarks/REPORT.md)."""
     unit_id = attempt.unit_id
     counts = attempt.user.counts_in_movement
-    bump_unit(round_.id, unit_id, finished=1)
+    units: dict[int, Counter] = defaultdict(Counter)
+    units[unit_id]["finished"] += 1
+    sections: list[tuple[int, int, int]] = []  # (unit, attempt, sign)
     result = db.session.execute(select(RoundResult).where(
         RoundResult.round_id == round_.id, RoundResult.user_id == attempt.user_id)
         .with_for_update()).scalar_one_or_none()
+    new_counts = dict(participants=1, score_sum=attempt.score, max_sum=attempt.max_score,
+                      full_scores=_full(attempt.score, attempt.max_score))
     if result is None:
         db.session.add(RoundResult(
             round_id=round_.id, user_id=attempt.user_id, unit_id=unit_id, attempt_id=attempt.id,
@@ -113,17 +125,16 @@ def after_finish(attempt: Attempt, round_: Round) -> None:
             time_taken_seconds=attempt.time_taken_seconds, finished_at=attempt.finished_at,
             prediction=attempt.prediction))
         if counts:
-            bump_unit(round_.id, unit_id, participants=1, score_sum=attempt.score,
-                      max_sum=attempt.max_score, full_scores=_full(attempt.score, attempt.max_score))
-            bump_sections(round_.id, unit_id, attempt.id, +1)
+            units[unit_id].update(new_counts)
+            sections.append((unit_id, attempt.id, +1))
     elif _better(round_.counting, attempt, result):
         if counts:
-            bump_unit(round_.id, result.unit_id, participants=-1, score_sum=-result.score,
-                      max_sum=-result.max_score, full_scores=-_full(result.score, result.max_score))
-            bump_sections(round_.id, result.unit_id, result.attempt_id, -1)
-            bump_unit(round_.id, unit_id, participants=1, score_sum=attempt.score,
-                      max_sum=attempt.max_score, full_scores=_full(attempt.score, attempt.max_score))
-            bump_sections(round_.id, unit_id, attempt.id, +1)
+            units[result.unit_id].subtract(dict(
+                participants=1, score_sum=result.score, max_sum=result.max_score,
+                full_scores=_full(result.score, result.max_score)))
+            sections.append((result.unit_id, result.attempt_id, -1))
+            units[unit_id].update(new_counts)
+            sections.append((unit_id, attempt.id, +1))
         result.unit_id = unit_id
         result.attempt_id = attempt.id
         result.score = attempt.score
@@ -132,6 +143,25 @@ def after_finish(attempt: Attempt, round_: Round) -> None:
         result.finished_at = attempt.finished_at
         result.prediction = attempt.prediction
     db.session.flush()
+    for unit, deltas in sorted(units.items()):
+        bump_unit(round_.id, unit, **deltas)
+    for unit, attempt_id, sign in sorted(sections):
+        known = _loaded_section_counts(attempt) if attempt_id == attempt.id else None
+        bump_sections(round_.id, unit, attempt_id, sign, counts=known)
+
+
+def _loaded_section_counts(attempt: Attempt) -> dict[int, tuple[int, int]] | None:
+    """section id → (answered, right) from the attempt's items when they and their
+    questions are in memory (the submit path loads them); None otherwise."""
+    if "items" not in attempt.__dict__ or \
+            not all("question" in i.__dict__ for i in attempt.items):
+        return None
+    out: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for item in attempt.items:
+        if item.is_correct is not None:
+            out[item.question.section_id][0] += 1
+            out[item.question.section_id][1] += int(bool(item.is_correct))
+    return {k: (v[0], v[1]) for k, v in out.items()}
 
 
 # ---------------------------------------------------------------- recomputation

@@ -146,3 +146,62 @@ def test_saves_racing_a_submit_never_land_after_grading(app, bank, make_user):
     score, per_item = _regrade(attempt_id)
     assert attempt.score == score
     assert {item.id: item.is_correct for item in attempt.items} == per_item
+
+
+def test_fast_autosaves_racing_a_submit_never_land_after_grading(app, bank, make_user):
+    """The one-statement autosave (attempts.autosave) takes the attempt's row lock before
+    it writes, like save_answer: a save either lands before the grading and is graded,
+    or finds the attempt finished and writes nothing."""
+    member = make_user()
+    member_id, version = member.id, member.session_version
+    attempt_id, items = _start(member, THREADS)
+    plan = {item.question_id: [item.choice_ids[0]] for item in items}
+
+    def saver(question_id, choice_ids):
+        def work():
+            return attempts.autosave(member_id, version, attempt_id, question_id, choice_ids,
+                                     seq=1, client="page")
+        return work
+
+    workers = [saver(qid, ids) for qid, ids in plan.items()]
+    workers.insert(THREADS // 2, lambda: attempts.submit(db.session.get(Attempt, attempt_id)))
+    outcomes = _run(app, workers)
+    assert outcomes.pop(THREADS // 2) == ("ok", True)
+    assert all(kind == "ok" for kind, _ in outcomes), outcomes
+    saved = {qid for (_, value), qid in zip(outcomes, plan) if value is not None}
+
+    db.session.expire_all()
+    attempt = db.session.get(Attempt, attempt_id)
+    stored = {item.question_id: item for item in attempt.items}
+    for question_id in plan:
+        expected = set(plan[question_id]) if question_id in saved else set()
+        assert stored[question_id].selected_ids == expected
+    assert all(item.is_correct is not None for item in attempt.items)
+    score, per_item = _regrade(attempt_id)
+    assert attempt.score == score
+    assert {item.id: item.is_correct for item in attempt.items} == per_item
+
+
+def test_fast_autosaves_of_one_question_from_two_pages_keep_each_pages_order(app, bank, make_user):
+    """Forty saves of one answer from two pages at once: the stored answer is the
+    last-written one, and no page's older save overwrote its newer one."""
+    member = make_user()
+    member_id, version = member.id, member.session_version
+    attempt_id, items = _start(member, 3)
+    item = next(i for i in items if len(i.choice_ids) >= 2)
+    a, b = item.choice_ids[0], item.choice_ids[1]
+
+    def saver(page, seq):
+        return lambda: attempts.autosave(member_id, version, attempt_id, item.question_id,
+                                         [a if page == "A" else b], seq=seq, client=page)
+
+    workers = [saver(page, seq) for seq in range(1, THREADS + 1) for page in ("A", "B")]
+    outcomes = _run(app, workers)
+    assert all(kind == "ok" for kind, _ in outcomes), outcomes
+    db.session.expire_all()
+    row = db.session.get(AttemptQuestion, item.id)
+    # The row names the page and number of the save it holds; that save was accepted.
+    accepted = {(w_page, seq) for (kind, value), (seq, w_page) in zip(
+        outcomes, [(s, p) for s in range(1, THREADS + 1) for p in ("A", "B")]) if value is not None}
+    assert (row.save_client, row.save_seq) in accepted
+    assert row.selected == str(a if row.save_client == "A" else b)

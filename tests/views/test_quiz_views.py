@@ -763,3 +763,15 @@ def test_start_practice_service_and_view_agree_on_ownership(member_client, make_
     attempt = attempt_service.start_practice(stranger, PracticeSpec([], 2, None, "exam"))
     db.session.commit()
     assert member_client.get(f"/attempts/{attempt.id}").status_code == 404
+
+
+@pytest.mark.parametrize("payload", [
+    {"question_id": 2 ** 31, "choice_ids": []},
+    {"question_id": 1, "choice_ids": [2 ** 31]},
+    {"question_id": -1, "choice_ids": []},
+])
+def test_autosave_ids_out_of_the_columns_range_are_a_400(member_client, payload):
+    attempt_id = start_via_form(member_client, count=2)
+    response = api_post(member_client, f"/api/attempts/{attempt_id}/answers", payload)
+    assert response.status_code == 400
+    assert load_attempt(attempt_id).status == "in_progress"

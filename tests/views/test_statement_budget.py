@@ -1,0 +1,99 @@
+"""How many SQL statements the hot requests of a contest run.
+
+benchmarks/REPORT.md profiled the quiz page, the submit and the autosave under load:
+lazy loading (two queries per question on the quiz page and the submit) and statements
+that could be merged were most of their time. These budgets keep them from coming
+back: a new N+1 fails here instead of in the next benchmark. The counts do not depend
+on the number of questions."""
+from __future__ import annotations
+
+import random
+import re
+from contextlib import contextmanager
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from quizapp.extensions import db
+from quizapp.models import Attempt
+from quizapp.services import contest as contests
+
+pytestmark = pytest.mark.usefixtures("isolated_requests")
+
+
+@contextmanager
+def statements():
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, _params, _context, executemany):
+        first = statement.split(None, 1)[0].upper()
+        if first == "SELECT" and re.fullmatch(r"(?is)\s*select\s+1\s*", statement):
+            return  # the pool's pre-ping on PostgreSQL, not the request's own work
+        seen.append(statement if not executemany else f"[many] {statement}")
+
+    event.listen(Engine, "before_cursor_execute", record)  # every engine: autosave has its own
+    try:
+        yield seen
+    finally:
+        event.remove(Engine, "before_cursor_execute", record)
+
+
+@pytest.fixture
+def round_attempt(client, make_user, make_unit, bank, frozen_clock):
+    """A member of a branch, logged in, with an attempt in progress at an open round of
+    20 questions."""
+    organizer = make_user(role="organizer", username="btc")
+    branch = make_unit()
+    member = make_user(username="dangvien", unit=branch)
+    contest = contests.create_contest(organizer, "Hội thi", "", [])
+    round_ = contests.create_round(organizer, contest, contests.RoundSettings(
+        title="Vòng 1", opens_at=frozen_clock.now + timedelta(minutes=1),
+        closes_at=frozen_clock.now + timedelta(hours=2), time_limit_minutes=30,
+        question_count=20))
+    contests.schedule(organizer, round_)
+    db.session.commit()
+    frozen_clock.advance(minutes=2)
+    attempt = contests.start_round_attempt(member, round_, rng=random.Random(3))
+    db.session.commit()
+    client.login("dangvien")
+    return attempt.id, [(i.question_id, i.choice_ids) for i in attempt.items]
+
+
+def _answers(items):
+    return {f"q-{qid}": str(choices[0]) for qid, choices in items}
+
+
+def test_quiz_page_loads_its_questions_in_a_fixed_number_of_queries(client, round_attempt):
+    attempt_id, items = round_attempt
+    with statements() as seen:
+        page = client.get(f"/attempts/{attempt_id}")
+    assert page.status_code == 200
+    assert page.get_data(as_text=True).count('data-question-id="') == 20
+    # user, attempt + round, questions, choices, sections
+    assert len(seen) <= 6, "\n".join(seen)
+
+
+def test_submit_of_a_round_runs_a_bounded_number_of_statements(client, round_attempt):
+    attempt_id, items = round_attempt
+    token = client.csrf_token(f"/attempts/{attempt_id}")
+    with statements() as seen:
+        response = client.post(f"/attempts/{attempt_id}", data={
+            "csrf_token": token, "action": "submit", **_answers(items)})
+    assert response.status_code == 302 and response.location.endswith("/result")
+    assert db.session.get(Attempt, attempt_id).status == "finished"
+    assert len(seen) <= 14, "\n".join(seen)
+
+
+def test_autosave_is_one_statement(client, round_attempt):
+    attempt_id, items = round_attempt
+    token = client.csrf_token(f"/attempts/{attempt_id}")
+    qid, choices = items[0]
+    with statements() as seen:
+        response = client.post(f"/api/attempts/{attempt_id}/answers",
+                               json={"question_id": qid, "choice_ids": [choices[1]], "seq": 1,
+                                     "client": "page1"},
+                               headers={"X-CSRFToken": token})
+    assert response.status_code == 200 and response.get_json()["saved"] is True
+    assert len(seen) == 1 and seen[0].lstrip().upper().startswith("WITH"), "\n".join(seen)
