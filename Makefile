@@ -51,7 +51,7 @@ test: $(VENV)/.dev translations e2e-deps
 
 # Production-style serving: gunicorn, N workers (WORKERS), settings from the environment
 # (QUIZAPP_ENV=production needs SECRET_KEY; DATABASE_URL, REDIS_URL, BEHIND_PROXY…).
-WORKERS ?= 2
+WORKERS ?= 4
 serve: $(VENV)/.runtime translations
 	$(FLASK) db upgrade
 	REQUEST_LOG=$${REQUEST_LOG:-1} $(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) \

@@ -1,24 +1,30 @@
 #!/usr/bin/env python3
-"""Autosave under load: how does POST /api/attempts/<id>/answers compare with GET /healthz?
+"""Autosave, the quiz page and a contest submit under load, next to GET /healthz.
 
 `make bench` runs this. It
 1. drops and recreates a PostgreSQL database (BENCH_DATABASE_URL), runs the migrations
    and imports the bundled bank with the app's own CLI;
-2. creates BENCH_MEMBERS members with a password through the services;
+2. creates BENCH_MEMBERS members with a password through the services, spread over
+   BENCH_AUTOSAVE_BRANCHES branches, and a contest with BENCH_SUBMIT_ROUNDS open rounds
+   in which each virtual user has an attempt (started in-process);
 3. starts gunicorn (production settings, BENCH_WORKERS sync workers) on a free loopback
    port and waits for /healthz;
-4. drives it with the benchmarks' own asyncio HTTP/1.1 client (httpclient.py): phase (a)
-   GET /healthz, phase (b) autosave, each BENCH_DURATION seconds with BENCH_CONCURRENCY
-   virtual users after a short warm-up; in (b) every virtual user has logged in,
-   started a 10-question, 30-minute practice through the form and read the question
-   and choice ids from the attempt page, and then saves answers in a loop with the
-   X-CSRFToken header, as the quiz page's script does;
+4. drives it with the benchmarks' own asyncio HTTP/1.1 client (httpclient.py): phases
+   GET /healthz, autosave and the quiz page, each BENCH_DURATION seconds with
+   BENCH_CONCURRENCY virtual users after a short warm-up (every virtual user has logged
+   in, started a 10-question, 30-minute practice through the form and read the question
+   and choice ids from the attempt page, and saves answers with the X-CSRFToken header,
+   as the quiz page's script does); then the submit phase: each user submits its round
+   attempts one after another, until all are submitted;
 5. prints a table and rewrites its section of benchmarks/REPORT.md; gunicorn is stopped
    on every path (harness.py holds the database, gunicorn and report plumbing).
+   With BENCH_PROFILE=1 the workers are sampled with py-spy in every phase
+   (benchmarks/out/profile-<phase>.txt; summarize with profile_summary.py).
 
 Settings come from the environment: BENCH_DATABASE_URL
 (default postgresql://postgres@127.0.0.1:5432/quizapp_bench), BENCH_MEMBERS (200),
-BENCH_CONCURRENCY (20), BENCH_DURATION (20 s), BENCH_WARMUP (2 s), BENCH_WORKERS (2).
+BENCH_CONCURRENCY (20), BENCH_DURATION (20 s), BENCH_WARMUP (2 s), BENCH_WORKERS (4),
+BENCH_SUBMIT_ROUNDS (30), BENCH_AUTOSAVE_BRANCHES (20), BENCH_PROFILE (off).
 """
 from __future__ import annotations
 

@@ -3,7 +3,7 @@ recreate, the gunicorn they start and always stop, latency statistics, the machi
 description and REPORT.md, in which each script rewrites its own section.
 
 Settings from the environment (all scripts): BENCH_DATABASE_URL
-(default postgresql://postgres@127.0.0.1:5432/quizapp_bench) and BENCH_WORKERS (2).
+(default postgresql://postgres@127.0.0.1:5432/quizapp_bench) and BENCH_WORKERS (4).
 """
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ REPORT = ROOT / "benchmarks" / "REPORT.md"
 
 DATABASE_URL = os.environ.get("BENCH_DATABASE_URL",
                               "postgresql://postgres@127.0.0.1:5432/quizapp_bench")
-WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
+WORKERS = int(os.environ.get("BENCH_WORKERS", "4"))  # as docs/deploy.md (2 × CPUs)
 PASSWORD = "bench-password-1"
 SECRET_KEY = "bench-secret-0123456789abcdefghij"  # 32 characters, not a real secret
 

@@ -28,7 +28,8 @@ def show(attempt_id: int):
 def post(attempt_id: int):
     """No-JavaScript path: one form posts every answer with the pressed button:
     save, check one question (immediate practice) or submit."""
-    attempt = attempts.get_own_attempt(current_user, attempt_id, with_questions=True)
+    attempt = attempts.get_own_attempt(current_user, attempt_id, with_questions=True,
+                                       with_choices=False)
     form = AnswersForm()
     if not form.validate_on_submit():
         return redirect(url_for("quiz.show", attempt_id=attempt.id))

@@ -152,17 +152,19 @@ def start_practice(user: User, spec: PracticeSpec, start_token: str | None = Non
 
 # ---------------------------------------------------------------- access
 
-def get_own_attempt(user: User, attempt_id: int, with_questions: bool = False) -> Attempt:
+def get_own_attempt(user: User, attempt_id: int, with_questions: bool = False,
+                    with_choices: bool = True) -> Attempt:
     """The attempt if it belongs to `user`; NotFound otherwise (never 403: ids are not
-    confirmed to exist). `with_questions` loads its round, questions, choices and
-    sections too, in four queries, for the pages and posts that use them all (lazy
-    loading was two queries per question: most of the quiz page's time in the profile)."""
+    confirmed to exist). `with_questions` loads its round, questions and sections too,
+    and their choices unless `with_choices` is false, in three or four queries, for the
+    pages and posts that use them (lazy loading was two queries per question: most of
+    the quiz page's time in the profile; a submit needs no Choice objects)."""
     if with_questions:
+        question = selectinload(Attempt.items).joinedload(AttemptQuestion.question)
+        question = question.options(selectinload(Question.choices), joinedload(Question.section)) \
+            if with_choices else question.options(joinedload(Question.section))
         attempt = db.session.execute(select(Attempt).where(Attempt.id == attempt_id).options(
-            joinedload(Attempt.round),
-            selectinload(Attempt.items).joinedload(AttemptQuestion.question).options(
-                selectinload(Question.choices), joinedload(Question.section)))
-        ).scalar_one_or_none()
+            joinedload(Attempt.round), question)).scalar_one_or_none()
     else:
         attempt = db.session.get(Attempt, attempt_id)
     if attempt is None or attempt.user_id != user.id:
@@ -468,18 +470,24 @@ def _grade(attempt: Attempt, overrides: dict[int, set[int] | None] | None = None
     """Score = questions answered exactly right. A voided question (override None) is
     right for nobody and leaves the maximum; a re-keyed one uses the new right answers."""
     overrides = overrides or {}
-    if _questions_loaded(attempt):  # the submit path loaded them with the attempt
+    # What the caller loaded with the attempt (get_own_attempt(with_questions=True)) is
+    # used as it is; the rest is read in one query each.
+    if "items" in attempt.__dict__:
         items = attempt.items
-        kinds = {i.question_id: i.question.kind for i in items}
-        correct = {i.question_id: {c.id for c in i.question.choices if c.is_correct}
-                   for i in items}
     else:
         items = db.session.execute(select(AttemptQuestion).where(
             AttemptQuestion.attempt_id == attempt.id)).scalars().all()
-        question_ids = [i.question_id for i in items]
-        correct = {qid: set() for qid in question_ids}
+    question_ids = [i.question_id for i in items]
+    questions = [i.question for i in items if "question" in i.__dict__]
+    if len(questions) == len(items):
+        kinds = {q.id: q.kind for q in questions}
+    else:
         kinds = dict(db.session.execute(
             select(Question.id, Question.kind).where(Question.id.in_(question_ids))).all())
+    if len(questions) == len(items) and all("choices" in q.__dict__ for q in questions):
+        correct = {q.id: {c.id for c in q.choices if c.is_correct} for q in questions}
+    else:
+        correct = {qid: set() for qid in question_ids}
         for qid, cid in db.session.execute(select(Choice.question_id, Choice.id).where(
                 Choice.question_id.in_(question_ids), Choice.is_correct.is_(True))):
             correct[qid].add(cid)
@@ -499,15 +507,6 @@ def _grade(attempt: Attempt, overrides: dict[int, set[int] | None] | None = None
     if attempt.time_limit_seconds is not None:
         taken = min(taken, attempt.time_limit_seconds)
     attempt.time_taken_seconds = max(0, taken)
-
-
-def _questions_loaded(attempt: Attempt) -> bool:
-    """Whether the attempt's items, their questions and choices are in memory already
-    (get_own_attempt(with_questions=True)), so grading needs no query."""
-    if "items" not in attempt.__dict__:
-        return False
-    return all("question" in i.__dict__ and "choices" in i.question.__dict__
-               for i in attempt.items)
 
 
 def submit(attempt: Attempt, answers: dict[int, list[int]] | None = None) -> bool:

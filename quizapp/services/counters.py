@@ -14,6 +14,7 @@ difference; standings and branch pages only ever read the maintained rows.
 """
 from __future__ import annotations
 
+import functools
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
@@ -30,8 +31,32 @@ from ..models.org import ROSTER_ROLES
 UNIT_FIELDS = ("started", "finished", "participants", "score_sum", "max_sum", "full_scores")
 
 
-def _insert():
-    return pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+def _dialect() -> str:
+    return db.session.get_bind().dialect.name
+
+
+@functools.lru_cache(maxsize=None)
+def _unit_upsert(dialect: str, fields: tuple[str, ...]):
+    """INSERT … ON CONFLICT DO UPDATE SET n = n + excluded.n for these counter fields,
+    built once per dialect and set of fields (building and compiling it per finish was
+    a visible part of a submit in the profile)."""
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    table = RoundUnitStats.__table__
+    stmt = insert(table)
+    return stmt.on_conflict_do_update(
+        index_elements=["round_id", "unit_id"],
+        set_={name: table.c[name] + stmt.excluded[name] for name in fields})
+
+
+@functools.lru_cache(maxsize=None)
+def _section_upsert(dialect: str):
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    table = RoundSectionStats.__table__
+    stmt = insert(table)
+    return stmt.on_conflict_do_update(
+        index_elements=["round_id", "unit_id", "section_id"],
+        set_={"answered": table.c.answered + stmt.excluded.answered,
+              "correct": table.c.correct + stmt.excluded.correct})
 
 
 def bump_unit(round_id: int, unit_id: int, **deltas: int) -> None:
@@ -40,13 +65,9 @@ def bump_unit(round_id: int, unit_id: int, **deltas: int) -> None:
     deltas = {name: delta for name, delta in deltas.items() if delta}
     if not deltas:
         return
-    stmt = _insert()(RoundUnitStats).values(
-        round_id=round_id, unit_id=unit_id, **{f: deltas.get(f, 0) for f in UNIT_FIELDS})
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["round_id", "unit_id"],
-        set_={name: getattr(RoundUnitStats.__table__.c, name) + getattr(stmt.excluded, name)
-              for name in deltas})
-    db.session.execute(stmt, execution_options={"synchronize_session": False})
+    params = {"round_id": round_id, "unit_id": unit_id,
+              **{f: deltas.get(f, 0) for f in UNIT_FIELDS}}
+    db.session.execute(_unit_upsert(_dialect(), tuple(sorted(deltas))), params)
 
 
 def _section_counts(attempt_id: int) -> dict[int, tuple[int, int]]:
@@ -64,22 +85,19 @@ def _section_counts(attempt_id: int) -> dict[int, tuple[int, int]]:
 def bump_sections(round_id: int, unit_id: int, attempt_id: int, sign: int,
                   counts: dict[int, tuple[int, int]] | None = None) -> None:
     """Add (sign=+1) or remove (-1) one attempt's answers to the branch's per-section
-    counters: a single multi-row upsert. `counts` (section id → (answered, right)) when
-    the caller already has them, else they are read from the stored answers."""
+    counters: one upsert per section, sent as one batch. `counts` (section id →
+    (answered, right)) when the caller already has them, else they are read from the
+    stored answers."""
     if counts is None:
         counts = _section_counts(attempt_id)
     if not counts:
         return
-    table = RoundSectionStats.__table__
-    stmt = _insert()(RoundSectionStats).values([
+    # One row per section, in section order (the same lock order for every writer),
+    # executed as a batch of the one statement.
+    db.session.execute(_section_upsert(_dialect()), [
         {"round_id": round_id, "unit_id": unit_id, "section_id": section_id,
          "answered": sign * answered, "correct": sign * right}
         for section_id, (answered, right) in sorted(counts.items())])
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["round_id", "unit_id", "section_id"],
-        set_={"answered": table.c.answered + stmt.excluded.answered,
-              "correct": table.c.correct + stmt.excluded.correct})
-    db.session.execute(stmt, execution_options={"synchronize_session": False})
 
 
 def _full(score: int, max_score: int) -> int:
