@@ -899,6 +899,19 @@ def write_report(run: Run, info: dict, checks: list[Check], rebuild_seconds: flo
             f"saved before (nothing, for them) and the answers in the form were dropped.")
     else:
         in_time_text = ("No member who sent a submit before deadline + grace was refused.")
+    stored = next((c for c in checks if c.name.startswith("accepted submits stored")), None)
+    match = re.match(r"(\d+) of (\d+)", stored.detail) if stored else None
+    wrong_answers = int(match.group(2)) - int(match.group(1)) if match else 0
+    lost = len(refused_in_time) + wrong_answers
+    n5xx = sum(1 for s in storm.samples if s.status is not None and s.status >= 500)
+    storm_p99 = percentile([s.latency for s in storm.samples], 99)
+    summary = (
+        f"**Summary:** accepted **{accepted}** members' submits; lost **{lost}** (must be 0: "
+        f"{len(refused_in_time)} members refused although they submitted before deadline + "
+        f"grace, {wrong_answers} accepted submits whose stored answers differ from the form); "
+        f"5xx **{n5xx}** (must be 0); all submit requests p50 "
+        f"**{percentile([s.latency for s in storm.samples], 50):.0f} ms**, p99 "
+        f"**{storm_p99:.0f} ms** (target ≤ 1,000 ms: {'met' if storm_p99 <= 1000 else 'missed'}).")
     late_after = (f"{len(after_deadline)} of the {len(sent_in_time)} requests sent in time were "
                   f"answered after the deadline, the last {max(after_deadline):.2f} s after it"
                   if after_deadline else
@@ -969,6 +982,8 @@ whatever the server's backlog (peak {storm.peak_in_flight} requests in flight).
 {stats_row("POST /attempts/<id> (submit), all", storm.samples)}
 {stats_row("… answered 302 → result page", [s for s in storm.samples if s.outcome == "result"])}
 {stats_row("… refused (302 → quiz page + flash, or 409)", [s for s in storm.samples if s.outcome == "refused"])}
+
+{summary}
 
 - {len(storm.samples)} submit requests, {len(window)} of them sent inside the
   {STORM_WINDOW:g} s window ({len(window) / STORM_WINDOW:.1f}/s on average); {late_after}.

@@ -34,14 +34,21 @@ def _autosave_engine_for(app: Flask):
     ping was half of an autosave's database time in the profile (benchmarks/REPORT.md).
     A connection the database dropped fails that one statement, which autosave then
     hands to the general path, whose pool pings first — members never see it. The pool
-    is disposed with the main engine's. On SQLite, the main engine in autocommit."""
+    is disposed with the main engine's. On SQLite, the main engine in autocommit. None
+    (autosave then always takes the general path) on a SQLite older than 3.35; the
+    PostgreSQL statement needs version 12 or later (AS MATERIALIZED)."""
     main = db.engine
     if main.dialect.name != "postgresql":
+        # UPDATE … RETURNING and WITH … AS MATERIALIZED need SQLite 3.35 (2021).
+        import sqlite3
+        if sqlite3.sqlite_version_info < (3, 35):
+            return None
         return main.execution_options(isolation_level="AUTOCOMMIT")
     options = app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {}
+    extra = {name: options[name] for name in ("pool_recycle", "pool_timeout") if name in options}
     engine = create_engine(main.url, isolation_level="AUTOCOMMIT", pool_pre_ping=False,
                            pool_size=2, max_overflow=8,
-                           connect_args=dict(options.get("connect_args") or {}))
+                           connect_args=dict(options.get("connect_args") or {}), **extra)
     event.listen(main, "engine_disposed", lambda _engine: engine.dispose())
     return engine
 

@@ -58,22 +58,27 @@ def save_answer(attempt_id: int):
     """Autosave. The common case (attempts.autosave) checks the login inside the save's
     own query instead of loading the user first; everything else takes the general path
     with @login_required's rules and the member's message."""
-    question_id, choice_ids = _payload()
-    seq, client = _seq(), _client()
     identity = session_identity()
-    outcome = None
-    if identity is not None:
-        outcome = attempts.autosave(identity[0], identity[1], attempt_id, question_id,
-                                    choice_ids, seq=seq, client=client)
-    if outcome is not None:
-        g.log_user_id = identity[0]
-        db.session.commit()
-        return jsonify(saved=True, question_id=question_id, choice_ids=outcome.choice_ids,
-                       seconds_left=outcome.seconds_left)
+    try:
+        question_id, choice_ids = _payload()
+        seq, client = _seq(), _client()
+    except DomainError as exc:
+        bad_body = exc  # judged after the login and the attempt, as @login_required would
+    else:
+        bad_body = None
+        if identity is not None:
+            outcome = attempts.autosave(identity[0], identity[1], attempt_id, question_id,
+                                        choice_ids, seq=seq, client=client)
+            if outcome is not None:
+                g.log_user_id = identity[0]
+                return jsonify(saved=True, question_id=question_id,
+                               choice_ids=outcome.choice_ids, seconds_left=outcome.seconds_left)
     if not current_user.is_authenticated:
         discard_session()
         return login_manager.unauthorized()
     attempt = attempts.get_own_attempt(current_user, attempt_id)
+    if bad_body is not None:
+        raise bad_body
     item = attempts.save_answer(attempt, question_id, choice_ids, seq=seq, client=client)
     # Built before the commit: reading the rows afterwards would reload them. "saved" is
     # false when the save was an older one from this page (the stored answer is newer).

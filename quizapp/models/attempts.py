@@ -50,7 +50,9 @@ class Attempt(db.Model):
     score: Mapped[int | None] = mapped_column(Integer)
     max_score: Mapped[int] = mapped_column(Integer, default=0)
     time_taken_seconds: Mapped[int | None] = mapped_column(Integer)
-    # Touched by every save: the write that serialises saves against finishing.
+    # Touched by the general save path (save_answer/save_answers): the write that
+    # serialises saves against finishing. The one-statement autosave locks the row
+    # with FOR NO KEY UPDATE instead and leaves it alone (attempts.autosave).
     last_saved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # A token from the start form: a double click starts one attempt, not two.
     start_token: Mapped[str | None] = mapped_column(String(64))

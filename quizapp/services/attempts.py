@@ -216,6 +216,25 @@ def _validate_selection(item: AttemptQuestion, choice_ids: list[int]) -> set[int
     return selected
 
 
+def _reload_answers(attempt: Attempt) -> None:
+    """Once the attempt's lock is held: bring the answers of items loaded before it up
+    to date (an autosave may have committed between that load and the lock), so what
+    is compared and graded is what the database holds. One query; nothing when the
+    items were not loaded (they are read after the lock then)."""
+    if "items" not in attempt.__dict__:
+        return
+    table = AttemptQuestion.__table__
+    current = {row.id: row for row in db.session.execute(
+        select(table.c.id, table.c.selected, table.c.locked, table.c.answered_at,
+               table.c.save_seq, table.c.save_client)
+        .where(table.c.attempt_id == attempt.id))}
+    for item in attempt.items:
+        row = current.get(item.id)
+        if row is not None:
+            for name in ("selected", "locked", "answered_at", "save_seq", "save_client"):
+                set_committed_value(item, name, getattr(row, name))
+
+
 def _lock_attempt(attempt: Attempt, now: datetime) -> None:
     """Take the attempt's write lock (row lock on PostgreSQL, the database write lock on
     SQLite) and confirm it is still in progress, so a save can never land after the
@@ -246,6 +265,7 @@ def save_answers(attempt: Attempt, answers: dict[int, list[int]], seq: int | Non
         checked.append((item, _validate_selection(item, choice_ids)))
     now = utcnow()
     _lock_attempt(attempt, now)
+    _reload_answers(attempt)
     changed = 0
     for item, selected in checked:
         value = ",".join(str(i) for i in sorted(selected)) or None
@@ -276,6 +296,8 @@ def save_answer(attempt: Attempt, question_id: int, choice_ids: list[int],
     selected = _validate_selection(item, choice_ids)
     now = utcnow()
     _lock_attempt(attempt, now)
+    # Read before the lock: another save may have landed since.
+    db.session.refresh(item, ["selected", "locked", "answered_at", "save_seq", "save_client"])
     value = ",".join(str(i) for i in sorted(selected)) or None
     if item.locked:
         if value != item.selected:
@@ -331,8 +353,11 @@ def autosave(user_id: int, session_version: int, attempt_id: int, question_id: i
               "q_id": question_id, "cutoff": now - grace(), "now": now,
               "value": ",".join(str(i) for i in chosen) or None, "seq": seq, "client": client}
     params.update({f"c{n}": f"%,{c},%" for n, c in enumerate(chosen)})
+    engine = autosave_engine()
+    if engine is None:  # a database too old for this statement: the general path
+        return None
     try:
-        with autosave_engine().connect() as conn:
+        with engine.connect() as conn:
             row = conn.execute(_autosave_statement(len(chosen), mode), params).one_or_none()
     except DBAPIError as exc:
         if not exc.connection_invalidated:
@@ -363,9 +388,11 @@ def _autosave_statement(choices: int, mode: str):
                      | (attempts_t.c.deadline >= bindparam("cutoff", type_=attempts_t.c.deadline.type)),
                      users.c.active.is_(True),
                      users.c.session_version == bindparam("version"))
-              .with_for_update(of=attempts_t)
+                # FOR NO KEY UPDATE on PostgreSQL: the strength an UPDATE of the row takes.
+              .with_for_update(of=attempts_t, key_share=True)
               .cte("target").prefix_with("MATERIALIZED"))
-    conditions = [items.c.attempt_id.in_(select(target.c.id)),
+    conditions = [items.c.attempt_id == bindparam("a_id"),  # the (attempt, question) index
+                  items.c.attempt_id.in_(select(target.c.id)),
                   items.c.question_id == bindparam("q_id"),
                   items.c.locked.is_(False)]
     framed = literal(",").concat(items.c.choice_order).concat(",")
@@ -434,18 +461,27 @@ def finish(attempt: Attempt, reason: str = "submitted") -> bool:
     finished_at = now
     if attempt.deadline is not None and now > attempt.deadline:
         finished_at = attempt.deadline  # a late finisher never gains time
-    result = db.session.execute(
-        update(Attempt).where(Attempt.id == attempt.id, Attempt.status == IN_PROGRESS)
-        .values(status=FINISHED, finished_at=finished_at, finish_reason=reason)
-        .execution_options(synchronize_session=False))
-    if result.rowcount != 1:
+    stmt = (update(Attempt).where(Attempt.id == attempt.id, Attempt.status == IN_PROGRESS)
+            .values(status=FINISHED, finished_at=finished_at, finish_reason=reason)
+            .execution_options(synchronize_session=False))
+    returning = db.session.get_bind().dialect.update_returning
+    if returning:  # the prediction as it is now, under the lock (it may change until here)
+        stmt = stmt.returning(Attempt.prediction)
+    result = db.session.execute(stmt)
+    row = result.first() if returning else None
+    if (row is None) if returning else result.rowcount != 1:
         db.session.refresh(attempt)
         return False
-    # What the UPDATE wrote, without reading the row back (a refresh would also reload
-    # the questions and choices the caller loaded with the attempt).
+    # What the UPDATE wrote, without reading the whole row back (a refresh would also
+    # reload the questions and choices the caller loaded with the attempt).
     set_committed_value(attempt, "status", FINISHED)
     set_committed_value(attempt, "finished_at", finished_at)
     set_committed_value(attempt, "finish_reason", reason)
+    if returning:
+        set_committed_value(attempt, "prediction", row.prediction)
+    else:
+        db.session.refresh(attempt, ["prediction"])
+    _reload_answers(attempt)
     overrides = {}
     if attempt.round_id is not None:
         from .contest import overrides_for

@@ -6,6 +6,7 @@ to `save_answer`, which gives the member the reason)."""
 from __future__ import annotations
 
 import random
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import event, select
@@ -224,3 +225,56 @@ def test_a_connection_the_database_dropped_is_handed_to_the_general_path(
                             headers={"X-CSRFToken": token})
     assert response.status_code == 200 and response.get_json()["saved"] is True
     assert _row(item.id).selected == str(item.choice_ids[2])
+
+
+def test_a_save_committed_after_the_page_loaded_the_attempt_is_what_gets_graded(
+        started, frozen_clock):
+    """The quiz page loads the attempt with its questions, then finishes it if overdue:
+    an autosave (inside the grace) that committed in between must be what is graded."""
+    member, attempt = started
+    item = _item(attempt, "single")
+    right = next(c.id for c in item.question.choices if c.is_correct)
+    frozen_clock.advance(seconds=600 + attempts.grace().seconds - 1)
+    db.session.expire_all()
+    loaded = attempts.get_own_attempt(member, attempt.id, with_questions=True)
+    assert next(i for i in loaded.items if i.id == item.id).selected is None
+    # Another request's save, on its own connection, after this one loaded the items.
+    assert attempts.autosave(member.id, member.session_version, attempt.id,
+                             item.question_id, [right]) is not None
+    frozen_clock.advance(seconds=2)
+    assert attempts.expire_if_overdue(loaded)
+    db.session.commit()
+    graded = _row(item.id)
+    assert graded.selected == str(right) and graded.is_correct is True
+    assert db.session.get(Attempt, attempt.id).score >= 1
+
+
+def test_a_prediction_changed_after_the_attempt_was_loaded_is_the_one_finished(
+        bank, make_user, frozen_clock):
+    from quizapp.models import RoundResult
+    from quizapp.services import contest as contests
+
+    organizer = make_user(role="organizer")
+    member = make_user()
+    contest = contests.create_contest(organizer, "Hội thi", "", [])
+    round_ = contests.create_round(organizer, contest, contests.RoundSettings(
+        title="Vòng 1", opens_at=frozen_clock.now + timedelta(minutes=1),
+        closes_at=frozen_clock.now + timedelta(hours=2), time_limit_minutes=30,
+        question_count=5, prediction_kind="participants"))
+    contests.schedule(organizer, round_)
+    db.session.commit()
+    frozen_clock.advance(minutes=2)
+    attempt_id = contests.start_round_attempt(member, round_).id
+    db.session.commit()
+    db.session.expire_all()
+    loaded = attempts.get_own_attempt(member, attempt_id, with_questions=True)
+    assert loaded.prediction is None
+    with db.engine.connect() as other:  # another request sets the prediction meanwhile
+        other.execute(Attempt.__table__.update().where(Attempt.__table__.c.id == attempt_id)
+                      .values(prediction=42))
+        other.commit()
+    assert attempts.finish(loaded)
+    db.session.commit()
+    result = db.session.execute(select(RoundResult).where(
+        RoundResult.attempt_id == attempt_id)).scalar_one()
+    assert result.prediction == 42 and loaded.prediction == 42

@@ -775,3 +775,17 @@ def test_autosave_ids_out_of_the_columns_range_are_a_400(member_client, payload)
     response = api_post(member_client, f"/api/attempts/{attempt_id}/answers", payload)
     assert response.status_code == 400
     assert load_attempt(attempt_id).status == "in_progress"
+
+
+def test_autosave_answers_401_then_404_before_judging_the_body(app, member_client, other_client):
+    """As @login_required did: not logged in → 401 and someone else's attempt → 404,
+    whatever the body; a bad body on one's own attempt → 400."""
+    attempt_id = start_via_form(member_client, count=2)
+    bad = {"question_id": "x"}
+    anonymous = BrowserClient(app.test_client())
+    token = anonymous.csrf_token("/login")
+    response = anonymous.post(f"/api/attempts/{attempt_id}/answers", json=bad,
+                              headers={"X-CSRFToken": token})
+    assert response.status_code == 401
+    assert api_post(other_client, f"/api/attempts/{attempt_id}/answers", bad).status_code == 404
+    assert api_post(member_client, f"/api/attempts/{attempt_id}/answers", bad).status_code == 400

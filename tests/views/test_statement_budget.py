@@ -83,7 +83,9 @@ def test_submit_of_a_round_runs_a_bounded_number_of_statements(client, round_att
             "csrf_token": token, "action": "submit", **_answers(items)})
     assert response.status_code == 302 and response.location.endswith("/result")
     assert db.session.get(Attempt, attempt_id).status == "finished"
-    assert len(seen) <= 14, "\n".join(seen)
+    # 16 = 14 + reading the answers again once the attempt is locked (twice: for the
+    # save and for the finish), so an autosave that landed meanwhile is what is graded.
+    assert len(seen) <= 16, "\n".join(seen)
 
 
 def test_autosave_is_one_statement(client, round_attempt):
