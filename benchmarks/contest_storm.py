@@ -1013,7 +1013,7 @@ whatever the server's backlog (peak {storm.peak_in_flight} requests in flight).
 - A start draws the questions, inserts the attempt with its {ROUND_QUESTIONS} frozen
   questions and bumps the branch counter. The second click of a pair either resumes the committed attempt or,
   when both clicks reach the INSERT together, waits on the unique index until the first
-  commits, so the pair holds both of the {WORKERS} sync workers for one start. With
+  commits, so the pair holds two of the {WORKERS} sync workers for one start. With
   {START_IN_FLIGHT} requests in flight and {WORKERS} workers, latency is mostly queueing:
   p50 ≈ requests in flight ÷ throughput.
 - A submit saves all {ROUND_QUESTIONS} answers under the attempt's row lock, grades,
