@@ -157,7 +157,8 @@ def saved_answer_counts(names: list[str]) -> tuple[int, int]:
 @dataclass
 class Quizzer:
     session: Session
-    attempt_path: str = ""
+    attempt_path: str = ""   # the autosave endpoint
+    page_path: str = ""      # the quiz page
     csrf: str = ""
     questions: list[tuple[int, list[int]]] = field(default_factory=list)
     turn: int = 0
@@ -181,6 +182,7 @@ class Quizzer:
         page = expect(await s.get(location), 200, "GET attempt page").text
         self.csrf = meta_csrf(page)
         self.attempt_path = f"/api/attempts/{match.group(1)}/answers"
+        self.page_path = location
         for qid, block in re.findall(
                 r'<fieldset[^>]*data-question-id="(\d+)"[^>]*>(.*?)</fieldset>', page, re.S):
             choices = [int(c) for c in re.findall(rf'name="q-{qid}" value="(\d+)"', block)]
@@ -193,7 +195,7 @@ class Quizzer:
     submitted: int = 0
 
     async def quiz_page(self) -> bool:
-        response = await self.session.get(self.attempt_path.replace("/api", "").removesuffix("/answers"))
+        response = await self.session.get(self.page_path)
         return response.status == 200 and b'data-question-id="' in response.body
 
     async def submit(self) -> bool | None:

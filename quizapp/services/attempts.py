@@ -469,7 +469,8 @@ def finish(attempt: Attempt, reason: str = "submitted") -> bool:
         stmt = stmt.returning(Attempt.prediction)
     result = db.session.execute(stmt)
     row = result.first() if returning else None
-    if (row is None) if returning else result.rowcount != 1:
+    finished = row is not None if returning else result.rowcount == 1
+    if not finished:
         db.session.refresh(attempt)
         return False
     # What the UPDATE wrote, without reading the whole row back (a refresh would also
