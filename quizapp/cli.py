@@ -241,10 +241,19 @@ def attempts_close_overdue() -> None:
               help="Also a demo contest: one closed round with invented attempts, one open.")
 def demo_seed(if_empty: bool, with_contest: bool) -> None:
     """The ward, 42 branches with 1,886 invented members, one account per role."""
-    from .services.demo import DEMO_ACCOUNTS, has_users, seed
+    from .services.demo import DEMO_ACCOUNTS, WARD_CODE, clashes, has_users, is_seeded, seed
     if if_empty and has_users():
         click.echo("accounts exist; demo not seeded")
         return
+    if is_seeded():
+        # Run again after `make run` (which seeds): nothing to do, and not an error.
+        click.echo(f"the demo is already seeded (unit {WARD_CODE} exists); nothing changed")
+        return
+    taken = clashes()
+    if taken:
+        shown = ", ".join(taken[:10]) + (f" and {len(taken) - 10} more" if len(taken) > 10 else "")
+        raise click.ClickException(f"the database already holds what the demo would create "
+                                   f"({shown}); seed the demo into an empty database")
     if with_contest:
         from .services.bank import stats
         if stats()["approved"] < 40:

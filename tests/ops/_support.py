@@ -20,8 +20,6 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-import pytest
-
 ROOT = Path(__file__).resolve().parent.parent.parent
 BIN = Path(sys.executable).parent
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
@@ -29,12 +27,6 @@ TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 REDIS_URL = os.environ.get("TEST_OPS_REDIS_URL", "redis://127.0.0.1:6379/14")
 SECRET_KEY = "ops-test-secret-0123456789abcdef"
 PASSWORD = "correct-horse-1"
-
-needs_postgres_server = pytest.mark.skipif(
-    not TEST_DATABASE_URL,
-    reason="needs a PostgreSQL server: set TEST_DATABASE_URL (a private database is created "
-           "on that server for the test and dropped afterwards)")
-
 
 def redis_available(url: str = REDIS_URL) -> bool:
     import redis

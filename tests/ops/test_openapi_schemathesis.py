@@ -14,6 +14,7 @@ from types import SimpleNamespace
 import pytest
 from collections import Counter
 
+import schemathesis
 from hypothesis import HealthCheck, given, settings
 
 from quizapp.api.openapi import spec
@@ -24,7 +25,6 @@ from quizapp.services.attempts import PracticeSpec
 from quizapp.services.contest import RoundSettings
 from tests.conftest import BrowserClient
 
-schemathesis = pytest.importorskip("schemathesis")
 
 
 @pytest.fixture
