@@ -117,8 +117,9 @@ def free_port() -> int:
 
 
 def start_gunicorn(port: int, log_file) -> subprocess.Popen:
+    # No control socket: its default path is one per user, shared with any other server.
     cmd = [str(BIN / "gunicorn"), "-w", str(WORKERS), "-b", f"127.0.0.1:{port}",
-           "quizapp:create_app()"]
+           "--no-control-socket", "quizapp:create_app()"]
     log(" ".join(cmd))
     return subprocess.Popen(cmd, cwd=ROOT, env=server_env(), stdout=log_file,
                             stderr=subprocess.STDOUT, start_new_session=True)

@@ -158,8 +158,10 @@ class Gunicorn:
         self.port = port or free_port()
         self.log_path = log_path
         self._log = open(log_path, "w")
+        # No control socket: its default path is one per user, so servers started
+        # together (two hosts here, a benchmark, a dev server) would take it from each other.
         cmd = [str(BIN / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{self.port}",
-               *extra_args, "quizapp:create_app()"]
+               "--no-control-socket", *extra_args, "quizapp:create_app()"]
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=self._log,
                                      stderr=subprocess.STDOUT, start_new_session=True)
         self.pgid = self.proc.pid
