@@ -64,9 +64,9 @@ def pytest_report_collectionfinish(config, start_path, items):
     counts = getattr(config, "_quizapp_deselected", {})
     if not counts:
         return []
-    other = "--db=postgresql" if config.getoption("--db") == "sqlite" else "the default SQLite run"
+    other = "the --db=postgresql run" if config.getoption("--db") == "sqlite" else "the default SQLite run"
     what = ", ".join(f"{n} {label}" for label, n in counts.items())
-    return [f"deselected {what} test(s): this run is {config.getoption('--db')}; they run with {other}"]
+    return [f"deselected {what} test(s): this run is {config.getoption('--db')}; they run in {other}"]
 
 
 def _fail_skip_in_ci(report) -> None:
