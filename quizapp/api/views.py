@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 from ..auth.session import session_identity
 from ..errors import discard_session
 from ..extensions import db, login_manager
-from ..services import attempts
+from ..services import attempts, sealing
 from ..services import contest as contests
 from ..services.errors import DomainError
 from . import bp
@@ -93,7 +93,7 @@ def save_answer(attempt_id: int):
 def check_answer(attempt_id: int):
     attempt = attempts.get_own_attempt(current_user, attempt_id)
     question_id, choice_ids = _payload()
-    item = attempts.check_answer(attempt, question_id, choice_ids)
+    item = sealing.check_answer(attempt, question_id, choice_ids)
     db.session.commit()
     question = item.question
     return jsonify(

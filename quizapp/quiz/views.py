@@ -5,7 +5,7 @@ from flask_login import current_user, login_required
 
 from ..extensions import db
 from ..hardening import bounded_int
-from ..services import attempts
+from ..services import attempts, sealing
 from ..services import contest as contests
 from . import bp
 from .forms import AnswersForm, answers_from
@@ -20,7 +20,9 @@ def show(attempt_id: int):
         flash(_("Time is up: your attempt was finished with the answers saved."), "info")
     if attempt.is_finished:
         return redirect(url_for("quiz.result", attempt_id=attempt.id))
-    return render_template("quiz/attempt.html", attempt=attempt, form=AnswersForm())
+    # Only a page that can show feedback needs the sealed keys (a contest page never does).
+    sealed = sealing.sealed_in(attempt) if attempt.feedback == "immediate" else set()
+    return render_template("quiz/attempt.html", attempt=attempt, form=AnswersForm(), sealed=sealed)
 
 
 @bp.post("/attempts/<int:attempt_id>")
@@ -53,7 +55,7 @@ def post(attempt_id: int):
     attempts.save_answers(attempt, unlocked)
     anchor = ""
     if check is not None:
-        attempts.check_answer(attempt, check, answers.get(check, []))
+        sealing.check_answer(attempt, check, answers.get(check, []))
         anchor = f"#q-{check}"
     else:
         flash(_("Your answers are saved."), "success")
@@ -71,4 +73,4 @@ def result(attempt_id: int):
         return redirect(url_for("quiz.show", attempt_id=attempt.id))
     if attempt.round is not None and not contests.results_visible(attempt.round):
         return render_template("quiz/submitted.html", attempt=attempt, round=attempt.round)
-    return render_template("quiz/result.html", attempt=attempt)
+    return render_template("quiz/result.html", attempt=attempt, sealed=sealing.sealed_in(attempt))

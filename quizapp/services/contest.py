@@ -26,7 +26,7 @@ from ..extensions import db
 from ..models import (Attempt, AttemptQuestion, Choice, Contest, Prize, Question, Round,
                       RoundQuestionChange, RoundResult, RoundUnitStats, Unit, User)
 from ..models.attempts import FINISHED, IN_PROGRESS
-from ..models.contest import PRIZE_TIERS
+from ..models.contest import PRIZE_TIERS, QUESTION_POOLS
 from . import audit, counters, draw_plan
 from .errors import Conflict, DomainError, NotFound
 
@@ -77,6 +77,7 @@ class RoundSettings:
     time_limit_minutes: int
     question_count: int
     draw_plan: str = ""
+    question_pool: str = "all"
     shuffle_questions: bool = True
     shuffle_choices: bool = True
     attempts_allowed: int = 1
@@ -96,16 +97,19 @@ class RoundSettings:
         elif timedelta(minutes=self.time_limit_minutes) > self.closes_at - self.opens_at:
             out.setdefault("time_limit_minutes", []).append(
                 _("The time limit is longer than the round's window."))
+        if self.question_pool not in QUESTION_POOLS:
+            out.setdefault("question_pool", []).append(_("Unknown question pool."))
+            return out
         rules, plan_errors = draw_plan.parse(self.draw_plan)
         if not plan_errors:
-            plan_errors = draw_plan.check(rules, self.question_count)
+            plan_errors = draw_plan.check(rules, self.question_count, self.question_pool)
         if plan_errors:
             out["draw_plan"] = plan_errors
         return out
 
 
 _SETTING_FIELDS = ("title", "opens_at", "closes_at", "question_count", "draw_plan",
-                   "shuffle_questions", "shuffle_choices", "attempts_allowed", "counting",
+                   "question_pool", "shuffle_questions", "shuffle_choices", "attempts_allowed", "counting",
                    "results_visibility", "prediction_kind", "prize_first", "prize_second",
                    "prize_third", "prize_consolation")
 
@@ -326,7 +330,7 @@ def start_round_attempt(user: User, round_: Round, rng: random.Random | None = N
                                 round_.attempts_allowed))
     rng = rng or random.Random()
     rules, _errors = draw_plan.parse(round_.draw_plan)
-    question_ids = draw_plan.draw(rules, round_.question_count, rng)
+    question_ids = draw_plan.draw(rules, round_.question_count, rng, round_.question_pool)
     if round_.shuffle_questions:
         rng.shuffle(question_ids)
     questions = {q.id: q for q in db.session.execute(
