@@ -84,6 +84,19 @@ def sealed_in(attempt: Attempt, keys: frozenset[str] | None = None) -> set[int]:
     return {item.question_id for item in attempt.items if item.question.key in keys}
 
 
+def practice_attempts_holding(attempt_ids: list[int], keys: frozenset[str]) -> set[int]:
+    """Which of these practice attempts hold a question whose key is sealed: their score
+    would tell how those answers went, so pages show none until the round closes."""
+    if not keys or not attempt_ids:
+        return set()
+    return set(db.session.execute(
+        select(Attempt.id).distinct()
+        .join(AttemptQuestion, AttemptQuestion.attempt_id == Attempt.id)
+        .join(Question, Question.id == AttemptQuestion.question_id)
+        .where(Attempt.id.in_(attempt_ids), Attempt.kind == "practice",
+               Question.key.in_(list(keys)))).scalars())
+
+
 # ---------------------------------------------------------------- practice
 
 def _explain(exc: NoQuestions, sealed: frozenset[str]) -> DomainError:

@@ -64,7 +64,7 @@ def practice_mistakes():
     form = EmptyForm()
     if not form.validate_on_submit():
         abort(400)
-    question_ids = study.mistake_question_ids(current_user)
+    question_ids = study.mistake_question_ids(current_user, exclude_keys=sealing.sealed_keys())
     if not question_ids:
         flash(_("You have no mistakes to retry. Well done!"), "info")
         return redirect(url_for("main.home"))
