@@ -61,7 +61,8 @@ def spec() -> dict:
                         "seconds_left": {"type": "integer", "nullable": True}}}}}},
                     **_errors(400, 401, 404, 409, 413, 429, 503)}}},
             "/api/attempts/{attempt_id}/check": {"post": {
-                "summary": "Immediate-feedback practice: save, lock and grade one answer",
+                "summary": "Immediate-feedback practice: save, lock and grade one answer "
+                           "(409 while a scheduled or open contest round may ask the question)",
                 "parameters": [ATTEMPT_ID, CSRF],
                 "requestBody": {"required": True, "content": {"application/json": {"schema": ANSWER_BODY}}},
                 "responses": {"200": {"description": "graded", "content": {"application/json": {"schema": {
