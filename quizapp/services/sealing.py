@@ -68,11 +68,16 @@ def sealed_keys(now: datetime | None = None) -> frozenset[str]:
         ids |= _round_pool(round_)
     keys = set(db.session.execute(select(Question.key).where(Question.id.in_(ids))).scalars()) \
         if ids else set()
-    keys.update(db.session.execute(
-        select(Question.key).distinct()
-        .join(AttemptQuestion, AttemptQuestion.question_id == Question.id)
-        .join(Attempt, Attempt.id == AttemptQuestion.attempt_id)
-        .where(Attempt.round_id.in_([r.id for r in rounds]))).scalars())
+    # Frozen questions that have left the pool since the draw (retired, re-versioned,
+    # un-reserved): asked per question outside the pool, each an indexed EXISTS, not a
+    # scan of the round's answer rows (5,000 attempts × 20: 110-170 ms on SQLite).
+    frozen = select(AttemptQuestion.id).join(Attempt, Attempt.id == AttemptQuestion.attempt_id) \
+        .where(AttemptQuestion.question_id == Question.id,
+               Attempt.round_id.in_([r.id for r in rounds]))
+    outside = select(Question.key).where(frozen.exists())
+    if ids:
+        outside = outside.where(Question.id.not_in(ids))
+    keys.update(db.session.execute(outside).scalars())
     return frozenset(keys)
 
 

@@ -319,3 +319,18 @@ def test_a_reserve_round_leaves_practice_whole_and_practice_never_sees_the_reser
     contest_attempt = take_round(member_client, round_)
     assert all(item.question.reserve for item in load(contest_attempt).items)
     assert known(harvest, contest_attempt) == 0
+
+
+def test_a_question_retired_during_the_round_stays_sealed(member_client, organizer, frozen_clock):
+    """Out of the pool since the draw, but frozen into the round's attempts: still one a
+    member is asked in the open round."""
+    attempt_id = attempt_from(start_practice(member_client, ["viewpoints"], feedback="exam"))
+    submit(member_client, attempt_id)
+    round_ = make_round(organizer, frozen_clock)
+    contest_attempt = take_round(member_client, round_)
+    retired = load(contest_attempt).items[0].question
+    retired.status = "retired"
+    db.session.commit()
+    harvest = harvest_from_page(member_client, f"/attempts/{attempt_id}/result")
+    assert retired.key not in harvest
+    assert known(harvest, contest_attempt) == 0
