@@ -1,7 +1,6 @@
 """Branch and ward reports: .xlsx, CSV and JSON."""
 from __future__ import annotations
 
-import csv
 import io
 import json
 
@@ -9,6 +8,7 @@ from openpyxl import Workbook
 
 from ..models import Contest, Round
 from .exports import _local, _sheet
+from .spreadsheet_safety import csv_bytes, set_xlsx_cell
 from .standings import BranchPage, BranchRow, Weights
 
 WARD_HEADERS = ["Hạng", "Đồng hạng", "Chi bộ", "Số đảng viên (tính tỉ lệ)", "Số tham gia",
@@ -42,16 +42,12 @@ def ward_report(rows: list[BranchRow], weights: Weights, title: str, fmt: str) -
                          for row in data],
         }, ensure_ascii=False, indent=2).encode("utf-8")
     if fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(WARD_HEADERS)
-        writer.writerows(data)
-        return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+        return csv_bytes(WARD_HEADERS, data)
     workbook = Workbook()
     sheet = workbook.active
     _sheet(sheet, "Bảng thi đua", WARD_HEADERS, data)
     sheet.insert_rows(1)
-    sheet["A1"] = title
+    set_xlsx_cell(sheet["A1"], title)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
