@@ -21,6 +21,7 @@ from quizapp.extensions import db
 from quizapp.models import Attempt, Question, Round, Section
 from quizapp.services import contest as contests
 from quizapp.services.contest import RoundSettings
+from tests.tokens import tokens_of
 
 pytestmark = pytest.mark.usefixtures("isolated_requests")
 
@@ -76,13 +77,15 @@ def harvest_by_check(client, attempt_id: int) -> dict[str, set[str]]:
     """"Check this answer" on every question: question key → texts of the right choices."""
     harvest: dict[str, set[str]] = {}
     for item in load(attempt_id).items:
-        first = item.choice_ids[:1]
+        # The page's option values are the attempt's choice tokens; the member reads
+        # which text each stands for off the page.
+        by_token = dict(zip(tokens_of(item, [c.id for c in item.question.choices]),
+                            (c.text for c in item.question.choices)))
         response = api_post(client, f"/api/attempts/{attempt_id}/check",
-                            {"question_id": item.question_id, "choice_ids": first})
+                            {"question_id": item.question_id, "choice_ids": list(by_token)[:1]})
         data = response.get_json(silent=True) or {}
         if data.get("correct_choice_ids"):
-            by_id = {c.id: c.text for c in item.question.choices}
-            harvest[item.question.key] = {by_id[i] for i in data["correct_choice_ids"]}
+            harvest[item.question.key] = {by_token[t] for t in data["correct_choice_ids"]}
     return harvest
 
 
@@ -166,7 +169,7 @@ def submit(client, attempt_id: int, right: int = 0) -> None:
         choices = item.question.choices
         pick = [c for c in choices if c.is_correct] if n < right else \
             [next(c for c in choices if not c.is_correct)]
-        data[f"q-{item.question_id}"] = [str(c.id) for c in pick]
+        data[f"q-{item.question_id}"] = [str(t) for t in tokens_of(item, [c.id for c in pick])]
     response = client.form_post(f"/attempts/{attempt_id}", data, token_from=f"/attempts/{attempt_id}")
     assert response.status_code == 302
 
@@ -213,7 +216,7 @@ def test_a_practice_started_before_the_round_cannot_check_its_questions(
     item = load(attempt_id).items[0]
     choice = item.choice_ids[0]
     response = member_client.form_post(
-        f"/attempts/{attempt_id}", {f"q-{item.question_id}": [str(choice)],
+        f"/attempts/{attempt_id}", {f"q-{item.question_id}": [str(tokens_of(item, [choice])[0])],
                                     "check": str(item.question_id)},
         token_from=f"/attempts/{attempt_id}", headers={"Referer": f"http://localhost/attempts/{attempt_id}"})
     assert response.status_code == 302
