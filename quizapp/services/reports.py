@@ -20,7 +20,7 @@ def ward_rows(rows: list[BranchRow], weights: Weights) -> list[list]:
     return [[r.rank, "=" if r.tied else "", r.unit.name, r.roster, r.participants,
              round(r.rate * 100, 2), round(r.average, 2) if r.average is not None else "",
              r.max_score, r.full_scores, round(r.P, 2), round(r.S, 2), round(r.G, 2),
-             round(r.index, 2), r.arithmetic(weights)] for r in rows]
+             round(r.index, 4), r.arithmetic(weights)] for r in rows]
 
 
 def ward_report(rows: list[BranchRow], weights: Weights, title: str, fmt: str) -> bytes:
