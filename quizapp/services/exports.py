@@ -5,7 +5,6 @@ list: confirmed or not) and a second line — the ranking rule, or who confirmed
 prizes and when, or that the list is only a proposal. The file name says the same."""
 from __future__ import annotations
 
-import csv
 import io
 from zoneinfo import ZoneInfo
 
@@ -16,6 +15,7 @@ from openpyxl.utils import get_column_letter
 
 from ..models import Round
 from . import contest, names, standings
+from .spreadsheet_safety import append_xlsx_row, csv_bytes, set_xlsx_cell
 
 RESULT_HEADERS = ["Hạng", "Đồng hạng", "Họ và tên", "Tên đăng nhập", "Chi bộ", "Điểm",
                   "Điểm tối đa", "Tỉ lệ điểm (%)", "Dự đoán", "Chênh lệch dự đoán", "Thời gian làm bài (giây)",
@@ -101,11 +101,11 @@ def collective_rows(round_: Round) -> tuple[bool, str, list[list]]:
 
 def _sheet(ws, title: str, headers: list[str], rows: list[list]) -> None:
     ws.title = title
-    ws.append(headers)
+    append_xlsx_row(ws, headers)
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for row in rows:
-        ws.append(row)
+        append_xlsx_row(ws, row)
     for index, header in enumerate(headers, start=1):
         width = max([len(str(header))] + [len(str(r[index - 1])) for r in rows[:500]])
         ws.column_dimensions[get_column_letter(index)].width = min(45, width + 2)
@@ -137,14 +137,9 @@ def export(round_: Round, what: str, fmt: str) -> tuple[bytes, str, str]:
     title = _title_lines(round_, what, confirmed, note)
     filename = f"vong-{round_.id}-{stem}.{fmt}"
     if fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        for line in title:
-            writer.writerow([line])
-        writer.writerow(headers)
-        writer.writerows(rows)
-        # BOM so that Excel opens the Vietnamese text as UTF-8.
-        return ("\ufeff" + buffer.getvalue()).encode("utf-8"), "text/csv; charset=utf-8", filename
+        # The title lines first, then the table; every cell through the safety helper.
+        return (csv_bytes([title[0]], [title[1:], headers, *rows]), "text/csv; charset=utf-8",
+                filename)
     workbook = Workbook()
     sheet_title = {"results": "Xếp hạng", "prizes": "Giải thưởng", "collective": "Giải tập thể"}[what]
     _titled_sheet(workbook.active, sheet_title, title, headers, rows)
@@ -162,6 +157,6 @@ def _titled_sheet(ws, name: str, title: list[str], headers: list[str], rows: lis
     _sheet(ws, name, headers, rows)
     ws.insert_rows(1, amount=len(title))
     for index, line in enumerate(title, start=1):
-        ws.cell(row=index, column=1, value=line)
+        set_xlsx_cell(ws.cell(row=index, column=1), line)
     ws.cell(row=1, column=1).font = Font(bold=True)
     ws.freeze_panes = f"A{len(title) + 2}"
