@@ -29,6 +29,7 @@ from ..models import (Attempt, AttemptQuestion, Choice, CollectivePrize, Contest
 from ..models.attempts import FINISHED, IN_PROGRESS
 from ..models.contest import PRIZE_TIERS
 from . import audit, counters, draw_plan
+from .answer_key import answer_key, corrections
 from .errors import Conflict, DomainError, NotFound
 
 
@@ -607,16 +608,8 @@ def confirmed_prizes(round_: Round) -> list[Prize]:
 # ---------------------------------------------------------------- corrections
 
 def overrides_for(round_id: int) -> dict[int, set[int] | None]:
-    """question id → the right choice ids after corrections, or None when voided. Later
-    changes win."""
-    out: dict[int, set[int] | None] = {}
-    for change in db.session.execute(select(RoundQuestionChange).where(
-            RoundQuestionChange.round_id == round_id).order_by(RoundQuestionChange.id)).scalars():
-        if change.action == "void":
-            out[change.question_id] = None
-        else:
-            out[change.question_id] = {int(x) for x in change.correct_choice_ids.split(",") if x}
-    return out
+    """The round's corrections (see answer_key.corrections)."""
+    return corrections(round_id)
 
 
 def round_question_ids(round_: Round) -> list[int]:
@@ -694,6 +687,8 @@ class ItemStats:
     discrimination: float | None  # point-biserial with the total score
     upper_lower: float | None     # share correct in the top 27 % minus the bottom 27 %
     voided: bool = False
+    # The right choice ids grading used (answer_key: corrections included).
+    right: set[int] = field(default_factory=set)
     flags: list[str] = field(default_factory=list)
 
 
@@ -739,15 +734,18 @@ def item_analysis(round_: Round) -> list[ItemStats]:
         bucket[0].append(bool(ok))
         bucket[1].append(float(score or 0))
     questions = {q.id: q for q in db.session.execute(
-        select(Question).where(Question.id.in_(list(grouped)))).scalars()}
+        select(Question).where(Question.id.in_(list(grouped)))
+        .options(selectinload(Question.choices))).scalars()}
+    key = answer_key(list(grouped), round_.id, questions=questions.values(), overrides=overrides)
     out = []
     for qid, (correct, totals) in sorted(grouped.items()):
-        voided = qid in overrides and overrides[qid] is None
+        voided = key[qid] is None
         n = len(correct)
         facility = sum(correct) / n if n and not voided else None
         stats = ItemStats(questions[qid], n, sum(correct), facility,
                           None if voided else point_biserial(correct, totals),
-                          None if voided else upper_lower_index(correct, totals), voided)
+                          None if voided else upper_lower_index(correct, totals), voided,
+                          key[qid] or set())
         if not voided:
             if stats.discrimination is not None and stats.discrimination < 0:
                 stats.flags.append("negative_discrimination")
