@@ -280,9 +280,11 @@ contest_cli = click.Group("contest", help="Contest rounds.")
 @click.argument("round_id", type=int)
 @click.option("--format", "fmt", type=click.Choice(["xlsx", "csv"]), default="xlsx", show_default=True)
 @click.option("--output", "output", required=True, type=click.Path(dir_okay=False, writable=True))
-@click.option("--what", type=click.Choice(["results", "prizes"]), default="results", show_default=True)
+@click.option("--what", type=click.Choice(["results", "prizes", "collective"]), default="results",
+              show_default=True)
 def contest_export(round_id: int, fmt: str, output: str, what: str) -> None:
-    """Write a round's results or prize list as .xlsx or CSV."""
+    """Write a round's results, prize list or collective (branch) prize list as .xlsx or
+    CSV. A prize list not yet confirmed says so in its title and file name."""
     from .models import Round
     from .services.exports import export
     round_ = db.session.get(Round, round_id)

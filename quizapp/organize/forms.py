@@ -73,3 +73,11 @@ class CorrectionForm(FlaskForm):
     correct = MultiCheckboxField(_l("Right answer(s) after the correction"), coerce=int, choices=[],
                                  validate_choice=False)
     reason = StringField(_l("Reason (kept in the log)"), validators=[DataRequired(), Length(max=500)])
+
+
+class CollectivePrizesForm(FlaskForm):
+    """Confirm the collective prizes the page shows: `seen` is the proposal's
+    fingerprint as rendered (services.standings.proposal_fingerprint)."""
+    seen = HiddenField(validators=[DataRequired()])
+    ties_settled = BooleanField(_l("I have settled the tie across prize places (the proposed "
+                                   "order stands)"))
