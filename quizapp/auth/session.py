@@ -29,6 +29,11 @@ def session_identity() -> tuple[int, int] | None:
     return parse_token(session.get("_user_id"))
 
 
+# In the session while the logged-in user must replace a password someone else gave
+# (users.must_change_password): the gate below reads it without loading the user.
+MUST_CHANGE = "must_change_password"
+
+
 def load_user(token: str) -> User | None:
     identity = parse_token(token)
     if identity is None:
@@ -38,7 +43,33 @@ def load_user(token: str) -> User | None:
     user = db.session.get(User, user_id, options=[joinedload(User.unit)])
     if user is None or user.session_version != version or not user.active:
         return None
+    from flask import has_request_context, session
+    if user.must_change_password and has_request_context():
+        # Also when the login came from the remember-me cookie, not the form.
+        session[MUST_CHANGE] = True
     return user
+
+
+# What a user who must change the password may still reach.
+OPEN_WHILE_CHANGING = {"auth.change_password", "auth.logout", "static", "readyz", "main.healthz"}
+
+
+def password_change_first():
+    """Before every request: while a given password is pending replacement, pages send
+    the browser to the change-password page and JSON endpoints answer 403. Costs nothing
+    (a session key) for everybody else, the autosave's fast path included."""
+    from flask import redirect, request, session, url_for
+    from flask_babel import gettext as _
+    from flask_login import current_user
+    if not session.get(MUST_CHANGE) or request.endpoint in OPEN_WHILE_CHANGING:
+        return None
+    if not current_user.is_authenticated or not current_user.must_change_password:
+        session.pop(MUST_CHANGE, None)
+        return None
+    from ..errors import render_error, wants_json
+    if wants_json():
+        return render_error(403, _("Choose a new password first: your password was reset."))
+    return redirect(url_for("auth.change_password"))
 
 
 def unauthorized():
