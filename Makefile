@@ -50,7 +50,8 @@ test: $(VENV)/.dev translations e2e-deps
 	fi
 
 # Production-style serving: gunicorn, N workers (WORKERS), settings from the environment
-# (QUIZAPP_ENV=production needs SECRET_KEY; DATABASE_URL, REDIS_URL, BEHIND_PROXY…).
+# (QUIZAPP_ENV=production needs SECRET_KEY and REDIS_URL, or ALLOW_MEMORY_RATE_LIMITS=1;
+# DATABASE_URL, PUBLIC_URL, BEHIND_PROXY…).
 WORKERS ?= 4
 serve: $(VENV)/.runtime translations
 	$(FLASK) db upgrade

@@ -25,7 +25,7 @@ from tests.conftest import PASSWORD, BrowserClient, _base_config
 
 pytestmark = pytest.mark.usefixtures("isolated_requests")
 
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
 
 
 def _hash(user_id: int) -> str | None:
