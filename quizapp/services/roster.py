@@ -17,8 +17,8 @@ from sqlalchemy import func, select
 from ..clock import utcnow
 from ..extensions import db
 from ..models import Unit, User
-from . import audit, counters
 from ..policy import can_reset_password
+from . import audit, counters
 from .errors import DomainError, Forbidden, NotFound
 from .users import create_user, normalize_phone, set_password
 
@@ -26,11 +26,17 @@ IMPORT_HEADERS = ["Họ và tên", "Số điện thoại", "Chi bộ", "Năm sin
 # Bounds on what one upload may cost a worker, whatever the file holds:
 MAX_IMPORT_ROWS = 5000          # rows of any kind (blank ones too) after the header
 MAX_LISTED_ERRORS = 100         # error messages kept; the rest are only counted
-# The workbook's unpacked size (the sum of the zip members' sizes), checked before any
-# XML is parsed: a 5,000-member roster is about 1.5 MB unpacked; a few kilobytes of zip
-# can declare gigabytes, and openpyxl reads every sheet once when it opens the file.
-MAX_UNPACKED_BYTES = 6 * 1024 * 1024
+# Checked before openpyxl parses anything (it reads every sheet once when it opens a
+# workbook, and spends tens of microseconds on each cell, wherever the cell is):
+# the unpacked size (the sum of the zip members' sizes; a 5,000-member roster is about
+# 1.4 MB, and a few kilobytes of zip can declare gigabytes), then the number of cells
+# in all worksheets and of shared strings (a 5,000-member roster has 20,000 cells).
+MAX_UNPACKED_BYTES = 3 * 1024 * 1024
 MAX_ZIP_MEMBERS = 200
+MAX_CELLS = 30_000
+_CELL_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c[\s/>]")
+_ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s/>]")
+_SHARED_STRING_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?si[\s/>]")
 
 
 def subtree_units(root: Unit) -> list[Unit]:
@@ -192,30 +198,46 @@ def _cell_text(value) -> str:
     return str(value).strip()
 
 
-def unpacked_size_error(content: bytes) -> str | None:
-    """Why the workbook is refused before parsing (not a zip, too many members, or more
-    than MAX_UNPACKED_BYTES once unpacked), or None. Python's zipfile never inflates a
-    member past the size its directory declares, so the declared sizes are a bound."""
+def workbook_cost_error(content: bytes) -> str | None:
+    """Why the workbook is refused before parsing, or None: not a zip, too many members,
+    more than MAX_UNPACKED_BYTES once unpacked, more than MAX_IMPORT_ROWS rows after the
+    header, or more than MAX_CELLS cells (or shared strings). Python's zipfile never inflates a member past the size its directory
+    declares, so the declared sizes bound the reading below. The tags are counted in
+    the raw XML, an upper bound (markup inside comments counts too), in C speed."""
+    too_large = _("The workbook is too large (more than %(mb)d MB unpacked or %(cells)d cells): "
+                  "keep only the member list, at most %(n)d rows, and save it again.",
+                  mb=MAX_UNPACKED_BYTES // (1024 * 1024), cells=MAX_CELLS, n=MAX_IMPORT_ROWS)
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
             members = archive.infolist()
-    except (zipfile.BadZipFile, ValueError, OSError):
+            if len(members) > MAX_ZIP_MEMBERS or sum(m.file_size for m in members) > MAX_UNPACKED_BYTES:
+                return too_large
+            cells = strings = rows = 0
+            for member in members:
+                name = member.filename.lower()
+                if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+                    xml = archive.read(member)
+                    cells += len(_CELL_TAG.findall(xml))
+                    rows += len(_ROW_TAG.findall(xml))
+                elif name == "xl/sharedstrings.xml":
+                    strings += len(_SHARED_STRING_TAG.findall(archive.read(member)))
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError, NotImplementedError):
         return _("The file is not an Excel workbook (.xlsx).")
-    if len(members) > MAX_ZIP_MEMBERS or sum(m.file_size for m in members) > MAX_UNPACKED_BYTES:
-        return _("The workbook is too large once unpacked (more than %(mb)d MB): keep only the "
-                 "member list, at most %(n)d rows, and save it again.",
-                 mb=MAX_UNPACKED_BYTES // (1024 * 1024), n=MAX_IMPORT_ROWS)
+    if rows > MAX_IMPORT_ROWS + 1:   # the header, then rows of any kind
+        return _("More than %(n)d rows: split the file.", n=MAX_IMPORT_ROWS)
+    if cells > MAX_CELLS or strings > MAX_CELLS:
+        return too_large
     return None
 
 
 def parse_import(content: bytes, scope: Unit | None = None) -> ImportPreview:
     """Check the rows of a roster workbook; nothing is written. Errors name the row (as
-    numbered in Excel). Bounded whatever the file: the unpacked size is checked first,
+    numbered in Excel). Bounded whatever the file: its size and cell count are checked first,
     reading stops after MAX_IMPORT_ROWS rows of any kind, only the first
     MAX_LISTED_ERRORS messages are kept (the others are counted), and broken sheet XML
     is a sheet error."""
     preview = ImportPreview()
-    refused = unpacked_size_error(content)
+    refused = workbook_cost_error(content)
     if refused:
         preview.add_error(refused)
         return preview
