@@ -278,7 +278,9 @@ def member_rounds(user: User) -> list[tuple[Round, str]]:
 
 
 def results_visible(round_: Round) -> bool:
-    """Whether members may see their scores and the right answers for this round."""
+    """The round's result-visibility setting read against its state and the clock:
+    at_submit → always; at_close → once closed; on_publish → once published. Pages ask
+    `results_visible_to`, which adds who is looking."""
     state = round_state(round_)
     if round_.results_visibility == "at_submit":
         return True
@@ -287,11 +289,26 @@ def results_visible(round_: Round) -> bool:
     return round_.published_at is not None
 
 
+def results_visible_to(round_: Round, viewer: User | None) -> bool:
+    """Whether `viewer` may see scores of this round: a member's own score and right
+    answers, a branch's average, S, index and full scores, individual scores on a branch
+    page, mastery by section, and every export or JSON that carries them.
+
+    The one rule every surface calls. Organizers (and admins) see everything; anyone
+    else (members, secretaries, an anonymous visitor of public standings, `viewer=None`
+    for a report written for distribution) only what the round's setting allows, see
+    `results_visible`. Participation (who took part, counts, rates) is not a score and
+    is not governed by this rule."""
+    if viewer is not None and getattr(viewer, "is_authenticated", False) \
+            and viewer.has_role("organizer"):
+        return True
+    return results_visible(round_)
+
+
 def ranking_visible(round_: Round) -> bool:
-    state = round_state(round_)
-    if state not in ("closed", "finalized"):
-        return False
-    return round_.results_visibility != "on_publish" or round_.published_at is not None
+    """Whether members may see the individual ranking: once the round has closed and its
+    results are visible."""
+    return round_state(round_) in ("closed", "finalized") and results_visible(round_)
 
 
 # ---------------------------------------------------------------- taking a round
