@@ -9,6 +9,7 @@ import unicodedata
 import zipfile
 from dataclasses import dataclass, field
 
+from flask_babel import gettext
 from flask_babel import gettext as _
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font
@@ -268,9 +269,13 @@ def parse_import(content: bytes, scope: Unit | None = None) -> ImportPreview:
     return preview
 
 
+def _unlisted(message: str, **_values) -> str:
+    return message
+
+
 def _check_rows(preview: ImportPreview, header: list[str], rows, scope: Unit | None) -> None:
     if header[:4] != IMPORT_HEADERS:
-        preview.add_error(_("Row 1: the columns must be exactly: %(cols)s (found: %(found)s).",
+        preview.add_error(gettext("Row 1: the columns must be exactly: %(cols)s (found: %(found)s).",
                             cols=", ".join(IMPORT_HEADERS), found=", ".join(h for h in header if h) or "—"))
         return
     units = {u.code: u for u in db.session.execute(select(Unit)).scalars()}
@@ -282,12 +287,15 @@ def _check_rows(preview: ImportPreview, header: list[str], rows, scope: Unit | N
         preview.last_row = number
         if number - 1 > MAX_IMPORT_ROWS:
             preview.rows.clear()
-            preview.add_error(_("More than %(n)d rows: split the file.", n=MAX_IMPORT_ROWS))
+            preview.add_error(gettext("More than %(n)d rows: split the file.", n=MAX_IMPORT_ROWS))
             return
         values = list(values) + [None] * 4
         name, phone_raw, unit_raw, year_raw = (_cell_text(v) for v in values[:4])
         if not any((name, phone_raw, unit_raw, year_raw)):
             continue
+        # Past the listed errors a row's problems are only counted: no message is built
+        # (translating them was half the cost of a file of bad rows).
+        _ = gettext if len(preview.errors) < MAX_LISTED_ERRORS else _unlisted
         row_errors = []
         if not name:
             row_errors.append(_("the full name is empty"))
