@@ -16,6 +16,7 @@ COUNTING_RULES = ("best", "first", "last")
 RESULT_VISIBILITY = ("at_submit", "at_close", "on_publish")
 PREDICTION_KINDS = ("participants", "full_scores")
 PRIZE_TIERS = ("first", "second", "third", "consolation")
+QUESTION_POOLS = ("all", "reserve")
 
 
 class Contest(db.Model):
@@ -61,6 +62,9 @@ class Round(db.Model):
     question_count: Mapped[int] = mapped_column(Integer)
     # One line per rule: "section: N", "section: N each", "section: rest".
     draw_plan: Mapped[str] = mapped_column(Text, default="")
+    # Which questions the draw plan draws from: "all" approved ones (reserve included)
+    # or the contest "reserve" only (see QUESTION_POOLS and services.sealing).
+    question_pool: Mapped[str] = mapped_column(String(10), default="all", server_default="all")
     shuffle_questions: Mapped[bool] = mapped_column(Boolean, default=True)
     shuffle_choices: Mapped[bool] = mapped_column(Boolean, default=True)
     attempts_allowed: Mapped[int] = mapped_column(Integer, default=1)

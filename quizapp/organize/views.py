@@ -65,6 +65,7 @@ def _settings(form: RoundForm) -> RoundSettings:
         title=form.title.data.strip(), opens_at=to_utc(form.opens_at.data),
         closes_at=to_utc(form.closes_at.data), time_limit_minutes=form.time_limit_minutes.data,
         question_count=form.question_count.data, draw_plan=(form.draw_plan.data or "").strip(),
+        question_pool=form.question_pool.data,
         shuffle_questions=form.shuffle_questions.data, shuffle_choices=form.shuffle_choices.data,
         attempts_allowed=form.attempts_allowed.data, counting=form.counting.data,
         results_visibility=form.results_visibility.data,

@@ -26,8 +26,9 @@ from ..extensions import db
 from ..models import (Attempt, AttemptQuestion, Choice, Contest, Prize, Question, Round,
                       RoundQuestionChange, RoundResult, RoundUnitStats, Unit, User)
 from ..models.attempts import FINISHED, IN_PROGRESS
-from ..models.contest import PRIZE_TIERS
+from ..models.contest import PRIZE_TIERS, QUESTION_POOLS
 from . import audit, counters, draw_plan
+from .answer_key import answer_key, corrections
 from .errors import Conflict, DomainError, NotFound
 
 
@@ -77,6 +78,7 @@ class RoundSettings:
     time_limit_minutes: int
     question_count: int
     draw_plan: str = ""
+    question_pool: str = "all"
     shuffle_questions: bool = True
     shuffle_choices: bool = True
     attempts_allowed: int = 1
@@ -96,16 +98,19 @@ class RoundSettings:
         elif timedelta(minutes=self.time_limit_minutes) > self.closes_at - self.opens_at:
             out.setdefault("time_limit_minutes", []).append(
                 _("The time limit is longer than the round's window."))
+        if self.question_pool not in QUESTION_POOLS:
+            out.setdefault("question_pool", []).append(_("Unknown question pool."))
+            return out
         rules, plan_errors = draw_plan.parse(self.draw_plan)
         if not plan_errors:
-            plan_errors = draw_plan.check(rules, self.question_count)
+            plan_errors = draw_plan.check(rules, self.question_count, self.question_pool)
         if plan_errors:
             out["draw_plan"] = plan_errors
         return out
 
 
 _SETTING_FIELDS = ("title", "opens_at", "closes_at", "question_count", "draw_plan",
-                   "shuffle_questions", "shuffle_choices", "attempts_allowed", "counting",
+                   "question_pool", "shuffle_questions", "shuffle_choices", "attempts_allowed", "counting",
                    "results_visibility", "prediction_kind", "prize_first", "prize_second",
                    "prize_third", "prize_consolation")
 
@@ -343,7 +348,7 @@ def start_round_attempt(user: User, round_: Round, rng: random.Random | None = N
                                 round_.attempts_allowed))
     rng = rng or random.Random()
     rules, _errors = draw_plan.parse(round_.draw_plan)
-    question_ids = draw_plan.draw(rules, round_.question_count, rng)
+    question_ids = draw_plan.draw(rules, round_.question_count, rng, round_.question_pool)
     if round_.shuffle_questions:
         rng.shuffle(question_ids)
     questions = {q.id: q for q in db.session.execute(
@@ -589,16 +594,8 @@ def propose_collective_prizes(round_: Round, count: int = 3) -> list:
 # ---------------------------------------------------------------- corrections
 
 def overrides_for(round_id: int) -> dict[int, set[int] | None]:
-    """question id → the right choice ids after corrections, or None when voided. Later
-    changes win."""
-    out: dict[int, set[int] | None] = {}
-    for change in db.session.execute(select(RoundQuestionChange).where(
-            RoundQuestionChange.round_id == round_id).order_by(RoundQuestionChange.id)).scalars():
-        if change.action == "void":
-            out[change.question_id] = None
-        else:
-            out[change.question_id] = {int(x) for x in change.correct_choice_ids.split(",") if x}
-    return out
+    """The round's corrections (see answer_key.corrections)."""
+    return corrections(round_id)
 
 
 def round_question_ids(round_: Round) -> list[int]:
@@ -667,6 +664,8 @@ class ItemStats:
     discrimination: float | None  # point-biserial with the total score
     upper_lower: float | None     # share correct in the top 27 % minus the bottom 27 %
     voided: bool = False
+    # The right choice ids grading used (answer_key: corrections included).
+    right: set[int] = field(default_factory=set)
     flags: list[str] = field(default_factory=list)
 
 
@@ -712,15 +711,18 @@ def item_analysis(round_: Round) -> list[ItemStats]:
         bucket[0].append(bool(ok))
         bucket[1].append(float(score or 0))
     questions = {q.id: q for q in db.session.execute(
-        select(Question).where(Question.id.in_(list(grouped)))).scalars()}
+        select(Question).where(Question.id.in_(list(grouped)))
+        .options(selectinload(Question.choices))).scalars()}
+    key = answer_key(list(grouped), round_.id, questions=questions.values(), overrides=overrides)
     out = []
     for qid, (correct, totals) in sorted(grouped.items()):
-        voided = qid in overrides and overrides[qid] is None
+        voided = key[qid] is None
         n = len(correct)
         facility = sum(correct) / n if n and not voided else None
         stats = ItemStats(questions[qid], n, sum(correct), facility,
                           None if voided else point_biserial(correct, totals),
-                          None if voided else upper_lower_index(correct, totals), voided)
+                          None if voided else upper_lower_index(correct, totals), voided,
+                          key[qid] or set())
         if not voided:
             if stats.discrimination is not None and stats.discrimination < 0:
                 stats.flags.append("negative_discrimination")
