@@ -2,7 +2,7 @@
 at the next login
 
 Revision ID: intauth01_must_change
-Revises: b1fc1c959abf
+Revises: int_practice_a1
 Create Date: 2026-12-04 06:30:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 
 revision = 'intauth01_must_change'
-down_revision = 'b1fc1c959abf'
+down_revision = 'int_practice_a1'
 branch_labels = None
 depends_on = None
 
