@@ -59,7 +59,8 @@ test-postgres: $(VENV)/.dev translations
 	$(BIN)/python -m pytest -q -rs --db=postgresql
 
 # Production-style serving: gunicorn, N workers (WORKERS), settings from the environment
-# (QUIZAPP_ENV=production needs SECRET_KEY; DATABASE_URL, REDIS_URL, BEHIND_PROXY…).
+# (QUIZAPP_ENV=production needs SECRET_KEY and REDIS_URL, or ALLOW_MEMORY_RATE_LIMITS=1;
+# DATABASE_URL, PUBLIC_URL, BEHIND_PROXY…).
 # gunicorn's control socket defaults to one path per user (~/.gunicorn/gunicorn.ctl), which
 # two servers would take from each other: this one gets its own, per checkout and port.
 WORKERS ?= 4

@@ -130,6 +130,7 @@ def _base_config(tmp_path: Path | None, backend: str, **extra) -> dict:
         "SECRET_KEY": "test-secret-key-0123456789",
         "SQLALCHEMY_DATABASE_URI": uri,
         "LOGIN_RATE_LIMIT": "1000 per minute",
+        "LOGIN_ACCOUNT_RATE_LIMIT": "1000 per minute",
         "QUIZ_GRACE_SECONDS": 5,
         "REDIS_URL": None,
         "SERVER_NAME": None,

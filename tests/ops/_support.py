@@ -116,10 +116,12 @@ def server_env(database_url: str, **extra: str) -> dict[str, str]:
     """Production settings for gunicorn and the CLI (only loopback, plain http)."""
     env = {k: v for k, v in os.environ.items()
            if k not in ("QUIZAPP_ENV", "DATABASE_URL", "REDIS_URL", "LOGIN_RATE_LIMIT",
+                        "LOGIN_ACCOUNT_RATE_LIMIT", "ALLOW_MEMORY_RATE_LIMITS", "PUBLIC_URL",
                         "BEHIND_PROXY", "REQUEST_LOG", "SESSION_COOKIE_SECURE")}
+    # Without REDIS_URL (the CLI, single-host tests) production needs the explicit opt-in.
     env.update({"QUIZAPP_ENV": "production", "SECRET_KEY": SECRET_KEY,
                 "DATABASE_URL": database_url, "SESSION_COOKIE_SECURE": "0",
-                "PYTHONUNBUFFERED": "1"})
+                "ALLOW_MEMORY_RATE_LIMITS": "1", "PYTHONUNBUFFERED": "1"})
     env.update(extra)
     return env
 

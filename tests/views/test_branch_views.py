@@ -283,6 +283,10 @@ def test_secretary_adds_exempts_deactivates_and_resets_a_password(client, browse
     fresh = BrowserClient(client.application.test_client())
     assert fresh.form_post("/login", {"login": "dv-a1", "password": "correct-horse-1"}).status_code != 302
     fresh.login("dv-a1", password)
+    # The given password opens only the change-password page until the member picks one.
+    assert fresh.get("/home").headers["Location"].endswith("/account/password")
+    assert fresh.form_post("/account/password", {"new": "mat-khau-rieng-1", "confirm": "mat-khau-rieng-1"},
+                           token_from="/account/password").status_code == 302
     assert fresh.get("/home").status_code == 200
     assert password not in json.dumps([e.detail + e.reason for e in db.session.execute(
         select(AuditLog)).scalars()])
