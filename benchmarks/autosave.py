@@ -63,7 +63,7 @@ def create_members(count: int) -> list[str]:
     """`count` members in one branch, through the services. The password is hashed once
     (scrypt costs ~0.1 s) and the hash shared: same password, same stored hash."""
     from quizapp.extensions import db
-    from quizapp.services import users
+    from quizapp.services.people import users
 
     app = bench_app()
     names = [f"bench{n:04d}" for n in range(1, count + 1)]
@@ -101,9 +101,9 @@ def create_round_attempts(names: list[str]) -> dict[str, list[RoundAttempt]]:
     from quizapp.clock import utcnow
     from quizapp.extensions import db
     from quizapp.models import Unit, User
-    from quizapp.services import choice_tokens
-    from quizapp.services import contest as contests
-    from quizapp.services import users
+    from quizapp.services.attempts import choice_tokens
+    from quizapp.services import contests
+    from quizapp.services.people import users
 
     app = bench_app()
     out: dict[str, list[RoundAttempt]] = {name: [] for name in names}

@@ -18,7 +18,7 @@
    BENCH_START_IN_FLIGHT requests in flight; then checks in the database that every
    member has exactly one attempt and the branch counters say so;
 5. the other members' attempts are started in-process through
-   services.contest.start_round_attempt (not measured); late and absent members save
+   services.contests.start_round_attempt (not measured); late and absent members save
    a full form of answers (action=save, not measured);
 6. deadline storm (measured): the round's close time and every attempt's deadline are
    set in the database to BENCH_STORM_WINDOW seconds from now, and every member who
@@ -30,7 +30,7 @@
 7. follows the duplicates' redirects to the result page (not measured), runs
    `flask --app quizapp attempts close-overdue` (twice), stops gunicorn, checks every
    attempt, answer, score, counting result and branch counter in the database, and
-   compares the maintained counters with services.contest.rebuild_round's (rolled back);
+   compares the maintained counters with services.contests.rebuild_round's (rolled back);
 8. prints the figures and rewrites its section of benchmarks/REPORT.md. Exit status 1
    when a request failed or a check did not hold.
 
@@ -124,8 +124,8 @@ def create_population(count: int) -> Population:
     from quizapp.clock import utcnow
     from quizapp.extensions import db
     from quizapp.models import User
-    from quizapp.services import contest as contests
-    from quizapp.services import users
+    from quizapp.services import contests
+    from quizapp.services.people import users
 
     app = bench_app()
     with app.app_context():
@@ -146,7 +146,7 @@ def create_population(count: int) -> Population:
              "session_version": 1}
             for n in range(1, count + 1)])
         try:  # the branches' active rosters, recounted as services.roster does
-            from quizapp.services.counters import refresh_rosters
+            from quizapp.services.branches.counters import refresh_rosters
         except ImportError:
             pass
         else:
@@ -296,13 +296,13 @@ async def log_in_all(port: int, members: list[Member], round_id: int
 
 
 def start_in_process(round_id: int, members: list[Member]) -> float:
-    """services.contest.start_round_attempt for each member, in one session and one
+    """services.contests.start_round_attempt for each member, in one session and one
     transaction (set-up for the storm; the HTTP path is what the spike measures)."""
     from sqlalchemy import select
 
     from quizapp.extensions import db
     from quizapp.models import Round, User
-    from quizapp.services import contest as contests
+    from quizapp.services import contests
 
     t0 = time.perf_counter()
     app = bench_app()
@@ -518,7 +518,7 @@ class Check:
 
 
 def load_questions(round_id: int, members: list[Member]) -> None:
-    from quizapp.services import choice_tokens
+    from quizapp.services.attempts import choice_tokens
     by_attempt = {m.attempt_id: m for m in members}
     with pg() as conn:
         for attempt_id, qid, kind, order in conn.execute(
@@ -674,13 +674,13 @@ COUNTER_TABLES = (("RoundUnitStats", ("unit_id",)), ("RoundResult", ("user_id",)
 
 
 def rebuild_check(round_id: int) -> tuple[list[Check], float]:
-    """The maintained counters and counting results next to services.contest.rebuild_round's
+    """The maintained counters and counting results next to services.contests.rebuild_round's
     recomputation, in one transaction that is rolled back."""
     from sqlalchemy import select
 
     from quizapp import models
     from quizapp.extensions import db
-    from quizapp.services import contest as contests
+    from quizapp.services import contests
 
     tables = [(name, getattr(models, name), key) for name, key in COUNTER_TABLES
               if hasattr(models, name)]
@@ -971,7 +971,7 @@ constraint (`IntegrityError` path of `start_round_attempt`; counted from the gap
 and resumed it.
 
 Then the other {n_storm - SPIKE_MEMBERS} members' attempts were started in-process
-through `services.contest.start_round_attempt` ({run.extra_start_seconds:.1f} s, not
+through `services.contests.start_round_attempt` ({run.extra_start_seconds:.1f} s, not
 measured), and the {len(run.groups['late']) + len(run.groups['absent'])} late and absent
 members below saved a full form of answers (action=save, {run.save_seconds:.1f} s).
 

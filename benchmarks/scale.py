@@ -203,8 +203,8 @@ def create_world() -> World:
     with SQL."""
     from quizapp import clock
     from quizapp.extensions import db
-    from quizapp.services import contest as contests
-    from quizapp.services import users
+    from quizapp.services import contests
+    from quizapp.services.people import users
 
     app = bench_app()
     real_now = clock.utcnow().replace(microsecond=0)
@@ -269,7 +269,7 @@ def create_world() -> World:
                       "middle": _MIDDLE, "nm": len(_MIDDLE), "given": _GIVEN, "ng": len(_GIVEN),
                       "branches": BRANCHES, "unit_base": world.unit_base, "members": MEMBERS})
         conn.execute("SELECT setval(pg_get_serial_sequence('users', 'id'), (SELECT max(id) FROM users))")
-        # The participation denominator, as services.counters.refresh_rosters counts it.
+        # The participation denominator, as services.branches.counters.refresh_rosters counts it.
         conn.execute("""
             UPDATE units SET active_roster = c.n FROM (
                 SELECT unit_id, count(*) AS n FROM users
@@ -641,21 +641,21 @@ def run_pages(world: World, label: str) -> tuple[list[PageResult], list[str]]:
 # (label, file suffix, function name): cumulative time of these in one request.
 PROFILE_FUNCS = [
     ("whole request (Flask full_dispatch_request)", "flask/app.py", "full_dispatch_request"),
-    ("standings.round_standings (all calls)", "services/standings.py", "round_standings"),
-    ("standings.contest_standings", "services/standings.py", "contest_standings"),
-    ("standings.branch_page", "services/standings.py", "branch_page"),
-    ("standings.mastery", "services/standings.py", "mastery"),
-    ("standings._rank (sort incl. names.word_key)", "services/standings.py", "_rank"),
-    ("names.word_key (Vietnamese sort key)", "services/names.py", "word_key"),
+    ("standings.round_standings (all calls)", "services/branches/standings.py", "round_standings"),
+    ("standings.contest_standings", "services/branches/standings.py", "contest_standings"),
+    ("standings.branch_page", "services/branches/standings.py", "branch_page"),
+    ("standings.mastery", "services/branches/standings.py", "mastery"),
+    ("standings._rank (sort incl. names.word_key)", "services/branches/standings.py", "_rank"),
+    ("names.word_key (Vietnamese sort key)", "services/people/names.py", "word_key"),
     ("charts.bars (SVG)", "quizapp/charts.py", "bars"),
     ("charts.heatmap (SVG)", "quizapp/charts.py", "heatmap"),
     ("charts.line (SVG)", "quizapp/charts.py", "line"),
     ("branch.views._ward_rate", "branch/views.py", "_ward_rate"),
-    ("roster.roster (load + sort members)", "services/roster.py", "roster"),
+    ("roster.roster (load + sort members)", "services/branches/roster.py", "roster"),
     ("template rendering (flask render_template)", "flask/templating.py", "render_template"),
     ("SQL: SQLAlchemy Session.execute", "orm/session.py", "execute"),
     ("SQL: psycopg cursor.execute (DB round trips)", "psycopg/cursor.py", "execute"),
-    ("standings._stats (RoundUnitStats rows as ORM objects)", "services/standings.py", "_stats"),
+    ("standings._stats (RoundUnitStats rows as ORM objects)", "services/branches/standings.py", "_stats"),
     ("ORM: turning rows into objects (loading.chunks)", "orm/loading.py", "chunks"),
     ("forms: hidden_tag (one per roster action form)", "flask_wtf/form.py", "hidden_tag"),
     ("ORM: lazy loads (strategies._load_for_state)", "orm/strategies.py", "_load_for_state"),

@@ -16,6 +16,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_i18n(app)
     from .hardening import init_id_converter
     init_id_converter(app)
+    register_service_hooks(app)
     register_blueprints(app)
     register_errors(app)
     register_hardening(app)
@@ -46,6 +47,14 @@ def register_extensions(app: Flask) -> None:
 def register_i18n(app: Flask) -> None:
     from .i18n import init_babel
     init_babel(app)
+
+
+def register_service_hooks(app: Flask) -> None:
+    """Connect the engine's hooks (attempts → contests' answer key; attempts and contests
+    → branches' counters). Process-wide and idempotent: a second app changes nothing."""
+    from .services import branches, contests
+    contests.connect_hooks()
+    branches.connect_hooks()
 
 
 def register_blueprints(app: Flask) -> None:

@@ -195,7 +195,7 @@ def bank_draft(outline_file: str, output: str | None, contradictions_file: str |
 def users_create(username, role, unit_ref, full_name, phone, password_stdin) -> None:
     """Create an account (the first organizer or admin of a fresh install, or scripts)."""
     from .services.errors import DomainError
-    from .services.users import create_user, find_unit
+    from .services.people.users import create_user, find_unit
     unit = find_unit(unit_ref)
     if unit is None:
         raise click.ClickException(f"unknown unit: {unit_ref}")
@@ -286,7 +286,7 @@ def contest_export(round_id: int, fmt: str, output: str, what: str) -> None:
     """Write a round's results, prize list or collective (branch) prize list as .xlsx or
     CSV. A prize list not yet confirmed says so in its title and file name."""
     from .models import Round
-    from .services.exports import export
+    from .services.branches.exports import export
     round_ = db.session.get(Round, round_id)
     if round_ is None:
         raise click.ClickException(f"no round {round_id}")
@@ -312,7 +312,7 @@ standings_cli = click.Group("standings", help="The maintained branch counters.")
 def report_branches(round_id, contest_id, fmt, output, include_hidden) -> None:
     """The branch standings of a round (ROUND_ID) or of a contest (--contest ID)."""
     from .models import Contest, Round
-    from .services import reports, standings
+    from .services.branches import reports, standings
     # A report file travels: by default it carries only what members may see.
     viewer = standings.FULL_VIEW if include_hidden else None
     if (round_id is None) == (contest_id is None):
@@ -341,7 +341,7 @@ def standings_recompute(check: bool) -> None:
     """Rebuild every branch counter from the attempts and rosters (or, with --check,
     compare the maintained ones with a rebuild)."""
     import time
-    from .services.counters import recompute
+    from .services.branches.counters import recompute
     started = time.perf_counter()
     diffs = recompute(check=check)
     elapsed = time.perf_counter() - started

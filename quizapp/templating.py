@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 from flask import Flask, current_app, request, url_for
 from flask_babel import get_locale
 
-from .services.standings import format_index
+from .services.branches.standings import format_index
 
 
 def local_time(value: datetime | None, fmt: str = "%H:%M %d/%m/%Y") -> str:

@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from quizapp import clock, create_app
 from quizapp.extensions import db
-from quizapp.services import users as user_service
+from quizapp.services.people import users as user_service
 from quizapp.services.bank import import_bank
 from quizapp.services.bank_format import read_bank
 

@@ -3,7 +3,7 @@
 read them back from a page convert with these (inside the app context)."""
 from __future__ import annotations
 
-from quizapp.services import choice_tokens
+from quizapp.services.attempts import choice_tokens
 
 
 def tokens_of(item, choice_ids) -> list[int]:

@@ -12,9 +12,11 @@ from flask_login import current_user, login_required
 from ..auth.session import session_identity
 from ..errors import discard_session
 from ..extensions import db, login_manager
-from ..services import attempts, choice_tokens, sealing
-from ..services import contest as contests
-from ..services.answer_key import answer_key
+from ..services import attempts
+from ..services.attempts import choice_tokens
+from ..services.contests import sealing
+from ..services import contests
+from ..services.contests import answer_key
 from ..services.errors import DomainError
 from . import bp
 

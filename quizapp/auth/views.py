@@ -7,7 +7,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from ..extensions import db, limiter
 from ..forms import EmptyForm
-from ..services import users
+from ..services.people import users
 from ..services.errors import DomainError
 from . import bp
 from .forms import GivenPasswordForm, LoginForm, PasswordForm
@@ -64,7 +64,7 @@ def login():
                 session[MUST_CHANGE] = True
                 return redirect(url_for("auth.change_password"))
             return redirect(_safe_next(request.args.get("next")))
-    from ..services.standings import public_contests
+    from ..services.branches.standings import public_contests
     return render_template("auth/login.html", form=form, public=public_contests())
 
 

@@ -16,9 +16,9 @@ from ..hardening import bounded_int
 from ..forms import EmptyForm
 from ..models import Contest, Round
 from ..policy import can_reset_password, role_required
-from ..services import reports, roster, standings
-from ..services.contest import round_state, state_label
-from ..services.standings import Weights
+from ..services.branches import reports, roster, standings
+from ..services.contests import round_state, state_label
+from ..services.branches.standings import Weights
 from . import bp
 from .forms import MemberForm, ReasonedForm, RosterUploadForm, WeightsForm
 

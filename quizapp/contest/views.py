@@ -4,7 +4,7 @@ from flask_login import current_user, login_required
 
 from ..extensions import db
 from ..forms import EmptyForm
-from ..services import contest as contests
+from ..services import contests
 from . import bp
 
 

@@ -17,7 +17,8 @@ from ..forms import EmptyForm
 from ..models import Section
 from ..policy import role_required
 from ..services import bank as bank_service
-from ..services import editor, sealing
+from ..services import editor
+from ..services.contests import sealing
 from ..services.errors import DomainError
 from . import bp
 from .forms import CoverageForm, ImportForm, QuestionForm
@@ -223,7 +224,7 @@ def import_commit(token: str):
         for error in exc.errors[:20]:
             flash(error, "error")
         return redirect(url_for("editor.import_file"))
-    from ..services import audit
+    from ..services.people import audit
     audit.log(current_user, "bank.import", "bank", {"format": name, "created": outcome.created,
                                                      "updated": outcome.updated,
                                                      "new_versions": outcome.new_versions})

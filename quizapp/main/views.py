@@ -3,7 +3,9 @@ from flask import redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from ..forms import EmptyForm
-from ..services import contest, sealing, standings, study
+from ..services import contests, study
+from ..services.contests import sealing
+from ..services.branches import standings
 from . import bp
 
 
@@ -26,7 +28,7 @@ def home():
         weak=study.section_scores(current_user, exclude_keys=sealed)[:5],
         hidden_rounds=set(study.hidden_round_ids()),
         mistakes=len(study.mistake_question_ids(current_user, exclude_keys=sealed)),
-        rounds=contest.member_rounds(current_user), label=contest.state_label,
+        rounds=contests.member_rounds(current_user), label=contests.state_label,
         branch=standings.own_branch_rate(current_user),
         form=EmptyForm())
 

@@ -47,7 +47,7 @@ class ContestAudience(db.Model):
 
 
 class Round(db.Model):
-    """One contest round. Its state is derived (see services.contest.round_state): from
+    """One contest round. Its state is derived (see services.contests.round_state): from
     the organizer's actions (scheduled_at, finalized_at) and the clock (opens_at,
     closes_at)."""
 

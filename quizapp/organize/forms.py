@@ -77,7 +77,7 @@ class CorrectionForm(FlaskForm):
 
 class CollectivePrizesForm(FlaskForm):
     """Confirm the collective prizes the page shows: `seen` is the proposal's
-    fingerprint as rendered (services.standings.proposal_fingerprint)."""
+    fingerprint as rendered (services.branches.standings.proposal_fingerprint)."""
     seen = HiddenField(validators=[DataRequired()])
     ties_settled = BooleanField(_l("I have settled the tie across prize places (the proposed "
                                    "order stands)"))

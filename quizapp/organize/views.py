@@ -9,9 +9,9 @@ from ..extensions import db
 from ..forms import EmptyForm
 from ..models import AuditLog, Contest, Round, Unit
 from ..policy import role_required
-from ..services import contest as contests
-from ..services import exports, standings
-from ..services.contest import RoundSettings
+from ..services import contests
+from ..services.branches import exports, standings
+from ..services.contests import RoundSettings
 from . import bp
 from .forms import (CollectivePrizesForm, ContestForm, CorrectionForm, ReasonForm, RoundForm,
                     to_local_naive, to_utc)

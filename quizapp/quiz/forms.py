@@ -6,7 +6,7 @@ from flask import Request
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
-from ..services import choice_tokens
+from ..services.attempts import choice_tokens
 from ..services.errors import DomainError
 
 

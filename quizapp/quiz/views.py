@@ -7,9 +7,11 @@ from flask_login import current_user, login_required
 
 from ..extensions import db
 from ..hardening import bounded_int
-from ..services import attempts, choice_tokens, sealing
-from ..services import contest as contests
-from ..services.answer_key import answer_key
+from ..services import attempts
+from ..services.attempts import choice_tokens
+from ..services.contests import sealing
+from ..services import contests
+from ..services.contests import answer_key
 from . import bp
 from .forms import AnswersForm, answers_from
 

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import random
+from datetime import timedelta
 
 from sqlalchemy import func, insert, select
 
+from .. import clock
 from ..extensions import db
-from ..models import User
-from .users import create_unit, create_user
+from ..models import Unit, User
+from . import attempts
+from . import contests as contest
+from .people import refresh_rosters
+from .people.users import create_unit, create_user
 
 WARD_CODE = "tay-mo"
 WARD_NAME = "Đảng bộ phường Tây Mỗ (dữ liệu mẫu)"
@@ -39,7 +44,6 @@ def has_users() -> bool:
 def is_seeded() -> bool:
     """The demo's ward (its code and its "sample data" name) exists: `seed` has run on
     this database. A real ward with the same code is not the demo (see `clashes`)."""
-    from ..models import Unit
     return db.session.scalar(select(func.count()).select_from(Unit).where(
         Unit.code == WARD_CODE, Unit.name == WARD_NAME)) > 0
 
@@ -47,7 +51,6 @@ def is_seeded() -> bool:
 def clashes() -> list[str]:
     """Unit codes and usernames `seed` would create that the database already holds
     (without the demo ward: someone else's data). Empty when `seed` can run."""
-    from ..models import Unit
     codes = [WARD_CODE] + [f"cb-{n:02d}" for n in range(1, BRANCH_COUNT + 1)]
     usernames = [name for name, _role, _pw in DEMO_ACCOUNTS]
     usernames += [f"dv{n:04d}" for n in range(1, MEMBER_TOTAL + 1)]
@@ -107,13 +110,11 @@ def seed(rng_seed: int = 2025) -> dict[str, int]:
             row["phone"] = None
         elif row["phone"]:
             seen.add(row["phone"])
-    from ..clock import utcnow
-    now = utcnow()
+    now = clock.utcnow()
     for row in rows:
         row["created_at"] = now
     db.session.execute(insert(User), rows)
     db.session.flush()
-    from .counters import refresh_rosters
     refresh_rosters([ward.id] + [b.id for b in branches])
     return {"units": 1 + len(branches), "members": len(rows) + 2}
 
@@ -122,11 +123,6 @@ def seed_contest(rng_seed: int = 7, share: float = 0.35) -> dict[str, int]:
     """A demo contest: round 1 closed yesterday, taken by about `share` of each branch
     with invented answers; round 2 open for a week. Uses the real services with the
     clock moved back, so every counter is maintained as in real use."""
-    from datetime import timedelta
-
-    from .. import clock
-    from ..models import Unit
-    from . import attempts, contest
     rng = random.Random(rng_seed)
     organizer = db.session.execute(select(User).where(User.role == "organizer")).scalars().first()
     if organizer is None:

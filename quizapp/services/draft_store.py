@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Question, User
-from . import audit
+from .people import audit
 from .bank import ImportResult, _upsert_sections, upsert_questions
 from .bank_format import Bank, SectionData, read_bank
 from .errors import DomainError

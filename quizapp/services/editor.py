@@ -7,14 +7,17 @@ from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import Attempt, AttemptQuestion, AuditLog, Question, Round, Section, User
 from ..models.attempts import FINISHED
-from . import audit
+from .attempts import section_subtree_ids
 from .bank import ImportResult, fold, save_question, to_data
 from .bank_format import KEY_RE, ChoiceData, QuestionData
+from .contests import point_biserial, round_state
 from .errors import DomainError, NotFound
+from .people import audit
 
 PAGE_SIZE = 25
 TRANSITIONS = {"draft": {"approved", "retired"}, "approved": {"retired", "draft"},
@@ -39,7 +42,6 @@ def search(text: str = "", section: str = "", kind: str = "", status: str = "", 
     for word in fold(text).split()[:8]:
         conditions.append(Question.search_text.contains(word, autoescape=True))
     if section:
-        from .attempts import section_subtree_ids
         conditions.append(Question.section_id.in_(section_subtree_ids([section])))
     if kind:
         conditions.append(Question.kind == kind)
@@ -250,8 +252,6 @@ def refresh_flags() -> int:
     statistics pooled over the finished attempts of closed rounds (facility < 0.2 or
     > 0.95 with at least 10 answers, negative point-biserial). Returns how many questions
     carry a flag."""
-    from .contest import point_biserial, round_state
-    from sqlalchemy.orm import selectinload
     questions = list(db.session.execute(select(Question).where(Question.is_current.is_(True))
                                         .options(selectinload(Question.choices))).scalars())
     prompts: dict[str, int] = {}

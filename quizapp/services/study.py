@@ -5,25 +5,23 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, or_, select
 
 from ..extensions import db
-from ..models import Attempt, AttemptQuestion, Question, Section, User
+from ..models import Attempt, AttemptQuestion, Question, Round, Section, User
 from ..models.attempts import FINISHED
+from .contests import results_visible_to
 
 
 def hidden_round_ids() -> list[int]:
     """Rounds whose results members may not see yet: their attempts must not leak
     scores or right answers through the study pages."""
-    from ..models import Round
-    from .contest import results_visible_to
     # As any member sees them (viewer None): these pages show a member's own attempts.
     return [r.id for r in db.session.execute(select(Round)).scalars()
             if not results_visible_to(r, None)]
 
 
 def _visible(hidden: list[int]):
-    from sqlalchemy import or_
     if not hidden:
         return Attempt.id.is_not(None)
     return or_(Attempt.round_id.is_(None), Attempt.round_id.not_in(hidden))

@@ -8,7 +8,8 @@ from flask_login import current_user, login_required
 
 from ..extensions import db
 from ..forms import EmptyForm
-from ..services import sealing, study
+from ..services.contests import sealing
+from ..services import study
 from ..services.attempts import PracticeSpec
 from . import bp
 from .forms import PracticeForm

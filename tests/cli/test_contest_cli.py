@@ -10,8 +10,8 @@ from openpyxl import load_workbook
 
 from quizapp.extensions import db
 from quizapp.services import attempts
-from quizapp.services import contest as contests
-from quizapp.services.contest import RoundSettings
+from quizapp.services import contests
+from quizapp.services.contests import RoundSettings
 
 MEMBERS = [("Trần Thị Ân", 5), ("Nguyễn Văn An", 3), ("Đỗ Văn Đức", 1)]
 

@@ -13,9 +13,10 @@ from sqlalchemy import select, update
 
 from quizapp.extensions import db
 from quizapp.models import RoundResult, RoundSectionStats, RoundUnitStats, Unit
-from quizapp.services import attempts, counters, standings
-from quizapp.services import contest as contests
-from quizapp.services.contest import RoundSettings
+from quizapp.services import attempts
+from quizapp.services.branches import counters, standings
+from quizapp.services import contests
+from quizapp.services.contests import RoundSettings
 
 
 @pytest.fixture

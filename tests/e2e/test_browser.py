@@ -22,7 +22,7 @@ from quizapp import create_app
 from quizapp.clock import utcnow
 from quizapp.extensions import db
 from quizapp.models import Attempt
-from quizapp.services import users as user_service
+from quizapp.services.people import users as user_service
 from quizapp.services.bank import import_bank
 from quizapp.services.bank_format import read_bank
 from tests.tokens import ids_of

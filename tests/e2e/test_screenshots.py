@@ -26,9 +26,9 @@ from quizapp import clock, create_app
 from quizapp.extensions import db
 from quizapp.models import User
 from quizapp.services import attempts as attempt_service
-from quizapp.services import contest as contest_service
-from quizapp.services import roster as roster_service
-from quizapp.services import users as user_service
+from quizapp.services import contests as contest_service
+from quizapp.services.branches import roster as roster_service
+from quizapp.services.people import users as user_service
 from quizapp.services.bank import import_bank
 from quizapp.services.bank_format import read_bank
 

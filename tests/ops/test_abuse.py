@@ -26,9 +26,9 @@ from sqlalchemy import func, select
 from quizapp.extensions import db
 from quizapp.models import Attempt, Question, Section, User
 from quizapp.services import attempts as attempt_service
-from quizapp.services import contest as contests
+from quizapp.services import contests
 from quizapp.services.attempts import PracticeSpec
-from quizapp.services.contest import RoundSettings
+from quizapp.services.contests import RoundSettings
 from tests.conftest import PASSWORD, BrowserClient
 from tests.tokens import tokens_of
 

@@ -26,7 +26,7 @@ from quizapp import create_app
 from quizapp.extensions import db
 from quizapp.models import Attempt, AttemptQuestion
 from quizapp.services import attempts as attempt_service
-from quizapp.services import users as user_service
+from quizapp.services.people import users as user_service
 from quizapp.services.attempts import PracticeSpec
 from tests.conftest import PASSWORD, BrowserClient, _base_config
 from tests.ops._support import (Gunicorn, allow_connections, attempt_id_from, closed_port,

@@ -31,10 +31,11 @@ from quizapp.extensions import db
 from quizapp.models import (Attempt, AttemptQuestion, AuditLog, Choice, Question, Round,
                             RoundQuestionChange, Unit)
 from quizapp.models.attempts import FINISHED, IN_PROGRESS
-from quizapp.services import attempts, counters, grading
-from quizapp.services import contest as contests
-from quizapp.services import users as user_service
-from quizapp.services.contest import RoundSettings
+from quizapp.services import attempts, grading
+from quizapp.services.branches import counters
+from quizapp.services import contests
+from quizapp.services.people import users as user_service
+from quizapp.services.contests import RoundSettings
 from quizapp.services.errors import DomainError
 
 pytestmark = pytest.mark.slow

@@ -20,9 +20,9 @@ from hypothesis import HealthCheck, given, settings
 from quizapp.api.openapi import spec
 from quizapp.extensions import db
 from quizapp.services import attempts as attempt_service
-from quizapp.services import contest as contests
+from quizapp.services import contests
 from quizapp.services.attempts import PracticeSpec
-from quizapp.services.contest import RoundSettings
+from quizapp.services.contests import RoundSettings
 from tests.conftest import BrowserClient
 from tests.tokens import tokens_of
 

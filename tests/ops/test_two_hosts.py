@@ -30,7 +30,7 @@ def cluster(tmp_path_factory):
     """(host A, host B, local app): two single-worker gunicorns sharing one database and
     Redis db 14."""
     from quizapp.extensions import db
-    from quizapp.services import users
+    from quizapp.services.people import users
     logs = tmp_path_factory.mktemp("two-hosts")
     with private_database() as url:
         migrate_and_import(url)

@@ -19,10 +19,10 @@ from sqlalchemy import func, select
 
 from quizapp.extensions import db
 from quizapp.models import Attempt, User
-from quizapp.services import contest as contests
-from quizapp.services import roster
-from quizapp.services.contest import RoundSettings
-from quizapp.services.roster import IMPORT_HEADERS
+from quizapp.services import contests
+from quizapp.services.branches import roster
+from quizapp.services.contests import RoundSettings
+from quizapp.services.branches.roster import IMPORT_HEADERS
 from tests.conftest import BrowserClient
 
 pytestmark = pytest.mark.usefixtures("isolated_requests")

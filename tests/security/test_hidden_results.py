@@ -23,8 +23,8 @@ from openpyxl import load_workbook
 
 from quizapp.extensions import db
 from quizapp.services import attempts
-from quizapp.services import contest as contests
-from quizapp.services.contest import RoundSettings
+from quizapp.services import contests
+from quizapp.services.contests import RoundSettings
 from tests.conftest import BrowserClient
 
 pytestmark = pytest.mark.usefixtures("isolated_requests")

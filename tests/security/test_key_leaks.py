@@ -26,7 +26,7 @@ import pytest
 from quizapp.extensions import db
 from quizapp.models import Question
 from quizapp.services import attempts as attempt_service
-from quizapp.services import contest as contests
+from quizapp.services import contests
 from quizapp.services.attempts import PracticeSpec
 
 pytestmark = pytest.mark.usefixtures("isolated_requests")

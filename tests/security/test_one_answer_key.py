@@ -1,7 +1,7 @@
 """Issue 10, case 5: one answer key. After a re-key correction the result and review
 pages showed the old right answer (templates read Choice.is_correct) while grading used
 the correction. Now grading, the result page's review, its "Right answer:" line and
-the item analysis's correction form all read services.answer_key."""
+the item analysis's correction form all read services.contests.answer_key."""
 from __future__ import annotations
 
 import html
@@ -14,8 +14,8 @@ import pytest
 from quizapp.extensions import db
 from quizapp.models import Attempt
 from quizapp.services import attempts as attempt_service
-from quizapp.services import contest as contests
-from quizapp.services.answer_key import answer_key
+from quizapp.services import contests
+from quizapp.services.contests import answer_key
 
 pytestmark = pytest.mark.usefixtures("isolated_requests")
 

@@ -19,8 +19,8 @@ from sqlalchemy import select, update
 
 from quizapp.extensions import db
 from quizapp.models import Attempt, Question, Round, Section
-from quizapp.services import contest as contests
-from quizapp.services.contest import RoundSettings
+from quizapp.services import contests
+from quizapp.services.contests import RoundSettings
 from tests.tokens import tokens_of
 
 pytestmark = pytest.mark.usefixtures("isolated_requests")

@@ -18,9 +18,9 @@ from sqlalchemy import select
 from quizapp import create_app
 from quizapp.extensions import db
 from quizapp.models import AuditLog, User
-from quizapp.services import roster
-from quizapp.services import contest as contests
-from quizapp.services.contest import RoundSettings
+from quizapp.services.branches import roster
+from quizapp.services import contests
+from quizapp.services.contests import RoundSettings
 from tests.conftest import PASSWORD, BrowserClient, _base_config
 
 pytestmark = pytest.mark.usefixtures("isolated_requests")

@@ -252,7 +252,7 @@ def test_a_save_committed_after_the_page_loaded_the_attempt_is_what_gets_graded(
 def test_a_prediction_changed_after_the_attempt_was_loaded_is_the_one_finished(
         bank, make_user, frozen_clock):
     from quizapp.models import RoundResult
-    from quizapp.services import contest as contests
+    from quizapp.services import contests
 
     organizer = make_user(role="organizer")
     member = make_user()

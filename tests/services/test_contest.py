@@ -14,9 +14,11 @@ from sqlalchemy import func, select
 from quizapp.extensions import db
 from quizapp.models import (Attempt, AuditLog, Prize, Question, RoundQuestionChange, RoundResult,
                             RoundUnitStats, Section)
-from quizapp.services import attempts, counters, draw_plan
-from quizapp.services import contest as contests
-from quizapp.services.contest import RoundSettings
+from quizapp.services import attempts
+from quizapp.services.branches import counters
+from quizapp.services.contests import draw_plan
+from quizapp.services import contests
+from quizapp.services.contests import RoundSettings
 from quizapp.services.errors import Conflict, DomainError, NotFound
 
 # A plan that gives every attempt the same five questions (viewpoint-1 has exactly five

@@ -24,10 +24,11 @@ from quizapp.extensions import db
 from quizapp.models import (Attempt, AttemptQuestion, Round, RoundQuestionChange, RoundResult,
                             RoundUnitStats, Unit, User)
 from quizapp.models.attempts import FINISHED, IN_PROGRESS
-from quizapp.services import attempts, counters, roster
-from quizapp.services import contest as contests
-from quizapp.services import users as user_service
-from quizapp.services.contest import RoundSettings
+from quizapp.services import attempts
+from quizapp.services.branches import counters, roster
+from quizapp.services import contests
+from quizapp.services.people import users as user_service
+from quizapp.services.contests import RoundSettings
 from quizapp.services.errors import DomainError
 
 # Four questions drawn from ten (each pool has one multiple-choice question), so attempts

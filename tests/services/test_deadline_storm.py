@@ -28,10 +28,10 @@ from quizapp.extensions import db
 from quizapp.models import (Attempt, AttemptQuestion, Choice, Round, RoundResult, RoundUnitStats,
                             User)
 from quizapp.services import attempts
-from quizapp.services import contest as contests
-from quizapp.services import counters as counters_service
-from quizapp.services import users as user_service
-from quizapp.services.contest import RoundSettings
+from quizapp.services import contests
+from quizapp.services.branches import counters as counters_service
+from quizapp.services.people import users as user_service
+from quizapp.services.contests import RoundSettings
 from quizapp.services.errors import Conflict, DeadlinePassed
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.slow]

@@ -15,11 +15,11 @@ from sqlalchemy import func, select
 from quizapp.extensions import db
 from quizapp.models import Attempt, AttemptQuestion, AuditLog, Question
 from quizapp.services import attempts
-from quizapp.services import contest as contests
+from quizapp.services import contests
 from quizapp.services import editor
 from quizapp.services.attempts import PracticeSpec
 from quizapp.services.bank_format import ChoiceData, QuestionData
-from quizapp.services.contest import RoundSettings
+from quizapp.services.contests import RoundSettings
 from quizapp.services.errors import DomainError, NotFound
 
 STAT_FLAGS = {"too_easy", "too_hard", "negative_discrimination"}

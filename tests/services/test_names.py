@@ -1,5 +1,5 @@
 """Vietnamese name order: given name (last word) first, Vietnamese letters and tones."""
-from quizapp.services.names import sort_key
+from quizapp.services.people.names import sort_key
 
 
 def test_given_name_sorts_first():

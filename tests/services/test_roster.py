@@ -11,9 +11,10 @@ from sqlalchemy import func, select
 
 from quizapp.extensions import db
 from quizapp.models import AuditLog, Unit, User
-from quizapp.services import roster, users
+from quizapp.services.branches import roster
+from quizapp.services.people import users
 from quizapp.services.errors import DomainError, NotFound
-from quizapp.services.roster import IMPORT_HEADERS
+from quizapp.services.branches.roster import IMPORT_HEADERS
 
 
 @pytest.fixture
@@ -309,7 +310,7 @@ def test_concurrent_roster_changes_keep_the_denominator_right(app, organizer, br
                                                               second):
     """Two secretaries change one branch's roster at the same moment (two workers)."""
     import threading
-    from quizapp.services import counters
+    from quizapp.services.branches import counters
     unit, _other = branches
     existing = make_user(unit=unit, username="dv-co-san", password=None)
     ids = {"unit": unit.id, "actor": organizer.id, "existing": existing.id}

@@ -19,11 +19,12 @@ from sqlalchemy import delete, select
 
 from quizapp.extensions import db
 from quizapp.models import AuditLog, RoundSectionStats, RoundUnitStats, Section, Unit
-from quizapp.services import attempts, counters, exports, reports, roster, standings
-from quizapp.services import contest as contests
-from quizapp.services.contest import RoundSettings
+from quizapp.services import attempts
+from quizapp.services.branches import counters, exports, reports, roster, standings
+from quizapp.services import contests
+from quizapp.services.contests import RoundSettings
 from quizapp.services.errors import Conflict, DomainError
-from quizapp.services.standings import Weights
+from quizapp.services.branches.standings import Weights
 
 # Every attempt gets the same five questions of viewpoint-1 (exactly five approved), so
 # scores can be scripted: "right=3" means the first three answered right.

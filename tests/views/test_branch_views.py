@@ -18,11 +18,12 @@ from sqlalchemy import func, select
 
 from quizapp.extensions import db
 from quizapp.models import AuditLog, Contest, Unit, User
-from quizapp.services import attempts, roster, standings
-from quizapp.services import contest as contests
-from quizapp.services.contest import RoundSettings
-from quizapp.services.roster import IMPORT_HEADERS
-from quizapp.services.standings import Weights
+from quizapp.services import attempts
+from quizapp.services.branches import roster, standings
+from quizapp.services import contests
+from quizapp.services.contests import RoundSettings
+from quizapp.services.branches.roster import IMPORT_HEADERS
+from quizapp.services.branches.standings import Weights
 from tests.conftest import BrowserClient
 
 pytestmark = pytest.mark.usefixtures("isolated_requests")

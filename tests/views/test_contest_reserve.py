@@ -15,8 +15,8 @@ from sqlalchemy import select, update
 from quizapp.extensions import db
 from quizapp.models import AuditLog, Question, Round, Section
 from quizapp.services import bank as bank_service
-from quizapp.services import contest as contests
-from quizapp.services.contest import RoundSettings
+from quizapp.services import contests
+from quizapp.services.contests import RoundSettings
 from quizapp.services.formats import yaml_format
 from tests.views.test_editor_views import BANK, coverage_rows, form_values, post_form
 

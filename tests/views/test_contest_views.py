@@ -18,8 +18,8 @@ from sqlalchemy import func, select
 from quizapp.extensions import db
 from quizapp.models import Attempt, AuditLog, CollectivePrize, Contest, Round, RoundQuestionChange
 from quizapp.services import attempts
-from quizapp.services import contest as contests
-from quizapp.services.contest import RoundSettings
+from quizapp.services import contests
+from quizapp.services.contests import RoundSettings
 from tests.conftest import BrowserClient
 from tests.tokens import tokens_of
 

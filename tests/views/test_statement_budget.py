@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 
 from quizapp.extensions import db
 from quizapp.models import Attempt
-from quizapp.services import contest as contests
+from quizapp.services import contests
 from tests.tokens import tokens_of
 
 pytestmark = pytest.mark.usefixtures("isolated_requests")

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import json
 
-from ..extensions import db
-from ..models import AuditLog, User
+from ...extensions import db
+from ...models import AuditLog, User
 
 
 def log(actor: User | None, action: str, target: str, detail: dict | None = None,

@@ -4,12 +4,13 @@ from __future__ import annotations
 import re
 
 from flask_babel import gettext as _
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select, update
 
-from ..clock import utcnow
-from ..extensions import db
-from ..models import ROLES, Unit, User
-from .errors import DomainError
+from ...clock import utcnow
+from ...extensions import db
+from ...models import ROLES, Unit, User
+from ...models.org import ROSTER_ROLES
+from ..errors import DomainError
 
 USERNAME_RE = re.compile(r"^[a-z0-9._-]{3,80}$")
 # A dummy hash so that a login for an unknown account costs the same as a wrong password.
@@ -48,7 +49,6 @@ def create_user(username: str, full_name: str, unit: Unit, role: str = "member",
         user.set_password(password)
     db.session.add(user)
     db.session.flush()
-    from .counters import refresh_rosters
     refresh_rosters([unit.id])
     return user
 
@@ -141,3 +141,20 @@ def create_unit(code: str, name: str, parent: Unit | None = None, kind: str = "b
     db.session.add(unit)
     db.session.flush()
     return unit
+
+
+def refresh_rosters(unit_ids: list[int]) -> None:
+    """Recount the active roster of these units (after any roster change). The unit rows
+    are locked first, so two concurrent roster changes cannot both count before either
+    commits and leave the count one off."""
+    if not unit_ids:
+        return
+    db.session.execute(select(Unit.id).where(Unit.id.in_(unit_ids)).order_by(Unit.id).with_for_update())
+    counts = dict(db.session.execute(select(User.unit_id, func.count()).where(
+        User.unit_id.in_(unit_ids), User.active.is_(True), User.exempt.is_(False),
+        User.role.in_(ROSTER_ROLES)).group_by(User.unit_id)).all())
+    for unit_id in unit_ids:
+        db.session.execute(update(Unit).where(Unit.id == unit_id)
+                           .values(active_roster=counts.get(unit_id, 0))
+                           .execution_options(synchronize_session=False))
+    db.session.flush()

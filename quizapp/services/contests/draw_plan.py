@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from ..extensions import db
-from ..models import Question, Section
+from ...extensions import db
+from ...models import Question, Section
+from ..errors import DomainError
 
 RULE_RE = re.compile(r"^\s*([a-z0-9][a-z0-9-]*)\s*:\s*(?:(\d+)\s*(each)?|(rest))\s*$")
 
@@ -202,7 +203,6 @@ def draw(rules: list[Rule], question_count: int, rng: random.Random,
                 take(pools.subtree(pools.sections[rule.section]), question_count - len(drawn))
     drawn = drawn[:question_count]
     if len(drawn) < question_count:
-        from .errors import DomainError
         raise DomainError(_("The bank no longer has enough approved questions for this round's "
                             "draw plan; ask the organizers to check it."))
     return drawn

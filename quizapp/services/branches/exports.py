@@ -13,9 +13,11 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from ..models import Round
-from . import contest, names, standings
-from .spreadsheet_safety import append_xlsx_row, csv_bytes, set_xlsx_cell
+from ...models import Round
+from .. import contests
+from ..people import names
+from ..spreadsheet_safety import append_xlsx_row, csv_bytes, set_xlsx_cell
+from . import standings
 
 RESULT_HEADERS = ["Hạng", "Đồng hạng", "Họ và tên", "Tên đăng nhập", "Chi bộ", "Điểm",
                   "Điểm tối đa", "Tỉ lệ điểm (%)", "Dự đoán", "Chênh lệch dự đoán", "Thời gian làm bài (giây)",
@@ -51,7 +53,7 @@ def result_rows(round_: Round) -> list[list]:
     return [[r.rank, "=" if r.tied else "", r.user.full_name, r.user.username, r.unit.name,
              r.score, r.max_score, _percent(r.share), r.prediction if r.prediction is not None else "",
              r.distance if r.distance is not None else "", r.time_taken_seconds,
-             _local(r.finished_at), r.attempt_id] for r in contest.ranking(round_)]
+             _local(r.finished_at), r.attempt_id] for r in contests.ranking(round_)]
 
 
 def _confirmed_by(user, at) -> str:
@@ -60,9 +62,9 @@ def _confirmed_by(user, at) -> str:
 
 def prize_rows(round_: Round) -> tuple[bool, str, list[list]]:
     """(confirmed, note line, rows): the confirmed winners, or else the proposal."""
-    prizes = contest.confirmed_prizes(round_)
+    prizes = contests.confirmed_prizes(round_)
     if prizes:
-        by_attempt = {r.attempt_id: r for r in contest.ranking(round_)}
+        by_attempt = {r.attempt_id: r for r in contests.ranking(round_)}
         rows = []
         for p in prizes:
             r = by_attempt.get(p.attempt_id)
@@ -77,7 +79,7 @@ def prize_rows(round_: Round) -> tuple[bool, str, list[list]]:
         [TIER_NAMES[p.tier] + (" (đồng hạng ở ranh giới)" if p.tie_at_boundary else ""),
          p.row.rank, p.row.user.full_name, p.row.user.username, p.row.unit.name, p.row.score,
          p.row.max_score, _percent(p.row.share), p.row.time_taken_seconds, p.row.attempt_id]
-        for p in contest.propose_prizes(round_)]
+        for p in contests.propose_prizes(round_)]
 
 
 def collective_rows(round_: Round) -> tuple[bool, str, list[list]]:

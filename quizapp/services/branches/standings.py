@@ -19,7 +19,7 @@ Ties: higher index → higher participation rate → higher average score; branc
 on all three share a rank and are listed by name.
 
 Hidden results: every function that returns scores takes the `viewer`. For a round whose
-results the viewer may not see yet (services.contest.results_visible_to, the one rule),
+results the viewer may not see yet (services.contests.results_visible_to, the one rule),
 the score figures (average, score sums, full scores, S, G, index and the previous round's
 figures) are None, and the rows rank by participation alone; participation (participants,
 rate, P) stays. A visible round whose previous round is hidden shows its own S and
@@ -32,17 +32,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
+from zoneinfo import ZoneInfo
+
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
 
-from ..extensions import db
-from ..clock import utcnow
-from ..models import (Attempt, CollectivePrize, Contest, Round, RoundResult, RoundSectionStats,
+from ...clock import utcnow
+from ...extensions import db
+from ...models import (Attempt, CollectivePrize, Contest, Round, RoundResult, RoundSectionStats,
                       RoundUnitStats, Section, Unit, User)
-from ..models.attempts import IN_PROGRESS
-from . import audit, names
-from .contest import allot_prizes, overrides_for, results_visible_to, round_state
-from .errors import Conflict, DomainError
+from ...models.attempts import IN_PROGRESS
+from ..contests import allot_prizes, in_audience, overrides_for, results_visible_to, round_state
+from ..errors import Conflict, DomainError
+from ..people import audit, names
+from .roster import roster
 
 DEFAULT_WEIGHTS = (50, 40, 10)
 # The `viewer` for whom every figure is shown: organizers, services, the CLI when asked.
@@ -51,7 +55,7 @@ FULL_VIEW = object()
 
 def scores_shown(round_: Round, viewer) -> bool:
     """Whether the score figures of this round go to `viewer` (FULL_VIEW, a User, an
-    anonymous visitor or None): services.contest.results_visible_to decides."""
+    anonymous visitor or None): services.contests.results_visible_to decides."""
     return viewer is FULL_VIEW or results_visible_to(round_, viewer)
 
 
@@ -332,7 +336,6 @@ def branch_page(unit: Unit, contest: Contest | None, viewer=FULL_VIEW) -> Branch
     """Roster × rounds for one branch, its trend and who has not yet taken the open round.
     Reads RoundResult for this branch's members only. Scores of a round whose results
     `viewer` may not see are left out (the cell says only that the member took part)."""
-    from .roster import roster
     members = roster(unit)
     rounds = contest_rounds(contest) if contest else []
     hidden = {r.id for r in hidden_rounds(rounds, viewer)}
@@ -381,8 +384,6 @@ def reminder_text(page: BranchPage, base_url: str) -> str:
 
 
 def _clock_time(value) -> str:
-    from zoneinfo import ZoneInfo
-    from flask import current_app
     return value.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).strftime("%H:%M %d/%m/%Y")
 
 
@@ -440,7 +441,6 @@ def own_branch_rate(user: User) -> tuple[Round, BranchRow] | None:
     if not rounds or user.unit.active_roster == 0:
         return None
     round_ = rounds[-1]
-    from .contest import in_audience
     if not in_audience(user, contest):
         return None
     row = next((r for r in round_standings(round_, user.unit, user) if r.unit.id == user.unit_id), None)

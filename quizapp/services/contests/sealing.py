@@ -23,13 +23,14 @@ from datetime import datetime
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from ..clock import utcnow
-from ..extensions import db
-from ..models import Attempt, AttemptQuestion, Question, Round, Section, User
-from . import attempts, draw_plan
-from .attempts import NoQuestions, PracticeSpec
-from .contest import round_state
-from .errors import Conflict, DomainError
+from ...clock import utcnow
+from ...extensions import db
+from ...models import Attempt, AttemptQuestion, Question, Round, Section, User
+from .. import attempts
+from ..attempts import NoQuestions, PracticeSpec
+from ..errors import Conflict, DomainError
+from . import draw_plan
+from .state import round_state
 
 SEALING_STATES = ("scheduled", "open")
 

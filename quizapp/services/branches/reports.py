@@ -6,9 +6,10 @@ import json
 
 from openpyxl import Workbook
 
-from ..models import Contest, Round
+from ...models import Contest, Round
+from ..people import names
+from ..spreadsheet_safety import csv_bytes, set_xlsx_cell
 from .exports import _local, _sheet
-from .spreadsheet_safety import csv_bytes, set_xlsx_cell
 from .standings import BranchPage, BranchRow, Weights
 
 WARD_HEADERS = ["Hạng", "Đồng hạng", "Chi bộ", "Số đảng viên (tính tỉ lệ)", "Số tham gia",
@@ -55,7 +56,6 @@ def ward_report(rows: list[BranchRow], weights: Weights, title: str, fmt: str) -
 
 def branch_report(page: BranchPage) -> bytes:
     """One branch: members × rounds, then the branch's figures per round."""
-    from . import names
     workbook = Workbook()
     headers = ["Họ và tên", "Tên đăng nhập", "Số điện thoại", "Trạng thái"]
     for r in page.rounds:

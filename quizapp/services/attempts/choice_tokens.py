@@ -23,7 +23,7 @@ import hashlib
 from flask import current_app
 from flask_babel import gettext as _
 
-from .errors import DomainError
+from ..errors import DomainError
 
 _HALF_BITS = 15
 _HALF_MASK = (1 << _HALF_BITS) - 1

@@ -18,15 +18,16 @@ import functools
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, delete, func, select, update
+from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from ..extensions import db
-from ..models import (Attempt, AttemptQuestion, Question, Round, RoundResult, RoundSectionStats,
+from ...extensions import db
+from ...models import (Attempt, AttemptQuestion, Question, Round, RoundResult, RoundSectionStats,
                       RoundUnitStats, Unit, User)
-from ..models.attempts import FINISHED
-from ..models.org import ROSTER_ROLES
+from ...models.attempts import FINISHED
+from ...models.org import ROSTER_ROLES
+from ..people import refresh_rosters
 
 UNIT_FIELDS = ("started", "finished", "participants", "score_sum", "max_sum", "full_scores")
 
@@ -131,17 +132,21 @@ def _better(counting: str, new: Attempt, old: RoundResult) -> bool:
 
 
 def after_start(attempt: Attempt) -> None:
+    """A round attempt was stored (attempts.hooks.attempt_started): the branch's started
+    counter, same transaction."""
     bump_unit(attempt.round_id, attempt.unit_id, started=1)
 
 
-def after_finish(attempt: Attempt, round_: Round) -> None:
-    """Update the member's counting result and the branch's counters for a finished
-    round attempt (called by attempts.finish, same transaction).
+def after_finish(attempt: Attempt) -> None:
+    """Update the member's counting result and the branch's counters for a finished and
+    graded round attempt (attempts.finish sends attempts.hooks.attempt_finished; same
+    transaction).
 
     The member's own RoundResult row comes first; the branch's counter rows, which every
     member of the branch finishing at the same moment also updates, come last and in as
     few upserts as possible (one per branch and kind), so their row locks are held for
     the shortest time before the commit (the deadline storm in benchmarks/REPORT.md)."""
+    round_ = db.session.get(Round, attempt.round_id)
     unit_id = attempt.unit_id
     counts = attempt.user.counts_in_movement
     units: dict[int, Counter] = defaultdict(Counter)
@@ -295,7 +300,6 @@ def expected_for_round(round_: Round, expected: Expected, counting: set[int] | N
 
 
 def case_true(column):
-    from sqlalchemy import case
     return case((column.is_(True), 1), else_=0)
 
 
@@ -384,6 +388,12 @@ def write(expected: Expected, rounds: list[Round] | None = None) -> None:
     db.session.flush()
 
 
+def rebuild_round(round_: Round) -> None:
+    """Recompute one round's counting results and branch counters from its attempts
+    (contests.hooks.results_rebuilt: after a correction regraded them)."""
+    recompute(check=False, rounds=[round_])
+
+
 def recompute(check: bool = False, rounds: list[Round] | None = None) -> list[str]:
     """Rebuild every counter from the attempts and the rosters. With check=True nothing
     is written; the differences are returned (empty = the maintained counters are right)."""
@@ -394,23 +404,6 @@ def recompute(check: bool = False, rounds: list[Round] | None = None) -> list[st
     if not check:
         write(expected, rounds)
     return diffs
-
-
-def refresh_rosters(unit_ids: list[int]) -> None:
-    """Recount the active roster of these units (after any roster change). The unit rows
-    are locked first, so two concurrent roster changes cannot both count before either
-    commits and leave the count one off."""
-    if not unit_ids:
-        return
-    db.session.execute(select(Unit.id).where(Unit.id.in_(unit_ids)).order_by(Unit.id).with_for_update())
-    counts = dict(db.session.execute(select(User.unit_id, func.count()).where(
-        User.unit_id.in_(unit_ids), User.active.is_(True), User.exempt.is_(False),
-        User.role.in_(ROSTER_ROLES)).group_by(User.unit_id)).all())
-    for unit_id in unit_ids:
-        db.session.execute(update(Unit).where(Unit.id == unit_id)
-                           .values(active_roster=counts.get(unit_id, 0))
-                           .execution_options(synchronize_session=False))
-    db.session.flush()
 
 
 def member_changed(user: User, counted_before: bool) -> None:

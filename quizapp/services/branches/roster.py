@@ -15,14 +15,16 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font
 from sqlalchemy import func, select
 
-from ..clock import utcnow
-from ..extensions import db
-from ..models import Unit, User
-from ..policy import can_reset_password
-from . import audit, counters
-from .errors import DomainError, Forbidden, NotFound
-from .spreadsheet_safety import append_xlsx_row
-from .users import create_user, normalize_phone, set_password
+from ...clock import utcnow
+from ...extensions import db
+from ...models import Unit, User
+from ...policy import can_reset_password, can_view_unit
+from ..errors import DomainError, Forbidden, NotFound
+from ..people import audit
+from ..people.names import sort_key
+from ..people.users import create_user, normalize_phone, refresh_rosters, set_password
+from ..spreadsheet_safety import append_xlsx_row
+from . import counters
 
 IMPORT_HEADERS = ["Họ và tên", "Số điện thoại", "Chi bộ", "Năm sinh"]
 # Bounds on what one upload may cost a worker, whatever the file holds:
@@ -49,7 +51,6 @@ def subtree_units(root: Unit) -> list[Unit]:
 def get_unit_in_scope(actor: User, unit_id: int) -> Unit:
     """The unit if the actor may manage it (organizers: any; secretaries: their
     subtree); NotFound otherwise, so ids outside the scope are not confirmed."""
-    from ..policy import can_view_unit
     unit = db.session.get(Unit, unit_id)
     if unit is None or not actor.has_role("secretary") or not can_view_unit(actor, unit):
         raise NotFound(_("Unit not found."))
@@ -90,7 +91,7 @@ def add_member(actor: User, unit: Unit, full_name: str, phone: str | None = None
     user = create_user(username or _username_from(full_name), full_name, unit, role="member",
                        phone=phone or None)
     user.birth_year = birth_year
-    counters.refresh_rosters([unit.id])
+    refresh_rosters([unit.id])
     audit.log(actor, "roster.add", f"user:{user.id}", {"unit": unit.code, "name": full_name})
     return user
 
@@ -138,7 +139,6 @@ def reset_password(actor: User, member: User) -> str:
 
 
 def roster(unit: Unit) -> list[User]:
-    from .names import sort_key
     members = db.session.execute(select(User).where(
         User.unit_id == unit.id, User.role.in_(("member", "secretary")))).scalars().all()
     return sorted(members, key=lambda u: sort_key(u.full_name))
@@ -335,7 +335,7 @@ def commit_import(actor: User, preview: ImportPreview) -> int:
         user = create_user(_username_from(row.full_name), row.full_name, row.unit, role="member",
                            phone=row.phone)
         user.birth_year = row.birth_year
-    counters.refresh_rosters(sorted({row.unit.id for row in preview.rows}))
+    refresh_rosters(sorted({row.unit.id for row in preview.rows}))
     audit.log(actor, "roster.import", "roster", {"rows": len(preview.rows)})
     db.session.flush()
     return len(preview.rows)

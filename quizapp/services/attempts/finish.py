@@ -1,0 +1,194 @@
+"""Finishing an attempt: the compare-and-set from in_progress to finished, grading
+with the one answer key, and closing what the deadline ended.
+
+`finish` is the one place an attempt becomes finished: a submit, a lazily noticed
+deadline (`expire_if_overdue`, `ensure_open`), the sweeper (`close_overdue`) and a
+contest's finalize all come here. A round attempt's key comes from the round's answer
+key (hooks.round_answer_key, provided by contests: corrections included); once graded,
+`hooks.attempt_finished` hands the attempt to the branch counters in the same
+transaction. Time from the browser is never used: every decision reads
+`clock.utcnow()`.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from flask_babel import gettext as _
+from sqlalchemy import select, update
+from sqlalchemy.orm.attributes import set_committed_value
+
+from ...clock import utcnow
+from ...extensions import db
+from ...models import Attempt, AttemptQuestion, Choice, Question
+from ...models.attempts import FINISHED, IN_PROGRESS
+from .. import grading
+from ..errors import Conflict, DeadlinePassed
+from . import hooks
+from .hooks import AnswerKey
+from .state import grace, reload_answers
+
+
+# ---------------------------------------------------------------- the key
+
+def bank_key(question_ids: Iterable[int], questions: Iterable[Question] = ()) -> AnswerKey:
+    """The bank's right choices of these questions (no round's corrections): the key of
+    practice, and the base contests.answer_key corrects. `questions` whose choices are
+    already loaded are read as they are (no query)."""
+    question_ids = list(question_ids)
+    loaded = {q.id: q for q in questions if "choices" in q.__dict__}
+    key: AnswerKey = {qid: {c.id for c in loaded[qid].choices if c.is_correct}
+                      for qid in question_ids if qid in loaded}
+    missing = [qid for qid in question_ids if qid not in key]
+    if missing:
+        key.update({qid: set() for qid in missing})
+        for qid, cid in db.session.execute(select(Choice.question_id, Choice.id).where(
+                Choice.question_id.in_(missing), Choice.is_correct.is_(True))):
+            key[qid].add(cid)
+    return key
+
+
+def key_for(question_ids: Iterable[int], round_id: int | None,
+            questions: Iterable[Question] = ()) -> AnswerKey:
+    """The key an attempt is graded with: the round's (corrections included, from
+    contests through hooks.round_answer_key) for a round attempt, else the bank's."""
+    if round_id is None:
+        return bank_key(question_ids, questions)
+    return hooks.round_answer_key(question_ids, round_id, questions=questions)
+
+
+# ---------------------------------------------------------------- deadline
+
+def expire_if_overdue(attempt: Attempt) -> bool:
+    """Finish an unfinished attempt whose deadline + grace has passed. True if it did."""
+    if attempt.status == IN_PROGRESS and attempt.state(grace().seconds) == "expired":
+        finish(attempt, reason="expired")
+        return True
+    return False
+
+
+def ensure_open(attempt: Attempt) -> None:
+    """Conflict if finished; DeadlinePassed (after finishing it) if past deadline + grace."""
+    if attempt.status == FINISHED:
+        raise Conflict(_("This attempt is already finished."))
+    if expire_if_overdue(attempt):
+        raise DeadlinePassed(_("Time is up: the attempt was finished with the answers "
+                               "saved before the deadline."))
+
+
+# ---------------------------------------------------------------- finishing
+
+def finish(attempt: Attempt, reason: str = "submitted") -> bool:
+    """Finish once: compare-and-set in_progress → finished, then grade, then (a round
+    attempt) send `hooks.attempt_finished` — the branch counters — all in the caller's
+    transaction. Returns False (and changes nothing) if it was already finished, so a
+    double click or a retry yields one result."""
+    now = utcnow()
+    finished_at = now
+    if attempt.deadline is not None and now > attempt.deadline:
+        finished_at = attempt.deadline  # a late finisher never gains time
+    stmt = (update(Attempt).where(Attempt.id == attempt.id, Attempt.status == IN_PROGRESS)
+            .values(status=FINISHED, finished_at=finished_at, finish_reason=reason)
+            .execution_options(synchronize_session=False))
+    returning = db.session.get_bind().dialect.update_returning
+    if returning:  # the prediction as it is now, under the lock (it may change until here)
+        stmt = stmt.returning(Attempt.prediction)
+    result = db.session.execute(stmt)
+    row = result.first() if returning else None
+    finished = row is not None if returning else result.rowcount == 1
+    if not finished:
+        db.session.refresh(attempt)
+        return False
+    # What the UPDATE wrote, without reading the whole row back (a refresh would also
+    # reload the questions and choices the caller loaded with the attempt).
+    set_committed_value(attempt, "status", FINISHED)
+    set_committed_value(attempt, "finished_at", finished_at)
+    set_committed_value(attempt, "finish_reason", reason)
+    if returning:
+        set_committed_value(attempt, "prediction", row.prediction)
+    else:
+        db.session.refresh(attempt, ["prediction"])
+    reload_answers(attempt)
+    _grade(attempt)
+    db.session.flush()
+    if attempt.round_id is not None:
+        hooks.send(hooks.attempt_finished, attempt)
+    return True
+
+
+def regrade(attempt: Attempt, key: AnswerKey) -> None:
+    """Grade a finished attempt again. `key`: right answers for the questions it names
+    (contests.regrade_round reads the round's key, corrections included, once for every
+    attempt); the questions it does not name are graded with key_for."""
+    if attempt.status != FINISHED:
+        raise Conflict(_("Only a finished attempt can be regraded."))
+    _grade(attempt, key)
+    db.session.flush()
+
+
+def _grade(attempt: Attempt, given: AnswerKey | None = None) -> None:
+    """Score = questions answered exactly right, by the one answer key (key_for: the
+    round's, corrections included): a voided question is right for nobody and leaves
+    the maximum; a re-keyed one uses the new right answers. `given`: the key when the
+    caller read it already."""
+    # What the caller loaded with the attempt (get_own_attempt(with_questions=True)) is
+    # used as it is; the rest is read in one query each.
+    if "items" in attempt.__dict__:
+        items = attempt.items
+    else:
+        items = db.session.execute(select(AttemptQuestion).where(
+            AttemptQuestion.attempt_id == attempt.id)).scalars().all()
+    question_ids = [i.question_id for i in items]
+    questions = [i.question for i in items if "question" in i.__dict__]
+    if len(questions) == len(items):
+        kinds = {q.id: q.kind for q in questions}
+    else:
+        kinds = dict(db.session.execute(
+            select(Question.id, Question.kind).where(Question.id.in_(question_ids))).all())
+    given = given or {}
+    key = {qid: given[qid] for qid in question_ids if qid in given}
+    missing = [qid for qid in question_ids if qid not in key]
+    if missing:
+        wanted = set(missing)
+        key.update(key_for(missing, attempt.round_id, [q for q in questions if q.id in wanted]))
+    score = 0
+    counted = 0
+    for item in items:
+        right = key[item.question_id]
+        if right is None:
+            item.is_correct = None
+            continue
+        item.is_correct = grading.grade(kinds[item.question_id], right, item.selected_ids)
+        score += int(item.is_correct)
+        counted += 1
+    attempt.score = score
+    attempt.max_score = counted
+    taken = int((attempt.finished_at - attempt.started_at).total_seconds())
+    if attempt.time_limit_seconds is not None:
+        taken = min(taken, attempt.time_limit_seconds)
+    attempt.time_taken_seconds = max(0, taken)
+
+
+def overdue_ids(limit: int = 1000) -> list[int]:
+    """Ids of unfinished attempts whose deadline + grace has passed."""
+    cutoff = utcnow() - grace()
+    return list(db.session.execute(select(Attempt.id).where(
+        Attempt.status == IN_PROGRESS, Attempt.deadline.is_not(None),
+        Attempt.deadline < cutoff).order_by(Attempt.id).limit(limit)).scalars())
+
+
+def close_overdue(batch_size: int = 500) -> int:
+    """Finish every unfinished attempt whose deadline + grace has passed; returns how
+    many this call finished (a concurrent finisher's wins are not counted)."""
+    cutoff = utcnow() - grace()
+    finished = 0
+    while True:
+        ids = db.session.execute(select(Attempt.id).where(
+            Attempt.status == IN_PROGRESS, Attempt.deadline.is_not(None),
+            Attempt.deadline < cutoff).order_by(Attempt.id).limit(batch_size)).scalars().all()
+        if not ids:
+            return finished
+        for attempt_id in ids:
+            attempt = db.session.get(Attempt, attempt_id)
+            if attempt is not None and finish(attempt, reason="expired"):
+                finished += 1
+        db.session.flush()

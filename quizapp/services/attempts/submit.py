@@ -1,0 +1,137 @@
+"""The member's writes to an attempt: answers saved (the general path of the autosave
+and the plain form post), an immediate-feedback check, and the submit that merges what
+the page changed and then finishes.
+
+Every write checks owner, state and deadline (+ grace) and takes the attempt's lock
+first (state.lock_attempt), so a save never lands after a concurrent finish has graded.
+"""
+from __future__ import annotations
+
+from flask_babel import gettext as _
+
+from ...clock import utcnow
+from ...extensions import db
+from ...models import Attempt, AttemptQuestion
+from ...models.attempts import FINISHED
+from .. import grading
+from ..errors import Conflict, DomainError
+from .finish import ensure_open, finish, key_for
+from .state import item_for, lock_attempt, reload_answers, validate_selection
+
+
+def save_answers(attempt: Attempt, answers: dict[int, list[int]], seq: int | None = None,
+                 *, seqs: dict[int, int] | None = None, client: str | None = None) -> int:
+    """Save several answers at once ({question_id: [choice_id, ...]}); an empty list
+    clears an answer. All are validated before any is written. Returns how many rows
+    changed. Raises DomainError (400) for a question or choice outside the attempt,
+    Conflict when finished or locked, DeadlinePassed after deadline + grace.
+
+    `seq` (one for all) or `seqs` (per question), with `client` (the page that sent
+    them): the autosave's ordering rule (save_answer). A save whose number is not
+    greater than the one the same page stored is a retry or arrived late behind a newer
+    one, and changes nothing — so a client may resend freely. The quiz form sends only
+    what its page changed (quiz.forms.answers_from), so a stale tab's post merges."""
+    ensure_open(attempt)
+    checked: list[tuple[AttemptQuestion, set[int]]] = []
+    for question_id, choice_ids in answers.items():
+        item = item_for(attempt, question_id)
+        checked.append((item, validate_selection(item, choice_ids)))
+    now = utcnow()
+    lock_attempt(attempt, now)
+    reload_answers(attempt)
+    changed = 0
+    for item, selected in checked:
+        value = ",".join(str(i) for i in sorted(selected)) or None
+        if item.locked:
+            if value != item.selected:
+                raise Conflict(_("This answer has already been checked and cannot change."))
+            continue
+        item_seq = (seqs or {}).get(item.question_id, seq)
+        if item_seq is not None:
+            if _is_stale(item.save_seq, item.save_client, item_seq, client):
+                continue
+            item.save_seq = item_seq
+            item.save_client = client
+        if value != item.selected:
+            item.selected = value
+            item.answered_at = now
+            changed += 1
+    db.session.flush()
+    return changed
+
+
+def save_answer(attempt: Attempt, question_id: int, choice_ids: list[int],
+                seq: int | None = None, client: str | None = None) -> AttemptQuestion:
+    """Autosave one answer (see save_answers for the rules). With `seq` and `client`
+    (the page that sent it), a save is ignored only when the same page already stored a
+    higher-or-equal number: a retry or a late arrival. Saves from another page or device
+    always apply (the last to arrive wins). `item.ignored` tells the caller."""
+    ensure_open(attempt)
+    item = item_for(attempt, question_id)
+    selected = validate_selection(item, choice_ids)
+    now = utcnow()
+    lock_attempt(attempt, now)
+    # Read before the lock: another save may have landed since.
+    db.session.refresh(item, ["selected", "locked", "answered_at", "save_seq", "save_client"])
+    value = ",".join(str(i) for i in sorted(selected)) or None
+    if item.locked:
+        if value != item.selected:
+            raise Conflict(_("This answer has already been checked and cannot change."))
+        return item
+    item.ignored = False
+    if seq is not None:
+        if _is_stale(item.save_seq, item.save_client, seq, client):
+            item.ignored = True
+            return item
+        item.save_seq = seq
+        item.save_client = client
+    if value != item.selected:
+        item.selected = value
+        item.answered_at = now
+    db.session.flush()
+    return item
+
+
+def _is_stale(save_seq: int | None, save_client: str | None, seq: int,
+              client: str | None) -> bool:
+    """save_answer's retry rule: a save is stale when the same page (or a page that sent
+    no client id) already stored a higher-or-equal sequence number."""
+    same_page = client is None or save_client == client
+    return same_page and save_seq is not None and seq <= save_seq
+
+
+def check_answer(attempt: Attempt, question_id: int, choice_ids: list[int]) -> AttemptQuestion:
+    """Immediate-feedback practice: save, lock and grade one answer, so its result can be
+    shown now. Refused in exam mode and in contests."""
+    if attempt.kind != "practice" or attempt.feedback != "immediate":
+        raise DomainError(_("Answers are checked only at the end of this quiz."))
+    if not choice_ids:
+        raise DomainError(_("Choose an answer first."))
+    item = save_answer(attempt, question_id, choice_ids)
+    if not item.locked:
+        item.locked = True
+        right = key_for([item.question_id], attempt.round_id, [item.question])[item.question_id]
+        item.is_correct = grading.grade(item.question.kind, right or set(), item.selected_ids)
+        db.session.flush()
+    return item
+
+
+def submit(attempt: Attempt, answers: dict[int, list[int]] | None = None, *,
+           seqs: dict[int, int] | None = None, client: str | None = None) -> bool:
+    """The member submits, with the answers the page changed and did not autosave yet
+    (the no-JavaScript path, or a save still in flight), saved by save_answers' rules
+    first. Late → DeadlinePassed after finishing with what was saved before."""
+    if attempt.status == FINISHED:
+        return False
+    try:
+        if answers:
+            save_answers(attempt, answers, seqs=seqs, client=client)
+        else:
+            ensure_open(attempt)
+    except Conflict:
+        # A second click that arrived while the first was finishing: the same result.
+        db.session.refresh(attempt)
+        if attempt.status == FINISHED:
+            return False
+        raise
+    return finish(attempt, reason="submitted")

@@ -1,0 +1,23 @@
+"""Branches: rosters (roster), the maintained per-branch counters and their
+recomputation (counters), standings, the emulation index, branch pages and collective
+prizes (standings), and the files organizers and secretaries download (reports,
+exports). Reads contests' round state and rankings; contests and attempts reach the
+counters only through the hooks connected here.
+
+Its public surface is these modules, imported from here:
+`from quizapp.services.branches import counters, standings, roster, reports, exports`.
+"""
+from .. import attempts, contests
+from . import counters, exports, reports, roster, standings
+
+
+def connect_hooks() -> None:
+    """Keep the counters in step with the engine: a round attempt started or finished
+    (attempts.hooks), a round's results rebuilt after a correction (contests.hooks).
+    Called once by create_app; calling it again changes nothing."""
+    attempts.hooks.attempt_started.connect(counters.after_start, weak=False)
+    attempts.hooks.attempt_finished.connect(counters.after_finish, weak=False)
+    contests.hooks.results_rebuilt.connect(counters.rebuild_round, weak=False)
+
+
+__all__ = ["connect_hooks", "counters", "exports", "reports", "roster", "standings"]

@@ -1,0 +1,124 @@
+"""Individual rankings: a round's, and a contest's across its closed rounds.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+from fractions import Fraction
+
+from sqlalchemy import select
+
+from ...extensions import db
+from ...models import Contest, Round, RoundResult, Unit, User
+from .rounds import finish_expired, refresh_prediction_actual
+from .state import round_state
+
+
+@dataclass
+class RankRow:
+    rank: int
+    tied: bool
+    user: User
+    unit: Unit
+    attempt_id: int
+    score: int
+    max_score: int
+    prediction: int | None
+    distance: int | None
+    time_taken_seconds: int
+    finished_at: datetime | None
+    extra: dict = field(default_factory=dict)
+    # The common scale the ranking sorts by: a fraction of 1 per round (see share_of).
+    share: Fraction = Fraction(0)
+
+    @property
+    def percent(self) -> float:
+        """The share as printed: per cent of the maximum (summed over rounds in a contest)."""
+        return float(self.share * 100)
+
+
+def share_of(score: int, max_score: int) -> Fraction:
+    """Score as an exact fraction of the attempt's own maximum; 0 when nothing counted
+    (every question the member drew was voided). The ranking's common scale: members
+    draw different questions and a void or re-key changes the maximum only for those
+    who drew the question, so raw scores are not comparable, fractions are."""
+    return Fraction(score, max_score) if max_score > 0 else Fraction(0)
+
+
+def _assign_ranks(rows: list[RankRow], key) -> list[RankRow]:
+    rows.sort(key=lambda r: (key(r), r.attempt_id))
+    previous = None
+    for index, row in enumerate(rows):
+        k = key(row)
+        if previous is not None and k == previous[0]:
+            row.rank = previous[1]
+            row.tied = True
+            rows[index - 1].tied = True
+        else:
+            row.rank = index + 1
+        previous = (k, row.rank)
+    return rows
+
+
+def ranking(round_: Round) -> list[RankRow]:
+    """The round's individual ranking, from the counting results.
+
+    Order: share of the attempt's own maximum (score ÷ max score, exact; high first — a
+    member with every counted question right is never below one who is not) → distance of the prediction from the actual value (small
+    first; no prediction counts as farthest) → time taken (short first) → finish time
+    (early first). Rows equal on all four share a rank and are shown as tied; the attempt
+    id (low first) only orders tied rows on the page.
+    """
+    if round_state(round_) == "closed":
+        finish_expired(round_)
+    actual = refresh_prediction_actual(round_) if round_.prediction_kind else None
+    rows = []
+    for result in db.session.execute(select(RoundResult).where(RoundResult.round_id == round_.id)
+                                     ).scalars():
+        distance = None
+        if actual is not None and result.prediction is not None:
+            distance = abs(result.prediction - actual)
+        rows.append(RankRow(0, False, result.user, result.unit, result.attempt_id, result.score,
+                            result.max_score, result.prediction, distance,
+                            result.time_taken_seconds, result.finished_at,
+                            share=share_of(result.score, result.max_score)))
+    use_distance = actual is not None
+    return _assign_ranks(rows, lambda r: (
+        -r.share, (r.distance if r.distance is not None else math.inf) if use_distance else 0,
+        r.time_taken_seconds, r.finished_at))
+
+
+def contest_ranking(contest: Contest) -> list[RankRow]:
+    """Across the contest's closed rounds: the sum of the round shares (each round's score
+    ÷ that attempt's maximum, so every round weighs the same and a void in one round
+    moves nobody below a member who did not draw the question; high first) → fewer rounds with a
+    prediction question left unanswered → total prediction distance (small first) →
+    total time (short first) → last finish (early first); equal rows share a rank."""
+    totals: dict[int, RankRow] = {}
+    for round_ in contest.rounds:
+        if round_state(round_) not in ("closed", "finalized"):
+            continue
+        actual = refresh_prediction_actual(round_) if round_.prediction_kind else None
+        for result in db.session.execute(select(RoundResult).where(
+                RoundResult.round_id == round_.id)).scalars():
+            row = totals.get(result.user_id)
+            if row is None:
+                row = totals[result.user_id] = RankRow(0, False, result.user, result.unit,
+                                                      result.attempt_id, 0, 0, None, 0, 0, None)
+                row.extra.update(rounds=0, missing=0)
+            row.score += result.score
+            row.max_score += result.max_score
+            row.share += share_of(result.score, result.max_score)
+            if actual is not None:
+                if result.prediction is None:
+                    row.extra["missing"] += 1
+                else:
+                    row.distance += abs(result.prediction - actual)
+            row.time_taken_seconds += result.time_taken_seconds
+            if row.finished_at is None or result.finished_at > row.finished_at:
+                row.finished_at = result.finished_at
+            row.attempt_id = min(row.attempt_id, result.attempt_id)
+            row.extra["rounds"] += 1
+    return _assign_ranks(list(totals.values()), lambda r: (
+        -r.share, r.extra["missing"], r.distance, r.time_taken_seconds, r.finished_at))

@@ -1,0 +1,325 @@
+"""Contests and their rounds: creating and editing them, the lifecycle (schedule, close,
+finalize, publish), taking a round, the tie-break prediction and the live view.
+
+A round's state is contests.state.round_state; every transition checks it and raises
+Conflict when it is wrong.
+"""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import selectinload
+
+from ...clock import utcnow
+from ...extensions import db
+from ...models import Attempt, Contest, Question, Round, RoundUnitStats, Unit, User
+from ...models.attempts import FINISHED, IN_PROGRESS
+from ...models.contest import QUESTION_POOLS
+from .. import attempts
+from ..errors import Conflict, DomainError, NotFound
+from ..people import audit
+from . import draw_plan, hooks
+from .state import in_audience, local_time, require, round_state, state_label
+
+
+# ---------------------------------------------------------------- contests and rounds
+
+def create_contest(actor: User, title: str, rules: str, audience: list[Unit]) -> Contest:
+    contest = Contest(title=title.strip(), rules=rules.strip(), created_by_id=actor.id)
+    contest.audience = list(audience)
+    db.session.add(contest)
+    db.session.flush()
+    audit.log(actor, "contest.create", f"contest:{contest.id}", {"title": contest.title})
+    return contest
+
+
+@dataclass
+class RoundSettings:
+    title: str
+    opens_at: datetime
+    closes_at: datetime
+    time_limit_minutes: int
+    question_count: int
+    draw_plan: str = ""
+    question_pool: str = "all"
+    shuffle_questions: bool = True
+    shuffle_choices: bool = True
+    attempts_allowed: int = 1
+    counting: str = "best"
+    results_visibility: str = "at_close"
+    prediction_kind: str | None = None
+    prize_first: int = 1
+    prize_second: int = 2
+    prize_third: int = 3
+    prize_consolation: int = 5
+
+    def errors(self) -> dict[str, list[str]]:
+        """Field → messages; empty when the settings make a possible round."""
+        out: dict[str, list[str]] = {}
+        if self.closes_at <= self.opens_at:
+            out.setdefault("closes_at", []).append(_("The round must close after it opens."))
+        elif timedelta(minutes=self.time_limit_minutes) > self.closes_at - self.opens_at:
+            out.setdefault("time_limit_minutes", []).append(
+                _("The time limit is longer than the round's window."))
+        if self.question_pool not in QUESTION_POOLS:
+            out.setdefault("question_pool", []).append(_("Unknown question pool."))
+            return out
+        rules, plan_errors = draw_plan.parse(self.draw_plan)
+        if not plan_errors:
+            plan_errors = draw_plan.check(rules, self.question_count, self.question_pool)
+        if plan_errors:
+            out["draw_plan"] = plan_errors
+        return out
+
+
+_SETTING_FIELDS = ("title", "opens_at", "closes_at", "question_count", "draw_plan",
+                   "question_pool", "shuffle_questions", "shuffle_choices", "attempts_allowed", "counting",
+                   "results_visibility", "prediction_kind", "prize_first", "prize_second",
+                   "prize_third", "prize_consolation")
+
+
+def _apply(round_: Round, settings: RoundSettings) -> dict:
+    changed = {}
+    for name in _SETTING_FIELDS:
+        value = getattr(settings, name)
+        if getattr(round_, name) != value:
+            changed[name] = [getattr(round_, name), value]
+            setattr(round_, name, value)
+    seconds = settings.time_limit_minutes * 60
+    if round_.time_limit_seconds != seconds:
+        changed["time_limit_seconds"] = [round_.time_limit_seconds, seconds]
+        round_.time_limit_seconds = seconds
+    return changed
+
+
+def create_round(actor: User, contest: Contest, settings: RoundSettings) -> Round:
+    """A new round in draft. Raises DomainError when the settings are impossible (the
+    form shows the same errors field by field before this is called)."""
+    errors = settings.errors()
+    if errors:
+        raise DomainError("; ".join(m for ms in errors.values() for m in ms))
+    round_ = Round(contest_id=contest.id)
+    _apply(round_, settings)
+    db.session.add(round_)
+    db.session.flush()
+    audit.log(actor, "round.create", f"round:{round_.id}", {"title": round_.title})
+    return round_
+
+
+def update_round(actor: User, round_: Round, settings: RoundSettings, reason: str = "") -> dict:
+    """Edit a round. Draft or scheduled: any setting. Open: only the close time, and only
+    later; the change is logged. Closed or finalized: nothing."""
+    state = round_state(round_)
+    if state in ("draft", "scheduled"):
+        errors = settings.errors()
+        if errors:
+            raise DomainError("; ".join(m for ms in errors.values() for m in ms))
+        changed = _apply(round_, settings)
+    elif state == "open":
+        others = {name for name in _SETTING_FIELDS if name != "closes_at"
+                  and getattr(settings, name) != getattr(round_, name)}
+        if others or settings.time_limit_minutes * 60 != round_.time_limit_seconds:
+            raise Conflict(_("While the round is open only its close time may move, and only later."))
+        if settings.closes_at < round_.closes_at:
+            raise Conflict(_("While the round is open only its close time may move, and only later."))
+        changed = {}
+        if settings.closes_at != round_.closes_at:
+            changed["closes_at"] = [round_.closes_at, settings.closes_at]
+            round_.closes_at = settings.closes_at
+            _extend_deadlines(round_)
+    else:
+        raise Conflict(_("A %(state)s round can no longer be edited.", state=state_label(state)))
+    if changed:
+        audit.log(actor, "round.update", f"round:{round_.id}", changed, reason)
+    db.session.flush()
+    return changed
+
+
+def _extend_deadlines(round_: Round) -> None:
+    """After the close moved later: attempts in progress whose deadline was cut by the old
+    close get min(start + time limit, new close). Ones already past deadline + grace are
+    finished first, with what they saved."""
+    for attempt in db.session.execute(select(Attempt).where(
+            Attempt.round_id == round_.id, Attempt.status == IN_PROGRESS)).scalars():
+        if attempts.expire_if_overdue(attempt):
+            continue
+        attempt.deadline = min(attempt.started_at + timedelta(seconds=attempt.time_limit_seconds
+                                                              or round_.time_limit_seconds),
+                               round_.closes_at)
+
+
+def schedule(actor: User, round_: Round) -> None:
+    """draft → scheduled (open at opens_at). Refused if the window has already ended."""
+    require(round_, "draft")
+    if utcnow() >= round_.closes_at:
+        raise Conflict(_("The round's window is already over; change the times first."))
+    round_.scheduled_at = utcnow()
+    audit.log(actor, "round.schedule", f"round:{round_.id}")
+    db.session.flush()
+
+
+def unschedule(actor: User, round_: Round) -> None:
+    """scheduled → draft, only before it opens."""
+    require(round_, "scheduled")
+    round_.scheduled_at = None
+    audit.log(actor, "round.unschedule", f"round:{round_.id}")
+    db.session.flush()
+
+
+def close_now(actor: User, round_: Round, reason: str) -> None:
+    """open → closed now. Attempts in progress keep nothing beyond now: their deadline is
+    cut to the new close time."""
+    require(round_, "open")
+    now = utcnow()
+    audit.log(actor, "round.close", f"round:{round_.id}", {"closes_at": [round_.closes_at, now]}, reason)
+    round_.closes_at = now
+    db.session.execute(update(Attempt).where(
+        Attempt.round_id == round_.id, Attempt.status == IN_PROGRESS, Attempt.deadline > now)
+        .values(deadline=now).execution_options(synchronize_session=False))
+    db.session.flush()
+
+
+def finalize(actor: User, round_: Round) -> None:
+    """closed → finalized: attempts left open are finished first; then nothing changes."""
+    require(round_, "closed")
+    _finish_round_attempts(round_)
+    refresh_prediction_actual(round_)
+    round_.finalized_at = utcnow()
+    audit.log(actor, "round.finalize", f"round:{round_.id}")
+    db.session.flush()
+
+
+def finish_expired(round_: Round) -> int:
+    """Finish the round's attempts whose deadline + grace has passed (the lazy half of
+    the sweeper), so a ranking read after close never leaves them out."""
+    return sum(attempts.expire_if_overdue(a) for a in db.session.execute(select(Attempt).where(
+        Attempt.round_id == round_.id, Attempt.status == IN_PROGRESS)).scalars())
+
+
+def _finish_round_attempts(round_: Round) -> None:
+    for attempt in db.session.execute(select(Attempt).where(
+            Attempt.round_id == round_.id, Attempt.status == IN_PROGRESS)).scalars():
+        attempts.finish(attempt, reason="expired")
+
+
+def publish_results(actor: User, round_: Round) -> None:
+    require(round_, "closed", "finalized")
+    if round_.published_at is None:
+        round_.published_at = utcnow()
+        audit.log(actor, "round.publish", f"round:{round_.id}")
+    db.session.flush()
+
+
+def member_attempts(user: User, round_: Round) -> list[Attempt]:
+    return list(db.session.execute(select(Attempt).where(
+        Attempt.round_id == round_.id, Attempt.user_id == user.id)
+        .order_by(Attempt.attempt_no)).scalars())
+
+
+def start_round_attempt(user: User, round_: Round, rng: random.Random | None = None) -> Attempt:
+    """Start (or resume) the member's attempt at an open round.
+
+    Starting twice returns the attempt in progress. Refused before opening or after
+    closing (the message names the times), outside the audience (NotFound), and when
+    the allowed attempts are used up.
+    """
+    if not in_audience(user, round_.contest):
+        raise NotFound(_("Round not found."))
+    state = round_state(round_)
+    if state != "open":
+        raise Conflict(_("This round is open from %(opens)s to %(closes)s.",
+                         opens=local_time(round_.opens_at), closes=local_time(round_.closes_at)))
+    existing = member_attempts(user, round_)
+    for attempt in existing:
+        if attempt.status == IN_PROGRESS and not attempts.expire_if_overdue(attempt):
+            return attempt
+    if len(existing) >= round_.attempts_allowed:
+        raise Conflict(ngettext("You have used the %(num)d attempt allowed in this round.",
+                                "You have used all %(num)d attempts allowed in this round.",
+                                round_.attempts_allowed))
+    rng = rng or random.Random()
+    rules, _errors = draw_plan.parse(round_.draw_plan)
+    question_ids = draw_plan.draw(rules, round_.question_count, rng, round_.question_pool)
+    if round_.shuffle_questions:
+        rng.shuffle(question_ids)
+    questions = {q.id: q for q in db.session.execute(
+        select(Question).where(Question.id.in_(question_ids))
+        .options(selectinload(Question.choices))).scalars()}
+    now = utcnow()
+    attempt = Attempt(user_id=user.id, kind="contest", feedback="exam", title=round_.title,
+                      round_id=round_.id, attempt_no=len(existing) + 1, unit_id=user.unit_id,
+                      started_at=now, status=IN_PROGRESS, max_score=len(question_ids),
+                      time_limit_seconds=round_.time_limit_seconds,
+                      deadline=min(now + timedelta(seconds=round_.time_limit_seconds), round_.closes_at))
+    attempts.freeze(attempt, [questions[qid] for qid in question_ids], rng, shuffle_choices=round_.shuffle_choices)
+    if not attempts.insert_round_attempt(attempt):
+        # A concurrent start (double click on two workers) won the race: use its attempt.
+        again = [a for a in member_attempts(user, round_) if a.status == IN_PROGRESS]
+        if again:
+            return again[0]
+        raise Conflict(_("Please try again."))
+    return attempt
+
+
+def set_prediction(attempt: Attempt, value: int | None) -> None:
+    """Save the tie-break prediction; locked once the attempt is finished (the write is
+    conditional on the attempt still being in progress, so it cannot race a finish)."""
+    if attempt.round_id is None:
+        raise DomainError(_("This quiz has no prediction question."))
+    attempts.ensure_open(attempt)
+    if value is not None and not 0 <= value <= 10_000_000:
+        raise DomainError(_("The prediction must be a whole number from 0 to 10,000,000."))
+    result = db.session.execute(update(Attempt).where(
+        Attempt.id == attempt.id, Attempt.status == IN_PROGRESS).values(prediction=value)
+        .execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        db.session.refresh(attempt)
+        raise Conflict(_("The prediction can no longer change."))
+    db.session.refresh(attempt)
+
+
+def rebuild_round(round_: Round) -> None:
+    """Recompute the round's counting results and branch counters from the attempts
+    (branches.counters, through hooks.results_rebuilt)."""
+    hooks.send(hooks.results_rebuilt, round_)
+
+
+def compute_prediction_actual(round_: Round) -> int | None:
+    """participants: members with a finished attempt; full_scores: finished attempts with
+    every question right (after corrections)."""
+    if round_.prediction_kind == "participants":
+        return db.session.scalar(select(func.count(func.distinct(Attempt.user_id))).where(
+            Attempt.round_id == round_.id, Attempt.status == FINISHED)) or 0
+    if round_.prediction_kind == "full_scores":
+        return db.session.scalar(select(func.count()).select_from(Attempt).where(
+            Attempt.round_id == round_.id, Attempt.status == FINISHED,
+            Attempt.score == Attempt.max_score, Attempt.max_score > 0)) or 0
+    return None
+
+
+def refresh_prediction_actual(round_: Round) -> int | None:
+    """Compute and store the actual value once the round is closed."""
+    if round_.prediction_kind and round_state(round_) in ("closed", "finalized") \
+            and round_.finalized_at is None:
+        round_.prediction_actual = compute_prediction_actual(round_)
+        db.session.flush()
+    return round_.prediction_actual
+
+
+def live_counts(round_: Round) -> dict:
+    """Started / finished / in progress, per branch and in total, from the counters."""
+    rows = db.session.execute(select(RoundUnitStats).where(RoundUnitStats.round_id == round_.id)
+                              ).scalars().all()
+    units = []
+    for s in sorted(rows, key=lambda s: (s.unit.position, s.unit.id)):
+        units.append({"unit": s.unit.name, "unit_id": s.unit_id, "started": s.started,
+                      "finished": s.finished, "in_progress": s.started - s.finished,
+                      "participants": s.participants})
+    total = {k: sum(u[k] for u in units) for k in ("started", "finished", "in_progress", "participants")}
+    return {"round_id": round_.id, "state": round_state(round_), "units": units, "total": total,
+            "at": utcnow().isoformat()}
