@@ -3,11 +3,26 @@ from __future__ import annotations
 
 import json
 import sys
+import time
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
 
 from .extensions import db
+from .models import Attempt, Contest, Round
+from .services import drafts, formats
+from .services.attempts import finish, overdue_ids
+from .services.backup import backup, restore
+from .services.bank import BankInvalid, import_bank, stats
+from .services.bank_format import read_bank
+from .services.branches import reports, standings
+from .services.branches.counters import recompute
+from .services.branches.exports import export
+from .services.demo import DEMO_ACCOUNTS, WARD_CODE, clashes, has_users, is_seeded, seed, seed_contest
+from .services.errors import DomainError
+from .services.formats import detect
+from .services.people.users import create_user, find_unit
 
 
 def _bank_path(path: str | None) -> str:
@@ -24,7 +39,6 @@ demo_cli = click.Group("demo", help="Demo data for trying the app.")
 @click.argument("path", required=False)
 def bank_validate(path: str | None) -> None:
     """Check the bank (directory or one question file); exit 1 with file:line errors."""
-    from .services.bank_format import read_bank
     bank = read_bank(_bank_path(path))
     for error in bank.errors:
         click.echo(error, err=True)
@@ -50,13 +64,9 @@ def _import_counts(result) -> str:
 def bank_import(path: str | None, fmt: str | None, section: str | None) -> None:
     """Import the bundled bank (a directory: outline + bank/*.yaml) or, with --format, one
     question file into existing sections; all or nothing; re-importing changes nothing."""
-    from pathlib import Path
 
-    from .services.bank import BankInvalid, import_bank
-    from .services.bank_format import read_bank
     target = Path(_bank_path(path))
     if fmt is None and target.is_file() and target.suffix.lower() in (".gift", ".txt", ".xlsx"):
-        from .services.formats import detect
         with target.open("rb") as handle:
             fmt = detect(target.name, handle.read(65536))
     if fmt is not None:
@@ -80,8 +90,6 @@ def bank_import(path: str | None, fmt: str | None, section: str | None) -> None:
 def _import_file(path, fmt: str, section: str | None) -> None:
     """One question file in a format: print skipped items and every error; upsert all
     or nothing."""
-    from .services import formats
-    from .services.bank import BankInvalid
     if not path.is_file():
         raise click.ClickException(f"{path}: not a file (--format reads one question file)")
     known = formats.known_section_keys() or set()
@@ -111,7 +119,6 @@ def _import_file(path, fmt: str, section: str | None) -> None:
               help="Default: from the file name (.yaml, .gift, .txt = Aiken, .xlsx).")
 def bank_export(path: str, fmt: str | None) -> None:
     """Write every current question (all statuses) to one file."""
-    from .services import formats
     fmt = fmt or formats.detect(path)
     if fmt is None:
         raise click.ClickException("give --format: the file name does not tell it")
@@ -128,7 +135,6 @@ def bank_export(path: str, fmt: str | None) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def bank_stats(as_json: bool) -> None:
     """Counts of the imported bank."""
-    from .services.bank import stats
     data = stats()
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False, sort_keys=True))
@@ -155,7 +161,6 @@ def bank_draft(outline_file: str, output: str | None, contradictions_file: str |
     """Draft questions (status draft) from an outline: a bank directory, a structured
     outline.yaml, or a plain .txt/.md/.docx outline (converted first). Per-section
     counts go to standard error."""
-    from .services import drafts
     try:
         sections = drafts.load_outline(outline_file)
     except drafts.OutlineError as exc:
@@ -194,8 +199,6 @@ def bank_draft(outline_file: str, output: str | None, contradictions_file: str |
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 def users_create(username, role, unit_ref, full_name, phone, password_stdin) -> None:
     """Create an account (the first organizer or admin of a fresh install, or scripts)."""
-    from .services.errors import DomainError
-    from .services.people.users import create_user, find_unit
     unit = find_unit(unit_ref)
     if unit is None:
         raise click.ClickException(f"unknown unit: {unit_ref}")
@@ -220,8 +223,6 @@ def attempts_close_overdue() -> None:
     and while members are active: one short transaction per attempt, so the branch
     counters are never held locked across many finishes (no deadlock with requests that
     finish the same attempts lazily; the compare-and-set makes a double finish a no-op)."""
-    from .models import Attempt
-    from .services.attempts import finish, overdue_ids
     count = 0
     while True:
         ids = overdue_ids(limit=500)
@@ -241,7 +242,6 @@ def attempts_close_overdue() -> None:
               help="Also a demo contest: one closed round with invented attempts, one open.")
 def demo_seed(if_empty: bool, with_contest: bool) -> None:
     """The ward, 42 branches with 1,886 invented members, one account per role."""
-    from .services.demo import DEMO_ACCOUNTS, WARD_CODE, clashes, has_users, is_seeded, seed
     if if_empty and has_users():
         click.echo("accounts exist; demo not seeded")
         return
@@ -255,7 +255,6 @@ def demo_seed(if_empty: bool, with_contest: bool) -> None:
         raise click.ClickException(f"the database already holds what the demo would create "
                                    f"({shown}); seed the demo into an empty database")
     if with_contest:
-        from .services.bank import stats
         if stats()["approved"] < 40:
             raise click.ClickException("the demo contest needs the question bank: run "
                                        "`flask --app quizapp bank import` first (or --without-contest)")
@@ -266,7 +265,6 @@ def demo_seed(if_empty: bool, with_contest: bool) -> None:
     for username, role, password in DEMO_ACCOUNTS:
         click.echo(f"  {role:<10} {username} / {password}")
     if with_contest:
-        from .services.demo import seed_contest
         result = seed_contest()
         db.session.commit()
         click.echo(f"demo contest {result['contest']}: round 1 closed with {result['attempts']} "
@@ -285,8 +283,6 @@ contest_cli = click.Group("contest", help="Contest rounds.")
 def contest_export(round_id: int, fmt: str, output: str, what: str) -> None:
     """Write a round's results, prize list or collective (branch) prize list as .xlsx or
     CSV. A prize list not yet confirmed says so in its title and file name."""
-    from .models import Round
-    from .services.branches.exports import export
     round_ = db.session.get(Round, round_id)
     if round_ is None:
         raise click.ClickException(f"no round {round_id}")
@@ -311,8 +307,6 @@ standings_cli = click.Group("standings", help="The maintained branch counters.")
                    "organizers' view). Without it the report is what members may see.")
 def report_branches(round_id, contest_id, fmt, output, include_hidden) -> None:
     """The branch standings of a round (ROUND_ID) or of a contest (--contest ID)."""
-    from .models import Contest, Round
-    from .services.branches import reports, standings
     # A report file travels: by default it carries only what members may see.
     viewer = standings.FULL_VIEW if include_hidden else None
     if (round_id is None) == (contest_id is None):
@@ -340,8 +334,6 @@ def report_branches(round_id, contest_id, fmt, output, include_hidden) -> None:
 def standings_recompute(check: bool) -> None:
     """Rebuild every branch counter from the attempts and rosters (or, with --check,
     compare the maintained ones with a rebuild)."""
-    import time
-    from .services.branches.counters import recompute
     started = time.perf_counter()
     diffs = recompute(check=check)
     elapsed = time.perf_counter() - started
@@ -372,7 +364,6 @@ def _init_db_cli(app: Flask) -> None:
     @click.argument("path", type=click.Path(dir_okay=False))
     def db_backup(path: str) -> None:
         """Copy the database to PATH: SQLite online backup, or pg_dump (custom format)."""
-        from .services.backup import backup
         size = backup(path)
         click.echo(f"backup written to {path} ({size} bytes)")
 
@@ -381,7 +372,6 @@ def _init_db_cli(app: Flask) -> None:
     @click.option("--yes", is_flag=True, help="Confirm replacing the current data.")
     def db_restore(path: str, yes: bool) -> None:
         """Replace the database's data with a backup made by `db backup`."""
-        from .services.backup import restore
         if not yes:
             raise click.ClickException("restoring replaces every row of the database: add --yes")
         restore(path)

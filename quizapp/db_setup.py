@@ -1,7 +1,9 @@
 """Engine tuning that depends on the database: SQLite gets WAL and a busy timeout."""
 from __future__ import annotations
 
-from flask import Flask
+import sqlite3
+
+from flask import Flask, current_app
 from sqlalchemy import create_engine, event
 
 from .extensions import db
@@ -40,7 +42,6 @@ def _autosave_engine_for(app: Flask):
     main = db.engine
     if main.dialect.name != "postgresql":
         # UPDATE … RETURNING and WITH … AS MATERIALIZED need SQLite 3.35 (2021).
-        import sqlite3
         if sqlite3.sqlite_version_info < (3, 35):
             return None
         return main.execution_options(isolation_level="AUTOCOMMIT")
@@ -54,5 +55,4 @@ def _autosave_engine_for(app: Flask):
 
 
 def autosave_engine():
-    from flask import current_app
     return current_app.extensions[AUTOSAVE_ENGINE]

@@ -2,10 +2,12 @@
 user's language and never show a traceback."""
 from __future__ import annotations
 
-from flask import Flask, flash, jsonify, make_response, redirect, render_template, request
+from urllib.parse import urlsplit
+
+from flask import Flask, flash, g, jsonify, make_response, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from .extensions import db
@@ -47,7 +49,6 @@ def _messages() -> dict[int, str]:
 
 def discard_session() -> None:
     """Roll back, or drop the session when its connection is already dead."""
-    from sqlalchemy.exc import DBAPIError
     try:
         db.session.rollback()
     except DBAPIError:
@@ -68,7 +69,6 @@ def init_errors(app: Flask) -> None:
         # Runs before Flask-SQLAlchemy's own teardown (registered earlier): if the
         # connection died after the view's last query, closing it raises; drop the
         # session instead so the member still gets the answer already made.
-        from sqlalchemy.exc import DBAPIError
         try:
             db.session.close()
         except DBAPIError:
@@ -105,7 +105,6 @@ def init_errors(app: Flask) -> None:
                          str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
         discard_session()
         # The page must not ask the dead database who is logged in.
-        from flask import g
         g._login_user = app.login_manager.anonymous_user()
         response = make_response(render_error(503))
         response.headers["Retry-After"] = "5"
@@ -119,7 +118,6 @@ def init_errors(app: Flask) -> None:
 
 
 def _same_host_referrer() -> bool:
-    from urllib.parse import urlsplit
     ref = request.referrer
     if not ref:
         return False

@@ -9,12 +9,16 @@ import re
 import time
 import uuid
 
-from flask import Flask, g, jsonify, request
+from flask import Flask, abort, g, jsonify, request
+from flask_babel import gettext as _
+from flask_login import current_user
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, OperationalError
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from .config import startup_warnings
+from .errors import discard_session, render_error
 from .extensions import db
 
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -75,7 +79,6 @@ def check_json_body(max_bytes: int, max_depth: int) -> str | None:
     """Why this request's JSON body is refused (a message for the user), or None.
     Python's parser recurses once per level: thousands of levels would be a
     RecursionError (a 500), and a large body costs every worker that parses it."""
-    from flask_babel import gettext as _
     length = request.content_length
     if length is not None and length > max_bytes:
         return _("The data sent is too large (at most %(n)d KB).", n=max_bytes // 1024)
@@ -89,13 +92,11 @@ def check_json_body(max_bytes: int, max_depth: int) -> str | None:
 
 def init_hardening(app: Flask) -> None:
     if app.config.get("BEHIND_PROXY"):
-        from werkzeug.middleware.proxy_fix import ProxyFix
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
 
     @app.before_request
     def refuse_nul_bytes():
         """NUL bytes have no business in a form or URL (PostgreSQL refuses them in text)."""
-        from flask import abort
         for source in (request.args, request.form):
             for values in source.listvalues():
                 if any("\x00" in v for v in values):
@@ -116,7 +117,6 @@ def init_hardening(app: Flask) -> None:
         problem = check_json_body(app.config["JSON_MAX_BYTES"], app.config["JSON_MAX_DEPTH"])
         if problem is None:
             return None
-        from .errors import discard_session, render_error
         discard_session()
         return render_error(400, problem)
 
@@ -140,7 +140,6 @@ def init_hardening(app: Flask) -> None:
         if app.config.get("REQUEST_LOG"):
             # A view that checked the login itself says so (no user load just to log it).
             user_id = g.get("log_user_id")
-            from flask_login import current_user
             if user_id is None and current_user and getattr(current_user, "is_authenticated", False):
                 user_id = current_user.id
             log.info(json.dumps({

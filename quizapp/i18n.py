@@ -4,9 +4,11 @@ missing or older than its .po is compiled when the app starts."""
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
+import tempfile
 
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
 from flask import Flask, current_app, has_request_context, request, session
 
 from .extensions import babel
@@ -30,8 +32,6 @@ def compile_catalogs(directory: str | Path) -> list[Path]:
     written. Each is written to a temporary file and renamed, so workers starting
     together never read half a catalog. Raises RuntimeError, saying how to compile them
     by hand, when the directory cannot be written."""
-    from babel.messages.mofile import write_mo
-    from babel.messages.pofile import read_po
 
     written = []
     for po_path in sorted(Path(directory).glob("*/LC_MESSAGES/*.po")):

@@ -6,7 +6,9 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, request, url_for
 from flask_babel import get_locale
+from flask_babel import gettext as _
 
+from .clock import utcnow
 from .services.branches.standings import format_index
 
 
@@ -35,7 +37,6 @@ def percent(value: float | None) -> str:
 
 
 def flag_label(flag: str) -> str:
-    from flask_babel import gettext as _
     return {"no_explanation": _("no explanation"), "few_choices": _("fewer than 3 choices"),
             "duplicate_prompt": _("same text as another question"),
             "too_easy": _("too easy in contests"), "too_hard": _("too hard in contests"),
@@ -57,7 +58,6 @@ def init_templating(app: Flask) -> None:
     app.jinja_env.globals["switch_language_url"] = switch_language_url
     app.jinja_env.globals["flag_label"] = flag_label
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale())
-    from .clock import utcnow
     app.jinja_env.globals["now_utc"] = utcnow
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

@@ -6,19 +6,19 @@ X-CSRFToken header. Unknown keys in the body are ignored (no mass assignment). T
 quiz page (services.choice_tokens), never database ids: they are mapped back here, and
 every answer this API returns is in tokens, sorted by token.
 """
-from flask import g, jsonify, request
+from flask import Blueprint, g, jsonify, request
 from flask_login import current_user, login_required
 
 from ..auth.session import session_identity
 from ..errors import discard_session
 from ..extensions import db, login_manager
-from ..services import attempts
+from ..services import attempts, contests
 from ..services.attempts import choice_tokens
-from ..services.contests import sealing
-from ..services import contests
-from ..services.contests import answer_key
+from ..services.contests import answer_key, sealing
 from ..services.errors import DomainError
-from . import bp
+from .openapi import spec
+
+bp = Blueprint("api", __name__, url_prefix="/api")
 
 
 def _seq() -> int | None:
@@ -143,5 +143,4 @@ def attempt_state(attempt_id: int):
 
 @bp.get("/openapi.json")
 def openapi():
-    from .openapi import spec
     return jsonify(spec())

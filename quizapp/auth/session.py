@@ -3,8 +3,9 @@
 that keeps a user whose password was reset on the change-password page."""
 from __future__ import annotations
 
-from flask import has_request_context, redirect, request, session, url_for
+from flask import flash, has_request_context, jsonify, redirect, request, session, url_for
 from flask_babel import gettext
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user
 from sqlalchemy.orm import joinedload
@@ -29,7 +30,6 @@ def session_identity() -> tuple[int, int] | None:
     """Who the session cookie says is logged in, without loading the user: for a hot
     endpoint that checks the user in its own query (api.save_answer). None when the
     session has no user (then Flask-Login's remember cookie may still log one in)."""
-    from flask import session
     return parse_token(session.get("_user_id"))
 
 
@@ -73,11 +73,8 @@ def password_change_first():
 
 def unauthorized():
     """JSON endpoints answer 401; pages send the browser to the login form."""
-    from flask import jsonify, redirect, request, url_for
-    from flask_babel import gettext as _
     if request.path.startswith("/api/"):
         return jsonify(error=_("Please log in to continue.")), 401
-    from flask import flash
     flash(_("Please log in to continue."), "info")
     return redirect(url_for("auth.login", next=request.full_path.rstrip("?") if request.method == "GET" else None))
 

@@ -1,17 +1,20 @@
 """Log in, log out, change password."""
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import (Blueprint, current_app, flash, redirect, render_template, request, session,
+                   url_for)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..extensions import db, limiter
 from ..forms import EmptyForm
-from ..services.people import users
+from ..services.branches.standings import public_contests
 from ..services.errors import DomainError
-from . import bp
+from ..services.people import users
 from .forms import GivenPasswordForm, LoginForm, PasswordForm
 from .session import MUST_CHANGE, password_change_first
+
+bp = Blueprint("auth", __name__)
 
 bp.before_app_request(password_change_first)
 
@@ -64,7 +67,6 @@ def login():
                 session[MUST_CHANGE] = True
                 return redirect(url_for("auth.change_password"))
             return redirect(_safe_next(request.args.get("next")))
-    from ..services.branches.standings import public_contests
     return render_template("auth/login.html", form=form, public=public_contests())
 
 

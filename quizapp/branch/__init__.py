@@ -1,5 +1,4 @@
-from flask import Blueprint
+"""The branch blueprint: its views are in views.py, which defines `bp`."""
+from .views import bp
 
-bp = Blueprint("branch", __name__)
-
-from . import views  # noqa: E402,F401
+__all__ = ["bp"]

@@ -1,26 +1,28 @@
 """Branch pages (secretaries: their subtree; organizers: every branch), rosters and the
 branch standings (public when the organizer publishes them)."""
 import os
-import secrets
 from pathlib import Path
+import secrets
+import time
 
-from flask import (Response, abort, current_app, flash, redirect, render_template, request,
-                   url_for)
+from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template,
+                   request, url_for)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from .. import charts
 from ..extensions import db
-from ..hardening import bounded_int
 from ..forms import EmptyForm
+from ..hardening import bounded_int
 from ..models import Contest, Round
 from ..policy import can_reset_password, role_required
 from ..services.branches import reports, roster, standings
-from ..services.contests import round_state, state_label
 from ..services.branches.standings import Weights
-from . import bp
+from ..services.contests import round_state, state_label
 from .forms import MemberForm, ReasonedForm, RosterUploadForm, WeightsForm
+
+bp = Blueprint("branch", __name__)
 
 CHART_ROWS = 40    # charts show every branch up to this, else the top and bottom halves
 TABLE_ROWS = 200   # standings table rows per page (the downloads have them all)
@@ -146,7 +148,6 @@ def member_action(user_id: int, action: str):
 
 def _upload_dir() -> Path:
     """instance/uploads, cleared of files older than a day (previews never confirmed)."""
-    import time
     path = Path(current_app.instance_path) / "uploads"
     path.mkdir(parents=True, exist_ok=True)
     for old in path.iterdir():

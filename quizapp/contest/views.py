@@ -1,11 +1,12 @@
 """Members and contest rounds: see a round, take it, see the ranking when allowed."""
-from flask import abort, redirect, render_template, url_for
+from flask import Blueprint, abort, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from ..extensions import db
 from ..forms import EmptyForm
 from ..services import contests
-from . import bp
+
+bp = Blueprint("contest", __name__)
 
 
 @bp.get("/rounds/<int:round_id>")

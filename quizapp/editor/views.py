@@ -1,27 +1,32 @@
 """The question bank editor (organizers): browse, search, edit, coverage, formats."""
 import json
 import os
-import secrets
 from pathlib import Path
+import secrets
 
-from flask import (Response, abort, current_app, flash, redirect, render_template, request,
-                   url_for)
+from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template,
+                   request, url_for)
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
+from ..branch.views import _upload_dir as shared
 from ..extensions import db
-from ..hardening import bounded_int
 from ..forms import EmptyForm
+from ..hardening import bounded_int
 from ..models import Section
 from ..policy import role_required
+from ..services import editor, formats
 from ..services import bank as bank_service
-from ..services import editor
+from ..services import draft_store as drafting
 from ..services.contests import sealing
 from ..services.errors import DomainError
-from . import bp
-from .forms import CoverageForm, ImportForm, QuestionForm
+from ..services.formats import xlsx as xlsx_format
+from ..services.people import audit
+from .forms import CoverageForm, ImportForm, OutlineUploadForm, QuestionForm
+
+bp = Blueprint("editor", __name__, url_prefix="/organize/bank")
 
 
 @bp.before_request
@@ -169,12 +174,10 @@ def refresh_flags():
 # ---------------------------------------------------------------- formats
 
 def _upload_dir() -> Path:
-    from ..branch.views import _upload_dir as shared
     return shared()
 
 
 def _parse(content: bytes, filename: str, fmt: str, section: str | None):
-    from ..services import formats
     name = formats.detect(filename, content) if fmt == "auto" else fmt
     if name not in formats.FORMATS:
         return None, name
@@ -224,7 +227,6 @@ def import_commit(token: str):
         for error in exc.errors[:20]:
             flash(error, "error")
         return redirect(url_for("editor.import_file"))
-    from ..services.people import audit
     audit.log(current_user, "bank.import", "bank", {"format": name, "created": outcome.created,
                                                      "updated": outcome.updated,
                                                      "new_versions": outcome.new_versions})
@@ -238,7 +240,6 @@ def import_commit(token: str):
 
 @bp.get("/export.<any(yaml, gift, aiken, xlsx):fmt>")
 def export(fmt: str):
-    from ..services import formats
     data = [bank_service.to_data(q) for q in bank_service.current_questions()]
     content = formats.FORMATS[fmt].dump(data)
     ext = {"yaml": "yaml", "gift": "gift.txt", "aiken": "aiken.txt", "xlsx": "xlsx"}[fmt]
@@ -250,7 +251,6 @@ def export(fmt: str):
 
 @bp.get("/template.xlsx")
 def xlsx_template():
-    from ..services.formats import xlsx as xlsx_format
     return Response(xlsx_format.template(),
                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                     headers={"Content-Disposition": 'attachment; filename="mau-cau-hoi.xlsx"'})
@@ -260,7 +260,6 @@ def xlsx_template():
 
 @bp.get("/drafts")
 def drafts():
-    from .forms import OutlineUploadForm
     questions, total = editor.search(status="draft", page=request.args.get("page", 1, type=bounded_int))
     return render_template("editor/drafts.html", questions=questions, total=total,
                            upload=OutlineUploadForm(), form=EmptyForm())
@@ -271,8 +270,6 @@ def generate_drafts():
     """Draft questions from the bundled outline or from an uploaded one (.yaml, .txt,
     .md, .docx). New sections of an uploaded outline are added to the outline; drafts
     whose key exists already are left as they are (an edited draft is never overwritten)."""
-    from ..services import draft_store as drafting
-    from .forms import OutlineUploadForm
     form = OutlineUploadForm()
     if not form.validate_on_submit():
         for errors in form.errors.values():

@@ -1,12 +1,13 @@
 """The member's home page and the health check."""
-from flask import redirect, render_template, url_for
+from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from ..forms import EmptyForm
 from ..services import contests, study
 from ..services.contests import sealing
 from ..services.branches import standings
-from . import bp
+
+bp = Blueprint("main", __name__)
 
 
 @bp.get("/")

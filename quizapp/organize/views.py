@@ -1,20 +1,23 @@
 """The organizers' pages: contests, rounds, live view, results, prizes, corrections."""
-from flask import Response, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import (Blueprint, Response, abort, flash, jsonify, redirect, render_template,
+                   request, url_for)
 from flask_babel import gettext as _
-from wtforms.fields.choices import SelectChoice
 from flask_login import current_user
 from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
 
 from ..extensions import db
 from ..forms import EmptyForm
-from ..models import AuditLog, Contest, Round, Unit
+from ..models import AuditLog, Contest, Round, RoundQuestionChange, Unit
 from ..policy import role_required
 from ..services import contests
 from ..services.branches import exports, standings
 from ..services.contests import RoundSettings
-from . import bp
+from ..services.study import approved_counts, outline_sections
 from .forms import (CollectivePrizesForm, ContestForm, CorrectionForm, ReasonForm, RoundForm,
                     to_local_naive, to_utc)
+
+bp = Blueprint("organize", __name__, url_prefix="/organize")
 
 
 @bp.before_request
@@ -100,7 +103,6 @@ def new_round(contest_id: int):
 
 
 def _section_keys():
-    from ..services.study import approved_counts, outline_sections
     counts = approved_counts()
     return [(s, counts.get(s.id, 0)) for s in outline_sections()]
 
@@ -229,7 +231,6 @@ def round_items(round_id: int):
         form.question_id.data = str(item.question.id)
         form.correct.choices = [SelectChoice(c.id, c.text) for c in item.question.choices]
         forms[item.question.id] = form
-    from ..models import RoundQuestionChange
     changes = db.session.execute(select(RoundQuestionChange).where(
         RoundQuestionChange.round_id == round_.id).order_by(RoundQuestionChange.id)).scalars().all()
     return render_template("organize/items.html", round=round_, stats=stats, forms=forms,

@@ -1,7 +1,7 @@
 """The quiz page, its plain-form posts, and the result page."""
 import functools
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -12,8 +12,9 @@ from ..services.attempts import choice_tokens
 from ..services.contests import sealing
 from ..services import contests
 from ..services.contests import answer_key
-from . import bp
 from .forms import AnswersForm, answers_from
+
+bp = Blueprint("quiz", __name__)
 
 
 @bp.get("/attempts/<int:attempt_id>")

@@ -1,7 +1,7 @@
 """Reading the outline and starting practice quizzes."""
 import secrets
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from wtforms.fields.choices import SelectChoice
 from flask_login import current_user, login_required
@@ -11,8 +11,9 @@ from ..forms import EmptyForm
 from ..services.contests import sealing
 from ..services import study
 from ..services.attempts import PracticeSpec
-from . import bp
 from .forms import PracticeForm
+
+bp = Blueprint("study", __name__)
 
 
 @bp.get("/outline")
