@@ -37,7 +37,6 @@ def ranking(round_id: int):
     round_ = contests.get_round_for_member(current_user, round_id)
     if not contests.ranking_visible(round_) and not current_user.has_role("organizer"):
         abort(404)
-    rows = contests.ranking(round_)
-    db.session.commit()
-    return render_template("contest/ranking.html", round=round_, rows=rows,
-                           me=current_user.id)
+    return render_template("contest/ranking.html", round=round_, rows=contests.ranking(round_),
+                           actual=contests.prediction_actual(round_),
+                           unsettled=contests.unsettled_count(round_), me=current_user.id)

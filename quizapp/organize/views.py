@@ -2,6 +2,7 @@
 from flask import (Blueprint, Response, abort, flash, jsonify, redirect, render_template,
                    request, url_for)
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
@@ -134,6 +135,7 @@ def round_detail(round_id: int):
                              .order_by(AuditLog.at.desc(), AuditLog.id.desc()).limit(30)).scalars().all()
     return render_template("organize/round.html", round=round_, state=contests.round_state(round_),
                            label=contests.state_label, live=contests.live_counts(round_),
+                           actual=contests.prediction_actual(round_),
                            form=EmptyForm(), reason_form=ReasonForm(), log=log)
 
 
@@ -173,18 +175,33 @@ def close_round(round_id: int):
 def round_results(round_id: int):
     round_ = _round(round_id)
     rows = contests.ranking(round_)
-    db.session.commit()  # the prediction actual may have been stored
     collective = standings.propose_collective_prizes(round_)
     collective_form = CollectivePrizesForm()
     collective_form.seen.data = standings.proposal_fingerprint(collective)
     return render_template("organize/results.html", round=round_, rows=rows,
                            state=contests.round_state(round_),
+                           actual=contests.prediction_actual(round_),
+                           unsettled=contests.unsettled_count(round_),
                            proposals=contests.propose_prizes(round_),
                            prizes=contests.confirmed_prizes(round_),
                            collective=collective,
                            collective_prizes=standings.confirmed_collective_prizes(round_),
                            weights=standings.Weights.of(round_.contest),
                            collective_form=collective_form, form=EmptyForm())
+
+
+@bp.post("/rounds/<int:round_id>/settle")
+def settle_round(round_id: int):
+    """Finish the round's attempts past deadline + grace (what the sweeper does), so the
+    ranking, which only reads, includes them."""
+    round_ = _round(round_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    settled = contests.finish_expired(round_)
+    db.session.commit()
+    flash(ngettext("%(num)d expired attempt was settled.", "%(num)d expired attempts were settled.",
+                   settled), "success")
+    return redirect(url_for("organize.round_results", round_id=round_.id))
 
 
 @bp.post("/rounds/<int:round_id>/prizes")

@@ -601,7 +601,7 @@ def test_ranking_chain_with_ties_at_every_step(bank, organizer, frozen_clock, ma
     frozen_clock.set(round_.closes_at)
 
     rows = contests.ranking(round_)
-    assert round_.prediction_actual == 10
+    assert contests.prediction_actual(round_) == 10
     by_name = {row.user.username[3:].upper(): row for row in rows}
     assert [(row.user.username[3:].upper(), row.rank, row.tied) for row in rows] == [
         ("A", 1, False), ("B", 2, False), ("C", 3, False), ("D", 4, False), ("E", 5, False),
@@ -767,7 +767,7 @@ def _standing(round_) -> list[tuple]:
 def test_voiding_a_question_regrades_everything(bank, organizer, frozen_clock, make_user):
     round_, x_id, _y, _new_key, users = _scripted_round(organizer, frozen_clock, make_user)
     assert _standing(round_) == [("p", 1, 5, 5), ("q", 2, 4, 5), ("r", 3, 3, 5)]
-    assert round_.prediction_actual == 1
+    assert contests.prediction_actual(round_) == 1
     unit = users["p"].unit_id
     assert _counters(round_)[unit] == (3, 3, 3, 12, 1)
 

@@ -16,8 +16,9 @@ from .prizes import PrizeProposal, allot_prizes, confirm_prizes, confirmed_prize
 from .ranking import RankRow, contest_ranking, ranking, share_of
 from .rounds import (RoundSettings, close_now, compute_prediction_actual, create_contest,
                      create_round, finalize, finish_expired, live_counts, member_attempts,
-                     publish_results, rebuild_round, refresh_prediction_actual, schedule,
-                     set_prediction, start_round_attempt, unschedule, update_round)
+                     prediction_actual, publish_results, rebuild_round,
+                     refresh_prediction_actual, schedule, set_prediction, start_round_attempt,
+                     unsettled_count, unschedule, update_round)
 from .state import (get_round_for_member, in_audience, local_time, member_rounds,
                     ranking_visible, require, results_visible, results_visible_to, round_state,
                     state_label)
@@ -35,9 +36,10 @@ __all__ = [
     "connect_hooks", "contest_ranking", "correct_question", "corrections", "create_contest",
     "create_round", "draw_plan", "finalize", "finish_expired", "get_round_for_member", "hooks",
     "in_audience", "item_analysis", "live_counts", "local_time", "member_attempts",
-    "member_rounds", "overrides_for", "point_biserial", "propose_prizes", "publish_results",
+    "member_rounds", "overrides_for", "point_biserial", "prediction_actual", "propose_prizes",
+    "publish_results",
     "ranking", "ranking_visible", "rebuild_round", "refresh_prediction_actual", "regrade_round",
     "require", "results_visible", "results_visible_to", "round_question_ids", "round_state",
     "schedule", "sealing", "set_prediction", "share_of", "start_round_attempt", "state_label",
-    "unschedule", "update_round", "upper_lower_index",
+    "unschedule", "unsettled_count", "update_round", "upper_lower_index",
 ]

@@ -13,6 +13,7 @@ from ...models import Prize, Round, User
 from ...models.contest import PRIZE_TIERS
 from ..people import audit
 from .ranking import RankRow, ranking
+from .rounds import finish_expired
 from .state import require
 
 
@@ -54,8 +55,11 @@ def propose_prizes(round_: Round) -> list[PrizeProposal]:
 
 
 def confirm_prizes(actor: User, round_: Round) -> list[Prize]:
-    """Store the proposed winners as confirmed (replacing an earlier confirmation)."""
+    """Store the proposed winners as confirmed (replacing an earlier confirmation). The
+    round's expired attempts are settled first (finish_expired), so no late finisher is
+    left out of a confirmed list."""
     require(round_, "closed", "finalized")
+    finish_expired(round_)
     proposals = propose_prizes(round_)
     db.session.execute(delete(Prize).where(Prize.round_id == round_.id))
     prizes = [Prize(round_id=round_.id, user_id=p.row.user.id, attempt_id=p.row.attempt_id,

@@ -8,10 +8,11 @@ from datetime import datetime
 from fractions import Fraction
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from ...extensions import db
 from ...models import Contest, Round, RoundResult, Unit, User
-from .rounds import finish_expired, refresh_prediction_actual
+from .rounds import prediction_actual
 from .state import round_state
 
 
@@ -61,6 +62,13 @@ def _assign_ranks(rows: list[RankRow], key) -> list[RankRow]:
     return rows
 
 
+def _results(round_id: int) -> list[RoundResult]:
+    """The round's counting results with their members and branches: one statement."""
+    return list(db.session.execute(select(RoundResult).where(RoundResult.round_id == round_id)
+                                   .options(joinedload(RoundResult.user),
+                                            joinedload(RoundResult.unit))).scalars())
+
+
 def ranking(round_: Round) -> list[RankRow]:
     """The round's individual ranking, from the counting results.
 
@@ -69,13 +77,16 @@ def ranking(round_: Round) -> list[RankRow]:
     first; no prediction counts as farthest) → time taken (short first) → finish time
     (early first). Rows equal on all four share a rank and are shown as tied; the attempt
     id (low first) only orders tied rows on the page.
+
+    A pure read in a fixed number of statements whatever the round's size: the results
+    with their members and branches in one query, and the prediction's actual value
+    (prediction_actual). It reads the settled results only: an attempt past its
+    deadline that nobody has finished yet (rounds.unsettled_count) joins the ranking
+    once the sweeper, the organizer's settle action or the finalize finishes it.
     """
-    if round_state(round_) == "closed":
-        finish_expired(round_)
-    actual = refresh_prediction_actual(round_) if round_.prediction_kind else None
+    actual = prediction_actual(round_) if round_.prediction_kind else None
     rows = []
-    for result in db.session.execute(select(RoundResult).where(RoundResult.round_id == round_.id)
-                                     ).scalars():
+    for result in _results(round_.id):
         distance = None
         if actual is not None and result.prediction is not None:
             distance = abs(result.prediction - actual)
@@ -99,9 +110,8 @@ def contest_ranking(contest: Contest) -> list[RankRow]:
     for round_ in contest.rounds:
         if round_state(round_) not in ("closed", "finalized"):
             continue
-        actual = refresh_prediction_actual(round_) if round_.prediction_kind else None
-        for result in db.session.execute(select(RoundResult).where(
-                RoundResult.round_id == round_.id)).scalars():
+        actual = prediction_actual(round_) if round_.prediction_kind else None
+        for result in _results(round_.id):
             row = totals.get(result.user_id)
             if row is None:
                 row = totals[result.user_id] = RankRow(0, False, result.user, result.unit,

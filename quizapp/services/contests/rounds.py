@@ -195,10 +195,23 @@ def finalize(actor: User, round_: Round) -> None:
 
 
 def finish_expired(round_: Round) -> int:
-    """Finish the round's attempts whose deadline + grace has passed (the lazy half of
-    the sweeper), so a ranking read after close never leaves them out."""
+    """Settle the round: finish its attempts whose deadline + grace has passed, with
+    what they saved (what the sweeper `attempts close-overdue` does for every round).
+    An explicit step — the organizer's settle action, prize confirmation, finalize —
+    never a side effect of reading: `ranking` leaves them out until then and
+    `unsettled_count` says how many. Returns how many this call finished."""
     return sum(attempts.expire_if_overdue(a) for a in db.session.execute(select(Attempt).where(
         Attempt.round_id == round_.id, Attempt.status == IN_PROGRESS)).scalars())
+
+
+def unsettled_count(round_: Round) -> int:
+    """How many of the round's attempts are past deadline + grace but not finished yet
+    (nobody has settled them: see finish_expired). One statement; 0 before any
+    deadline passed."""
+    cutoff = utcnow() - attempts.grace()
+    return db.session.scalar(select(func.count()).select_from(Attempt).where(
+        Attempt.round_id == round_.id, Attempt.status == IN_PROGRESS,
+        Attempt.deadline.is_not(None), Attempt.deadline < cutoff)) or 0
 
 
 def _finish_round_attempts(round_: Round) -> None:
@@ -302,8 +315,19 @@ def compute_prediction_actual(round_: Round) -> int | None:
     return None
 
 
+def prediction_actual(round_: Round) -> int | None:
+    """The prediction question's actual value as rankings and pages show it, read
+    without writing: while the round is closed (not finalized), computed now from its
+    finished attempts; otherwise the stored value (frozen by finalize; None before
+    close). One statement at most."""
+    if round_.prediction_kind and round_state(round_) == "closed":
+        return compute_prediction_actual(round_)
+    return round_.prediction_actual
+
+
 def refresh_prediction_actual(round_: Round) -> int | None:
-    """Compute and store the actual value once the round is closed."""
+    """Compute and store the actual value once the round is closed (finalize and a
+    correction do; a page reads prediction_actual instead)."""
     if round_.prediction_kind and round_state(round_) in ("closed", "finalized") \
             and round_.finalized_at is None:
         round_.prediction_actual = compute_prediction_actual(round_)

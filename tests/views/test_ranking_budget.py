@@ -1,0 +1,89 @@
+"""The individual ranking is a pure read in a fixed number of SQL statements.
+
+Before, `contests.ranking` loaded each member and branch of the round separately (about
+1,900 statements for the demo's round) and finished expired attempts on the way, so the
+two GET pages that show it committed. These budgets count the statements of the service
+and of the ranking page for a small and a larger round: the counts must not grow with
+the number of members."""
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+import pytest
+
+from quizapp.extensions import db
+from quizapp.models import Round
+from quizapp.services import attempts, contests
+from tests.views.test_statement_budget import statements
+
+pytestmark = pytest.mark.usefixtures("isolated_requests")
+
+
+@pytest.fixture
+def closed_round(make_user, make_unit, bank, frozen_clock):
+    """make(members): a closed round with a prediction question, taken and submitted by
+    `members` members spread over three branches; returns its id."""
+    def make(members: int) -> int:
+        organizer = make_user(role="organizer", username=f"btc{members}")
+        branches = [make_unit() for _n in range(3)]
+        contest = contests.create_contest(organizer, f"Hội thi {members}", "", [])
+        round_ = contests.create_round(organizer, contest, contests.RoundSettings(
+            title="Vòng 1", opens_at=frozen_clock.now + timedelta(minutes=1),
+            closes_at=frozen_clock.now + timedelta(hours=1), time_limit_minutes=20,
+            question_count=5, prediction_kind="participants", results_visibility="at_close"))
+        contests.schedule(organizer, round_)
+        db.session.commit()
+        frozen_clock.advance(minutes=2)
+        rng = random.Random(members)
+        for n in range(members):
+            member = make_user(unit=branches[n % 3])
+            attempt = contests.start_round_attempt(member, round_, rng=rng)
+            contests.set_prediction(attempt, rng.randint(0, 20))
+            attempts.submit(attempt, {i.question_id: [rng.choice(i.choice_ids)]
+                                      for i in attempt.items})
+            db.session.commit()
+        frozen_clock.advance(hours=2)
+        return round_.id
+    return make
+
+
+def _ranking_statements(round_id: int) -> tuple[int, list[str]]:
+    db.session.expire_all()  # nothing read before counts: every row is loaded again
+    with statements() as seen:
+        rows = contests.ranking(db.session.get(Round, round_id))
+        names = [(row.rank, row.user.full_name, row.unit.name) for row in rows]
+    assert names
+    return len(seen), seen
+
+
+def test_the_ranking_reads_in_the_same_few_statements_whatever_the_round_size(closed_round):
+    small, seen_small = _ranking_statements(closed_round(3))
+    large, seen_large = _ranking_statements(closed_round(15))
+    # the round, the results with their members and branches, the prediction's actual value
+    assert small <= 3, "\n".join(seen_small)
+    assert large == small, "\n".join(seen_large)
+
+
+def test_the_ranking_writes_nothing(closed_round):
+    round_id = closed_round(4)
+    _count, seen = _ranking_statements(round_id)
+    writes = [s for s in seen if s.lstrip().split(None, 1)[0].upper()
+              in ("INSERT", "UPDATE", "DELETE", "WITH")]
+    assert writes == []
+
+
+def test_the_ranking_page_runs_the_same_statements_for_a_larger_round(client, closed_round,
+                                                                     make_user):
+    make_user(role="organizer", username="viewer")
+    db.session.commit()
+    client.login("viewer")
+    counts = []
+    for members in (3, 15):
+        round_id = closed_round(members)
+        with statements() as seen:
+            page = client.get(f"/rounds/{round_id}/ranking")
+        assert page.status_code == 200
+        assert page.get_data(as_text=True).count('<tr class="') == members
+        counts.append(len(seen))
+    assert counts[0] == counts[1], counts
