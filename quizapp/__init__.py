@@ -26,11 +26,13 @@ from .quiz import bp as quiz_bp
 from .services import branches, contests
 from .study import bp as study_bp
 from .templating import init_templating
+from .transaction import TransactionalFlask
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
-    app = Flask(__name__, template_folder="../templates", static_folder="../static",
-                instance_relative_config=True)
+    # TransactionalFlask: one commit per request, in one place (transaction.py).
+    app = TransactionalFlask(__name__, template_folder="../templates", static_folder="../static",
+                             instance_relative_config=True)
     app.config.update(load_config(app.instance_path, config))
     register_instance_folder(app)
     register_extensions(app)

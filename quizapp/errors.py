@@ -76,9 +76,7 @@ def init_errors(app: Flask) -> None:
 
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError):
-        if exc.commit:
-            db.session.commit()
-        else:
+        if not exc.commit:  # a kept DomainError was committed by transaction.py
             discard_session()
         if wants_json() or request.method == "GET" or exc.status_code == 404 \
                 or not _same_host_referrer():

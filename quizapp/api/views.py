@@ -11,7 +11,7 @@ from flask_login import current_user, login_required
 
 from ..auth.session import session_identity
 from ..errors import discard_session
-from ..extensions import db, login_manager
+from ..extensions import login_manager
 from ..services import attempts, contests
 from ..services.attempts import choice_tokens
 from ..services.contests import answer_key, sealing
@@ -98,7 +98,6 @@ def save_answer(attempt_id: int):
     payload = dict(saved=not getattr(item, "ignored", False), question_id=question_id,
                    choice_ids=_tokens(attempt.id, question_id, item.selected_ids),
                    seconds_left=attempt.seconds_left())
-    db.session.commit()
     return jsonify(**payload)
 
 
@@ -110,7 +109,6 @@ def check_answer(attempt_id: int):
     item = sealing.check_answer(attempt, question_id, choice_ids)
     question = item.question
     right = answer_key([question_id], attempt.round_id, questions=[question])[question_id]
-    db.session.commit()
     return jsonify(
         question_id=question_id, is_correct=item.is_correct,
         correct_choice_ids=_tokens(attempt_id, question_id, right or ()),
@@ -129,7 +127,6 @@ def save_prediction(attempt_id: int):
         raise DomainError("prediction must be an integer or null.")
     attempts.ensure_open(attempt)
     contests.set_prediction(attempt, value)
-    db.session.commit()
     return jsonify(saved=True, prediction=attempt.prediction)
 
 

@@ -62,7 +62,6 @@ def login():
             if lang:
                 session["lang"] = lang
             login_user(user, remember=form.remember.data)
-            db.session.commit()
             if user.must_change_password:
                 session[MUST_CHANGE] = True
                 return redirect(url_for("auth.change_password"))
@@ -78,7 +77,6 @@ def logout():
         # A cookie copied before logout must not work after it: end every session of
         # this account (its other devices too), then clear this one.
         current_user.session_version += 1
-        db.session.commit()
         session.clear()
         logout_user()
         flash(_("You have logged out."), "info")
@@ -102,7 +100,6 @@ def change_password():
             db.session.rollback()
             (form.new if given else form.current).errors.append(exc.message)
         else:
-            db.session.commit()
             session.pop(MUST_CHANGE, None)
             login_user(current_user)  # keep this session; the others end
             flash(_("Password changed. Other devices have been logged out."), "success")

@@ -109,7 +109,6 @@ def add_member(unit_id: int):
         return redirect(url_for("branch.page", unit_id=unit.id) + "#roster")
     member = roster.add_member(current_user, unit, form.full_name.data, form.phone.data or None,
                                form.birth_year.data)
-    db.session.commit()
     flash(_("%(name)s was added with the username %(username)s. Use “Reset password” to give "
             "them a first password.", name=member.full_name, username=member.username), "success")
     return redirect(url_for("branch.page", unit_id=unit.id) + "#roster")
@@ -124,7 +123,6 @@ def member_action(user_id: int, action: str):
         abort(400)
     if action == "reset_password":
         password = roster.reset_password(current_user, member)
-        db.session.commit()
         # Shown once, in this response only: never stored, logged or put in a cookie.
         response = current_app.make_response(render_template(
             "branch/new_password.html", member=member, password=password))
@@ -135,7 +133,6 @@ def member_action(user_id: int, action: str):
             roster.set_active(current_user, member, action == "activate")
         else:
             roster.set_exempt(current_user, member, action == "exempt", form.reason.data or "")
-        db.session.commit()
         flash({"deactivate": _("%(name)s no longer counts in the roster and cannot log in."),
                "activate": _("%(name)s is active again."),
                "exempt": _("%(name)s is exempt from the movement and leaves the denominator."),
@@ -193,7 +190,6 @@ def roster_import_commit(token: str):
         flash(_("The file has errors; nothing was imported."), "error")
         return redirect(url_for("branch.roster_import"))
     count = roster.commit_import(current_user, preview)
-    db.session.commit()
     os.remove(path)
     flash(_("%(n)d members imported.", n=count), "success")
     return redirect(url_for("branch.branches"))
@@ -285,6 +281,5 @@ def set_weights(contest_id: int):
         return redirect(url_for("branch.contest_standings", contest_id=contest.id))
     standings.set_weights(current_user, contest, Weights(form.participation.data, form.score.data,
                                                           form.improvement.data), form.public.data)
-    db.session.commit()
     flash(_("Weights saved; the standings below use them."), "success")
     return redirect(url_for("branch.contest_standings", contest_id=contest.id))

@@ -2,7 +2,6 @@
 from flask import Blueprint, abort, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
-from ..extensions import db
 from ..forms import EmptyForm
 from ..services import contests
 
@@ -27,7 +26,6 @@ def start(round_id: int):
     if not EmptyForm().validate_on_submit():
         abort(400)
     attempt = contests.start_round_attempt(current_user, round_)
-    db.session.commit()
     return redirect(url_for("quiz.show", attempt_id=attempt.id))
 
 

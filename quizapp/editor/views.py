@@ -93,7 +93,6 @@ def new():
             db.session.rollback()
             form.prompt.errors = list(form.prompt.errors) + [exc.message]
         else:
-            db.session.commit()
             flash(_("Question saved."), "success")
             return redirect(url_for("editor.detail", key=question.key))
     return render_template("editor/form.html", form=form, question=None)
@@ -115,7 +114,6 @@ def edit(key: str):
             db.session.rollback()
             form.prompt.errors = list(form.prompt.errors) + [exc.message]
         else:
-            db.session.commit()
             flash(_("Saved as version %(v)d.", v=saved.version) if saved.version > question.version
                   else _("Question saved."), "success")
             return redirect(url_for("editor.detail", key=key))
@@ -136,7 +134,6 @@ def set_status(key: str, status: str):
     if not EmptyForm().validate_on_submit():
         abort(400)
     editor.set_status(current_user, question, status)
-    db.session.commit()
     flash(_("Status changed."), "success")
     return redirect(request.form.get("back") if request.form.get("back", "").startswith("/organize/bank")
                     else url_for("editor.detail", key=key))
@@ -148,7 +145,6 @@ def duplicate(key: str):
     if not EmptyForm().validate_on_submit():
         abort(400)
     copy = editor.duplicate(current_user, question)
-    db.session.commit()
     flash(_("Copied as a draft: %(key)s.", key=copy.key), "success")
     return redirect(url_for("editor.edit", key=copy.key))
 
@@ -166,7 +162,6 @@ def refresh_flags():
     if not EmptyForm().validate_on_submit():
         abort(400)
     flagged = editor.refresh_flags()
-    db.session.commit()
     flash(_("Quality flags recomputed: %(n)d questions flagged.", n=flagged), "success")
     return redirect(url_for("editor.index"))
 
@@ -230,7 +225,6 @@ def import_commit(token: str):
     audit.log(current_user, "bank.import", "bank", {"format": name, "created": outcome.created,
                                                      "updated": outcome.updated,
                                                      "new_versions": outcome.new_versions})
-    db.session.commit()
     os.remove(data_path)
     os.remove(meta_path)
     flash(_("Imported: %(c)d new, %(u)d updated, %(v)d new versions, %(n)d unchanged.",
@@ -288,7 +282,6 @@ def generate_drafts():
         db.session.rollback()
         flash(exc.message, "error")
         return redirect(url_for("editor.drafts"))
-    db.session.commit()
     flash(_("%(n)d new drafts (%(s)d already there were kept as they are).",
             n=outcome["created"], s=outcome["kept"]), "success")
     return redirect(url_for("editor.drafts"))

@@ -45,7 +45,6 @@ def new_contest():
     if form.validate_on_submit():
         chosen = [u for u in units if u.id in set(form.audience.data or [])]
         contest = contests.create_contest(current_user, form.title.data, form.rules.data or "", chosen)
-        db.session.commit()
         flash(_("Contest created. Now add its rounds."), "success")
         return redirect(url_for("organize.contest", contest_id=contest.id))
     return render_template("organize/contest_form.html", form=form)
@@ -96,7 +95,6 @@ def new_round(contest_id: int):
     settings = _validated_settings(form)
     if settings is not None:
         round_ = contests.create_round(current_user, contest_, settings)
-        db.session.commit()
         flash(_("Round saved as a draft. Schedule it when it is ready."), "success")
         return redirect(url_for("organize.round_detail", round_id=round_.id))
     return render_template("organize/round_form.html", form=form, contest=contest_, round=None,
@@ -121,7 +119,6 @@ def edit_round(round_id: int):
         else (_settings(form) if form.validate_on_submit() else None)
     if settings is not None:
         changed = contests.update_round(current_user, round_, settings, form.reason.data or "")
-        db.session.commit()
         flash(_("Round updated.") if changed else _("Nothing changed."), "success")
         return redirect(url_for("organize.round_detail", round_id=round_.id))
     return render_template("organize/round_form.html", form=form, contest=round_.contest,
@@ -151,7 +148,6 @@ def round_action(round_id: int, action: str):
         abort(400)
     {"schedule": contests.schedule, "unschedule": contests.unschedule,
      "finalize": contests.finalize, "publish": contests.publish_results}[action](current_user, round_)
-    db.session.commit()
     flash({"schedule": _("Round scheduled."), "unschedule": _("Round moved back to draft."),
            "finalize": _("Round finalized: its results no longer change."),
            "publish": _("Results published to members.")}[action], "success")
@@ -166,7 +162,6 @@ def close_round(round_id: int):
         flash(_("Give a reason to close the round early."), "error")
         return redirect(url_for("organize.round_detail", round_id=round_.id))
     contests.close_now(current_user, round_, form.reason.data)
-    db.session.commit()
     flash(_("Round closed."), "success")
     return redirect(url_for("organize.round_detail", round_id=round_.id))
 
@@ -198,7 +193,6 @@ def settle_round(round_id: int):
     if not EmptyForm().validate_on_submit():
         abort(400)
     settled = contests.finish_expired(round_)
-    db.session.commit()
     flash(ngettext("%(num)d expired attempt was settled.", "%(num)d expired attempts were settled.",
                    settled), "success")
     return redirect(url_for("organize.round_results", round_id=round_.id))
@@ -210,7 +204,6 @@ def confirm_prizes(round_id: int):
     if not EmptyForm().validate_on_submit():
         abort(400)
     contests.confirm_prizes(current_user, round_)
-    db.session.commit()
     flash(_("Prize winners confirmed."), "success")
     return redirect(url_for("organize.round_results", round_id=round_.id))
 
@@ -222,7 +215,6 @@ def confirm_collective_prizes(round_id: int):
     if not form.validate_on_submit():
         abort(400)
     standings.confirm_collective_prizes(current_user, round_, form.seen.data, form.ties_settled.data)
-    db.session.commit()
     flash(_("Collective prizes confirmed."), "success")
     return redirect(url_for("organize.round_results", round_id=round_.id))
 
@@ -263,6 +255,5 @@ def correct_question(round_id: int, question_id: int):
         return redirect(url_for("organize.round_items", round_id=round_.id))
     contests.correct_question(current_user, round_, question_id, form.action.data,
                               form.reason.data, form.correct.data)
-    db.session.commit()
     flash(_("Correction applied; scores and rankings were recomputed."), "success")
     return redirect(url_for("organize.round_items", round_id=round_.id))

@@ -5,13 +5,13 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from ..extensions import db
 from ..hardening import bounded_int
 from ..services import attempts
 from ..services.attempts import choice_tokens
 from ..services.contests import sealing
 from ..services import contests
 from ..services.contests import answer_key
+from ..transaction import keep_settlement
 from .forms import AnswersForm, answers_from
 
 bp = Blueprint("quiz", __name__)
@@ -22,7 +22,7 @@ bp = Blueprint("quiz", __name__)
 def show(attempt_id: int):
     attempt = attempts.get_own_attempt(current_user, attempt_id, with_questions=True)
     if attempts.expire_if_overdue(attempt):
-        db.session.commit()
+        keep_settlement()
         flash(_("Time is up: your attempt was finished with the answers saved."), "info")
     if attempt.is_finished:
         return redirect(url_for("quiz.result", attempt_id=attempt.id))
@@ -62,8 +62,6 @@ def post(attempt_id: int):
             contests.set_prediction(attempt, int(raw) if raw else None)
     if "submit" in request.form.getlist("action"):
         attempts.submit(attempt, unlocked, seqs=posted.seqs, client=posted.client)
-        db.session.commit()
-        # attempt_id, not attempt.id: after the commit that would reload the attempt.
         return redirect(url_for("quiz.result", attempt_id=attempt_id))
     attempts.save_answers(attempt, unlocked, seqs=posted.seqs, client=posted.client)
     anchor = ""
@@ -72,7 +70,6 @@ def post(attempt_id: int):
         anchor = f"#q-{check}"
     else:
         flash(_("Your answers are saved."), "success")
-    db.session.commit()
     return redirect(url_for("quiz.show", attempt_id=attempt.id) + anchor)
 
 
@@ -81,7 +78,7 @@ def post(attempt_id: int):
 def result(attempt_id: int):
     attempt = attempts.get_own_attempt(current_user, attempt_id, with_questions=True)
     if attempts.expire_if_overdue(attempt):
-        db.session.commit()
+        keep_settlement()
     if not attempt.is_finished:
         return redirect(url_for("quiz.show", attempt_id=attempt.id))
     if attempt.round is not None and not contests.results_visible(attempt.round):

@@ -6,7 +6,6 @@ from flask_babel import gettext as _
 from wtforms.fields.choices import SelectChoice
 from flask_login import current_user, login_required
 
-from ..extensions import db
 from ..forms import EmptyForm
 from ..services.contests import sealing
 from ..services import study
@@ -55,7 +54,6 @@ def practice():
                             time_limit_minutes=form.time_limit.data, feedback=form.feedback.data,
                             title=_("Practice"))
         attempt = sealing.start_practice(current_user, spec, start_token=form.start_token.data or None)
-        db.session.commit()
         return redirect(url_for("quiz.show", attempt_id=attempt.id))
     return render_template("study/practice.html", form=form, notice=sealing.practice_notice())
 
@@ -73,5 +71,4 @@ def practice_mistakes():
     spec = PracticeSpec(section_keys=[], count=len(question_ids), time_limit_minutes=None,
                         feedback="immediate", title=_("Retry my mistakes"))
     attempt = sealing.start_practice(current_user, spec, question_ids=question_ids)
-    db.session.commit()
     return redirect(url_for("quiz.show", attempt_id=attempt.id))
