@@ -58,6 +58,8 @@ def _fill(question: Question, data: QuestionData, section: Section, digest: str)
     question.prompt = data.prompt
     question.explanation = data.explanation
     question.covers = ",".join(data.covers)
+    question.purpose = data.purpose
+    question.excludes = ",".join(data.excludes)
     question.content_hash = digest
     question.search_text = search_text(data.prompt + " " + " ".join(c.text for c in data.choices)
                                        + " " + data.key)
@@ -128,10 +130,13 @@ def save_question(data: QuestionData, section: Section, question: Question | Non
         _set_choices(question, data)
         db.session.add(question)
         result.created += 1
-    elif question.content_hash == digest and question.status == data.status:
+    elif question.content_hash == digest and _metadata(question) == _metadata(data):
         result.unchanged += 1
     elif question.content_hash == digest:
+        # Status, purpose and exclusions are not what a member saw: no new version.
         question.status = data.status
+        question.purpose = data.purpose
+        question.excludes = ",".join(data.excludes)
         result.updated += 1
     elif used:
         question.is_current = False
@@ -149,6 +154,11 @@ def save_question(data: QuestionData, section: Section, question: Question | Non
     return question
 
 
+def _metadata(item: Question | QuestionData) -> tuple[str, str, str]:
+    excludes = item.excludes if isinstance(item.excludes, str) else ",".join(item.excludes)
+    return item.status, item.purpose or "", excludes or ""
+
+
 def to_data(question: Question) -> QuestionData:
     """A stored question as format-neutral data (for exports and the editor)."""
     from .bank_format import ChoiceData
@@ -157,7 +167,8 @@ def to_data(question: Question) -> QuestionData:
         difficulty=question.difficulty, status=question.status, prompt=question.prompt,
         explanation=question.explanation,
         choices=[ChoiceData(c.text, c.is_correct) for c in question.choices],
-        covers=[c for c in question.covers.split(",") if c], origin=f"question:{question.key}")
+        covers=[c for c in question.covers.split(",") if c], origin=f"question:{question.key}",
+        purpose=question.purpose or "", excludes=[k for k in (question.excludes or "").split(",") if k])
 
 
 def current_questions() -> list[Question]:
@@ -167,7 +178,8 @@ def current_questions() -> list[Question]:
 
 
 def stats() -> dict:
-    """Counts of current questions: total, approved, by section key and by kind."""
+    """Counts of current questions: total, approved, by section key, by kind, and the
+    approved ones by purpose ("untagged" for none)."""
     total = db.session.scalar(select(func.count()).select_from(Question)
                               .where(Question.is_current.is_(True))) or 0
     approved = db.session.scalar(select(func.count()).select_from(Question).where(
@@ -178,16 +190,25 @@ def stats() -> dict:
     by_kind = dict(db.session.execute(
         select(Question.kind, func.count(Question.id)).where(Question.is_current.is_(True))
         .group_by(Question.kind).order_by(Question.kind)).all())
-    return {"total": total, "approved": approved, "by_section": by_section, "by_kind": by_kind}
+    by_purpose = {(p or "untagged"): n for p, n in db.session.execute(
+        select(Question.purpose, func.count(Question.id)).where(
+            Question.is_current.is_(True), Question.status == "approved")
+        .group_by(Question.purpose).order_by(Question.purpose)).all()}
+    return {"total": total, "approved": approved, "by_section": by_section, "by_kind": by_kind,
+            "by_purpose": dict(sorted(by_purpose.items()))}
 
 
 def file_stats(bank: Bank) -> dict:
     """The same counts, read from files instead of the database."""
     by_section: dict[str, int] = {}
     by_kind: dict[str, int] = {}
+    by_purpose: dict[str, int] = {}
     for q in bank.questions:
         by_section[q.section] = by_section.get(q.section, 0) + 1
         by_kind[q.kind] = by_kind.get(q.kind, 0) + 1
+        if q.status == "approved":
+            by_purpose[q.purpose or "untagged"] = by_purpose.get(q.purpose or "untagged", 0) + 1
     return {"total": len(bank.questions),
             "approved": sum(q.status == "approved" for q in bank.questions),
-            "by_section": dict(sorted(by_section.items())), "by_kind": dict(sorted(by_kind.items()))}
+            "by_section": dict(sorted(by_section.items())), "by_kind": dict(sorted(by_kind.items())),
+            "by_purpose": dict(sorted(by_purpose.items()))}
