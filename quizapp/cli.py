@@ -33,6 +33,29 @@ def bank_validate(path: str | None) -> None:
     click.echo(f"OK: {len(bank.sections)} sections, {len(bank.questions)} questions")
 
 
+@bank_cli.command("lint")
+@click.argument("path", required=False)
+def bank_lint(path: str | None) -> None:
+    """Check the bank (directory or one question file) for what unfits a question for a
+    contest: positional references, page hints, forbidden strings, overlapping figures,
+    duplicated prompts, giveaway pairs, missing purposes. Exit 1 on any finding."""
+    from .services import bank_lint as lint
+    from .services.bank_format import read_bank
+    target = _bank_path(path)
+    bank = read_bank(target)
+    for error in bank.errors:
+        click.echo(error, err=True)
+    if bank.errors:
+        raise click.ClickException(f"{len(bank.errors)} error(s): run `bank validate` first")
+    findings = lint.lint(bank.questions, lint.bank_forbidden(target), require_purpose=True)
+    for finding in findings:
+        click.echo(str(finding), err=True)
+    if findings:
+        raise click.ClickException(f"{len(findings)} finding(s)")
+    drawable = sum(q.status != "retired" for q in bank.questions)
+    click.echo(f"OK: {drawable} questions that can be drawn, no findings")
+
+
 FORMAT_NAMES = ["yaml", "gift", "aiken", "xlsx"]
 
 
@@ -138,6 +161,8 @@ def bank_stats(as_json: bool) -> None:
         click.echo(f"  {key}: {count}")
     for kind, count in data["by_kind"].items():
         click.echo(f"  [{kind}] {count}")
+    for purpose, count in data["by_purpose"].items():
+        click.echo(f"  <{purpose}> {count} approved")
 
 
 @bank_cli.command("draft")

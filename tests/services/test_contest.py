@@ -324,10 +324,10 @@ def test_plan_asking_more_than_a_section_has_is_an_error(bank, frozen_clock):
 
 
 def test_rest_asking_more_than_its_section_has_is_an_error(bank, frozen_clock):
-    # theme has 6 approved questions; the rest would be 7.
-    errors = _settings(frozen_clock.now, question_count=9,
+    # theme has 7 approved questions; the rest would be 8.
+    errors = _settings(frozen_clock.now, question_count=10,
                        draw_plan="letter: 2\ntheme: rest").errors()
-    assert any("theme" in m and "7" in m and "6" in m for m in errors["draw_plan"])
+    assert any("theme" in m and "8" in m and "7" in m for m in errors["draw_plan"])
 
 
 def test_unknown_section_key_is_an_error(bank, frozen_clock):
