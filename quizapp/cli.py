@@ -113,8 +113,12 @@ def _import_file(path, fmt: str, section: str | None) -> None:
     with path.open("rb") as handle:
         content = handle.read(formats.MAX_BYTES + 1)  # the parser reports a larger file
     result = formats.FORMATS[fmt].parse(content, path.name, section, section_keys=known)
+    from .services.bank_lint import bank_forbidden
+    formats.lint_parsed(result, bank_forbidden(current_app.config["BANK_PATH"]))
     for item in result.skipped:
         click.echo(item)
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
     if not result.questions and not result.errors and not result.skipped:
         raise click.ClickException(f"no questions in {path}")
     try:

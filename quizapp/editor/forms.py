@@ -23,11 +23,19 @@ class QuestionForm(FlaskForm):
     status = SelectField(_l("Status"), choices=[
         SelectChoice("draft", _l("Draft")), SelectChoice("approved", _l("Approved")),
         SelectChoice("retired", _l("Retired"))])
+    purpose = SelectField(_l("What it tests"), choices=[
+        SelectChoice("", _l("Not tagged")), SelectChoice("meaning", _l("Meaning")),
+        SelectChoice("application", _l("Application (a concrete local situation)")),
+        SelectChoice("distinguish", _l("Distinguish (which is not, which belongs where)")),
+        SelectChoice("target", _l("Target (a figure that matters)")),
+        SelectChoice("recall", _l("Recall (wording, procedure, letter details)"))], default="")
     prompt = TextAreaField(_l("Question"), validators=[DataRequired(), Length(max=4000)])
     choices = FieldList(FormField(ChoiceForm), min_entries=6, max_entries=26)
     explanation = TextAreaField(_l("Explanation (quote the outline passage, with its line)"),
                                 validators=[Length(max=4000)])
     covers = StringField(_l("Outline items checked (keys, comma-separated)"), validators=[Length(max=500)])
+    excludes = StringField(_l("Never in one attempt with (question keys, comma-separated)"),
+                           validators=[Length(max=500)])
 
 
 class ImportForm(FlaskForm):

@@ -171,6 +171,16 @@ def to_data(question: Question) -> QuestionData:
         purpose=question.purpose or "", excludes=[k for k in (question.excludes or "").split(",") if k])
 
 
+def current_data(exclude_key: str | None = None) -> list[QuestionData]:
+    """Every current question as data (choices and sections loaded up front), for the
+    linter's checks across the bank."""
+    from sqlalchemy.orm import selectinload
+    rows = db.session.execute(
+        select(Question).where(Question.is_current.is_(True))
+        .options(selectinload(Question.choices), selectinload(Question.section))).scalars()
+    return [to_data(q) for q in rows if q.key != exclude_key]
+
+
 def current_questions() -> list[Question]:
     return list(db.session.execute(
         select(Question).join(Section).where(Question.is_current.is_(True))

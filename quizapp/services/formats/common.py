@@ -27,6 +27,8 @@ class ParseResult:
     questions: list[QuestionData] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    # Lint findings that do not stop an import (formats.lint_parsed): pairs, drafts.
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
