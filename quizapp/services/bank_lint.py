@@ -156,14 +156,15 @@ def lint_question(question: QuestionData, forbidden: list[str] = (),
     def add(rule: str, message: str) -> None:
         out.append(Finding(rule, question.key, question.origin, message))
 
-    shuffled_texts = [("prompt", question.prompt), ("explanation", question.explanation)]
     if question.kind != "truefalse":
-        for where, text in shuffled_texts:
-            match = _POSITIONAL.search(text)
-            if match:
-                add("positional", _("the %(where)s points at an option by its place (“%(text)s”), "
-                                    "but choices are shuffled: name the option instead",
-                                    where=where, text=match.group(0)))
+        match = _POSITIONAL.search(question.prompt)
+        if match:
+            add("positional", _("the prompt points at an option by its place (“%(text)s”), but "
+                                "choices are shuffled: name the option instead", text=match.group(0)))
+        match = _POSITIONAL.search(question.explanation)
+        if match:
+            add("positional", _("the explanation points at an option by its place (“%(text)s”), "
+                                "but choices are shuffled: name the option instead", text=match.group(0)))
     if question.kind == "multiple":
         match = _PAGE_HINT.search(question.prompt)
         if match:
