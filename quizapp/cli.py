@@ -324,23 +324,28 @@ standings_cli = click.Group("standings", help="The maintained branch counters.")
 @click.option("--contest", "contest_id", type=int, help="The whole contest instead of one round.")
 @click.option("--format", "fmt", type=click.Choice(["xlsx", "csv", "json"]), default="xlsx", show_default=True)
 @click.option("--output", required=True, type=click.Path(dir_okay=False, writable=True))
-def report_branches(round_id, contest_id, fmt, output) -> None:
+@click.option("--include-hidden", is_flag=True,
+              help="Include the scores of rounds whose results are not shown yet (the "
+                   "organizers' view). Without it the report is what members may see.")
+def report_branches(round_id, contest_id, fmt, output, include_hidden) -> None:
     """The branch standings of a round (ROUND_ID) or of a contest (--contest ID)."""
     from .models import Contest, Round
     from .services import reports, standings
+    # A report file travels: by default it carries only what members may see.
+    viewer = standings.FULL_VIEW if include_hidden else None
     if (round_id is None) == (contest_id is None):
         raise click.ClickException("give either ROUND_ID or --contest ID")
     if round_id is not None:
         round_ = db.session.get(Round, round_id)
         if round_ is None:
             raise click.ClickException(f"no round {round_id}")
-        contest, rows = round_.contest, standings.round_standings(round_)
+        contest, rows = round_.contest, standings.round_standings(round_, viewer=viewer)
     else:
         round_ = None
         contest = db.session.get(Contest, contest_id)
         if contest is None:
             raise click.ClickException(f"no contest {contest_id}")
-        rows = standings.contest_standings(contest)
+        rows = standings.contest_standings(contest, viewer=viewer)
     content = reports.ward_report(rows, standings.Weights.of(contest),
                                   reports.report_title(round_, contest), fmt)
     with open(output, "wb") as handle:

@@ -7,7 +7,9 @@ ANSWER_BODY = {
     "properties": {
         "question_id": {"type": "integer", "minimum": 1, "maximum": 2147483647},
         "choice_ids": {"type": "array", "maxItems": 20,
-                       "items": {"type": "integer", "minimum": 1, "maximum": 2147483647}},
+                       "items": {"type": "integer", "minimum": 1, "maximum": 1073741824},
+                       "description": "the attempt's choice tokens (the quiz page's option "
+                                      "values), not database ids"},
         "client": {"type": "string", "maxLength": 32, "pattern": "^[A-Za-z0-9]+$",
                    "description": "autosave only: a random id of the sending page"},
         "seq": {"type": "integer", "minimum": 0, "maximum": 4611686018427387903,
@@ -57,7 +59,8 @@ def spec() -> dict:
                 "responses": {"200": {"description": "saved", "content": {"application/json": {"schema": {
                     "type": "object", "properties": {
                         "saved": {"type": "boolean"}, "question_id": {"type": "integer"},
-                        "choice_ids": {"type": "array", "items": {"type": "integer"}},
+                        "choice_ids": {"type": "array", "items": {"type": "integer"},
+                                       "description": "the saved answer, as choice tokens"},
                         "seconds_left": {"type": "integer", "nullable": True}}}}}},
                     **_errors(400, 401, 404, 409, 413, 429, 503)}}},
             "/api/attempts/{attempt_id}/check": {"post": {
@@ -67,7 +70,8 @@ def spec() -> dict:
                 "responses": {"200": {"description": "graded", "content": {"application/json": {"schema": {
                     "type": "object", "properties": {
                         "question_id": {"type": "integer"}, "is_correct": {"type": "boolean"},
-                        "correct_choice_ids": {"type": "array", "items": {"type": "integer"}},
+                        "correct_choice_ids": {"type": "array", "items": {"type": "integer"},
+                                               "description": "the right choices, as choice tokens"},
                         "explanation": {"type": "string"}, "section_title": {"type": "string"},
                         "section_url": {"type": "string"}}}}}},
                     **_errors(400, 401, 404, 409, 413, 429, 503)}}},

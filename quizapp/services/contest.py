@@ -28,6 +28,7 @@ from ..models import (Attempt, AttemptQuestion, Choice, Contest, Prize, Question
 from ..models.attempts import FINISHED, IN_PROGRESS
 from ..models.contest import PRIZE_TIERS
 from . import audit, counters, draw_plan
+from .answer_key import answer_key, corrections
 from .errors import Conflict, DomainError, NotFound
 
 
@@ -278,7 +279,9 @@ def member_rounds(user: User) -> list[tuple[Round, str]]:
 
 
 def results_visible(round_: Round) -> bool:
-    """Whether members may see their scores and the right answers for this round."""
+    """The round's result-visibility setting read against its state and the clock:
+    at_submit → always; at_close → once closed; on_publish → once published. Pages ask
+    `results_visible_to`, which adds who is looking."""
     state = round_state(round_)
     if round_.results_visibility == "at_submit":
         return True
@@ -287,11 +290,26 @@ def results_visible(round_: Round) -> bool:
     return round_.published_at is not None
 
 
+def results_visible_to(round_: Round, viewer: User | None) -> bool:
+    """Whether `viewer` may see scores of this round: a member's own score and right
+    answers, a branch's average, S, index and full scores, individual scores on a branch
+    page, mastery by section, and every export or JSON that carries them.
+
+    The one rule every surface calls. Organizers (and admins) see everything; anyone
+    else (members, secretaries, an anonymous visitor of public standings, `viewer=None`
+    for a report written for distribution) only what the round's setting allows, see
+    `results_visible`. Participation (who took part, counts, rates) is not a score and
+    is not governed by this rule."""
+    if viewer is not None and getattr(viewer, "is_authenticated", False) \
+            and viewer.has_role("organizer"):
+        return True
+    return results_visible(round_)
+
+
 def ranking_visible(round_: Round) -> bool:
-    state = round_state(round_)
-    if state not in ("closed", "finalized"):
-        return False
-    return round_.results_visibility != "on_publish" or round_.published_at is not None
+    """Whether members may see the individual ranking: once the round has closed and its
+    results are visible."""
+    return round_state(round_) in ("closed", "finalized") and results_visible(round_)
 
 
 # ---------------------------------------------------------------- taking a round
@@ -572,16 +590,8 @@ def propose_collective_prizes(round_: Round, count: int = 3) -> list:
 # ---------------------------------------------------------------- corrections
 
 def overrides_for(round_id: int) -> dict[int, set[int] | None]:
-    """question id → the right choice ids after corrections, or None when voided. Later
-    changes win."""
-    out: dict[int, set[int] | None] = {}
-    for change in db.session.execute(select(RoundQuestionChange).where(
-            RoundQuestionChange.round_id == round_id).order_by(RoundQuestionChange.id)).scalars():
-        if change.action == "void":
-            out[change.question_id] = None
-        else:
-            out[change.question_id] = {int(x) for x in change.correct_choice_ids.split(",") if x}
-    return out
+    """The round's corrections (see answer_key.corrections)."""
+    return corrections(round_id)
 
 
 def round_question_ids(round_: Round) -> list[int]:
@@ -650,6 +660,8 @@ class ItemStats:
     discrimination: float | None  # point-biserial with the total score
     upper_lower: float | None     # share correct in the top 27 % minus the bottom 27 %
     voided: bool = False
+    # The right choice ids grading used (answer_key: corrections included).
+    right: set[int] = field(default_factory=set)
     flags: list[str] = field(default_factory=list)
 
 
@@ -695,15 +707,18 @@ def item_analysis(round_: Round) -> list[ItemStats]:
         bucket[0].append(bool(ok))
         bucket[1].append(float(score or 0))
     questions = {q.id: q for q in db.session.execute(
-        select(Question).where(Question.id.in_(list(grouped)))).scalars()}
+        select(Question).where(Question.id.in_(list(grouped)))
+        .options(selectinload(Question.choices))).scalars()}
+    key = answer_key(list(grouped), round_.id, questions=questions.values(), overrides=overrides)
     out = []
     for qid, (correct, totals) in sorted(grouped.items()):
-        voided = qid in overrides and overrides[qid] is None
+        voided = key[qid] is None
         n = len(correct)
         facility = sum(correct) / n if n and not voided else None
         stats = ItemStats(questions[qid], n, sum(correct), facility,
                           None if voided else point_biserial(correct, totals),
-                          None if voided else upper_lower_index(correct, totals), voided)
+                          None if voided else upper_lower_index(correct, totals), voided,
+                          key[qid] or set())
         if not voided:
             if stats.discrimination is not None and stats.discrimination < 0:
                 stats.flags.append("negative_discrimination")

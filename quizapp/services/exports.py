@@ -1,7 +1,6 @@
 """Round results and prize lists as .xlsx (openpyxl) and CSV, with Vietnamese headers."""
 from __future__ import annotations
 
-import csv
 import io
 from zoneinfo import ZoneInfo
 
@@ -12,6 +11,7 @@ from openpyxl.utils import get_column_letter
 
 from ..models import Round
 from . import contest, names
+from .spreadsheet_safety import append_xlsx_row, csv_bytes
 
 RESULT_HEADERS = ["Hạng", "Đồng hạng", "Họ và tên", "Tên đăng nhập", "Chi bộ", "Điểm",
                   "Điểm tối đa", "Dự đoán", "Chênh lệch dự đoán", "Thời gian làm bài (giây)",
@@ -51,11 +51,11 @@ def prize_rows(round_: Round) -> list[list]:
 
 def _sheet(ws, title: str, headers: list[str], rows: list[list]) -> None:
     ws.title = title
-    ws.append(headers)
+    append_xlsx_row(ws, headers)
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for row in rows:
-        ws.append(row)
+        append_xlsx_row(ws, row)
     for index, header in enumerate(headers, start=1):
         width = max([len(str(header))] + [len(str(r[index - 1])) for r in rows[:500]])
         ws.column_dimensions[get_column_letter(index)].width = min(45, width + 2)
@@ -70,12 +70,7 @@ def export(round_: Round, what: str, fmt: str) -> tuple[bytes, str, str]:
         headers, rows = RESULT_HEADERS, result_rows(round_)
     filename = f"vong-{round_.id}-{'giai-thuong' if what == 'prizes' else 'ket-qua'}.{fmt}"
     if fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(headers)
-        writer.writerows(rows)
-        # BOM so that Excel opens the Vietnamese text as UTF-8.
-        return ("\ufeff" + buffer.getvalue()).encode("utf-8"), "text/csv; charset=utf-8", filename
+        return csv_bytes(headers, rows), "text/csv; charset=utf-8", filename
     workbook = Workbook()
     _sheet(workbook.active, "Giải thưởng" if what == "prizes" else "Xếp hạng", headers, rows)
     if what == "results":

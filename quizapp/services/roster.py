@@ -18,6 +18,7 @@ from ..extensions import db
 from ..models import Unit, User
 from . import audit, counters
 from .errors import DomainError, NotFound
+from .spreadsheet_safety import append_xlsx_row
 from .users import create_user, normalize_phone, set_password
 
 IMPORT_HEADERS = ["Họ và tên", "Số điện thoại", "Chi bộ", "Năm sinh"]
@@ -126,10 +127,10 @@ def import_template() -> bytes:
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "Danh sách đảng viên"
-    sheet.append(IMPORT_HEADERS)
+    append_xlsx_row(sheet, IMPORT_HEADERS)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
-    sheet.append(["Nguyễn Văn An", "0912345678", "cb-01", 1980])
+    append_xlsx_row(sheet, ["Nguyễn Văn An", "0912345678", "cb-01", 1980])
     for column, width in zip("ABCD", (30, 16, 14, 10)):
         sheet.column_dimensions[column].width = width
     buffer = io.BytesIO()

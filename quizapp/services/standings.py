@@ -13,6 +13,15 @@ Across a contest, P, S and G are averaged over the rounds that have opened, and 
 index is computed from those averages.
 Ties: higher index → higher participation rate → higher average score; branches equal
 on all three share a rank and are listed by name.
+
+Hidden results: every function that returns scores takes the `viewer`. For a round whose
+results the viewer may not see yet (services.contest.results_visible_to, the one rule),
+the score figures (average, score sums, full scores, S, G, index and the previous round's
+figures) are None, and the rows rank by participation alone; participation (participants,
+rate, P) stays. A visible round whose previous round is hidden shows its own S and
+average but no G or index (G is computed from the previous round's S). The contest's
+figures are complete only when every opened round is; otherwise they too fall back to
+participation. `FULL_VIEW`, the default, is the organizers' view: every figure.
 """
 from __future__ import annotations
 
@@ -26,10 +35,23 @@ from ..models import (Attempt, Contest, Round, RoundResult, RoundSectionStats, R
                       Section, Unit, User)
 from ..models.attempts import IN_PROGRESS
 from . import names
-from .contest import overrides_for, round_state
+from .contest import overrides_for, results_visible_to, round_state
 from .errors import DomainError
 
 DEFAULT_WEIGHTS = (50, 40, 10)
+# The `viewer` for whom every figure is shown: organizers, services, the CLI when asked.
+FULL_VIEW = object()
+
+
+def scores_shown(round_: Round, viewer) -> bool:
+    """Whether the score figures of this round go to `viewer` (FULL_VIEW, a User, an
+    anonymous visitor or None): services.contest.results_visible_to decides."""
+    return viewer is FULL_VIEW or results_visible_to(round_, viewer)
+
+
+def hidden_rounds(rounds: list[Round], viewer) -> list[Round]:
+    """Those of `rounds` whose scores `viewer` may not see yet."""
+    return [r for r in rounds if not scores_shown(r, viewer)]
 
 
 @dataclass
@@ -67,15 +89,15 @@ class BranchRow:
     unit: Unit
     roster: int
     participants: int
-    score_sum: int
-    full_scores: int
+    score_sum: int | None       # None (and the other score figures) when hidden
+    full_scores: int | None
     max_score: int
     rate: float            # 0..1
     average: float | None  # points
     P: float
-    S: float
-    G: float
-    index: float
+    S: float | None
+    G: float | None
+    index: float | None
     previous: float | None = None  # (P'+S')/2 of the previous round
     rank: int = 0
     tied: bool = False
@@ -83,9 +105,26 @@ class BranchRow:
 
     @property
     def improvement(self) -> float | None:
-        return None if self.previous is None else (self.P + self.S) / 2 - self.previous
+        if self.previous is None or self.S is None:
+            return None
+        return (self.P + self.S) / 2 - self.previous
+
+    @property
+    def scores_hidden(self) -> bool:
+        return self.S is None
+
+    def hide_scores(self) -> None:
+        """Keep participation only: the round's results are not shown to this viewer."""
+        self.score_sum = self.full_scores = self.average = self.S = None
+        self.hide_index()
+
+    def hide_index(self) -> None:
+        """Drop what depends on the previous round's scores (G) and the index that holds it."""
+        self.G = self.index = self.previous = None
 
     def arithmetic(self, w: Weights) -> str:
+        if self.index is None:
+            return ""
         return (f"({w.participation}×{self.P:.1f} + {w.score}×{self.S:.1f} + "
                 f"{w.improvement}×{self.G:.1f}) ÷ 100 = {self.index:.2f}")
 
@@ -131,12 +170,14 @@ def _figures(stats: RoundUnitStats | None, roster: int) -> tuple:
 
 
 def _rank(rows: list[BranchRow]) -> list[BranchRow]:
-    rows.sort(key=lambda r: (-round(r.index, 6), -round(r.rate, 9),
+    # Without an index (hidden results) the rows rank by participation, then by name.
+    rows.sort(key=lambda r: (-round(r.index, 6) if r.index is not None else 0, -round(r.rate, 9),
                              -(r.average if r.average is not None else -1),
                              names.word_key(r.unit.name), r.unit.id))
     previous_key = None
     for i, row in enumerate(rows):
-        key = (round(row.index, 6), round(row.rate, 9), row.average)
+        key = (round(row.index, 6) if row.index is not None else None, round(row.rate, 9),
+               row.average)
         if key == previous_key:
             row.rank = rows[i - 1].rank
             row.tied = rows[i - 1].tied = True
@@ -146,8 +187,9 @@ def _rank(rows: list[BranchRow]) -> list[BranchRow]:
     return rows
 
 
-def round_standings(round_: Round, scope: Unit | None = None) -> list[BranchRow]:
-    """Every branch for one round, ranked by the emulation index."""
+def round_standings(round_: Round, scope: Unit | None = None, viewer=FULL_VIEW) -> list[BranchRow]:
+    """Every branch for one round, ranked by the emulation index; for a `viewer` who may
+    not see the round's results, participation only (see the module docstring)."""
     contest = round_.contest
     weights = Weights.of(contest)
     # The previous round is the one that opened before this one (drafts never count).
@@ -170,19 +212,32 @@ def round_standings(round_: Round, scope: Unit | None = None) -> list[BranchRow]
         value = (weights.participation * P + weights.score * S + weights.improvement * G) / 100
         rows.append(BranchRow(unit, unit.active_roster, participants, score_sum, full, max_score,
                               rate, average, P, S, G, value, previous))
+    if not scores_shown(round_, viewer):
+        for row in rows:
+            row.hide_scores()
+    elif prev_round is not None and not scores_shown(prev_round, viewer):
+        for row in rows:
+            row.hide_index()
     return _rank(rows)
 
 
-def contest_standings(contest: Contest, scope: Unit | None = None) -> list[BranchRow]:
-    """Branches across the contest: P, S and G averaged over the rounds that opened."""
+def contest_standings(contest: Contest, scope: Unit | None = None, viewer=FULL_VIEW) -> list[BranchRow]:
+    """Branches across the contest: P, S and G averaged over the rounds that opened. For a
+    `viewer` who may not see every opened round's index, participation only."""
     weights = Weights.of(contest)
     rounds = contest_rounds(contest)
-    per_round = {r.id: {row.unit.id: row for row in round_standings(r, scope)} for r in rounds}
+    per_round = {r.id: {row.unit.id: row for row in round_standings(r, scope, viewer)} for r in rounds}
     rows = []
     for unit in branch_units(scope):
         mine = [per_round[r.id][unit.id] for r in rounds if unit.id in per_round[r.id]]
         n = len(mine) or 1
         P = sum(r.P for r in mine) / n
+        if any(r.index is None for r in mine):
+            row = BranchRow(unit, unit.active_roster, sum(r.participants for r in mine), None, None,
+                            sum(r.max_score for r in mine), P / 100, None, P, None, None, None,
+                            rounds=len(mine))
+            rows.append(row)
+            continue
         S = sum(r.S for r in mine) / n
         G = sum(r.G for r in mine) / n if mine else 50.0
         participants = sum(r.participants for r in mine)
@@ -204,6 +259,7 @@ class MemberCell:
     max_score: int | None = None
     time_taken: int | None = None
     in_progress: bool = False
+    finished: bool = False   # took part (a counted result); the score may still be hidden
 
 
 @dataclass
@@ -216,6 +272,7 @@ class BranchPage:
     trend: list[tuple[Round, BranchRow | None]]
     open_round: Round | None
     not_yet: list[User] = field(default_factory=list)
+    hidden: set[int] = field(default_factory=set)   # ids of rounds whose scores are withheld
 
 
 def latest_contest() -> Contest | None:
@@ -224,12 +281,14 @@ def latest_contest() -> Contest | None:
     return rounds.contest if rounds else None
 
 
-def branch_page(unit: Unit, contest: Contest | None) -> BranchPage:
+def branch_page(unit: Unit, contest: Contest | None, viewer=FULL_VIEW) -> BranchPage:
     """Roster × rounds for one branch, its trend and who has not yet taken the open round.
-    Reads RoundResult for this branch's members only."""
+    Reads RoundResult for this branch's members only. Scores of a round whose results
+    `viewer` may not see are left out (the cell says only that the member took part)."""
     from .roster import roster
     members = roster(unit)
     rounds = contest_rounds(contest) if contest else []
+    hidden = {r.id for r in hidden_rounds(rounds, viewer)}
     cells: dict[tuple[int, int], MemberCell] = {}
     member_ids = [m.id for m in members]
     if rounds and member_ids:
@@ -239,20 +298,22 @@ def branch_page(unit: Unit, contest: Contest | None) -> BranchPage:
                        RoundResult.max_score, RoundResult.time_taken_seconds).where(
                     RoundResult.round_id.in_([x.id for x in rounds]),
                     RoundResult.unit_id == unit.id, RoundResult.user_id.in_(member_ids))):
-            cells[(user_id, round_id)] = MemberCell(score, max_score, taken)
+            if round_id in hidden:
+                score = max_score = None
+            cells[(user_id, round_id)] = MemberCell(score, max_score, taken, finished=True)
         for user_id, round_id in db.session.execute(select(Attempt.user_id, Attempt.round_id).where(
                 Attempt.round_id.in_([x.id for x in rounds]), Attempt.user_id.in_(member_ids),
                 Attempt.status == IN_PROGRESS)):
             cells.setdefault((user_id, round_id), MemberCell()).in_progress = True
     trend = []
     for r in rounds:
-        row = next((x for x in round_standings(r, unit) if x.unit.id == unit.id), None)
+        row = next((x for x in round_standings(r, unit, viewer) if x.unit.id == unit.id), None)
         trend.append((r, row))
     open_round = next((r for r in reversed(rounds) if round_state(r) == "open"), None)
-    page = BranchPage(unit, contest, rounds, members, cells, trend, open_round)
+    page = BranchPage(unit, contest, rounds, members, cells, trend, open_round, hidden=hidden)
     if open_round:
         page.not_yet = [m for m in members if m.counts_in_movement
-                        and cells.get((m.id, open_round.id), MemberCell()).score is None]
+                        and not cells.get((m.id, open_round.id), MemberCell()).finished]
     return page
 
 
@@ -285,8 +346,10 @@ def top_sections() -> list[Section]:
                                    .order_by(Section.position)).scalars())
 
 
-def mastery(rounds: list[Round], units: list[Unit]) -> dict[tuple[int, int], tuple[int, int]]:
-    """(unit id, top-level section id) → (answered, right), summed over the rounds."""
+def mastery(rounds: list[Round], units: list[Unit], viewer=FULL_VIEW) -> dict[tuple[int, int], tuple[int, int]]:
+    """(unit id, top-level section id) → (answered, right), summed over those of the rounds
+    whose results `viewer` may see (right answers are scores)."""
+    rounds = [r for r in rounds if scores_shown(r, viewer)]
     sections = db.session.execute(select(Section)).scalars().all()
     parent = {s.id: s.parent_id for s in sections}
 
@@ -333,7 +396,7 @@ def own_branch_rate(user: User) -> tuple[Round, BranchRow] | None:
     from .contest import in_audience
     if not in_audience(user, contest):
         return None
-    row = next((r for r in round_standings(round_, user.unit) if r.unit.id == user.unit_id), None)
+    row = next((r for r in round_standings(round_, user.unit, user) if r.unit.id == user.unit_id), None)
     return (round_, row) if row else None
 
 

@@ -15,8 +15,10 @@ def hidden_round_ids() -> list[int]:
     """Rounds whose results members may not see yet: their attempts must not leak
     scores or right answers through the study pages."""
     from ..models import Round
-    from .contest import results_visible
-    return [r.id for r in db.session.execute(select(Round)).scalars() if not results_visible(r)]
+    from .contest import results_visible_to
+    # As any member sees them (viewer None): these pages show a member's own attempts.
+    return [r.id for r in db.session.execute(select(Round)).scalars()
+            if not results_visible_to(r, None)]
 
 
 def _visible(hidden: list[int]):

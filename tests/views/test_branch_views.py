@@ -288,13 +288,23 @@ def test_secretary_adds_exempts_deactivates_and_resets_a_password(client, browse
         select(AuditLog)).scalars()])
 
 
-def test_branch_report_downloads_the_roster(client, people, units, contest_round):
+def test_branch_report_downloads_the_roster(client, people, units, contest_round, frozen_clock):
     a, _b = units
+    _contest, round_ = contest_round
     client.login("bt-a")
-    response = client.get(f"/branch/{a.id}/report.xlsx")
-    assert response.status_code == 200
-    assert response.mimetype.endswith("spreadsheetml.sheet")
-    book = load_workbook(io.BytesIO(response.data), read_only=True)
+
+    def report():
+        response = client.get(f"/branch/{a.id}/report.xlsx")
+        assert response.status_code == 200
+        assert response.mimetype.endswith("spreadsheetml.sheet")
+        return load_workbook(io.BytesIO(response.data), read_only=True)
+
+    # Open round, results shown at close: who took part, not how well.
+    rows = list(report().worksheets[0].iter_rows(values_only=True))
+    by_name = {r[0]: r for r in rows[1:]}
+    assert by_name["Nguyễn Văn An"][4] == by_name["Trần Thị Bình"][4] == "đã nộp bài"
+    frozen_clock.set(round_.closes_at)
+    book = report()
     rows = list(book.worksheets[0].iter_rows(values_only=True))
     assert rows[0][:4] == ("Họ và tên", "Tên đăng nhập", "Số điện thoại", "Trạng thái")
     by_name = {r[0]: r for r in rows[1:]}

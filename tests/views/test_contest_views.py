@@ -21,6 +21,7 @@ from quizapp.services import attempts
 from quizapp.services import contest as contests
 from quizapp.services.contest import RoundSettings
 from tests.conftest import BrowserClient
+from tests.tokens import tokens_of
 
 pytestmark = pytest.mark.usefixtures("isolated_requests")
 
@@ -254,8 +255,8 @@ def test_schedule_and_state_buttons(org_client, bank, organizer, frozen_clock):
 def _quiz_post(member, attempt, right: int, action="submit", extra=None):
     data = {"action": action}
     for index, item in enumerate(attempt.items):
-        data[f"q-{item.question_id}"] = [str(i) for i in (_right(item) if index < right
-                                                          else _wrong(item))]
+        data[f"q-{item.question_id}"] = [str(i) for i in tokens_of(
+            item, _right(item) if index < right else _wrong(item))]
     data.update(extra or {})
     return member.form_post(f"/attempts/{attempt.id}", data, token_from=f"/attempts/{attempt.id}")
 
