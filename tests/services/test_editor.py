@@ -753,7 +753,7 @@ def test_an_approved_question_that_points_at_an_option_by_position_is_refused(ba
                          explanation="Phương án cuối là đáp án đúng. (L143)")
     with pytest.raises(DomainError) as caught:
         editor.save(organizer, data)
-    assert "Lint" in caught.value.message
+    assert "Phương án cuối" in caught.value.message
     db.session.rollback()
     assert not db.session.execute(select(Question).where(Question.key == "qa-lint")).first()
 
