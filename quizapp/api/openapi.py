@@ -25,7 +25,8 @@ CSRF = {"name": "X-CSRFToken", "in": "header", "required": True, "schema": {"typ
 
 
 def _errors(*codes: int) -> dict:
-    text = {400: "Invalid body, choice or question outside the attempt, or missing CSRF token",
+    text = {400: "Invalid body (JSON over JSON_MAX_BYTES, 64 KB, or nested over JSON_MAX_DEPTH, "
+                 "20 levels, included), choice or question outside the attempt, or missing CSRF token",
             401: "Not logged in", 404: "Not found (or not yours)",
             409: "Finished, locked, or past the deadline (the attempt is then finished)",
             413: "Body too large", 429: "Too many requests", 503: "Database unavailable"}
@@ -64,7 +65,8 @@ def spec() -> dict:
                         "seconds_left": {"type": "integer", "nullable": True}}}}}},
                     **_errors(400, 401, 404, 409, 413, 429, 503)}}},
             "/api/attempts/{attempt_id}/check": {"post": {
-                "summary": "Immediate-feedback practice: save, lock and grade one answer",
+                "summary": "Immediate-feedback practice: save, lock and grade one answer "
+                           "(409 while a scheduled or open contest round may ask the question)",
                 "parameters": [ATTEMPT_ID, CSRF],
                 "requestBody": {"required": True, "content": {"application/json": {"schema": ANSWER_BODY}}},
                 "responses": {"200": {"description": "graded", "content": {"application/json": {"schema": {

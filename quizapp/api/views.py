@@ -12,7 +12,7 @@ from flask_login import current_user, login_required
 from ..auth.session import session_identity
 from ..errors import discard_session
 from ..extensions import db, login_manager
-from ..services import attempts, choice_tokens
+from ..services import attempts, choice_tokens, sealing
 from ..services import contest as contests
 from ..services.answer_key import answer_key
 from ..services.errors import DomainError
@@ -105,7 +105,7 @@ def save_answer(attempt_id: int):
 def check_answer(attempt_id: int):
     attempt = attempts.get_own_attempt(current_user, attempt_id)
     question_id, choice_ids = _payload(attempt_id)
-    item = attempts.check_answer(attempt, question_id, choice_ids)
+    item = sealing.check_answer(attempt, question_id, choice_ids)
     question = item.question
     right = answer_key([question_id], attempt.round_id, questions=[question])[question_id]
     db.session.commit()

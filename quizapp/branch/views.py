@@ -15,7 +15,7 @@ from ..extensions import db
 from ..hardening import bounded_int
 from ..forms import EmptyForm
 from ..models import Contest, Round
-from ..policy import role_required
+from ..policy import can_reset_password, role_required
 from ..services import reports, roster, standings
 from ..services.contest import round_state, state_label
 from ..services.standings import Weights
@@ -69,10 +69,18 @@ def page(unit_id: int):
                        _("Share of right answers by outline section")) if answered else ""
     trend = charts.line([(r.title, row.P if row else None) for r, row in data.trend],
                         _("Participation rate by round"))
-    reminder = standings.reminder_text(data, request.host_url.rstrip("/")) if data.open_round else ""
+    reminder = standings.reminder_text(data, _public_url()) if data.open_round else ""
     return render_template("branch/page.html", data=data, heat=heat, trend=trend, reminder=reminder,
                            form=MemberForm(), action_form=ReasonedForm(), state=round_state,
-                           label=state_label, contests=_contests())
+                           label=state_label, contests=_contests(), may_reset=can_reset_password)
+
+
+def _public_url() -> str:
+    """The site's address for texts sent outside it: PUBLIC_URL, never the request's
+    Host header (which whoever sends the request chooses). Unset: a placeholder the
+    secretary replaces before sending, rather than a guess."""
+    configured = current_app.config.get("PUBLIC_URL")
+    return configured + "/" if configured else _("[the contest site's address]")
 
 
 def _contests() -> list[Contest]:

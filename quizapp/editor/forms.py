@@ -29,6 +29,7 @@ class QuestionForm(FlaskForm):
         SelectChoice("distinguish", _l("Distinguish (which is not, which belongs where)")),
         SelectChoice("target", _l("Target (a figure that matters)")),
         SelectChoice("recall", _l("Recall (wording, procedure, letter details)"))], default="")
+    reserve = BooleanField(_l("Contest reserve: used only in contest rounds, never in practice"))
     prompt = TextAreaField(_l("Question"), validators=[DataRequired(), Length(max=4000)])
     choices = FieldList(FormField(ChoiceForm), min_entries=6, max_entries=26)
     explanation = TextAreaField(_l("Explanation (quote the outline passage, with its line)"),

@@ -17,7 +17,7 @@ from ..forms import EmptyForm
 from ..models import Section
 from ..policy import role_required
 from ..services import bank as bank_service
-from ..services import editor
+from ..services import editor, sealing
 from ..services.errors import DomainError
 from . import bp
 from .forms import CoverageForm, ImportForm, QuestionForm
@@ -55,6 +55,7 @@ def _fill_form(form: QuestionForm, question) -> None:
     form.kind.data = question.kind
     form.difficulty.data = question.difficulty
     form.status.data = question.status
+    form.reserve.data = question.reserve
     form.prompt.data = question.prompt
     form.explanation.data = question.explanation
     form.covers.data = question.covers.replace(",", ", ")
@@ -71,7 +72,8 @@ def _data_from(form: QuestionForm):
         form.prompt.data or "", form.explanation.data or "",
         [(e.form.text.data or "", e.form.correct.data) for e in form.choices.entries],
         [c.strip() for c in (form.covers.data or "").split(",") if c.strip()],
-        purpose=form.purpose.data or "", excludes=(form.excludes.data or "").split(","))
+        purpose=form.purpose.data or "", excludes=(form.excludes.data or "").split(","),
+        reserve=bool(form.reserve.data))
 
 
 def _flash_lint_warnings(data) -> None:
@@ -164,7 +166,7 @@ def coverage():
     rows = editor.coverage()
     return render_template("editor/coverage.html", rows=rows, minimum=minimum, form=form,
                            mix=editor.purpose_mix(rows), purposes=editor.PURPOSE_COLUMNS,
-                           purpose_label=editor.purpose_label)
+                           purpose_label=editor.purpose_label, notice=sealing.practice_notice())
 
 
 @bp.post("/flags")

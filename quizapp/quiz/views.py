@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 
 from ..extensions import db
 from ..hardening import bounded_int
-from ..services import attempts, choice_tokens
+from ..services import attempts, choice_tokens, sealing
 from ..services import contest as contests
 from ..services.answer_key import answer_key
 from . import bp
@@ -28,8 +28,10 @@ def show(attempt_id: int):
     locked = [item for item in attempt.items if item.locked]
     key = answer_key([i.question_id for i in locked], attempt.round_id,
                      questions=[i.question for i in locked]) if locked else {}
+    # Only a page that can show feedback needs the sealed keys (a contest page never does).
+    sealed = sealing.sealed_in(attempt) if attempt.feedback == "immediate" else set()
     return render_template("quiz/attempt.html", attempt=attempt, form=AnswersForm(), key=key,
-                           token=functools.partial(choice_tokens.tokens, attempt.id))
+                           sealed=sealed, token=functools.partial(choice_tokens.tokens, attempt.id))
 
 
 @bp.post("/attempts/<int:attempt_id>")
@@ -63,7 +65,7 @@ def post(attempt_id: int):
     attempts.save_answers(attempt, unlocked, seqs=posted.seqs, client=posted.client)
     anchor = ""
     if check is not None:
-        attempts.check_answer(attempt, check, posted.answers.get(check, []))
+        sealing.check_answer(attempt, check, posted.answers.get(check, []))
         anchor = f"#q-{check}"
     else:
         flash(_("Your answers are saved."), "success")
@@ -83,4 +85,5 @@ def result(attempt_id: int):
         return render_template("quiz/submitted.html", attempt=attempt, round=attempt.round)
     key = answer_key([i.question_id for i in attempt.items], attempt.round_id,
                      questions=[i.question for i in attempt.items])
-    return render_template("quiz/result.html", attempt=attempt, key=key)
+    return render_template("quiz/result.html", attempt=attempt, key=key,
+                           sealed=sealing.sealed_in(attempt))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import random
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -30,6 +31,10 @@ from .answer_key import answer_key
 from .errors import Conflict, DeadlinePassed, DomainError, NotFound
 
 FEEDBACK_MODES = ("immediate", "exam")
+
+
+class NoQuestions(DomainError):
+    """A practice choice that leaves no question to ask."""
 
 
 def grace() -> timedelta:
@@ -59,15 +64,20 @@ def section_subtree_ids(keys: list[str]) -> list[int]:
 
 
 def draw_questions(section_keys: list[str] | None, count: int,
-                   rng: random.Random) -> list[Question]:
-    """Draw `count` approved, current questions, stratified by outline section.
+                   rng: random.Random, exclude_keys: Collection[str] = ()) -> list[Question]:
+    """Draw `count` approved, current practice questions, stratified by outline section:
+    never a contest reserve question, nor one whose key is in `exclude_keys` (the keys
+    sealed by contest rounds, services.sealing).
 
     Sections take turns (in outline order, each turn one random question) so that a
     small quiz over many sections spreads across them instead of clustering. Returns
     fewer than `count` only when the pool is smaller.
     """
     query = select(Question).join(Section).where(
-        Question.is_current.is_(True), Question.status == "approved")
+        Question.is_current.is_(True), Question.status == "approved",
+        Question.reserve.is_(False))
+    if exclude_keys:
+        query = query.where(Question.key.not_in(list(exclude_keys)))
     if section_keys:
         query = query.where(Question.section_id.in_(section_subtree_ids(section_keys)))
     pool = db.session.execute(query.order_by(Section.position, Question.id)).scalars().all()
@@ -113,10 +123,13 @@ def freeze(attempt: Attempt, questions: list[Question], rng: random.Random,
 
 def start_practice(user: User, spec: PracticeSpec, start_token: str | None = None,
                    question_ids: list[int] | None = None,
-                   rng: random.Random | None = None) -> Attempt:
-    """Start a practice attempt; the same start_token returns the same attempt.
+                   rng: random.Random | None = None,
+                   exclude_keys: Collection[str] = ()) -> Attempt:
+    """Start a practice attempt; the same start_token returns the same attempt. Its
+    questions are never contest reserve ones nor ones with a key in `exclude_keys`
+    (see draw_questions); the views start practice through services.sealing.
 
-    Raises DomainError when the choice leaves no question to ask.
+    Raises NoQuestions when the choice leaves no question to ask.
     """
     if start_token:
         existing = db.session.execute(select(Attempt).where(
@@ -130,14 +143,14 @@ def start_practice(user: User, spec: PracticeSpec, start_token: str | None = Non
     count = max(1, min(spec.count, max_questions))
     if question_ids is not None:
         questions = db.session.execute(select(Question).where(
-            Question.id.in_(question_ids))).scalars().all()
-        questions = list(questions)
+            Question.id.in_(question_ids), Question.reserve.is_(False))).scalars().all()
+        questions = [q for q in questions if q.key not in exclude_keys]
         rng.shuffle(questions)
         questions = questions[:count]
     else:
-        questions = draw_questions(spec.section_keys or None, count, rng)
+        questions = draw_questions(spec.section_keys or None, count, rng, exclude_keys)
     if not questions:
-        raise DomainError(_("There are no approved questions for this choice yet."))
+        raise NoQuestions(_("There are no approved questions for this choice yet."))
     now = utcnow()
     attempt = Attempt(user_id=user.id, kind="practice", feedback=spec.feedback,
                       title=spec.title, started_at=now, status=IN_PROGRESS,

@@ -125,23 +125,26 @@ def save_question(data: QuestionData, section: Section, question: Question | Non
     result = result or ImportResult()
     digest = data.content_hash()
     if question is None:
-        question = Question(key=data.key, version=1, is_current=True)
+        question = Question(key=data.key, version=1, is_current=True, reserve=bool(data.reserve))
         _fill(question, data, section, digest)
         _set_choices(question, data)
         db.session.add(question)
         result.created += 1
-    elif question.content_hash == digest and _metadata(question) == _metadata(data):
+    elif question.content_hash == digest and _metadata(question) == _metadata(data, question):
         result.unchanged += 1
     elif question.content_hash == digest:
-        # Status, purpose and exclusions are not what a member saw: no new version.
+        # Status, purpose, exclusions and reserve are how a question is used, not what a
+        # member saw: no new version.
         question.status = data.status
         question.purpose = data.purpose
         question.excludes = ",".join(data.excludes)
+        question.reserve = _reserve(data, question)
         result.updated += 1
     elif used:
         question.is_current = False
         db.session.flush()
-        newer = Question(key=data.key, version=question.version + 1, is_current=True)
+        newer = Question(key=data.key, version=question.version + 1, is_current=True,
+                         reserve=_reserve(data, question))
         _fill(newer, data, section, digest)
         _set_choices(newer, data)
         db.session.add(newer)
@@ -150,13 +153,27 @@ def save_question(data: QuestionData, section: Section, question: Question | Non
     else:
         _fill(question, data, section, digest)
         _set_choices(question, data)
+        question.reserve = _reserve(data, question)
         result.updated += 1
     return question
 
 
-def _metadata(item: Question | QuestionData) -> tuple[str, str, str]:
+def _metadata(item: Question | QuestionData,
+              question: Question | None = None) -> tuple[str, str, str, bool]:
+    """Status, purpose, exclusions and reserve flag. For data, the reserve flag is the one
+    the upsert would store into `question` (see _reserve)."""
     excludes = item.excludes if isinstance(item.excludes, str) else ",".join(item.excludes)
-    return item.status, item.purpose or "", excludes or ""
+    if isinstance(item, Question):
+        reserve = bool(item.reserve)
+    else:
+        assert question is not None
+        reserve = _reserve(item, question)
+    return item.status, item.purpose or "", excludes or "", reserve
+
+
+def _reserve(data: QuestionData, question: Question) -> bool:
+    """The reserve flag after an upsert: what the data says, else what the bank holds."""
+    return bool(question.reserve) if data.reserve is None else data.reserve
 
 
 def to_data(question: Question) -> QuestionData:
@@ -168,7 +185,8 @@ def to_data(question: Question) -> QuestionData:
         explanation=question.explanation,
         choices=[ChoiceData(c.text, c.is_correct) for c in question.choices],
         covers=[c for c in question.covers.split(",") if c], origin=f"question:{question.key}",
-        purpose=question.purpose or "", excludes=[k for k in (question.excludes or "").split(",") if k])
+        purpose=question.purpose or "", excludes=[k for k in (question.excludes or "").split(",") if k],
+        reserve=bool(question.reserve))
 
 
 def current_data(exclude_key: str | None = None) -> list[QuestionData]:

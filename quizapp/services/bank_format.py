@@ -26,8 +26,8 @@ STATUSES = {"draft", "approved", "retired"}
 PURPOSES = ("meaning", "application", "distinguish", "target", "recall")
 SECTION_FIELDS = {"key", "title", "kind", "lines", "body", "items", "children"}
 ITEM_FIELDS = {"key", "label", "value"}
-QUESTION_FIELDS = {"key", "section", "kind", "difficulty", "status", "purpose", "covers",
-                   "excludes", "prompt", "choices", "answer", "explanation"}
+QUESTION_FIELDS = {"key", "section", "kind", "difficulty", "status", "purpose", "reserve",
+                   "covers", "excludes", "prompt", "choices", "answer", "explanation"}
 CHOICE_FIELDS = {"text", "correct"}
 TRUE_FALSE_TEXTS = ("Đúng", "Sai")
 
@@ -67,6 +67,9 @@ class QuestionData:
     # Both are metadata like status: changing them edits the question in place.
     purpose: str = ""
     excludes: list[str] = field(default_factory=list)
+    # Contest reserve (never drawn into practice). None: the source does not say, and an
+    # import keeps what the bank holds (a file without the field never un-reserves).
+    reserve: bool | None = None
 
     def content_hash(self) -> str:
         payload = {
@@ -243,6 +246,10 @@ def _read_question(node: Any, path: Path | str, bank: Bank, section_keys: set[st
         err("excludes", f"question '{key}': 'excludes' must be a list of question keys")
     else:
         excludes = [str(k) for k in excludes_raw if k != key]
+    reserve = node.get("reserve")
+    if reserve is not None and not isinstance(reserve, bool):
+        err("reserve", f"question '{key}': 'reserve' must be true or false")
+        reserve = None
     prompt = _text(node.get("prompt"))
     if not prompt:
         err("prompt", f"question '{key}' has an empty prompt")
@@ -312,7 +319,7 @@ def _read_question(node: Any, path: Path | str, bank: Bank, section_keys: set[st
     return QuestionData(key=key, section=section or "", kind=str(kind), difficulty=difficulty,
                         status=str(status), prompt=prompt or "", explanation=explanation or "",
                         choices=choices, covers=covers, origin=where, purpose=str(purpose),
-                        excludes=excludes)
+                        excludes=excludes, reserve=reserve)
 
 
 def read_questions_file(path: Path, bank: Bank) -> None:

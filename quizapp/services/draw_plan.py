@@ -15,6 +15,9 @@ line gets the contest default, DEFAULT_MIX: at most 20 % `recall`, kept whenever
 plan's section rules leave room for it (a rule on a section holding only recall
 questions still draws them); an explicit `purpose` line is a hard rule that `check`
 refuses to accept when the bank cannot meet it.
+
+A round's pool ("all" or "reserve", Round.question_pool) says which approved questions
+the plan draws from: all of them, contest reserve included, or the reserve only.
 """
 from __future__ import annotations
 
@@ -98,9 +101,9 @@ def parse(text: str) -> tuple[list, list[str]]:
 
 
 class _Pools:
-    """Approved, current question ids per section subtree."""
+    """Approved, current question ids per section subtree, of the round's pool."""
 
-    def __init__(self) -> None:
+    def __init__(self, pool: str = "all") -> None:
         self.sections = {s.key: s for s in db.session.execute(select(Section)).scalars()}
         self.children: dict[int | None, list[Section]] = {}
         for s in sorted(self.sections.values(), key=lambda s: s.position):
@@ -110,10 +113,12 @@ class _Pools:
         self.apart: dict[int, set[int]] = {}  # questions never drawn with this one
         ids: dict[str, int] = {}
         excludes: list[tuple[int, str]] = []
-        for qid, sid, key, purpose, excluded in db.session.execute(
-                select(Question.id, Question.section_id, Question.key, Question.purpose,
+        query = select(Question.id, Question.section_id, Question.key, Question.purpose,
                        Question.excludes).where(
-                    Question.is_current.is_(True), Question.status == "approved").order_by(Question.id)):
+            Question.is_current.is_(True), Question.status == "approved")
+        if pool == "reserve":
+            query = query.where(Question.reserve.is_(True))
+        for qid, sid, key, purpose, excluded in db.session.execute(query.order_by(Question.id)):
             self.by_section.setdefault(sid, []).append(qid)
             self.purpose[qid] = purpose or ""
             ids[key] = qid
@@ -160,14 +165,15 @@ def _inside(inner: Section, outer: Section, pools: "_Pools") -> bool:
     return False
 
 
-def check(rules: list, question_count: int) -> list[str]:
-    """Errors that make the plan impossible against the current approved bank. A plan
+def check(rules: list, question_count: int, pool: str = "all") -> list[str]:
+    """Errors that make the plan impossible against the current approved bank (its
+    reserve only, for pool "reserve"). A plan
     that passes always draws `question_count` questions: the section counts are checked
     exactly (rules are served deepest first, each from what earlier rules left in its
     subtree), then a draw that spends capped purposes last shows that the purpose mix and
     the questions kept apart leave enough."""
     rules, mix = _split(rules)
-    pools = _Pools()
+    pools = _Pools(pool)
     errors: list[str] = []
     for rule in rules:
         section = pools.sections.get(rule.section)
@@ -211,7 +217,25 @@ def check(rules: list, question_count: int) -> list[str]:
         errors.append(_("the bank cannot fill this plan while keeping the purpose mix (%(mix)s) and "
                         "keeping apart the questions that give each other away; change the numbers",
                         mix=", ".join(f"{m.purpose} {'≤' if m.at_most else '≥'} {m.percent}%" for m in mix)))
+    if errors and pool == "reserve":
+        errors.append(_("this round draws from the contest reserve only: the numbers above "
+                        "count reserve questions"))
     return errors
+
+
+def pool_ids(rules: list, pool: str = "all") -> set[int]:
+    """Every question id the plan could draw: the subtrees its section rules name (the
+    whole pool for a plan without any). What a member might meet in the round."""
+    rules, _mix = _split(rules)
+    pools = _Pools(pool)
+    if not rules:
+        return set(pools.all_ids())
+    out: set[int] = set()
+    for rule in rules:
+        section = pools.sections.get(rule.section)
+        if section is not None:
+            out.update(pools.subtree(section))
+    return out
 
 
 def _draw(rules: list[Rule], mix: list[MixRule], pools: "_Pools", question_count: int,
@@ -282,13 +306,14 @@ def _draw(rules: list[Rule], mix: list[MixRule], pools: "_Pools", question_count
     return drawn[:question_count]
 
 
-def draw(rules: list, question_count: int, rng: random.Random) -> list[int]:
+def draw(rules: list, question_count: int, rng: random.Random,
+         pool: str = "all") -> list[int]:
     """Question ids following the plan (sections, purpose mix, questions kept apart), no
-    question twice. A random draw first; if its choices left the plan unfillable, a draw
+    question twice, from the round's pool. A random draw first; if its choices left the plan unfillable, a draw
     that spends capped purposes last (the one `check` vouches for). Raises DomainError if
     the bank changed since the plan was checked and cannot fill the round any more."""
     rules, mix = _split(rules)
-    pools = _Pools()
+    pools = _Pools(pool)
     drawn = (_draw(rules, mix, pools, question_count, rng, spend_capped_last=False)
              or _draw(rules, mix, pools, question_count, rng, spend_capped_last=True))
     if drawn is None:

@@ -140,6 +140,7 @@ def save(actor: User, data: QuestionData, original_key: str | None = None) -> Qu
 
 def _summary(data: QuestionData) -> dict:
     return {"section": data.section, "kind": data.kind, "status": data.status, "purpose": data.purpose,
+            "reserve": bool(data.reserve),
             "difficulty": data.difficulty, "prompt": data.prompt,
             "choices": [[c.text, c.correct] for c in data.choices], "explanation": data.explanation}
 
@@ -204,7 +205,8 @@ def history(key: str) -> tuple[list[Question], list[AuditLog]]:
 
 def form_data(key: str, section: str, kind: str, difficulty: int, status: str, prompt: str,
               explanation: str, choices: list[tuple[str, bool]], covers: list[str],
-              purpose: str = "", excludes: list[str] | None = None) -> QuestionData:
+              purpose: str = "", excludes: list[str] | None = None,
+              reserve: bool = False) -> QuestionData:
     if kind == "truefalse":
         right_true = any(correct for text, correct in choices[:1])
         choices = [("Đúng", right_true), ("Sai", not right_true)]
@@ -212,7 +214,8 @@ def form_data(key: str, section: str, kind: str, difficulty: int, status: str, p
                         status=status, prompt=prompt.strip(), explanation=explanation.strip(),
                         choices=[ChoiceData(t.strip(), bool(c)) for t, c in choices if t.strip()],
                         covers=covers, origin="editor", purpose=purpose,
-                        excludes=[k.strip().lower() for k in excludes or [] if k.strip()])
+                        excludes=[k.strip().lower() for k in excludes or [] if k.strip()],
+                        reserve=reserve)
 
 
 # ---------------------------------------------------------------- coverage
@@ -224,20 +227,30 @@ class CoverageRow:
     by_kind: dict[str, int]
     by_difficulty: dict[int, int]
     by_purpose: dict[str, int]  # "" = not tagged
+    # The two pools: practice questions (also drawn by contests) and the contest reserve.
+    practice: int = 0
+    reserve: int = 0
 
 
 def coverage() -> list[CoverageRow]:
-    """Approved current questions per section, by kind, by difficulty and by purpose (own
-    questions of each section, not its subtree). One grouped query."""
+    """Approved current questions per section, by kind, by difficulty and by purpose, and
+    how many of them are practice questions or contest reserve (own questions of each
+    section, not its subtree). One grouped query."""
     counts = db.session.execute(
-        select(Question.section_id, Question.kind, Question.difficulty, Question.purpose, func.count())
+        select(Question.section_id, Question.kind, Question.difficulty, Question.purpose,
+               Question.reserve, func.count())
         .where(Question.is_current.is_(True), Question.status == "approved")
-        .group_by(Question.section_id, Question.kind, Question.difficulty, Question.purpose)).all()
+        .group_by(Question.section_id, Question.kind, Question.difficulty, Question.purpose,
+                  Question.reserve)).all()
     rows = {s.id: CoverageRow(s, 0, {}, {}, {}) for s in db.session.execute(
         select(Section).order_by(Section.position)).scalars()}
-    for section_id, kind, difficulty, purpose, n in counts:
+    for section_id, kind, difficulty, purpose, reserve, n in counts:
         row = rows[section_id]
         row.total += n
+        if reserve:
+            row.reserve += n
+        else:
+            row.practice += n
         row.by_kind[kind] = row.by_kind.get(kind, 0) + n
         row.by_difficulty[difficulty] = row.by_difficulty.get(difficulty, 0) + n
         row.by_purpose[purpose or ""] = row.by_purpose.get(purpose or "", 0) + n

@@ -25,7 +25,7 @@ def ward_rows(rows: list[BranchRow], weights: Weights) -> list[list]:
     return [[r.rank, "=" if r.tied else "", r.unit.name, r.roster, r.participants,
              round(r.rate * 100, 2), _figure(r.average), r.max_score,
              "" if r.full_scores is None else r.full_scores, round(r.P, 2), _figure(r.S),
-             _figure(r.G), _figure(r.index), r.arithmetic(weights)] for r in rows]
+             _figure(r.G), _figure(r.index, 4), r.arithmetic(weights)] for r in rows]
 
 
 def ward_report(rows: list[BranchRow], weights: Weights, title: str, fmt: str) -> bytes:

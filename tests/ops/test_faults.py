@@ -31,7 +31,7 @@ from quizapp.services.attempts import PracticeSpec
 from tests.conftest import PASSWORD, BrowserClient, _base_config
 from tests.ops._support import (Gunicorn, allow_connections, attempt_id_from, closed_port,
                                 csrf_meta, hidden_fields, local_app, migrate_and_import,
-                                needs_postgres_server, private_database, server_env,
+                                private_database, server_env,
                                 terminate_connections)
 from tests.tokens import tokens_of
 
@@ -112,7 +112,6 @@ class AutosavingMember:
 
 @pytest.mark.postgres_only
 @pytest.mark.slow
-@needs_postgres_server
 def test_acknowledged_saves_survive_kill_9_of_a_worker_and_then_the_master(tmp_path, capsys):
     import requests
     with private_database() as url:
@@ -355,7 +354,6 @@ def test_logged_in_pages_during_an_outage_answer_the_vietnamese_503(tmp_path, re
 
 @pytest.mark.postgres_only
 @pytest.mark.slow
-@needs_postgres_server
 def test_postgres_cut_off_and_back_under_load_recovers_without_restart(tmp_path):
     with private_database() as url:
         app = local_app(url, LOGIN_RATE_LIMIT="1000 per minute",

@@ -14,6 +14,7 @@ from types import SimpleNamespace
 import pytest
 from collections import Counter
 
+import schemathesis
 from hypothesis import HealthCheck, given, settings
 
 from quizapp.api.openapi import spec
@@ -25,7 +26,6 @@ from quizapp.services.contest import RoundSettings
 from tests.conftest import BrowserClient
 from tests.tokens import tokens_of
 
-schemathesis = pytest.importorskip("schemathesis")
 
 
 @pytest.fixture

@@ -9,17 +9,16 @@ limit across both hosts; a password change on A ends the session on B.
 from __future__ import annotations
 
 import pytest
+import requests
 
 from tests.ops._support import (PASSWORD, REDIS_URL, Gunicorn, attempt_id_from, csrf_meta,
                                 flush_redis, hidden_fields, local_app, migrate_and_import,
-                                needs_postgres_server, private_database, redis_available,
+                                private_database, redis_available,
                                 server_env)
 from tests.tokens import tokens_of
 
-requests = pytest.importorskip("requests")
-
 pytestmark = [
-    pytest.mark.postgres_only, pytest.mark.slow, needs_postgres_server,
+    pytest.mark.postgres_only, pytest.mark.slow,
     pytest.mark.skipif(not redis_available(), reason=f"needs a Redis server at {REDIS_URL}"),
 ]
 

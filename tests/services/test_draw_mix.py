@@ -104,3 +104,33 @@ def test_a_contest_round_started_by_members_stays_within_the_mix(bank, make_user
         assert len(ids) == 20
         assert _purposes(ids).count("recall") <= 4
         assert not any(p <= set(ids) for p in pairs)
+
+
+def test_a_reserve_round_keeps_the_mix_and_its_purpose_lines_do_not_change_what_it_seals(bank):
+    """The two features together: a round drawing from the reserve only still keeps the
+    questions apart and the mix, and the plan's purpose lines do not change the pool a
+    round holds back from practice (services/sealing.py asks draw_plan.pool_ids)."""
+    from sqlalchemy import update
+    from quizapp.models import Section
+    viewpoints = db.session.execute(select(Section.id).where(
+        Section.key.like("viewpoint-%"))).scalars().all()
+    db.session.execute(update(Question).where(Question.section_id.in_(viewpoints))
+                       .values(reserve=True))
+    db.session.commit()
+    reserve = set(db.session.execute(select(Question.id).where(
+        Question.reserve.is_(True), Question.is_current.is_(True),
+        Question.status == "approved")).scalars())
+    rules, errors = draw_plan.parse("viewpoints: rest\npurpose recall: at most 20%")
+    assert errors == []
+    assert draw_plan.pool_ids(rules, "reserve") == reserve
+    assert draw_plan.pool_ids(rules) == draw_plan.pool_ids(draw_plan.parse("viewpoints: rest")[0])
+    assert draw_plan.check(rules, 10, "reserve") == []
+    pairs = _apart_pairs()
+    for seed in range(8):
+        drawn = draw_plan.draw(rules, 10, random.Random(seed), "reserve")
+        assert len(set(drawn)) == 10 and set(drawn) <= reserve
+        assert _purposes(drawn).count("recall") <= 2
+        assert not any(pair <= set(drawn) for pair in pairs)
+    # More than the reserve holds: refused, and the message says the numbers count the reserve.
+    errors = draw_plan.check(draw_plan.parse("viewpoints: rest")[0], len(reserve) + 1, "reserve")
+    assert errors and "dự trữ" in errors[-1]

@@ -651,7 +651,9 @@ def test_coverage_counts_and_highlights_sections_under_the_minimum(org_client, b
     assert rows["letter"][0] is False and rows["viewpoints"][0] is False
     for section in bank.sections:
         own = [q for q in bank.questions if q.section == section.key and q.status == "approved"]
-        expected = [len(own)] + [sum(q.kind == k for q in own) for k in ("single", "multiple", "truefalse")] \
+        # Total, then the two pools (practice, reserve) and practice available now.
+        expected = [len(own), len(own), 0, len(own)] \
+            + [sum(q.kind == k for q in own) for k in ("single", "multiple", "truefalse")] \
             + [sum(q.difficulty == d for q in own) for d in (1, 2, 3)] \
             + [sum(q.purpose == p for q in own) for p in (*editor.PURPOSES, "")]
         assert rows[section.key] == (len(own) < 5, expected), section.key

@@ -84,6 +84,8 @@ def dump(questions: list[QuestionData]) -> bytes:
         ]
         if question.purpose:
             lines.append(f"    purpose: {question.purpose}")
+        if question.reserve:
+            lines.append("    reserve: true")
         if question.covers:
             lines.append(f"    covers: [{', '.join(_quoted(c) for c in question.covers)}]")
         if question.excludes:
