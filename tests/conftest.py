@@ -13,6 +13,7 @@ from sqlalchemy import text
 
 from quizapp import clock, create_app
 from quizapp.extensions import db
+from quizapp.models import User
 from quizapp.services import users as user_service
 from quizapp.services.bank import import_bank
 from quizapp.services.bank_format import read_bank
@@ -305,11 +306,29 @@ def make_user(app, ward):
     def make(role: str = "member", unit=None, username: str | None = None,
              password: str | None = PASSWORD, full_name: str | None = None, phone: str | None = None):
         counter[0] += 1
+        if password is not None:
+            user_service.check_password_strength(password)
         user = user_service.create_user(username or f"user{counter[0]}", full_name or f"Người Dùng {counter[0]}",
-                                        unit or ward, role=role, password=password, phone=phone)
+                                        unit or ward, role=role, password=None, phone=phone)
+        if password is not None:
+            user.password_hash = _password_hash(password)
         db.session.commit()
         return user
     return make
+
+
+_HASHES: dict[str, str] = {}
+
+
+def _password_hash(password: str) -> str:
+    """The real scrypt hash of `password`, computed once per session: a hash costs ~0.1 s
+    by design and the suite creates hundreds of accounts with the same password. Logins
+    still check it for real; only the salt is shared between test accounts."""
+    if password not in _HASHES:
+        probe = User(username="-", full_name="-", unit_id=0)
+        probe.set_password(password)
+        _HASHES[password] = probe.password_hash
+    return _HASHES[password]
 
 
 @pytest.fixture
