@@ -208,6 +208,7 @@ def app(request, tmp_path, backend, _pg_schema, _sqlite_templates, app_config):
                 states.capture_bank(parsed)
             states.reset(with_bank)
         app.extensions[_BANK_LOADED] = with_bank
+        app.test_client_class = IsolatedFlaskClient
         yield app
         db.session.remove()
         if backend == "postgresql":
@@ -342,13 +343,15 @@ def bank(app, parsed_bank):
 
 
 # ---------------------------------------------------------------- request isolation
-# Added for the view and CLI tests. The `app` fixture keeps one app context pushed for the
-# whole test, and Flask reuses a pushed app context for every test-client request. So all
-# requests of a test, from every client, share one `g` and one database session: Flask-Login
-# caches the logged-in user in `g._login_user`, and that user then "leaks" into the next
-# request of any other client (a second browser, a logged-out client). A real server gives
-# each request a fresh app context; this client does the same by running each request in an
-# empty contextvars context.
+# The `app` fixture keeps one app context pushed for the whole test, and Flask reuses a
+# pushed app context for every test-client request. So all requests of a test, from every
+# client, would share one `g` and one database session: Flask-Login caches the logged-in
+# user in `g._login_user`, and that user then "leaks" into the next request of any other
+# client (a second browser, a logged-out client). A real server gives each request a fresh
+# app context; the clients of the `app` fixture do the same (the default, see `app`) by
+# running each request in an empty contextvars context. The test's own `db.session` then
+# does not see a request's changes until it expires its objects (`db.session.expire_all()`);
+# commit before a request that writes the same rows.
 import contextvars  # noqa: E402
 
 from flask.testing import FlaskClient  # noqa: E402
@@ -361,10 +364,8 @@ class IsolatedFlaskClient(FlaskClient):
 
 @pytest.fixture
 def isolated_requests(app):
-    """Make `app.test_client()` (and so `client`) give each request its own app context,
-    `g` and database session, as in production. Request it before `client` (e.g.
-    `pytestmark = pytest.mark.usefixtures("isolated_requests")`). The test's own
-    `db.session` then does not see a request's changes until it expires its objects
-    (`db.session.expire_all()`); commit before a request that writes the same rows."""
+    """The app, whose test clients give each request its own app context, `g` and database
+    session, as in production. This is now what every test gets; the fixture stays for the
+    tests that name it (`pytest.mark.usefixtures("isolated_requests")`)."""
     app.test_client_class = IsolatedFlaskClient
     return app
