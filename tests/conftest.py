@@ -3,6 +3,7 @@ speaks CSRF like a browser, a frozen clock, and factories."""
 from __future__ import annotations
 
 import os
+import random
 import re
 import shutil
 from datetime import datetime, timedelta, timezone
@@ -14,6 +15,8 @@ from sqlalchemy import text
 from quizapp import clock, create_app
 from quizapp.extensions import db
 from quizapp.models import User
+from quizapp.services import attempts as attempt_service
+from quizapp.services import contest as contest_service
 from quizapp.services import users as user_service
 from quizapp.services.bank import import_bank
 from quizapp.services.bank_format import read_bank
@@ -340,6 +343,58 @@ def bank(app, parsed_bank):
         db.session.commit()
         app.extensions[_BANK_LOADED] = True
     return parsed_bank
+
+
+# ---------------------------------------------------------------- scenario helpers
+# Shared by the service, view and ops tests that build contest scenarios.
+
+@pytest.fixture
+def organizer(make_user):
+    return make_user(role="organizer", username="btc", full_name="Ban Tổ Chức")
+
+
+@pytest.fixture
+def browser(app):
+    """Another browser (its own cookies), logged in as `username`."""
+    def open_as(username: str) -> BrowserClient:
+        other = BrowserClient(app.test_client())
+        other.login(username)
+        return other
+    return open_as
+
+
+def right_ids(item) -> list[int]:
+    """The right choices of an attempt's question (an AttemptQuestion)."""
+    return [c.id for c in item.question.choices if c.is_correct]
+
+
+def wrong_ids(item) -> list[int]:
+    """One wrong choice of an attempt's question."""
+    return [next(c.id for c in item.question.choices if not c.is_correct)]
+
+
+def take_round(user, round_, clock, right, seconds: int = 60, prediction=None):
+    """`user` takes `round_` through the services: starts (questions drawn with a seed of
+    the user's id), answers `prediction` if given, spends `seconds` on the frozen `clock`
+    and submits with `right` answers right: the first n questions by position (an int),
+    the questions with these ids (a set) or those an AttemptQuestion predicate accepts."""
+    attempt = contest_service.start_round_attempt(user, round_, rng=random.Random(user.id))
+    db.session.commit()
+    if prediction is not None:
+        contest_service.set_prediction(attempt, prediction)
+    clock.advance(seconds=seconds)
+    answers = {}
+    for index, item in enumerate(attempt.items):
+        if callable(right):
+            ok = right(item)
+        elif isinstance(right, int):
+            ok = index < right
+        else:
+            ok = item.question_id in right
+        answers[item.question_id] = right_ids(item) if ok else wrong_ids(item)
+    attempt_service.submit(attempt, answers)
+    db.session.commit()
+    return attempt
 
 
 # ---------------------------------------------------------------- request isolation

@@ -52,11 +52,6 @@ def uploads(app) -> list[str]:
 
 
 @pytest.fixture
-def organizer(make_user):
-    return make_user(role="organizer", username="btc", full_name="Ban Tổ Chức")
-
-
-@pytest.fixture
 def org_client(client, organizer, bank):
     client.login("btc")
     return client
