@@ -6,8 +6,9 @@ FLASK  := $(BIN)/flask --app quizapp
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 TEST_DATABASE_URL ?=
+export TEST_DATABASE_URL
 
-.PHONY: serve translations-update run setup test test-sqlite test-postgres e2e-deps translations bench serve clean
+.PHONY: run setup test test-sqlite test-postgres e2e-deps translations translations-update serve bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,19 +43,32 @@ run: setup
 e2e-deps:
 	@bash scripts/ensure-chromium.sh
 
-test: $(VENV)/.dev translations e2e-deps
-	$(BIN)/python -m pytest -q
-	@if [ -n "$(TEST_DATABASE_URL)" ]; then \
-	  echo "== again on PostgreSQL ($(TEST_DATABASE_URL))"; \
-	  $(BIN)/python -m pytest -q --db=postgresql -m "not sqlite_only and not e2e"; \
-	fi
+# The whole suite on SQLite, then (when TEST_DATABASE_URL is set, as .ci/run sets it)
+# again on PostgreSQL. Each run deselects the other database's tests and says so.
+test: test-sqlite
+	@if [ -n "$(TEST_DATABASE_URL)" ]; then $(MAKE) --no-print-directory test-postgres; fi
+
+test-sqlite: $(VENV)/.dev translations e2e-deps
+	$(BIN)/python -m pytest -q -rs
+
+test-postgres: $(VENV)/.dev translations
+	@if [ -z "$(TEST_DATABASE_URL)" ]; then \
+	  echo "test-postgres needs TEST_DATABASE_URL, e.g. postgresql://postgres@127.0.0.1:5432/test" >&2; \
+	  exit 2; fi
+	@echo "== on PostgreSQL ($(TEST_DATABASE_URL))"
+	$(BIN)/python -m pytest -q -rs --db=postgresql
 
 # Production-style serving: gunicorn, N workers (WORKERS), settings from the environment
-# (QUIZAPP_ENV=production needs SECRET_KEY; DATABASE_URL, REDIS_URL, BEHIND_PROXY…).
+# (QUIZAPP_ENV=production needs SECRET_KEY and REDIS_URL, or ALLOW_MEMORY_RATE_LIMITS=1;
+# DATABASE_URL, PUBLIC_URL, BEHIND_PROXY…).
+# gunicorn's control socket defaults to one path per user (~/.gunicorn/gunicorn.ctl), which
+# two servers would take from each other: this one gets its own, per checkout and port.
 WORKERS ?= 4
+CONTROL_SOCKET ?= $(CURDIR)/instance/gunicorn-$(PORT).ctl
 serve: $(VENV)/.runtime translations
 	$(FLASK) db upgrade
 	REQUEST_LOG=$${REQUEST_LOG:-1} $(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) \
+	  --control-socket $(CONTROL_SOCKET) \
 	  --access-logfile - --graceful-timeout 20 'quizapp:create_app()'
 
 # The benchmarks (benchmarks/README.md); each rewrites its section of benchmarks/REPORT.md.

@@ -101,6 +101,7 @@ def create_round_attempts(names: list[str]) -> dict[str, list[RoundAttempt]]:
     from quizapp.clock import utcnow
     from quizapp.extensions import db
     from quizapp.models import Unit, User
+    from quizapp.services import choice_tokens
     from quizapp.services import contest as contests
     from quizapp.services import users
 
@@ -121,8 +122,11 @@ def create_round_attempts(names: list[str]) -> dict[str, list[RoundAttempt]]:
             contests.schedule(organizer, round_)
             for member in members:
                 attempt = contests.start_round_attempt(member, round_)
+                # The page's names of the choices (the attempt's tokens), as it posts them.
                 out[member.username].append(RoundAttempt(attempt.id, [
-                    (item.question_id, item.choice_ids) for item in attempt.items]))
+                    (item.question_id, choice_tokens.tokens(attempt.id, item.question_id,
+                                                            item.choice_ids))
+                    for item in attempt.items]))
         db.session.commit()
         db.session.remove()
         db.engine.dispose()
@@ -381,7 +385,7 @@ def write_report(results: list[Result], info: dict) -> None:
   connection after every response, so each request includes a TCP connect on loopback
   ({info['connects']} connects in the autosave phase)
 - **Requests:** autosave `POST /api/attempts/<id>/answers` with
-  `{{"question_id": …, "choice_ids": [one id]}}`, session cookie and `X-CSRFToken`,
+  `{{"question_id": …, "choice_ids": [one choice token]}}`, session cookie and `X-CSRFToken`,
   cycling over the attempt's questions and choices (every save changes the row); quiz
   page `GET /attempts/<id>` (the whole page with its 10 questions); submit: the quiz
   form posted with `action=submit` and all {ROUND_QUESTIONS} answers, which saves them,

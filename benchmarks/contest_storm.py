@@ -99,6 +99,8 @@ class Member:
     csrf: str = ""
     attempt_id: int | None = None
     questions: list[tuple[int, str, list[int]]] = field(default_factory=list)  # id, kind, choices
+    # (question, choice) -> the token the page names it by (quizapp.services.choice_tokens)
+    tokens: dict[tuple[int, int], int] = field(default_factory=dict)
     role: str = ""
     saved: dict[int, list[int]] = field(default_factory=dict)      # saved before the storm
     submitted: dict[int, list[int]] = field(default_factory=dict)  # in the submit form
@@ -242,7 +244,7 @@ async def run_pool(items: list, concurrency: int, operation) -> None:
 def answer_form(member: Member, answers: dict[int, list[int]],
                 action: str) -> list[tuple[str, str]]:
     data = [("csrf_token", member.csrf)]
-    data += [(f"q-{qid}", str(cid)) for qid, ids in answers.items() for cid in ids]
+    data += [(f"q-{qid}", str(member.tokens[qid, cid])) for qid, ids in answers.items() for cid in ids]
     data.append(("action", action))
     return data
 
@@ -516,6 +518,7 @@ class Check:
 
 
 def load_questions(round_id: int, members: list[Member]) -> None:
+    from quizapp.services import choice_tokens
     by_attempt = {m.attempt_id: m for m in members}
     with pg() as conn:
         for attempt_id, qid, kind, order in conn.execute(
@@ -526,6 +529,12 @@ def load_questions(round_id: int, members: list[Member]) -> None:
             member = by_attempt.get(attempt_id)
             if member is not None:
                 member.questions.append((qid, kind, [int(x) for x in order.split(",") if x]))
+    # The form posts the attempt's choice tokens, as the page does (same SECRET_KEY).
+    with bench_app().app_context():
+        for member in members:
+            for qid, _kind, choices in member.questions:
+                member.tokens.update(zip([(qid, c) for c in choices],
+                                         choice_tokens.tokens(member.attempt_id, qid, choices)))
 
 
 def spike_checks(round_id: int, members: list[Member]) -> tuple[list[Check], dict]:

@@ -72,6 +72,9 @@ def server_env() -> dict[str, str]:
         "SESSION_COOKIE_SECURE": "0",
         # All virtual users log in from 127.0.0.1; the default 10/minute would refuse them.
         "LOGIN_RATE_LIMIT": "10000 per minute",
+        "LOGIN_ACCOUNT_RATE_LIMIT": "10000 per minute",
+        # One host, no Redis: production settings need the explicit opt-in.
+        "ALLOW_MEMORY_RATE_LIMITS": "1",
         "PYTHONUNBUFFERED": "1",
     })
     env.pop("REDIS_URL", None)
@@ -117,8 +120,9 @@ def free_port() -> int:
 
 
 def start_gunicorn(port: int, log_file) -> subprocess.Popen:
+    # No control socket: its default path is one per user, shared with any other server.
     cmd = [str(BIN / "gunicorn"), "-w", str(WORKERS), "-b", f"127.0.0.1:{port}",
-           "quizapp:create_app()"]
+           "--no-control-socket", "quizapp:create_app()"]
     log(" ".join(cmd))
     return subprocess.Popen(cmd, cwd=ROOT, env=server_env(), stdout=log_file,
                             stderr=subprocess.STDOUT, start_new_session=True)

@@ -241,10 +241,19 @@ def attempts_close_overdue() -> None:
               help="Also a demo contest: one closed round with invented attempts, one open.")
 def demo_seed(if_empty: bool, with_contest: bool) -> None:
     """The ward, 42 branches with 1,886 invented members, one account per role."""
-    from .services.demo import DEMO_ACCOUNTS, has_users, seed
+    from .services.demo import DEMO_ACCOUNTS, WARD_CODE, clashes, has_users, is_seeded, seed
     if if_empty and has_users():
         click.echo("accounts exist; demo not seeded")
         return
+    if is_seeded():
+        # Run again after `make run` (which seeds): nothing to do, and not an error.
+        click.echo(f"the demo is already seeded (unit {WARD_CODE} exists); nothing changed")
+        return
+    taken = clashes()
+    if taken:
+        shown = ", ".join(taken[:10]) + (f" and {len(taken) - 10} more" if len(taken) > 10 else "")
+        raise click.ClickException(f"the database already holds what the demo would create "
+                                   f"({shown}); seed the demo into an empty database")
     if with_contest:
         from .services.bank import stats
         if stats()["approved"] < 40:
@@ -271,9 +280,11 @@ contest_cli = click.Group("contest", help="Contest rounds.")
 @click.argument("round_id", type=int)
 @click.option("--format", "fmt", type=click.Choice(["xlsx", "csv"]), default="xlsx", show_default=True)
 @click.option("--output", "output", required=True, type=click.Path(dir_okay=False, writable=True))
-@click.option("--what", type=click.Choice(["results", "prizes"]), default="results", show_default=True)
+@click.option("--what", type=click.Choice(["results", "prizes", "collective"]), default="results",
+              show_default=True)
 def contest_export(round_id: int, fmt: str, output: str, what: str) -> None:
-    """Write a round's results or prize list as .xlsx or CSV."""
+    """Write a round's results, prize list or collective (branch) prize list as .xlsx or
+    CSV. A prize list not yet confirmed says so in its title and file name."""
     from .models import Round
     from .services.exports import export
     round_ = db.session.get(Round, round_id)
@@ -295,23 +306,28 @@ standings_cli = click.Group("standings", help="The maintained branch counters.")
 @click.option("--contest", "contest_id", type=int, help="The whole contest instead of one round.")
 @click.option("--format", "fmt", type=click.Choice(["xlsx", "csv", "json"]), default="xlsx", show_default=True)
 @click.option("--output", required=True, type=click.Path(dir_okay=False, writable=True))
-def report_branches(round_id, contest_id, fmt, output) -> None:
+@click.option("--include-hidden", is_flag=True,
+              help="Include the scores of rounds whose results are not shown yet (the "
+                   "organizers' view). Without it the report is what members may see.")
+def report_branches(round_id, contest_id, fmt, output, include_hidden) -> None:
     """The branch standings of a round (ROUND_ID) or of a contest (--contest ID)."""
     from .models import Contest, Round
     from .services import reports, standings
+    # A report file travels: by default it carries only what members may see.
+    viewer = standings.FULL_VIEW if include_hidden else None
     if (round_id is None) == (contest_id is None):
         raise click.ClickException("give either ROUND_ID or --contest ID")
     if round_id is not None:
         round_ = db.session.get(Round, round_id)
         if round_ is None:
             raise click.ClickException(f"no round {round_id}")
-        contest, rows = round_.contest, standings.round_standings(round_)
+        contest, rows = round_.contest, standings.round_standings(round_, viewer=viewer)
     else:
         round_ = None
         contest = db.session.get(Contest, contest_id)
         if contest is None:
             raise click.ClickException(f"no contest {contest_id}")
-        rows = standings.contest_standings(contest)
+        rows = standings.contest_standings(contest, viewer=viewer)
     content = reports.ward_report(rows, standings.Weights.of(contest),
                                   reports.report_title(round_, contest), fmt)
     with open(output, "wb") as handle:

@@ -6,7 +6,9 @@ factory.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 from typing import Any, Mapping
 
 DEV_SECRET = "dev-only-not-secret"
@@ -35,11 +37,24 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "QUIZ_GRACE_SECONDS": 5,
         "PRACTICE_MAX_QUESTIONS": 50,
         "LOGIN_RATE_LIMIT": "10 per minute",
+        # Guesses at one account, from any number of addresses (the username or phone
+        # typed, resolved to the account when it exists).
+        "LOGIN_ACCOUNT_RATE_LIMIT": "10 per 15 minutes",
+        # Production refuses to count limits per process (no REDIS_URL) unless this is set.
+        "ALLOW_MEMORY_RATE_LIMITS": False,
         "RATELIMIT_HEADERS_ENABLED": True,
         "WTF_CSRF_TIME_LIMIT": None,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_DAYS": 30,
+        # The address members use, for links in texts sent outside the app (reminders);
+        # never taken from the request's Host header.
+        "PUBLIC_URL": None,
+        # JSON bodies: the app's own pages send a few hundred bytes, two levels deep.
+        "JSON_MAX_BYTES": 64 * 1024,
+        "JSON_MAX_DEPTH": 20,
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
         "BEHIND_PROXY": False,
         "REQUEST_LOG": False,
@@ -64,6 +79,14 @@ def from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
         out["QUIZ_GRACE_SECONDS"] = int(environ["QUIZ_GRACE_SECONDS"])
     if environ.get("LOGIN_RATE_LIMIT"):
         out["LOGIN_RATE_LIMIT"] = environ["LOGIN_RATE_LIMIT"]
+    if environ.get("LOGIN_ACCOUNT_RATE_LIMIT"):
+        out["LOGIN_ACCOUNT_RATE_LIMIT"] = environ["LOGIN_ACCOUNT_RATE_LIMIT"]
+    if "ALLOW_MEMORY_RATE_LIMITS" in environ:
+        out["ALLOW_MEMORY_RATE_LIMITS"] = _env_bool(environ["ALLOW_MEMORY_RATE_LIMITS"], False)
+    if environ.get("REMEMBER_COOKIE_DAYS"):
+        out["REMEMBER_COOKIE_DAYS"] = int(environ["REMEMBER_COOKIE_DAYS"])
+    if environ.get("PUBLIC_URL"):
+        out["PUBLIC_URL"] = environ["PUBLIC_URL"]
     if "BEHIND_PROXY" in environ:
         out["BEHIND_PROXY"] = _env_bool(environ["BEHIND_PROXY"], False)
     if "REQUEST_LOG" in environ:
@@ -97,11 +120,45 @@ def finalize(config: dict[str, Any]) -> None:
         config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
     else:
         config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
+    days = int(config["REMEMBER_COOKIE_DAYS"])
+    if not 1 <= days <= 365:
+        raise RuntimeError("REMEMBER_COOKIE_DAYS must be a whole number of days from 1 to 365")
+    config["REMEMBER_COOKIE_DURATION"] = timedelta(days=days)
+    if config.get("PUBLIC_URL"):
+        config["PUBLIC_URL"] = check_public_url(config["PUBLIC_URL"])
     if config["ENV_NAME"] == "production":
         if config["SECRET_KEY"] in (None, "", DEV_SECRET) or len(config["SECRET_KEY"]) < 16:
             raise RuntimeError("Refusing to start in production without a real SECRET_KEY")
+        if not config.get("REDIS_URL") and not config.get("ALLOW_MEMORY_RATE_LIMITS"):
+            # Without a shared store each worker counts on its own: n workers allow n
+            # times the login limit. The operator must choose that knowingly.
+            raise RuntimeError(
+                "Refusing to start in production without REDIS_URL: login limits would be "
+                "counted per worker. Set REDIS_URL, or ALLOW_MEMORY_RATE_LIMITS=1 to accept "
+                "per-process limits (e.g. a single worker).")
         config.setdefault("SESSION_COOKIE_SECURE", True)
         config.setdefault("REMEMBER_COOKIE_SECURE", True)
+
+
+def check_public_url(url: str) -> str:
+    """PUBLIC_URL without its trailing slash; an http(s) address with a host, or a
+    refusal to start (a typo would otherwise end up in every reminder sent)."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise RuntimeError(f"PUBLIC_URL must be an http(s) address such as https://thi.example.vn (got {url!r})")
+    return url.strip().rstrip("/")
+
+
+def startup_warnings(config: Mapping[str, Any]) -> list[str]:
+    """What an operator should fix, said at start and by /readyz (not fatal)."""
+    warnings = []
+    if not config.get("REDIS_URL"):
+        warnings.append("Rate limits are kept in process memory (no REDIS_URL): each worker "
+                        "counts on its own.")
+    if config.get("ENV_NAME") == "production" and not config.get("PUBLIC_URL"):
+        warnings.append("PUBLIC_URL is not set: reminder texts carry a placeholder instead "
+                        "of the site's address.")
+    return warnings
 
 
 def load_config(instance_path: str, overrides: Mapping[str, Any] | None = None,

@@ -1,9 +1,11 @@
 """Serving concerns: security headers, request ids and one log line per request,
-proxy headers, readiness, and a Vietnamese 503 when the database is unreachable."""
+proxy headers, bounded JSON bodies, readiness, and a Vietnamese 503 when the database
+is unreachable."""
 from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 import uuid
 
@@ -12,6 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.routing import IntegerConverter
 
+from .config import startup_warnings
 from .extensions import db
 
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -30,6 +33,58 @@ class IdConverter(IntegerConverter):
 
 def init_id_converter(app: Flask) -> None:
     app.url_map.converters["int"] = IdConverter
+
+
+_JSON_SPECIAL = re.compile(rb'[\[\]{}"\\]')
+
+
+def json_depth(raw: bytes, limit: int) -> int:
+    """How deeply `raw` nests arrays and objects, counted without parsing it (so without
+    recursion), in one pass, stopping as soon as `limit` is passed; 0 when it has too few
+    brackets to pass `limit` at all. Brackets inside strings do not count. For malformed
+    text it is an estimate; the parser judges that."""
+    if raw.count(b"[") + raw.count(b"{") <= limit:   # every body the app's pages send
+        return 0
+    depth = deepest = 0
+    in_string = False
+    escaped_at = -1
+    for match in _JSON_SPECIAL.finditer(raw):
+        at = match.start()
+        if at == escaped_at:
+            continue
+        char = raw[at]
+        if in_string:
+            if char == 0x5C:          # backslash: the next character is escaped
+                escaped_at = at + 1
+            elif char == 0x22:
+                in_string = False
+        elif char == 0x22:
+            in_string = True
+        elif char in (0x5B, 0x7B):
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > limit:
+                    break
+        elif char in (0x5D, 0x7D):
+            depth -= 1
+    return deepest
+
+
+def check_json_body(max_bytes: int, max_depth: int) -> str | None:
+    """Why this request's JSON body is refused (a message for the user), or None.
+    Python's parser recurses once per level: thousands of levels would be a
+    RecursionError (a 500), and a large body costs every worker that parses it."""
+    from flask_babel import gettext as _
+    length = request.content_length
+    if length is not None and length > max_bytes:
+        return _("The data sent is too large (at most %(n)d KB).", n=max_bytes // 1024)
+    raw = request.get_data(cache=True)
+    if len(raw) > max_bytes:
+        return _("The data sent is too large (at most %(n)d KB).", n=max_bytes // 1024)
+    if json_depth(raw, max_depth) > max_depth:
+        return _("The data sent is nested too deeply (at most %(n)d levels).", n=max_depth)
+    return None
 
 
 def init_hardening(app: Flask) -> None:
@@ -51,6 +106,19 @@ def init_hardening(app: Flask) -> None:
             raw = request.get_data(cache=True, as_text=True)
             if "\x00" in raw or "\\u0000" in raw:
                 abort(400)
+
+    @app.before_request
+    def bounded_json():
+        """Every JSON body, for every endpoint, before any view parses it: a 400 with a
+        message when it is too large or too deep (see check_json_body)."""
+        if not request.is_json or request.method in ("GET", "HEAD", "OPTIONS"):
+            return None
+        problem = check_json_body(app.config["JSON_MAX_BYTES"], app.config["JSON_MAX_DEPTH"])
+        if problem is None:
+            return None
+        from .errors import discard_session, render_error
+        discard_session()
+        return render_error(400, problem)
 
     @app.before_request
     def start_timer():
@@ -84,7 +152,8 @@ def init_hardening(app: Flask) -> None:
 
     @app.get("/readyz")
     def readyz():
-        """Ready when the database answers (and Redis, when configured)."""
+        """Ready when the database answers (and Redis, when configured). Also says where
+        the rate limits are counted, and what the operator should fix (warnings)."""
         checks = {}
         try:
             db.session.execute(text("SELECT 1"))
@@ -101,7 +170,14 @@ def init_hardening(app: Flask) -> None:
             except redis.RedisError:
                 checks["redis"] = "unreachable"
         ready = all(v == "ok" for v in checks.values())
-        return jsonify(status="ready" if ready else "not ready", checks=checks), 200 if ready else 503
+        storage = "memory" if app.config["RATELIMIT_STORAGE_URI"].startswith("memory") else "redis"
+        return jsonify(status="ready" if ready else "not ready", checks=checks,
+                       rate_limits={"storage": storage, "shared_by_workers": storage != "memory"},
+                       warnings=startup_warnings(app.config)), 200 if ready else 503
+
+    for warning in startup_warnings(app.config):
+        if app.config.get("ENV_NAME") == "production":
+            app.logger.warning(warning)
 
     if app.config.get("REQUEST_LOG") and not log.handlers:
         handler = logging.StreamHandler()

@@ -1,8 +1,11 @@
 """Language: Vietnamese by default, English on request (?lang=en, remembered in the
-session)."""
+session). Compiled catalogs (.mo) are build products, not in git: a catalog that is
+missing or older than its .po is compiled when the app starts."""
 from __future__ import annotations
 
 import os
+import tempfile
+from pathlib import Path
 
 from flask import Flask, current_app, has_request_context, request, session
 
@@ -21,8 +24,47 @@ def select_locale() -> str:
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
+def compile_catalogs(directory: str | Path) -> list[Path]:
+    """Compile every <lang>/LC_MESSAGES/*.po under `directory` whose .mo is missing or
+    older, as `make translations` does (fuzzy entries included). Returns the .mo files
+    written. Each is written to a temporary file and renamed, so workers starting
+    together never read half a catalog. Raises RuntimeError, saying how to compile them
+    by hand, when the directory cannot be written."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    written = []
+    for po_path in sorted(Path(directory).glob("*/LC_MESSAGES/*.po")):
+        mo_path = po_path.with_suffix(".mo")
+        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+            continue
+        locale = po_path.parent.parent.name
+        try:
+            with po_path.open("rb") as handle:
+                catalog = read_po(handle, locale=locale)
+            fd, tmp_name = tempfile.mkstemp(dir=po_path.parent, suffix=".mo.tmp")
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    write_mo(handle, catalog, use_fuzzy=True)
+                os.chmod(tmp_name, 0o644)
+                os.replace(tmp_name, mo_path)
+            except BaseException:
+                os.unlink(tmp_name)
+                raise
+        except OSError as exc:
+            raise RuntimeError(
+                f"The message catalog {mo_path} is missing or older than {po_path.name} and "
+                f"cannot be compiled here ({exc}). Compile the catalogs with `make translations` "
+                f"(pybabel compile --use-fuzzy -d {directory}) and start again.") from exc
+        written.append(mo_path)
+    return written
+
+
 def init_babel(app: Flask) -> None:
     translations = os.path.join(os.path.dirname(__file__), "translations")
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", translations)
+    for directory in app.config["BABEL_TRANSLATION_DIRECTORIES"].split(";"):
+        for mo_path in compile_catalogs(directory):
+            app.logger.info("compiled the message catalog %s", mo_path)
     babel.init_app(app, locale_selector=select_locale,
                    default_timezone=app.config["TIMEZONE"])

@@ -37,5 +37,19 @@ def can_view_unit(user: User, unit: Unit) -> bool:
     return unit.id == user.unit_id
 
 
+def can_reset_password(actor: User, target: User) -> bool:
+    """Who may give whom a new password: a secretary, the members (role `member`) of his
+    unit's subtree; an organizer, members and secretaries; an admin, anyone. Nobody
+    their own account (that is "change password", which asks for the current one), and
+    never a peer or a higher role: a secretary cannot take over another secretary."""
+    if target.id == actor.id or not actor.has_role("secretary") or not can_view_unit(actor, target.unit):
+        return False
+    if actor.has_role("admin"):
+        return True
+    if actor.has_role("organizer"):
+        return target.role in ("member", "secretary")
+    return target.role == "member"
+
+
 def owns_attempt(user: User, attempt) -> bool:
     return attempt.user_id == user.id

@@ -7,6 +7,8 @@ from zoneinfo import ZoneInfo
 from flask import Flask, current_app, request, url_for
 from flask_babel import get_locale
 
+from .services.standings import format_index
+
 
 def local_time(value: datetime | None, fmt: str = "%H:%M %d/%m/%Y") -> str:
     if value is None:
@@ -50,6 +52,7 @@ def init_templating(app: Flask) -> None:
     app.jinja_env.filters["localtime"] = local_time
     app.jinja_env.filters["duration"] = duration
     app.jinja_env.filters["percent"] = percent
+    app.jinja_env.filters["index"] = format_index
     app.jinja_env.filters["reject_page"] = lambda args: {k: v for k, v in args.items() if k != "page"}
     app.jinja_env.globals["switch_language_url"] = switch_language_url
     app.jinja_env.globals["flag_label"] = flag_label

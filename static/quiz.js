@@ -17,6 +17,11 @@
   var seqs = {};
   // Sequence numbers are compared per page: a random id for this page load.
   var clientId = Math.random().toString(36).slice(2, 12) + Date.now().toString(36);
+  // The form post (Submit, or the countdown's auto-submit) follows the same rule: it
+  // names this page and each change's number, and carries only what this page changed
+  // since its last confirmed save (base-q-<id>), so a stale tab never clears answers
+  // saved later from another device.
+  form.elements.client.value = clientId;
   var failing = false;
   var submitting = false;
 
@@ -33,9 +38,13 @@
     });
   }
 
+  var OPTIONS = "input[type=radio], input[type=checkbox]";
+
+  function field(name) { return form.querySelector('input[type=hidden][name="' + name + '"]'); }
+
   function selection(fieldset) {
     var ids = [];
-    var inputs = fieldset.querySelectorAll("input");
+    var inputs = fieldset.querySelectorAll(OPTIONS);
     for (var i = 0; i < inputs.length; i++) { if (inputs[i].checked) { ids.push(parseInt(inputs[i].value, 10)); } }
     return ids;
   }
@@ -56,9 +65,15 @@
     var ids = selection(fieldset);
     pending[questionId] = ids;
     if (!retry || !seqs[questionId]) { seqs[questionId] = nextSeq(); }
+    var seq = seqs[questionId];
+    var seqField = field("seq-q-" + questionId);
+    if (seqField) { seqField.value = String(seq); }
     itemStatus(fieldset, msgs.saving);
-    return post(form.dataset.saveUrl, {question_id: questionId, choice_ids: ids, seq: seqs[questionId], client: clientId}).then(function () {
+    return post(form.dataset.saveUrl, {question_id: questionId, choice_ids: ids, seq: seq, client: clientId}).then(function () {
       if (pending[questionId] === ids) { delete pending[questionId]; }
+      // Saved: a later form post no longer carries this answer as a change of this page.
+      var base = field("base-q-" + questionId);
+      if (base && seqs[questionId] === seq) { base.value = ids.slice().sort().join(","); }
       itemStatus(fieldset, msgs.saved);
       if (failing && Object.keys(pending).length === 0) { failing = false; showStatus(""); }
     }, function (err) {
@@ -97,7 +112,7 @@
     box.appendChild(verdict);
     var right = document.createElement("p");
     var texts = [];
-    var inputs = fieldset.querySelectorAll("input");
+    var inputs = fieldset.querySelectorAll(OPTIONS);
     for (var i = 0; i < inputs.length; i++) {
       inputs[i].disabled = true;
       if (data.correct_choice_ids.indexOf(parseInt(inputs[i].value, 10)) >= 0) {

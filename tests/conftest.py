@@ -36,14 +36,64 @@ def pytest_configure(config):
         raise pytest.UsageError("--db=postgresql needs TEST_DATABASE_URL")
 
 
+# Tests that belong to the other database's run are deselected, not skipped: a skip
+# means a service this run lacks, and under CI=true that fails the run (below).
+_NOT_IN_RUN = {
+    "sqlite": [("postgres_only", "PostgreSQL-only")],
+    "postgresql": [("sqlite_only", "SQLite-only"), ("e2e", "browser (e2e)")],
+}
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
+
+
 def pytest_collection_modifyitems(config, items):
     backend = config.getoption("--db")
+    kept, dropped, counts = [], [], {}
     for item in items:
-        if backend == "postgresql" and "sqlite_only" in item.keywords:
-            item.add_marker(pytest.mark.skip(reason="SQLite-only test; this run is PostgreSQL"))
-        if backend == "sqlite" and "postgres_only" in item.keywords:
-            item.add_marker(pytest.mark.skip(
-                reason="needs PostgreSQL: run with --db=postgresql and TEST_DATABASE_URL"))
+        label = next((label for marker, label in _NOT_IN_RUN[backend]
+                      if marker in item.keywords), None)
+        if label is None:
+            kept.append(item)
+        else:
+            dropped.append(item)
+            counts[label] = counts.get(label, 0) + 1
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+    config._quizapp_deselected = counts
+
+
+def pytest_report_collectionfinish(config, start_path, items):
+    counts = getattr(config, "_quizapp_deselected", {})
+    if not counts:
+        return []
+    other = "the --db=postgresql run" if config.getoption("--db") == "sqlite" else "the default SQLite run"
+    what = ", ".join(f"{n} {label}" for label, n in counts.items())
+    return [f"deselected {what} test(s): this run is {config.getoption('--db')}; they run in {other}"]
+
+
+def _fail_skip_in_ci(report) -> None:
+    if _in_ci() and report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = (f"skipped under CI=true ({reason}): CI must provide every service "
+                           "a test needs (.ci/run), so nothing skips there")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    _fail_skip_in_ci(report)
+    return report
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(collector):
+    report = yield
+    _fail_skip_in_ci(report)
+    return report
 
 
 @pytest.fixture(scope="session")
@@ -181,6 +231,7 @@ def _base_config(tmp_path: Path | None, backend: str, **extra) -> dict:
         "SECRET_KEY": "test-secret-key-0123456789",
         "SQLALCHEMY_DATABASE_URI": uri,
         "LOGIN_RATE_LIMIT": "1000 per minute",
+        "LOGIN_ACCOUNT_RATE_LIMIT": "1000 per minute",
         "QUIZ_GRACE_SECONDS": 5,
         "REDIS_URL": None,
         "SERVER_NAME": None,

@@ -7,7 +7,9 @@ ANSWER_BODY = {
     "properties": {
         "question_id": {"type": "integer", "minimum": 1, "maximum": 2147483647},
         "choice_ids": {"type": "array", "maxItems": 20,
-                       "items": {"type": "integer", "minimum": 1, "maximum": 2147483647}},
+                       "items": {"type": "integer", "minimum": 1, "maximum": 1073741824},
+                       "description": "the attempt's choice tokens (the quiz page's option "
+                                      "values), not database ids"},
         "client": {"type": "string", "maxLength": 32, "pattern": "^[A-Za-z0-9]+$",
                    "description": "autosave only: a random id of the sending page"},
         "seq": {"type": "integer", "minimum": 0, "maximum": 4611686018427387903,
@@ -23,7 +25,8 @@ CSRF = {"name": "X-CSRFToken", "in": "header", "required": True, "schema": {"typ
 
 
 def _errors(*codes: int) -> dict:
-    text = {400: "Invalid body, choice or question outside the attempt, or missing CSRF token",
+    text = {400: "Invalid body (JSON over JSON_MAX_BYTES, 64 KB, or nested over JSON_MAX_DEPTH, "
+                 "20 levels, included), choice or question outside the attempt, or missing CSRF token",
             401: "Not logged in", 404: "Not found (or not yours)",
             409: "Finished, locked, or past the deadline (the attempt is then finished)",
             413: "Body too large", 429: "Too many requests", 503: "Database unavailable"}
@@ -57,17 +60,20 @@ def spec() -> dict:
                 "responses": {"200": {"description": "saved", "content": {"application/json": {"schema": {
                     "type": "object", "properties": {
                         "saved": {"type": "boolean"}, "question_id": {"type": "integer"},
-                        "choice_ids": {"type": "array", "items": {"type": "integer"}},
+                        "choice_ids": {"type": "array", "items": {"type": "integer"},
+                                       "description": "the saved answer, as choice tokens"},
                         "seconds_left": {"type": "integer", "nullable": True}}}}}},
                     **_errors(400, 401, 404, 409, 413, 429, 503)}}},
             "/api/attempts/{attempt_id}/check": {"post": {
-                "summary": "Immediate-feedback practice: save, lock and grade one answer",
+                "summary": "Immediate-feedback practice: save, lock and grade one answer "
+                           "(409 while a scheduled or open contest round may ask the question)",
                 "parameters": [ATTEMPT_ID, CSRF],
                 "requestBody": {"required": True, "content": {"application/json": {"schema": ANSWER_BODY}}},
                 "responses": {"200": {"description": "graded", "content": {"application/json": {"schema": {
                     "type": "object", "properties": {
                         "question_id": {"type": "integer"}, "is_correct": {"type": "boolean"},
-                        "correct_choice_ids": {"type": "array", "items": {"type": "integer"}},
+                        "correct_choice_ids": {"type": "array", "items": {"type": "integer"},
+                                               "description": "the right choices, as choice tokens"},
                         "explanation": {"type": "string"}, "section_title": {"type": "string"},
                         "section_url": {"type": "string"}}}}}},
                     **_errors(400, 401, 404, 409, 413, 429, 503)}}},

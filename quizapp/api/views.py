@@ -1,7 +1,10 @@
 """JSON endpoints used by the quiz page's script (autosave, immediate check).
 
 Each takes {"question_id": int, "choice_ids": [int, ...]} with the CSRF token in the
-X-CSRFToken header. Unknown keys in the body are ignored (no mass assignment).
+X-CSRFToken header. Unknown keys in the body are ignored (no mass assignment). The
+"choice ids" of this API are the attempt's choice tokens, the option values of the
+quiz page (services.choice_tokens), never database ids: they are mapped back here, and
+every answer this API returns is in tokens, sorted by token.
 """
 from flask import g, jsonify, request
 from flask_login import current_user, login_required
@@ -9,8 +12,9 @@ from flask_login import current_user, login_required
 from ..auth.session import session_identity
 from ..errors import discard_session
 from ..extensions import db, login_manager
-from ..services import attempts
+from ..services import attempts, choice_tokens, sealing
 from ..services import contest as contests
+from ..services.answer_key import answer_key
 from ..services.errors import DomainError
 from . import bp
 
@@ -35,7 +39,8 @@ def _client() -> str | None:
     return client
 
 
-def _payload() -> tuple[int, list[int]]:
+def _payload(attempt_id: int) -> tuple[int, list[int]]:
+    """(question id, choice ids) from the body, the tokens mapped back to choice ids."""
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         raise DomainError("Expected a JSON object.")
@@ -44,7 +49,12 @@ def _payload() -> tuple[int, list[int]]:
     if not _is_id(question_id) or not isinstance(choice_ids, list) \
             or not all(_is_id(c) for c in choice_ids) or len(choice_ids) > 20:
         raise DomainError("question_id must be an integer and choice_ids a list of integers.")
-    return question_id, choice_ids
+    return question_id, choice_tokens.choice_ids(attempt_id, question_id, choice_ids)
+
+
+def _tokens(attempt_id: int, question_id: int, choice_ids) -> list[int]:
+    # Sorted by token, not by id: the order of ids would follow the author's order.
+    return sorted(choice_tokens.tokens(attempt_id, question_id, choice_ids))
 
 
 def _is_id(value) -> bool:
@@ -60,7 +70,7 @@ def save_answer(attempt_id: int):
     with @login_required's rules and the member's message."""
     identity = session_identity()
     try:
-        question_id, choice_ids = _payload()
+        question_id, choice_ids = _payload(attempt_id)
         seq, client = _seq(), _client()
     except DomainError as exc:
         bad_body = exc  # judged after the login and the attempt, as @login_required would
@@ -72,7 +82,8 @@ def save_answer(attempt_id: int):
             if outcome is not None:
                 g.log_user_id = identity[0]
                 return jsonify(saved=True, question_id=question_id,
-                               choice_ids=outcome.choice_ids, seconds_left=outcome.seconds_left)
+                               choice_ids=_tokens(attempt_id, question_id, outcome.choice_ids),
+                               seconds_left=outcome.seconds_left)
     if not current_user.is_authenticated:
         discard_session()
         return login_manager.unauthorized()
@@ -83,7 +94,8 @@ def save_answer(attempt_id: int):
     # Built before the commit: reading the rows afterwards would reload them. "saved" is
     # false when the save was an older one from this page (the stored answer is newer).
     payload = dict(saved=not getattr(item, "ignored", False), question_id=question_id,
-                   choice_ids=sorted(item.selected_ids), seconds_left=attempt.seconds_left())
+                   choice_ids=_tokens(attempt.id, question_id, item.selected_ids),
+                   seconds_left=attempt.seconds_left())
     db.session.commit()
     return jsonify(**payload)
 
@@ -92,13 +104,14 @@ def save_answer(attempt_id: int):
 @login_required
 def check_answer(attempt_id: int):
     attempt = attempts.get_own_attempt(current_user, attempt_id)
-    question_id, choice_ids = _payload()
-    item = attempts.check_answer(attempt, question_id, choice_ids)
-    db.session.commit()
+    question_id, choice_ids = _payload(attempt_id)
+    item = sealing.check_answer(attempt, question_id, choice_ids)
     question = item.question
+    right = answer_key([question_id], attempt.round_id, questions=[question])[question_id]
+    db.session.commit()
     return jsonify(
         question_id=question_id, is_correct=item.is_correct,
-        correct_choice_ids=[c.id for c in question.choices if c.is_correct],
+        correct_choice_ids=_tokens(attempt_id, question_id, right or ()),
         explanation=question.explanation, section_title=question.section.title,
         section_url=f"/outline/{question.section.key}")
 

@@ -15,3 +15,10 @@ class PasswordForm(FlaskForm):
     new = PasswordField(_l("New password"), validators=[DataRequired(), Length(min=8, max=200)])
     confirm = PasswordField(_l("Repeat the new password"),
                             validators=[DataRequired(), EqualTo("new", message=_l("The two passwords differ."))])
+
+
+class GivenPasswordForm(FlaskForm):
+    """After a reset: the member just typed the given password to log in; only the new one."""
+    new = PasswordField(_l("New password"), validators=[DataRequired(), Length(min=8, max=200)])
+    confirm = PasswordField(_l("Repeat the new password"),
+                            validators=[DataRequired(), EqualTo("new", message=_l("The two passwords differ."))])

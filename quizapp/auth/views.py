@@ -10,7 +10,10 @@ from ..forms import EmptyForm
 from ..services import users
 from ..services.errors import DomainError
 from . import bp
-from .forms import LoginForm, PasswordForm
+from .forms import GivenPasswordForm, LoginForm, PasswordForm
+from .session import MUST_CHANGE, password_change_first
+
+bp.before_app_request(password_change_first)
 
 
 def _safe_next(target: str | None) -> str:
@@ -28,8 +31,20 @@ def _login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
+def _account_limit() -> str:
+    return current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"]
+
+
+def _account_key() -> str:
+    return users.login_limit_key(request.form.get("login", ""))
+
+
+# Two limits, both in the shared storage (Redis when REDIS_URL is set): per client
+# address, and per account whatever the address (a guesser with many addresses).
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"], error_message="too many logins")
+@limiter.limit(_account_limit, key_func=_account_key, methods=["POST"], scope="login-account",
+               error_message="too many logins")
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
@@ -45,6 +60,9 @@ def login():
                 session["lang"] = lang
             login_user(user, remember=form.remember.data)
             db.session.commit()
+            if user.must_change_password:
+                session[MUST_CHANGE] = True
+                return redirect(url_for("auth.change_password"))
             return redirect(_safe_next(request.args.get("next")))
     from ..services.standings import public_contests
     return render_template("auth/login.html", form=form, public=public_contests())
@@ -68,16 +86,23 @@ def logout():
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
 def change_password():
-    form = PasswordForm()
+    """Change one's password; after a reset (must_change_password) the only page open,
+    and the given password is not asked again (it was typed to log in)."""
+    given = bool(current_user.must_change_password)
+    form = GivenPasswordForm() if given else PasswordForm()
     if form.validate_on_submit():
         try:
-            users.change_password(current_user, form.current.data, form.new.data)
+            if given:
+                users.replace_given_password(current_user, form.new.data)
+            else:
+                users.change_password(current_user, form.current.data, form.new.data)
         except DomainError as exc:
             db.session.rollback()
-            form.current.errors.append(exc.message)
+            (form.new if given else form.current).errors.append(exc.message)
         else:
             db.session.commit()
+            session.pop(MUST_CHANGE, None)
             login_user(current_user)  # keep this session; the others end
             flash(_("Password changed. Other devices have been logged out."), "success")
             return redirect(url_for("main.home"))
-    return render_template("auth/password.html", form=form)
+    return render_template("auth/password.html", form=form, given=given)

@@ -15,7 +15,7 @@ from ..extensions import db
 from ..hardening import bounded_int
 from ..forms import EmptyForm
 from ..models import Contest, Round
-from ..policy import role_required
+from ..policy import can_reset_password, role_required
 from ..services import reports, roster, standings
 from ..services.contest import round_state, state_label
 from ..services.standings import Weights
@@ -60,19 +60,27 @@ def branches():
 def page(unit_id: int):
     unit = roster.get_unit_in_scope(current_user, unit_id)
     contest = _contest_from_args()
-    data = standings.branch_page(unit, contest)
+    data = standings.branch_page(unit, contest, viewer=current_user)
     top = standings.top_sections()
-    cells = standings.mastery(data.rounds, [unit])
+    cells = standings.mastery(data.rounds, [unit], viewer=current_user)
     answered = [(s.title, 100 * cells[(unit.id, s.id)][1] / cells[(unit.id, s.id)][0])
                 for s in top if cells.get((unit.id, s.id), (0, 0))[0]]
     heat = charts.bars(sorted(answered, key=lambda item: item[1]),
                        _("Share of right answers by outline section")) if answered else ""
     trend = charts.line([(r.title, row.P if row else None) for r, row in data.trend],
                         _("Participation rate by round"))
-    reminder = standings.reminder_text(data, request.host_url.rstrip("/")) if data.open_round else ""
+    reminder = standings.reminder_text(data, _public_url()) if data.open_round else ""
     return render_template("branch/page.html", data=data, heat=heat, trend=trend, reminder=reminder,
                            form=MemberForm(), action_form=ReasonedForm(), state=round_state,
-                           label=state_label, contests=_contests())
+                           label=state_label, contests=_contests(), may_reset=can_reset_password)
+
+
+def _public_url() -> str:
+    """The site's address for texts sent outside it: PUBLIC_URL, never the request's
+    Host header (which whoever sends the request chooses). Unset: a placeholder the
+    secretary replaces before sending, rather than a guess."""
+    configured = current_app.config.get("PUBLIC_URL")
+    return configured + "/" if configured else _("[the contest site's address]")
 
 
 def _contests() -> list[Contest]:
@@ -83,7 +91,7 @@ def _contests() -> list[Contest]:
 @role_required("secretary")
 def branch_report(unit_id: int):
     unit = roster.get_unit_in_scope(current_user, unit_id)
-    data = standings.branch_page(unit, _contest_from_args())
+    data = standings.branch_page(unit, _contest_from_args(), viewer=current_user)
     return _download(reports.branch_report(data), f"bao-cao-{unit.code}.xlsx", XLSX)
 
 
@@ -205,7 +213,7 @@ def contest_standings(contest_id: int):
         if not current_user.is_authenticated:
             return current_app.login_manager.unauthorized()
         abort(404)
-    rows = standings.contest_standings(contest)
+    rows = standings.contest_standings(contest, viewer=current_user)
     return _render_standings(contest, None, rows)
 
 
@@ -216,7 +224,7 @@ def round_standings(round_id: int):
         if not current_user.is_authenticated:
             return current_app.login_manager.unauthorized()
         abort(404)
-    rows = standings.round_standings(round_)
+    rows = standings.round_standings(round_, viewer=current_user)
     return _render_standings(round_.contest, round_, rows)
 
 
@@ -236,7 +244,7 @@ def _render_standings(contest: Contest, round_: Round | None, rows):
     top = standings.top_sections()
     rounds = [round_] if round_ else standings.contest_rounds(contest)
     units = [r.unit for r in (rows if len(rows) <= CHART_ROWS else rows[:CHART_ROWS // 2] + rows[-CHART_ROWS // 2:])]
-    cells = standings.mastery(rounds, units)
+    cells = standings.mastery(rounds, units, viewer=current_user)
     heat = charts.heatmap([u.name for u in units], [s.title for s in top],
                           {(i, j): cells[(u.id, s.id)] for i, u in enumerate(units)
                            for j, s in enumerate(top) if (u.id, s.id) in cells},
@@ -245,7 +253,8 @@ def _render_standings(contest: Contest, round_: Round | None, rows):
                             _("Ward participation rate by round"))
     page = max(1, request.args.get("page", 1, type=bounded_int))
     pages = max(1, -(-len(rows) // TABLE_ROWS))
-    return render_template("branch/standings.html", contest=contest, round=round_,
+    hidden = standings.hidden_rounds(rounds, current_user)
+    return render_template("branch/standings.html", contest=contest, round=round_, hidden=hidden,
                            rows=rows[(page - 1) * TABLE_ROWS:page * TABLE_ROWS], page=page, pages=pages,
                            total=len(rows), chart_note=len(rows) > CHART_ROWS,
                            weights=weights, bar=bar, heat=heat, over_time=over_time,

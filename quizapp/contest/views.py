@@ -15,7 +15,7 @@ def round_page(round_id: int):
     return render_template("contest/round.html", round=round_, state=contests.round_state(round_),
                            label=contests.state_label,
                            attempts=contests.member_attempts(current_user, round_),
-                           results_visible=contests.results_visible(round_),
+                           results_visible=contests.results_visible_to(round_, current_user),
                            ranking_visible=contests.ranking_visible(round_), form=EmptyForm())
 
 

@@ -23,6 +23,7 @@ class QuestionForm(FlaskForm):
     status = SelectField(_l("Status"), choices=[
         SelectChoice("draft", _l("Draft")), SelectChoice("approved", _l("Approved")),
         SelectChoice("retired", _l("Retired"))])
+    reserve = BooleanField(_l("Contest reserve: used only in contest rounds, never in practice"))
     prompt = TextAreaField(_l("Question"), validators=[DataRequired(), Length(max=4000)])
     choices = FieldList(FormField(ChoiceForm), min_entries=6, max_entries=26)
     explanation = TextAreaField(_l("Explanation (quote the outline passage, with its line)"),

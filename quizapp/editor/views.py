@@ -17,7 +17,7 @@ from ..forms import EmptyForm
 from ..models import Section
 from ..policy import role_required
 from ..services import bank as bank_service
-from ..services import editor
+from ..services import editor, sealing
 from ..services.errors import DomainError
 from . import bp
 from .forms import CoverageForm, ImportForm, QuestionForm
@@ -55,6 +55,7 @@ def _fill_form(form: QuestionForm, question) -> None:
     form.kind.data = question.kind
     form.difficulty.data = question.difficulty
     form.status.data = question.status
+    form.reserve.data = question.reserve
     form.prompt.data = question.prompt
     form.explanation.data = question.explanation
     form.covers.data = question.covers.replace(",", ", ")
@@ -68,7 +69,8 @@ def _data_from(form: QuestionForm):
         form.key.data or "", form.section.data, form.kind.data, form.difficulty.data, form.status.data,
         form.prompt.data or "", form.explanation.data or "",
         [(e.form.text.data or "", e.form.correct.data) for e in form.choices.entries],
-        [c.strip() for c in (form.covers.data or "").split(",") if c.strip()])
+        [c.strip() for c in (form.covers.data or "").split(",") if c.strip()],
+        reserve=bool(form.reserve.data))
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -149,7 +151,8 @@ def duplicate(key: str):
 def coverage():
     form = CoverageForm(request.args)
     minimum = form.minimum.data if form.validate() and form.minimum.data is not None else 2
-    return render_template("editor/coverage.html", rows=editor.coverage(), minimum=minimum, form=form)
+    return render_template("editor/coverage.html", rows=editor.coverage(), minimum=minimum, form=form,
+                           notice=sealing.practice_notice())
 
 
 @bp.post("/flags")

@@ -3,7 +3,7 @@ from flask import redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from ..forms import EmptyForm
-from ..services import contest, standings, study
+from ..services import contest, sealing, standings, study
 from . import bp
 
 
@@ -17,12 +17,15 @@ def index():
 @bp.get("/home")
 @login_required
 def home():
+    sealed = sealing.sealed_keys()
+    recent = study.recent_attempts(current_user)
     return render_template(
         "main/home.html",
-        attempts=study.recent_attempts(current_user),
-        weak=study.section_scores(current_user)[:5],
+        attempts=recent,
+        sealed_attempts=sealing.practice_attempts_holding([a.id for a in recent], sealed),
+        weak=study.section_scores(current_user, exclude_keys=sealed)[:5],
         hidden_rounds=set(study.hidden_round_ids()),
-        mistakes=len(study.mistake_question_ids(current_user)),
+        mistakes=len(study.mistake_question_ids(current_user, exclude_keys=sealed)),
         rounds=contest.member_rounds(current_user), label=contest.state_label,
         branch=standings.own_branch_rate(current_user),
         form=EmptyForm())

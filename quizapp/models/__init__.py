@@ -1,10 +1,10 @@
 """All models, imported here so Alembic and the app see one metadata."""
 from .attempts import Attempt, AttemptQuestion
 from .bank import Choice, Question, Section
-from .contest import (AuditLog, Contest, ContestAudience, Prize, Round, RoundQuestionChange,
+from .contest import (AuditLog, CollectivePrize, Contest, ContestAudience, Prize, Round, RoundQuestionChange,
                       RoundResult, RoundSectionStats, RoundUnitStats)
 from .org import ROLES, Unit, User
 
-__all__ = ["Attempt", "AttemptQuestion", "AuditLog", "Choice", "Contest", "ContestAudience",
+__all__ = ["Attempt", "AttemptQuestion", "AuditLog", "Choice", "CollectivePrize", "Contest", "ContestAudience",
            "Prize", "Question", "ROLES", "Round", "RoundQuestionChange", "RoundResult", "RoundSectionStats",
            "RoundUnitStats", "Section", "Unit", "User"]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import utcnow
@@ -54,6 +54,9 @@ class Question(db.Model):
     content_hash: Mapped[str] = mapped_column(String(64), default="")
     # Prompt, choices and key folded to ASCII lowercase: diacritic-insensitive search.
     search_text: Mapped[str] = mapped_column(Text, default="")
+    # Contest reserve: drawn only into contest rounds, never into practice, so a round
+    # that draws from the reserve alone leaves practice whole (services.sealing).
+    reserve: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Quality flags (comma-separated), refreshed by services.editor.refresh_flags.
     flags: Mapped[str] = mapped_column(String(200), default="")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -16,6 +16,7 @@ COUNTING_RULES = ("best", "first", "last")
 RESULT_VISIBILITY = ("at_submit", "at_close", "on_publish")
 PREDICTION_KINDS = ("participants", "full_scores")
 PRIZE_TIERS = ("first", "second", "third", "consolation")
+QUESTION_POOLS = ("all", "reserve")
 
 
 class Contest(db.Model):
@@ -61,6 +62,9 @@ class Round(db.Model):
     question_count: Mapped[int] = mapped_column(Integer)
     # One line per rule: "section: N", "section: N each", "section: rest".
     draw_plan: Mapped[str] = mapped_column(Text, default="")
+    # Which questions the draw plan draws from: "all" approved ones (reserve included)
+    # or the contest "reserve" only (see QUESTION_POOLS and services.sealing).
+    question_pool: Mapped[str] = mapped_column(String(10), default="all", server_default="all")
     shuffle_questions: Mapped[bool] = mapped_column(Boolean, default=True)
     shuffle_choices: Mapped[bool] = mapped_column(Boolean, default=True)
     attempts_allowed: Mapped[int] = mapped_column(Integer, default=1)
@@ -170,6 +174,39 @@ class Prize(db.Model):
     confirmed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])
+    confirmed_by: Mapped[User] = relationship(foreign_keys=[confirmed_by_id])
+
+
+class CollectivePrize(db.Model):
+    """A branch's collective prize for a round, as an organizer confirmed it: the
+    figures are the ones the organizer saw (the emulation index and its arithmetic at
+    confirmation), so the record and its export do not drift if rosters change later.
+    A correction of the round deletes these rows, like individual prizes."""
+
+    __tablename__ = "collective_prizes"
+    __table_args__ = (UniqueConstraint("round_id", "unit_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    tier: Mapped[str] = mapped_column(String(20))
+    rank: Mapped[int] = mapped_column(Integer)
+    # Printed figures (decimal text, as on the page): P, S, G and the index.
+    roster: Mapped[int] = mapped_column(Integer)
+    participants: Mapped[int] = mapped_column(Integer)
+    participation: Mapped[str] = mapped_column(String(12))
+    score: Mapped[str] = mapped_column(String(12))
+    improvement: Mapped[str] = mapped_column(String(12))
+    index_value: Mapped[str] = mapped_column(String(12))
+    arithmetic: Mapped[str] = mapped_column(String(200))
+    # The proposal had a tie across two prize places (or the last one) here and the
+    # organizer confirmed it knowingly.
+    tie_flagged: Mapped[bool] = mapped_column(Boolean, default=False)
+    confirmed_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    confirmed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    unit: Mapped[Unit] = relationship()
+    confirmed_by: Mapped[User] = relationship()
 
 
 class AuditLog(db.Model):

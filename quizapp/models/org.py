@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, Integer, String, Boolean
+from sqlalchemy import ForeignKey, Integer, String, Boolean, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -64,6 +64,9 @@ class User(UserMixin, db.Model):
     birth_year: Mapped[int | None] = mapped_column(Integer)
     # Bumped on password change or deactivation: cookies carrying the old value die.
     session_version: Mapped[int] = mapped_column(Integer, default=1)
+    # Set when someone else gave this account its password (a secretary's reset): the
+    # next login must choose a new one before anything else (someone else has seen it).
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

@@ -38,6 +38,9 @@ class RoundForm(FlaskForm):
     question_count = IntegerField(_l("Number of questions"), default=20,
                                   validators=[InputRequired(), NumberRange(min=1, max=200)])
     draw_plan = TextAreaField(_l("Draw plan"), validators=[Length(max=5000)])
+    question_pool = SelectField(_l("Questions drawn from"), default="all", choices=[
+        SelectChoice("all", _l("The whole approved bank (its practice questions are held back from practice until the round closes)")),
+        SelectChoice("reserve", _l("The contest reserve only (practice stays whole)"))])
     shuffle_questions = BooleanField(_l("Shuffle question order"), default=True)
     shuffle_choices = BooleanField(_l("Shuffle choice order"), default=True)
     attempts_allowed = IntegerField(_l("Attempts allowed per member"), default=1,
@@ -70,3 +73,11 @@ class CorrectionForm(FlaskForm):
     correct = MultiCheckboxField(_l("Right answer(s) after the correction"), coerce=int, choices=[],
                                  validate_choice=False)
     reason = StringField(_l("Reason (kept in the log)"), validators=[DataRequired(), Length(max=500)])
+
+
+class CollectivePrizesForm(FlaskForm):
+    """Confirm the collective prizes the page shows: `seen` is the proposal's
+    fingerprint as rendered (services.standings.proposal_fingerprint)."""
+    seen = HiddenField(validators=[DataRequired()])
+    ties_settled = BooleanField(_l("I have settled the tie across prize places (the proposed "
+                                   "order stands)"))

@@ -10,10 +10,11 @@ from ..forms import EmptyForm
 from ..models import AuditLog, Contest, Round, Unit
 from ..policy import role_required
 from ..services import contest as contests
-from ..services import exports
+from ..services import exports, standings
 from ..services.contest import RoundSettings
 from . import bp
-from .forms import ContestForm, CorrectionForm, ReasonForm, RoundForm, to_local_naive, to_utc
+from .forms import (CollectivePrizesForm, ContestForm, CorrectionForm, ReasonForm, RoundForm,
+                    to_local_naive, to_utc)
 
 
 @bp.before_request
@@ -65,6 +66,7 @@ def _settings(form: RoundForm) -> RoundSettings:
         title=form.title.data.strip(), opens_at=to_utc(form.opens_at.data),
         closes_at=to_utc(form.closes_at.data), time_limit_minutes=form.time_limit_minutes.data,
         question_count=form.question_count.data, draw_plan=(form.draw_plan.data or "").strip(),
+        question_pool=form.question_pool.data,
         shuffle_questions=form.shuffle_questions.data, shuffle_choices=form.shuffle_choices.data,
         attempts_allowed=form.attempts_allowed.data, counting=form.counting.data,
         results_visibility=form.results_visibility.data,
@@ -170,12 +172,17 @@ def round_results(round_id: int):
     round_ = _round(round_id)
     rows = contests.ranking(round_)
     db.session.commit()  # the prediction actual may have been stored
+    collective = standings.propose_collective_prizes(round_)
+    collective_form = CollectivePrizesForm()
+    collective_form.seen.data = standings.proposal_fingerprint(collective)
     return render_template("organize/results.html", round=round_, rows=rows,
                            state=contests.round_state(round_),
                            proposals=contests.propose_prizes(round_),
                            prizes=contests.confirmed_prizes(round_),
-                           collective=contests.propose_collective_prizes(round_),
-                           form=EmptyForm())
+                           collective=collective,
+                           collective_prizes=standings.confirmed_collective_prizes(round_),
+                           weights=standings.Weights.of(round_.contest),
+                           collective_form=collective_form, form=EmptyForm())
 
 
 @bp.post("/rounds/<int:round_id>/prizes")
@@ -189,11 +196,23 @@ def confirm_prizes(round_id: int):
     return redirect(url_for("organize.round_results", round_id=round_.id))
 
 
+@bp.post("/rounds/<int:round_id>/collective-prizes")
+def confirm_collective_prizes(round_id: int):
+    round_ = _round(round_id)
+    form = CollectivePrizesForm()
+    if not form.validate_on_submit():
+        abort(400)
+    standings.confirm_collective_prizes(current_user, round_, form.seen.data, form.ties_settled.data)
+    db.session.commit()
+    flash(_("Collective prizes confirmed."), "success")
+    return redirect(url_for("organize.round_results", round_id=round_.id))
+
+
 @bp.get("/rounds/<int:round_id>/export.<any(xlsx, csv):fmt>")
 def export_round(round_id: int, fmt: str):
     round_ = _round(round_id)
     what = request.args.get("what", "results")
-    if what not in ("results", "prizes"):
+    if what not in ("results", "prizes", "collective"):
         abort(404)
     content, mimetype, filename = exports.export(round_, what, fmt)
     return Response(content, mimetype=mimetype,

@@ -1,12 +1,15 @@
 """The quiz page, its plain-form posts, and the result page."""
+import functools
+
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..extensions import db
 from ..hardening import bounded_int
-from ..services import attempts
+from ..services import attempts, choice_tokens, sealing
 from ..services import contest as contests
+from ..services.answer_key import answer_key
 from . import bp
 from .forms import AnswersForm, answers_from
 
@@ -20,7 +23,15 @@ def show(attempt_id: int):
         flash(_("Time is up: your attempt was finished with the answers saved."), "info")
     if attempt.is_finished:
         return redirect(url_for("quiz.result", attempt_id=attempt.id))
-    return render_template("quiz/attempt.html", attempt=attempt, form=AnswersForm())
+    # The key only for the answers already checked (immediate practice): no query, and
+    # nothing about the others reaches the page.
+    locked = [item for item in attempt.items if item.locked]
+    key = answer_key([i.question_id for i in locked], attempt.round_id,
+                     questions=[i.question for i in locked]) if locked else {}
+    # Only a page that can show feedback needs the sealed keys (a contest page never does).
+    sealed = sealing.sealed_in(attempt) if attempt.feedback == "immediate" else set()
+    return render_template("quiz/attempt.html", attempt=attempt, form=AnswersForm(), key=key,
+                           sealed=sealed, token=functools.partial(choice_tokens.tokens, attempt.id))
 
 
 @bp.post("/attempts/<int:attempt_id>")
@@ -33,9 +44,10 @@ def post(attempt_id: int):
     form = AnswersForm()
     if not form.validate_on_submit():
         return redirect(url_for("quiz.show", attempt_id=attempt.id))
-    answers = answers_from(request, [item.question_id for item in attempt.items])
-    unlocked = {qid: ids for qid, ids in answers.items()
-                if not next(i for i in attempt.items if i.question_id == qid).locked}
+    posted = answers_from(request, attempt.id, [item.question_id for item in attempt.items])
+    locked = {item.question_id for item in attempt.items if item.locked}
+    # Only what this page changed: a stale tab never overwrites a later save.
+    unlocked = {qid: ids for qid, ids in posted.changed.items() if qid not in locked}
     check = request.form.get("check", type=bounded_int)
     if attempt.round is not None and attempt.round.prediction_kind and "prediction" in request.form:
         raw = request.form.get("prediction", "").strip()
@@ -46,14 +58,14 @@ def post(attempt_id: int):
             attempts.ensure_open(attempt)
             contests.set_prediction(attempt, int(raw) if raw else None)
     if "submit" in request.form.getlist("action"):
-        attempts.submit(attempt, unlocked)
+        attempts.submit(attempt, unlocked, seqs=posted.seqs, client=posted.client)
         db.session.commit()
         # attempt_id, not attempt.id: after the commit that would reload the attempt.
         return redirect(url_for("quiz.result", attempt_id=attempt_id))
-    attempts.save_answers(attempt, unlocked)
+    attempts.save_answers(attempt, unlocked, seqs=posted.seqs, client=posted.client)
     anchor = ""
     if check is not None:
-        attempts.check_answer(attempt, check, answers.get(check, []))
+        sealing.check_answer(attempt, check, posted.answers.get(check, []))
         anchor = f"#q-{check}"
     else:
         flash(_("Your answers are saved."), "success")
@@ -71,4 +83,7 @@ def result(attempt_id: int):
         return redirect(url_for("quiz.show", attempt_id=attempt.id))
     if attempt.round is not None and not contests.results_visible(attempt.round):
         return render_template("quiz/submitted.html", attempt=attempt, round=attempt.round)
-    return render_template("quiz/result.html", attempt=attempt)
+    key = answer_key([i.question_id for i in attempt.items], attempt.round_id,
+                     questions=[i.question for i in attempt.items])
+    return render_template("quiz/result.html", attempt=attempt, key=key,
+                           sealed=sealing.sealed_in(attempt))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import random
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -23,12 +24,17 @@ from sqlalchemy.orm.attributes import set_committed_value
 from ..clock import utcnow
 from ..db_setup import autosave_engine
 from ..extensions import db
-from ..models import Attempt, AttemptQuestion, Choice, Question, Section, User
+from ..models import Attempt, AttemptQuestion, Question, Section, User
 from ..models.attempts import FINISHED, IN_PROGRESS
 from . import grading
+from .answer_key import answer_key
 from .errors import Conflict, DeadlinePassed, DomainError, NotFound
 
 FEEDBACK_MODES = ("immediate", "exam")
+
+
+class NoQuestions(DomainError):
+    """A practice choice that leaves no question to ask."""
 
 
 def grace() -> timedelta:
@@ -58,15 +64,20 @@ def section_subtree_ids(keys: list[str]) -> list[int]:
 
 
 def draw_questions(section_keys: list[str] | None, count: int,
-                   rng: random.Random) -> list[Question]:
-    """Draw `count` approved, current questions, stratified by outline section.
+                   rng: random.Random, exclude_keys: Collection[str] = ()) -> list[Question]:
+    """Draw `count` approved, current practice questions, stratified by outline section:
+    never a contest reserve question, nor one whose key is in `exclude_keys` (the keys
+    sealed by contest rounds, services.sealing).
 
     Sections take turns (in outline order, each turn one random question) so that a
     small quiz over many sections spreads across them instead of clustering. Returns
     fewer than `count` only when the pool is smaller.
     """
     query = select(Question).join(Section).where(
-        Question.is_current.is_(True), Question.status == "approved")
+        Question.is_current.is_(True), Question.status == "approved",
+        Question.reserve.is_(False))
+    if exclude_keys:
+        query = query.where(Question.key.not_in(list(exclude_keys)))
     if section_keys:
         query = query.where(Question.section_id.in_(section_subtree_ids(section_keys)))
     pool = db.session.execute(query.order_by(Section.position, Question.id)).scalars().all()
@@ -112,10 +123,13 @@ def freeze(attempt: Attempt, questions: list[Question], rng: random.Random,
 
 def start_practice(user: User, spec: PracticeSpec, start_token: str | None = None,
                    question_ids: list[int] | None = None,
-                   rng: random.Random | None = None) -> Attempt:
-    """Start a practice attempt; the same start_token returns the same attempt.
+                   rng: random.Random | None = None,
+                   exclude_keys: Collection[str] = ()) -> Attempt:
+    """Start a practice attempt; the same start_token returns the same attempt. Its
+    questions are never contest reserve ones nor ones with a key in `exclude_keys`
+    (see draw_questions); the views start practice through services.sealing.
 
-    Raises DomainError when the choice leaves no question to ask.
+    Raises NoQuestions when the choice leaves no question to ask.
     """
     if start_token:
         existing = db.session.execute(select(Attempt).where(
@@ -129,14 +143,14 @@ def start_practice(user: User, spec: PracticeSpec, start_token: str | None = Non
     count = max(1, min(spec.count, max_questions))
     if question_ids is not None:
         questions = db.session.execute(select(Question).where(
-            Question.id.in_(question_ids))).scalars().all()
-        questions = list(questions)
+            Question.id.in_(question_ids), Question.reserve.is_(False))).scalars().all()
+        questions = [q for q in questions if q.key not in exclude_keys]
         rng.shuffle(questions)
         questions = questions[:count]
     else:
-        questions = draw_questions(spec.section_keys or None, count, rng)
+        questions = draw_questions(spec.section_keys or None, count, rng, exclude_keys)
     if not questions:
-        raise DomainError(_("There are no approved questions for this choice yet."))
+        raise NoQuestions(_("There are no approved questions for this choice yet."))
     now = utcnow()
     attempt = Attempt(user_id=user.id, kind="practice", feedback=spec.feedback,
                       title=spec.title, started_at=now, status=IN_PROGRESS,
@@ -249,15 +263,18 @@ def _lock_attempt(attempt: Attempt, now: datetime) -> None:
 
 # ---------------------------------------------------------------- saving
 
-def save_answers(attempt: Attempt, answers: dict[int, list[int]], seq: int | None = None) -> int:
+def save_answers(attempt: Attempt, answers: dict[int, list[int]], seq: int | None = None,
+                 *, seqs: dict[int, int] | None = None, client: str | None = None) -> int:
     """Save several answers at once ({question_id: [choice_id, ...]}); an empty list
     clears an answer. All are validated before any is written. Returns how many rows
     changed. Raises DomainError (400) for a question or choice outside the attempt,
     Conflict when finished or locked, DeadlinePassed after deadline + grace.
 
-    `seq` (autosave): the client's sequence number for this change. A save whose seq is
-    not greater than the one stored for that question is a retry or arrived late behind
-    a newer one, and changes nothing — so a client may resend freely."""
+    `seq` (one for all) or `seqs` (per question), with `client` (the page that sent
+    them): the autosave's ordering rule (save_answer). A save whose number is not
+    greater than the one the same page stored is a retry or arrived late behind a newer
+    one, and changes nothing — so a client may resend freely. The quiz form sends only
+    what its page changed (quiz.forms.answers_from), so a stale tab's post merges."""
     _ensure_open(attempt)
     checked: list[tuple[AttemptQuestion, set[int]]] = []
     for question_id, choice_ids in answers.items():
@@ -273,10 +290,12 @@ def save_answers(attempt: Attempt, answers: dict[int, list[int]], seq: int | Non
             if value != item.selected:
                 raise Conflict(_("This answer has already been checked and cannot change."))
             continue
-        if seq is not None:
-            if _is_stale(item.save_seq, item.save_client, seq, None):
+        item_seq = (seqs or {}).get(item.question_id, seq)
+        if item_seq is not None:
+            if _is_stale(item.save_seq, item.save_client, item_seq, client):
                 continue
-            item.save_seq = seq
+            item.save_seq = item_seq
+            item.save_client = client
         if value != item.selected:
             item.selected = value
             item.answered_at = now
@@ -441,14 +460,11 @@ def check_answer(attempt: Attempt, question_id: int, choice_ids: list[int]) -> A
     item = save_answer(attempt, question_id, choice_ids)
     if not item.locked:
         item.locked = True
-        item.is_correct = grading.grade(item.question.kind, _correct_ids(item.question),
-                                        item.selected_ids)
+        right = answer_key([item.question_id], attempt.round_id,
+                           questions=[item.question])[item.question_id]
+        item.is_correct = grading.grade(item.question.kind, right or set(), item.selected_ids)
         db.session.flush()
     return item
-
-
-def _correct_ids(question: Question) -> set[int]:
-    return {c.id for c in question.choices if c.is_correct}
 
 
 # ---------------------------------------------------------------- finishing
@@ -483,11 +499,7 @@ def finish(attempt: Attempt, reason: str = "submitted") -> bool:
     else:
         db.session.refresh(attempt, ["prediction"])
     _reload_answers(attempt)
-    overrides = {}
-    if attempt.round_id is not None:
-        from .contest import overrides_for
-        overrides = overrides_for(attempt.round_id)
-    _grade(attempt, overrides)
+    _grade(attempt)
     db.session.flush()
     if attempt.round_id is not None:
         from .contest import after_finish
@@ -496,7 +508,7 @@ def finish(attempt: Attempt, reason: str = "submitted") -> bool:
 
 
 def regrade(attempt: Attempt, overrides: dict[int, set[int] | None]) -> None:
-    """Grade a finished attempt again with corrections (see contest.overrides_for)."""
+    """Grade a finished attempt again with the round's corrections (answer_key.corrections)."""
     if attempt.status != FINISHED:
         raise Conflict(_("Only a finished attempt can be regraded."))
     _grade(attempt, overrides)
@@ -504,9 +516,9 @@ def regrade(attempt: Attempt, overrides: dict[int, set[int] | None]) -> None:
 
 
 def _grade(attempt: Attempt, overrides: dict[int, set[int] | None] | None = None) -> None:
-    """Score = questions answered exactly right. A voided question (override None) is
-    right for nobody and leaves the maximum; a re-keyed one uses the new right answers."""
-    overrides = overrides or {}
+    """Score = questions answered exactly right, by the one answer key (answer_key): a
+    voided question is right for nobody and leaves the maximum; a re-keyed one uses the
+    new right answers. `overrides`: the round's corrections when the caller read them."""
     # What the caller loaded with the attempt (get_own_attempt(with_questions=True)) is
     # used as it is; the rest is read in one query each.
     if "items" in attempt.__dict__:
@@ -521,20 +533,14 @@ def _grade(attempt: Attempt, overrides: dict[int, set[int] | None] | None = None
     else:
         kinds = dict(db.session.execute(
             select(Question.id, Question.kind).where(Question.id.in_(question_ids))).all())
-    if len(questions) == len(items) and all("choices" in q.__dict__ for q in questions):
-        correct = {q.id: {c.id for c in q.choices if c.is_correct} for q in questions}
-    else:
-        correct = {qid: set() for qid in question_ids}
-        for qid, cid in db.session.execute(select(Choice.question_id, Choice.id).where(
-                Choice.question_id.in_(question_ids), Choice.is_correct.is_(True))):
-            correct[qid].add(cid)
+    key = answer_key(question_ids, attempt.round_id, questions=questions, overrides=overrides)
     score = 0
     counted = 0
     for item in items:
-        if item.question_id in overrides and overrides[item.question_id] is None:
+        right = key[item.question_id]
+        if right is None:
             item.is_correct = None
             continue
-        right = overrides.get(item.question_id, correct[item.question_id])
         item.is_correct = grading.grade(kinds[item.question_id], right, item.selected_ids)
         score += int(item.is_correct)
         counted += 1
@@ -546,14 +552,16 @@ def _grade(attempt: Attempt, overrides: dict[int, set[int] | None] | None = None
     attempt.time_taken_seconds = max(0, taken)
 
 
-def submit(attempt: Attempt, answers: dict[int, list[int]] | None = None) -> bool:
-    """The member submits (optionally with the whole form's answers, the no-JavaScript
-    path). Late → DeadlinePassed after finishing with what was saved before."""
+def submit(attempt: Attempt, answers: dict[int, list[int]] | None = None, *,
+           seqs: dict[int, int] | None = None, client: str | None = None) -> bool:
+    """The member submits, with the answers the page changed and did not autosave yet
+    (the no-JavaScript path, or a save still in flight), saved by save_answers' rules
+    first. Late → DeadlinePassed after finishing with what was saved before."""
     if attempt.status == FINISHED:
         return False
     try:
         if answers:
-            save_answers(attempt, answers)
+            save_answers(attempt, answers, seqs=seqs, client=client)
         else:
             _ensure_open(attempt)
     except Conflict:

@@ -123,20 +123,24 @@ def save_question(data: QuestionData, section: Section, question: Question | Non
     result = result or ImportResult()
     digest = data.content_hash()
     if question is None:
-        question = Question(key=data.key, version=1, is_current=True)
+        question = Question(key=data.key, version=1, is_current=True, reserve=bool(data.reserve))
         _fill(question, data, section, digest)
         _set_choices(question, data)
         db.session.add(question)
         result.created += 1
-    elif question.content_hash == digest and question.status == data.status:
+    elif question.content_hash == digest and question.status == data.status \
+            and _reserve(data, question) == question.reserve:
         result.unchanged += 1
     elif question.content_hash == digest:
+        # Status and reserve are how a question is used, not what it says: no new version.
         question.status = data.status
+        question.reserve = _reserve(data, question)
         result.updated += 1
     elif used:
         question.is_current = False
         db.session.flush()
-        newer = Question(key=data.key, version=question.version + 1, is_current=True)
+        newer = Question(key=data.key, version=question.version + 1, is_current=True,
+                         reserve=_reserve(data, question))
         _fill(newer, data, section, digest)
         _set_choices(newer, data)
         db.session.add(newer)
@@ -145,8 +149,14 @@ def save_question(data: QuestionData, section: Section, question: Question | Non
     else:
         _fill(question, data, section, digest)
         _set_choices(question, data)
+        question.reserve = _reserve(data, question)
         result.updated += 1
     return question
+
+
+def _reserve(data: QuestionData, question: Question) -> bool:
+    """The reserve flag after an upsert: what the data says, else what the bank holds."""
+    return bool(question.reserve) if data.reserve is None else data.reserve
 
 
 def to_data(question: Question) -> QuestionData:
@@ -157,7 +167,8 @@ def to_data(question: Question) -> QuestionData:
         difficulty=question.difficulty, status=question.status, prompt=question.prompt,
         explanation=question.explanation,
         choices=[ChoiceData(c.text, c.is_correct) for c in question.choices],
-        covers=[c for c in question.covers.split(",") if c], origin=f"question:{question.key}")
+        covers=[c for c in question.covers.split(",") if c], origin=f"question:{question.key}",
+        reserve=bool(question.reserve))
 
 
 def current_questions() -> list[Question]:

@@ -25,8 +25,8 @@ SECTION_KINDS = {"info", "viewpoint", "goal", "target", "project", "breakthrough
 STATUSES = {"draft", "approved", "retired"}
 SECTION_FIELDS = {"key", "title", "kind", "lines", "body", "items", "children"}
 ITEM_FIELDS = {"key", "label", "value"}
-QUESTION_FIELDS = {"key", "section", "kind", "difficulty", "status", "covers", "prompt",
-                   "choices", "answer", "explanation"}
+QUESTION_FIELDS = {"key", "section", "kind", "difficulty", "status", "reserve", "covers",
+                   "prompt", "choices", "answer", "explanation"}
 CHOICE_FIELDS = {"text", "correct"}
 TRUE_FALSE_TEXTS = ("Đúng", "Sai")
 
@@ -62,6 +62,9 @@ class QuestionData:
     choices: list[ChoiceData]
     covers: list[str]
     origin: str  # "file:line"
+    # Contest reserve (never drawn into practice). None: the source does not say, and an
+    # import keeps what the bank holds (a file without the field never un-reserves).
+    reserve: bool | None = None
 
     def content_hash(self) -> str:
         payload = {
@@ -227,6 +230,10 @@ def _read_question(node: Any, path: Path | str, bank: Bank, section_keys: set[st
     status = node.get("status", "draft")
     if status not in STATUSES:
         err("status", f"question '{key}': status must be draft, approved or retired")
+    reserve = node.get("reserve")
+    if reserve is not None and not isinstance(reserve, bool):
+        err("reserve", f"question '{key}': 'reserve' must be true or false")
+        reserve = None
     prompt = _text(node.get("prompt"))
     if not prompt:
         err("prompt", f"question '{key}' has an empty prompt")
@@ -295,7 +302,7 @@ def _read_question(node: Any, path: Path | str, bank: Bank, section_keys: set[st
         return None
     return QuestionData(key=key, section=section or "", kind=str(kind), difficulty=difficulty,
                         status=str(status), prompt=prompt or "", explanation=explanation or "",
-                        choices=choices, covers=covers, origin=where)
+                        choices=choices, covers=covers, origin=where, reserve=reserve)
 
 
 def read_questions_file(path: Path, bank: Bank) -> None:

@@ -14,6 +14,7 @@ import math
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from fractions import Fraction
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -23,11 +24,12 @@ from sqlalchemy.orm import selectinload
 
 from ..clock import utcnow
 from ..extensions import db
-from ..models import (Attempt, AttemptQuestion, Choice, Contest, Prize, Question, Round,
+from ..models import (Attempt, AttemptQuestion, Choice, CollectivePrize, Contest, Prize, Question, Round,
                       RoundQuestionChange, RoundResult, RoundUnitStats, Unit, User)
 from ..models.attempts import FINISHED, IN_PROGRESS
-from ..models.contest import PRIZE_TIERS
+from ..models.contest import PRIZE_TIERS, QUESTION_POOLS
 from . import audit, counters, draw_plan
+from .answer_key import answer_key, corrections
 from .errors import Conflict, DomainError, NotFound
 
 
@@ -77,6 +79,7 @@ class RoundSettings:
     time_limit_minutes: int
     question_count: int
     draw_plan: str = ""
+    question_pool: str = "all"
     shuffle_questions: bool = True
     shuffle_choices: bool = True
     attempts_allowed: int = 1
@@ -96,16 +99,19 @@ class RoundSettings:
         elif timedelta(minutes=self.time_limit_minutes) > self.closes_at - self.opens_at:
             out.setdefault("time_limit_minutes", []).append(
                 _("The time limit is longer than the round's window."))
+        if self.question_pool not in QUESTION_POOLS:
+            out.setdefault("question_pool", []).append(_("Unknown question pool."))
+            return out
         rules, plan_errors = draw_plan.parse(self.draw_plan)
         if not plan_errors:
-            plan_errors = draw_plan.check(rules, self.question_count)
+            plan_errors = draw_plan.check(rules, self.question_count, self.question_pool)
         if plan_errors:
             out["draw_plan"] = plan_errors
         return out
 
 
 _SETTING_FIELDS = ("title", "opens_at", "closes_at", "question_count", "draw_plan",
-                   "shuffle_questions", "shuffle_choices", "attempts_allowed", "counting",
+                   "question_pool", "shuffle_questions", "shuffle_choices", "attempts_allowed", "counting",
                    "results_visibility", "prediction_kind", "prize_first", "prize_second",
                    "prize_third", "prize_consolation")
 
@@ -278,7 +284,9 @@ def member_rounds(user: User) -> list[tuple[Round, str]]:
 
 
 def results_visible(round_: Round) -> bool:
-    """Whether members may see their scores and the right answers for this round."""
+    """The round's result-visibility setting read against its state and the clock:
+    at_submit → always; at_close → once closed; on_publish → once published. Pages ask
+    `results_visible_to`, which adds who is looking."""
     state = round_state(round_)
     if round_.results_visibility == "at_submit":
         return True
@@ -287,11 +295,26 @@ def results_visible(round_: Round) -> bool:
     return round_.published_at is not None
 
 
+def results_visible_to(round_: Round, viewer: User | None) -> bool:
+    """Whether `viewer` may see scores of this round: a member's own score and right
+    answers, a branch's average, S, index and full scores, individual scores on a branch
+    page, mastery by section, and every export or JSON that carries them.
+
+    The one rule every surface calls. Organizers (and admins) see everything; anyone
+    else (members, secretaries, an anonymous visitor of public standings, `viewer=None`
+    for a report written for distribution) only what the round's setting allows, see
+    `results_visible`. Participation (who took part, counts, rates) is not a score and
+    is not governed by this rule."""
+    if viewer is not None and getattr(viewer, "is_authenticated", False) \
+            and viewer.has_role("organizer"):
+        return True
+    return results_visible(round_)
+
+
 def ranking_visible(round_: Round) -> bool:
-    state = round_state(round_)
-    if state not in ("closed", "finalized"):
-        return False
-    return round_.results_visibility != "on_publish" or round_.published_at is not None
+    """Whether members may see the individual ranking: once the round has closed and its
+    results are visible."""
+    return round_state(round_) in ("closed", "finalized") and results_visible(round_)
 
 
 # ---------------------------------------------------------------- taking a round
@@ -326,7 +349,7 @@ def start_round_attempt(user: User, round_: Round, rng: random.Random | None = N
                                 round_.attempts_allowed))
     rng = rng or random.Random()
     rules, _errors = draw_plan.parse(round_.draw_plan)
-    question_ids = draw_plan.draw(rules, round_.question_count, rng)
+    question_ids = draw_plan.draw(rules, round_.question_count, rng, round_.question_pool)
     if round_.shuffle_questions:
         rng.shuffle(question_ids)
     questions = {q.id: q for q in db.session.execute(
@@ -430,6 +453,21 @@ class RankRow:
     time_taken_seconds: int
     finished_at: datetime | None
     extra: dict = field(default_factory=dict)
+    # The common scale the ranking sorts by: a fraction of 1 per round (see share_of).
+    share: Fraction = Fraction(0)
+
+    @property
+    def percent(self) -> float:
+        """The share as printed: per cent of the maximum (summed over rounds in a contest)."""
+        return float(self.share * 100)
+
+
+def share_of(score: int, max_score: int) -> Fraction:
+    """Score as an exact fraction of the attempt's own maximum; 0 when nothing counted
+    (every question the member drew was voided). The ranking's common scale: members
+    draw different questions and a void or re-key changes the maximum only for those
+    who drew the question, so raw scores are not comparable, fractions are."""
+    return Fraction(score, max_score) if max_score > 0 else Fraction(0)
 
 
 def _assign_ranks(rows: list[RankRow], key) -> list[RankRow]:
@@ -450,7 +488,8 @@ def _assign_ranks(rows: list[RankRow], key) -> list[RankRow]:
 def ranking(round_: Round) -> list[RankRow]:
     """The round's individual ranking, from the counting results.
 
-    Order: score (high first) → distance of the prediction from the actual value (small
+    Order: share of the attempt's own maximum (score ÷ max score, exact; high first — a
+    member with every counted question right is never below one who is not) → distance of the prediction from the actual value (small
     first; no prediction counts as farthest) → time taken (short first) → finish time
     (early first). Rows equal on all four share a rank and are shown as tied; the attempt
     id (low first) only orders tied rows on the page.
@@ -466,15 +505,18 @@ def ranking(round_: Round) -> list[RankRow]:
             distance = abs(result.prediction - actual)
         rows.append(RankRow(0, False, result.user, result.unit, result.attempt_id, result.score,
                             result.max_score, result.prediction, distance,
-                            result.time_taken_seconds, result.finished_at))
+                            result.time_taken_seconds, result.finished_at,
+                            share=share_of(result.score, result.max_score)))
     use_distance = actual is not None
     return _assign_ranks(rows, lambda r: (
-        -r.score, (r.distance if r.distance is not None else math.inf) if use_distance else 0,
+        -r.share, (r.distance if r.distance is not None else math.inf) if use_distance else 0,
         r.time_taken_seconds, r.finished_at))
 
 
 def contest_ranking(contest: Contest) -> list[RankRow]:
-    """Across the contest's closed rounds: total score (high first) → fewer rounds with a
+    """Across the contest's closed rounds: the sum of the round shares (each round's score
+    ÷ that attempt's maximum, so every round weighs the same and a void in one round
+    moves nobody below a member who did not draw the question; high first) → fewer rounds with a
     prediction question left unanswered → total prediction distance (small first) →
     total time (short first) → last finish (early first); equal rows share a rank."""
     totals: dict[int, RankRow] = {}
@@ -491,6 +533,7 @@ def contest_ranking(contest: Contest) -> list[RankRow]:
                 row.extra.update(rounds=0, missing=0)
             row.score += result.score
             row.max_score += result.max_score
+            row.share += share_of(result.score, result.max_score)
             if actual is not None:
                 if result.prediction is None:
                     row.extra["missing"] += 1
@@ -502,7 +545,7 @@ def contest_ranking(contest: Contest) -> list[RankRow]:
             row.attempt_id = min(row.attempt_id, result.attempt_id)
             row.extra["rounds"] += 1
     return _assign_ranks(list(totals.values()), lambda r: (
-        -r.score, r.extra["missing"], r.distance, r.time_taken_seconds, r.finished_at))
+        -r.share, r.extra["missing"], r.distance, r.time_taken_seconds, r.finished_at))
 
 
 # ---------------------------------------------------------------- prizes
@@ -514,30 +557,34 @@ class PrizeProposal:
     tie_at_boundary: bool = False
 
 
-def propose_prizes(round_: Round) -> list[PrizeProposal]:
-    """Winners by rank: first, then second, third and consolation prizes in the numbers
-    the round sets. A tie that straddles the last prize place is flagged for the
-    organizer to settle, never silently cut."""
-    rows = ranking(round_)
-    quota = [(tier, getattr(round_, f"prize_{tier}")) for tier in PRIZE_TIERS]
-    proposals: list[PrizeProposal] = []
+def allot_prizes(rows: list, quota: list[tuple[str, int]]) -> list[tuple[str, object, bool]]:
+    """(tier, row, tie_at_boundary) for ranked rows (each with .rank) and a quota of
+    (tier, count) in prize order: the places are filled in rank order. A tie that
+    straddles two tiers, or the last prize place, is flagged on every row of that rank
+    for the organizer to settle, never silently cut."""
+    out: list[list] = []
     index = 0
     for tier, count in quota:
         for _n in range(count):
             if index >= len(rows):
                 break
-            proposals.append(PrizeProposal(tier, rows[index]))
+            out.append([tier, rows[index], False])
             index += 1
-    # A tie across two prize tiers, or across the last prize place, is flagged.
-    for i, proposal in enumerate(proposals):
-        following = proposals[i + 1] if i + 1 < len(proposals) else (
-            PrizeProposal("none", rows[index]) if index < len(rows) else None)
-        if following is not None and following.tier != proposal.tier \
-                and following.row.rank == proposal.row.rank:
-            for other in proposals:
-                if other.row.rank == proposal.row.rank:
-                    other.tie_at_boundary = True
-    return proposals
+    for i, (tier, row, _flag) in enumerate(out):
+        following = out[i + 1] if i + 1 < len(out) else (
+            ["none", rows[index], False] if index < len(rows) else None)
+        if following is not None and following[0] != tier and following[1].rank == row.rank:
+            for other in out:
+                if other[1].rank == row.rank:
+                    other[2] = True
+    return [(tier, row, flag) for tier, row, flag in out]
+
+
+def propose_prizes(round_: Round) -> list[PrizeProposal]:
+    """Winners by rank: first, then second, third and consolation prizes in the numbers
+    the round sets. A tie that straddles two tiers or the last prize place is flagged."""
+    quota = [(tier, getattr(round_, f"prize_{tier}")) for tier in PRIZE_TIERS]
+    return [PrizeProposal(tier, row, flag) for tier, row, flag in allot_prizes(ranking(round_), quota)]
 
 
 def confirm_prizes(actor: User, round_: Round) -> list[Prize]:
@@ -562,26 +609,11 @@ def confirmed_prizes(round_: Round) -> list[Prize]:
     return sorted(prizes, key=lambda p: (order[p.tier], p.rank, p.attempt_id))
 
 
-def propose_collective_prizes(round_: Round, count: int = 3) -> list:
-    """Branches proposed for the collective prize of a round: the top of the branch
-    standings by the emulation index (services.standings, ties as stated there)."""
-    from .standings import round_standings
-    return [row for row in round_standings(round_) if row.participants][:count]
-
-
 # ---------------------------------------------------------------- corrections
 
 def overrides_for(round_id: int) -> dict[int, set[int] | None]:
-    """question id → the right choice ids after corrections, or None when voided. Later
-    changes win."""
-    out: dict[int, set[int] | None] = {}
-    for change in db.session.execute(select(RoundQuestionChange).where(
-            RoundQuestionChange.round_id == round_id).order_by(RoundQuestionChange.id)).scalars():
-        if change.action == "void":
-            out[change.question_id] = None
-        else:
-            out[change.question_id] = {int(x) for x in change.correct_choice_ids.split(",") if x}
-    return out
+    """The round's corrections (see answer_key.corrections)."""
+    return corrections(round_id)
 
 
 def round_question_ids(round_: Round) -> list[int]:
@@ -623,6 +655,15 @@ def correct_question(actor: User, round_: Round, question_id: int, action: str, 
         db.session.execute(delete(Prize).where(Prize.round_id == round_.id))
         round_.prizes_confirmed_at = None
         audit.log(actor, "round.prizes.cleared", f"round:{round_.id}", {}, "correction after confirmation")
+    # The branch figures (S, hence the index) may have changed too: the collective
+    # prizes are cleared the same way and must be confirmed again.
+    collective = db.session.execute(select(CollectivePrize.unit_id).where(
+        CollectivePrize.round_id == round_.id)).scalars().all()
+    if collective:
+        db.session.execute(delete(CollectivePrize).where(CollectivePrize.round_id == round_.id))
+        audit.log(actor, "round.collective_prizes.cleared", f"round:{round_.id}",
+                  {"units": sorted(collective)}, "correction after confirmation")
+    db.session.flush()
     return change
 
 
@@ -650,6 +691,8 @@ class ItemStats:
     discrimination: float | None  # point-biserial with the total score
     upper_lower: float | None     # share correct in the top 27 % minus the bottom 27 %
     voided: bool = False
+    # The right choice ids grading used (answer_key: corrections included).
+    right: set[int] = field(default_factory=set)
     flags: list[str] = field(default_factory=list)
 
 
@@ -695,15 +738,18 @@ def item_analysis(round_: Round) -> list[ItemStats]:
         bucket[0].append(bool(ok))
         bucket[1].append(float(score or 0))
     questions = {q.id: q for q in db.session.execute(
-        select(Question).where(Question.id.in_(list(grouped)))).scalars()}
+        select(Question).where(Question.id.in_(list(grouped)))
+        .options(selectinload(Question.choices))).scalars()}
+    key = answer_key(list(grouped), round_.id, questions=questions.values(), overrides=overrides)
     out = []
     for qid, (correct, totals) in sorted(grouped.items()):
-        voided = qid in overrides and overrides[qid] is None
+        voided = key[qid] is None
         n = len(correct)
         facility = sum(correct) / n if n and not voided else None
         stats = ItemStats(questions[qid], n, sum(correct), facility,
                           None if voided else point_biserial(correct, totals),
-                          None if voided else upper_lower_index(correct, totals), voided)
+                          None if voided else upper_lower_index(correct, totals), voided,
+                          key[qid] or set())
         if not voided:
             if stats.discrimination is not None and stats.discrimination < 0:
                 stats.flags.append("negative_discrimination")

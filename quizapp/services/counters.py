@@ -104,13 +104,29 @@ def _full(score: int, max_score: int) -> int:
     return int(max_score > 0 and score == max_score)
 
 
+def _share_cmp(score: int, max_score: int, other_score: int, other_max: int) -> int:
+    """Compare score/max_score with other_score/other_max exactly (a maximum of 0, every
+    drawn question voided, counts as 0): -1, 0 or 1. The ranking's common scale, so the
+    best attempt is the one the ranking would put first."""
+    left = score * other_max if max_score > 0 else 0
+    right = other_score * max_score if other_max > 0 else 0
+    if max_score > 0 and other_max > 0:
+        return (left > right) - (left < right)
+    a = 1 if max_score > 0 and score > 0 else 0
+    b = 1 if other_max > 0 and other_score > 0 else 0
+    return (a > b) - (a < b)
+
+
 def _better(counting: str, new: Attempt, old: RoundResult) -> bool:
+    """Whether `new` replaces the counting attempt `old`. best: higher share of the
+    attempt's own maximum, then the shorter time."""
     if counting == "first":
         return False
     if counting == "last":
         return True
-    if new.score != old.score:
-        return new.score > old.score
+    order = _share_cmp(new.score, new.max_score, old.score, old.max_score)
+    if order:
+        return order > 0
     return (new.time_taken_seconds or 0) < old.time_taken_seconds
 
 
@@ -213,10 +229,11 @@ def _counting_attempts(round_: Round) -> dict[int, _Row]:
             continue
         if round_.counting == "last":
             chosen[attempt.user_id] = attempt
-        elif round_.counting == "best" and (
-                attempt.score > current.score or (attempt.score == current.score and (
-                    attempt.time_taken_seconds or 0) < (current.time_taken_seconds or 0))):
-            chosen[attempt.user_id] = attempt
+        elif round_.counting == "best":
+            order = _share_cmp(attempt.score, attempt.max_score, current.score, current.max_score)
+            if order > 0 or (order == 0 and (attempt.time_taken_seconds or 0)
+                             < (current.time_taken_seconds or 0)):
+                chosen[attempt.user_id] = attempt
     return chosen
 
 

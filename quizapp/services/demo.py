@@ -11,6 +11,7 @@ from ..models import User
 from .users import create_unit, create_user
 
 WARD_CODE = "tay-mo"
+WARD_NAME = "Đảng bộ phường Tây Mỗ (dữ liệu mẫu)"
 BRANCH_COUNT = 42
 MEMBER_TOTAL = 1886
 DEMO_PASSWORD = "demo-tay-mo-2025"
@@ -35,6 +36,26 @@ def has_users() -> bool:
     return (db.session.scalar(select(func.count()).select_from(User)) or 0) > 0
 
 
+def is_seeded() -> bool:
+    """The demo's ward (its code and its "sample data" name) exists: `seed` has run on
+    this database. A real ward with the same code is not the demo (see `clashes`)."""
+    from ..models import Unit
+    return db.session.scalar(select(func.count()).select_from(Unit).where(
+        Unit.code == WARD_CODE, Unit.name == WARD_NAME)) > 0
+
+
+def clashes() -> list[str]:
+    """Unit codes and usernames `seed` would create that the database already holds
+    (without the demo ward: someone else's data). Empty when `seed` can run."""
+    from ..models import Unit
+    codes = [WARD_CODE] + [f"cb-{n:02d}" for n in range(1, BRANCH_COUNT + 1)]
+    usernames = [name for name, _role, _pw in DEMO_ACCOUNTS]
+    usernames += [f"dv{n:04d}" for n in range(1, MEMBER_TOTAL + 1)]
+    found = list(db.session.execute(select(Unit.code).where(Unit.code.in_(codes))).scalars())
+    found += db.session.execute(select(User.username).where(User.username.in_(usernames))).scalars()
+    return sorted(found)
+
+
 def branch_sizes(rng: random.Random) -> list[int]:
     """42 roster sizes between 20 and 80 that add up to exactly 1,886."""
     sizes = [rng.randint(25, 65) for _ in range(BRANCH_COUNT)]
@@ -54,7 +75,7 @@ def seed(rng_seed: int = 2025) -> dict[str, int]:
     role, password DEMO_PASSWORD) are among them; other members have no password yet,
     as on a real roster before first login."""
     rng = random.Random(rng_seed)
-    ward = create_unit(WARD_CODE, "Đảng bộ phường Tây Mỗ (dữ liệu mẫu)", kind="committee")
+    ward = create_unit(WARD_CODE, WARD_NAME, kind="committee")
     branches = []
     for n in range(1, BRANCH_COUNT + 1):
         name = f"Chi bộ TDP số {n}" if n <= 30 else f"Chi bộ cơ quan số {n - 30}"

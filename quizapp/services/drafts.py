@@ -836,7 +836,7 @@ def read_contradictions(path: str | Path) -> set[str]:
 
 def default_contradictions(bank_path: str | Path | None = None) -> set[str]:
     """The contradicted spots of the bundled outline (questions/contradictions.txt, taken
-    from facts.md section 2); an empty set when the file is missing. Without a path,
+    from questions/source/facts.md section 2); an empty set when the file is missing. Without a path,
     the app's BANK_PATH is used when an app context exists, else the repository's."""
     if bank_path is None:
         try:

@@ -7,6 +7,9 @@ A plan is text, one rule a line:
     targets: rest           → whatever the round still needs, from "targets"
 Blank lines and lines starting with '#' are ignored. An empty plan draws from the whole
 bank, spread across sections.
+
+A round's pool ("all" or "reserve", Round.question_pool) says which approved questions
+the plan draws from: all of them, contest reserve included, or the reserve only.
 """
 from __future__ import annotations
 
@@ -52,16 +55,19 @@ def parse(text: str) -> tuple[list[Rule], list[str]]:
 
 
 class _Pools:
-    """Approved, current question ids per section subtree."""
+    """Approved, current question ids per section subtree, of the round's pool."""
 
-    def __init__(self) -> None:
+    def __init__(self, pool: str = "all") -> None:
         self.sections = {s.key: s for s in db.session.execute(select(Section)).scalars()}
         self.children: dict[int | None, list[Section]] = {}
         for s in sorted(self.sections.values(), key=lambda s: s.position):
             self.children.setdefault(s.parent_id, []).append(s)
         self.by_section: dict[int, list[int]] = {}
-        for qid, sid in db.session.execute(select(Question.id, Question.section_id).where(
-                Question.is_current.is_(True), Question.status == "approved").order_by(Question.id)):
+        query = select(Question.id, Question.section_id).where(
+            Question.is_current.is_(True), Question.status == "approved")
+        if pool == "reserve":
+            query = query.where(Question.reserve.is_(True))
+        for qid, sid in db.session.execute(query.order_by(Question.id)):
             self.by_section.setdefault(sid, []).append(qid)
 
     def subtree(self, section: Section) -> list[int]:
@@ -100,11 +106,12 @@ def _inside(inner: Section, outer: Section, pools: "_Pools") -> bool:
     return False
 
 
-def check(rules: list[Rule], question_count: int) -> list[str]:
-    """Errors that make the plan impossible against the current approved bank. Exact:
-    a plan that passes always draws `question_count` questions (rules are served deepest
-    first, each from what earlier rules left in its subtree)."""
-    pools = _Pools()
+def check(rules: list[Rule], question_count: int, pool: str = "all") -> list[str]:
+    """Errors that make the plan impossible against the current approved bank (its
+    reserve only, for pool "reserve"). Exact: a plan that passes always draws
+    `question_count` questions (rules are served deepest first, each from what earlier
+    rules left in its subtree)."""
+    pools = _Pools(pool)
     errors: list[str] = []
     for rule in rules:
         section = pools.sections.get(rule.section)
@@ -144,13 +151,32 @@ def check(rules: list[Rule], question_count: int) -> list[str]:
                             want=question_count - fixed, key=rule.section, have=max(0, available)))
     if not rules and question_count > len(pools.all_ids()):
         errors.append(_("the bank has only %(have)d approved questions", have=len(pools.all_ids())))
+    if errors and pool == "reserve":
+        errors.append(_("this round draws from the contest reserve only: the numbers above "
+                        "count reserve questions"))
     return errors
 
 
-def draw(rules: list[Rule], question_count: int, rng: random.Random) -> list[int]:
-    """Question ids following the plan, no question twice. Raises DomainError if the bank
-    changed since the plan was checked and cannot fill the round any more."""
-    pools = _Pools()
+def pool_ids(rules: list[Rule], pool: str = "all") -> set[int]:
+    """Every question id the plan could draw: the subtrees its rules name (the whole pool
+    for an empty plan). What a member might meet in the round."""
+    pools = _Pools(pool)
+    if not rules:
+        return set(pools.all_ids())
+    out: set[int] = set()
+    for rule in rules:
+        section = pools.sections.get(rule.section)
+        if section is not None:
+            out.update(pools.subtree(section))
+    return out
+
+
+def draw(rules: list[Rule], question_count: int, rng: random.Random,
+         pool: str = "all") -> list[int]:
+    """Question ids following the plan, no question twice, from the round's pool. Raises
+    DomainError if the bank changed since the plan was checked and cannot fill the round
+    any more."""
+    pools = _Pools(pool)
     drawn: list[int] = []
     taken: set[int] = set()
 

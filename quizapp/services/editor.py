@@ -117,6 +117,7 @@ def save(actor: User, data: QuestionData, original_key: str | None = None) -> Qu
 
 def _summary(data: QuestionData) -> dict:
     return {"section": data.section, "kind": data.kind, "status": data.status,
+            "reserve": bool(data.reserve),
             "difficulty": data.difficulty, "prompt": data.prompt,
             "choices": [[c.text, c.correct] for c in data.choices], "explanation": data.explanation}
 
@@ -179,14 +180,15 @@ def history(key: str) -> tuple[list[Question], list[AuditLog]]:
 
 
 def form_data(key: str, section: str, kind: str, difficulty: int, status: str, prompt: str,
-              explanation: str, choices: list[tuple[str, bool]], covers: list[str]) -> QuestionData:
+              explanation: str, choices: list[tuple[str, bool]], covers: list[str],
+              reserve: bool = False) -> QuestionData:
     if kind == "truefalse":
         right_true = any(correct for text, correct in choices[:1])
         choices = [("Đúng", right_true), ("Sai", not right_true)]
     return QuestionData(key=key.strip().lower(), section=section, kind=kind, difficulty=difficulty,
                         status=status, prompt=prompt.strip(), explanation=explanation.strip(),
                         choices=[ChoiceData(t.strip(), bool(c)) for t, c in choices if t.strip()],
-                        covers=covers, origin="editor")
+                        covers=covers, origin="editor", reserve=reserve)
 
 
 # ---------------------------------------------------------------- coverage
@@ -197,19 +199,29 @@ class CoverageRow:
     total: int
     by_kind: dict[str, int]
     by_difficulty: dict[int, int]
+    # The two pools: practice questions (also drawn by contests) and the contest reserve.
+    practice: int = 0
+    reserve: int = 0
 
 
 def coverage() -> list[CoverageRow]:
-    """Approved current questions per section, by kind and by difficulty (own questions of
-    each section, not its subtree). One grouped query."""
-    counts = db.session.execute(select(Question.section_id, Question.kind, Question.difficulty, func.count())
+    """Approved current questions per section, by kind and by difficulty, and how many of
+    them are practice questions or contest reserve (own questions of each section, not
+    its subtree). One grouped query."""
+    counts = db.session.execute(select(Question.section_id, Question.kind, Question.difficulty,
+                                       Question.reserve, func.count())
                                 .where(Question.is_current.is_(True), Question.status == "approved")
-                                .group_by(Question.section_id, Question.kind, Question.difficulty)).all()
+                                .group_by(Question.section_id, Question.kind, Question.difficulty,
+                                          Question.reserve)).all()
     rows = {s.id: CoverageRow(s, 0, {}, {}) for s in db.session.execute(
         select(Section).order_by(Section.position)).scalars()}
-    for section_id, kind, difficulty, n in counts:
+    for section_id, kind, difficulty, reserve, n in counts:
         row = rows[section_id]
         row.total += n
+        if reserve:
+            row.reserve += n
+        else:
+            row.practice += n
         row.by_kind[kind] = row.by_kind.get(kind, 0) + n
         row.by_difficulty[difficulty] = row.by_difficulty.get(difficulty, 0) + n
     return list(rows.values())

@@ -1,7 +1,6 @@
 """Branch and ward reports: .xlsx, CSV and JSON."""
 from __future__ import annotations
 
-import csv
 import io
 import json
 
@@ -9,6 +8,7 @@ from openpyxl import Workbook
 
 from ..models import Contest, Round
 from .exports import _local, _sheet
+from .spreadsheet_safety import csv_bytes, set_xlsx_cell
 from .standings import BranchPage, BranchRow, Weights
 
 WARD_HEADERS = ["Hạng", "Đồng hạng", "Chi bộ", "Số đảng viên (tính tỉ lệ)", "Số tham gia",
@@ -16,11 +16,16 @@ WARD_HEADERS = ["Hạng", "Đồng hạng", "Chi bộ", "Số đảng viên (tí
                 "P", "S", "G (tiến bộ)", "Chỉ số thi đua", "Cách tính"]
 
 
+def _figure(value, digits: int = 2):
+    """A figure rounded, or empty when there is none (no participant, or results hidden)."""
+    return "" if value is None else round(value, digits)
+
+
 def ward_rows(rows: list[BranchRow], weights: Weights) -> list[list]:
     return [[r.rank, "=" if r.tied else "", r.unit.name, r.roster, r.participants,
-             round(r.rate * 100, 2), round(r.average, 2) if r.average is not None else "",
-             r.max_score, r.full_scores, round(r.P, 2), round(r.S, 2), round(r.G, 2),
-             round(r.index, 2), r.arithmetic(weights)] for r in rows]
+             round(r.rate * 100, 2), _figure(r.average), r.max_score,
+             "" if r.full_scores is None else r.full_scores, round(r.P, 2), _figure(r.S),
+             _figure(r.G), _figure(r.index, 4), r.arithmetic(weights)] for r in rows]
 
 
 def ward_report(rows: list[BranchRow], weights: Weights, title: str, fmt: str) -> bytes:
@@ -32,19 +37,17 @@ def ward_report(rows: list[BranchRow], weights: Weights, title: str, fmt: str) -
             "weights": vars(weights),
             "branches": [dict(zip(["rank", "tied", "unit", "roster", "participants", "rate_percent",
                                    "average", "max_score", "full_scores", "P", "S", "G", "index",
-                                   "arithmetic"], [row[0], bool(row[1])] + row[2:])) for row in data],
+                                   "arithmetic"], [row[0], bool(row[1])] + [None if v == "" else v
+                                                                            for v in row[2:]]))
+                         for row in data],
         }, ensure_ascii=False, indent=2).encode("utf-8")
     if fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(WARD_HEADERS)
-        writer.writerows(data)
-        return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+        return csv_bytes(WARD_HEADERS, data)
     workbook = Workbook()
     sheet = workbook.active
     _sheet(sheet, "Bảng thi đua", WARD_HEADERS, data)
     sheet.insert_rows(1)
-    sheet["A1"] = title
+    set_xlsx_cell(sheet["A1"], title)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
@@ -65,8 +68,10 @@ def branch_report(page: BranchPage) -> bytes:
         row = [m.full_name, m.username, m.phone or "", status]
         for r in page.rounds:
             cell = page.cells.get((m.id, r.id))
-            if cell is None or cell.score is None:
+            if cell is None or not cell.finished:
                 row += ["đang làm" if cell and cell.in_progress else "chưa tham gia", ""]
+            elif cell.score is None:  # took part; the round's results are not shown yet
+                row += ["đã nộp bài", cell.time_taken]
             else:
                 row += [f"{cell.score}/{cell.max_score}", cell.time_taken]
         rows.append(row)
@@ -75,8 +80,9 @@ def branch_report(page: BranchPage) -> bytes:
                      "Điểm trung bình", "Số bài điểm tối đa"]
     trend = [[r.title, _local(r.closes_at), row.participants if row else 0, row.roster if row else 0,
               round(row.rate * 100, 2) if row else 0,
-              round(row.average, 2) if row and row.average is not None else "",
-              row.full_scores if row else 0] for r, row in page.trend]
+              _figure(row.average) if row else "",
+              (row.full_scores if row.full_scores is not None else "") if row else 0]
+             for r, row in page.trend]
     _sheet(workbook.create_sheet(), "Theo vòng", trend_headers, trend)
     buffer = io.BytesIO()
     workbook.save(buffer)

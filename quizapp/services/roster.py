@@ -6,8 +6,10 @@ import io
 import re
 import secrets
 import unicodedata
+import zipfile
 from dataclasses import dataclass, field
 
+from flask_babel import gettext
 from flask_babel import gettext as _
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font
@@ -16,12 +18,27 @@ from sqlalchemy import func, select
 from ..clock import utcnow
 from ..extensions import db
 from ..models import Unit, User
+from ..policy import can_reset_password
 from . import audit, counters
-from .errors import DomainError, NotFound
+from .errors import DomainError, Forbidden, NotFound
+from .spreadsheet_safety import append_xlsx_row
 from .users import create_user, normalize_phone, set_password
 
 IMPORT_HEADERS = ["Họ và tên", "Số điện thoại", "Chi bộ", "Năm sinh"]
-MAX_IMPORT_ROWS = 5000
+# Bounds on what one upload may cost a worker, whatever the file holds:
+MAX_IMPORT_ROWS = 5000          # rows of any kind (blank ones too) after the header
+MAX_LISTED_ERRORS = 100         # error messages kept; the rest are only counted
+# Checked before openpyxl parses anything (it reads every sheet once when it opens a
+# workbook, and spends tens of microseconds on each cell, wherever the cell is):
+# the unpacked size (the sum of the zip members' sizes; a 5,000-member roster is about
+# 1.4 MB, and a few kilobytes of zip can declare gigabytes), then the number of cells
+# in all worksheets and of shared strings (a 5,000-member roster has 20,000 cells).
+MAX_UNPACKED_BYTES = 3 * 1024 * 1024
+MAX_ZIP_MEMBERS = 200
+MAX_CELLS = 30_000
+_CELL_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c[\s/>]")
+_ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s/>]")
+_SHARED_STRING_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?si[\s/>]")
 
 
 def subtree_units(root: Unit) -> list[Unit]:
@@ -106,10 +123,17 @@ def set_exempt(actor: User, member: User, exempt: bool, reason: str = "") -> Non
 
 
 def reset_password(actor: User, member: User) -> str:
-    """Give the member a new random password (shown once to the secretary)."""
+    """Give the member a new random password, shown once to the actor, that the member
+    must change at the next login (the actor has seen it). Every other session of the
+    member ends. Logged in the audit log (never the password). Raises Forbidden when
+    the actor may not reset this account (policy.can_reset_password)."""
+    if not can_reset_password(actor, member):
+        raise Forbidden(_("You cannot reset the password of this account."))
     password = "-".join(secrets.token_hex(2) for _ in range(3))
     set_password(member, password)
-    audit.log(actor, "roster.reset_password", f"user:{member.id}")
+    member.must_change_password = True
+    audit.log(actor, "roster.reset_password", f"user:{member.id}",
+              {"role": member.role, "unit": member.unit.code, "by_role": actor.role})
     return password
 
 
@@ -126,10 +150,10 @@ def import_template() -> bytes:
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "Danh sách đảng viên"
-    sheet.append(IMPORT_HEADERS)
+    append_xlsx_row(sheet, IMPORT_HEADERS)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
-    sheet.append(["Nguyễn Văn An", "0912345678", "cb-01", 1980])
+    append_xlsx_row(sheet, ["Nguyễn Văn An", "0912345678", "cb-01", 1980])
     for column, width in zip("ABCD", (30, 16, 14, 10)):
         sheet.column_dimensions[column].width = width
     buffer = io.BytesIO()
@@ -149,11 +173,23 @@ class ImportRow:
 @dataclass
 class ImportPreview:
     rows: list[ImportRow] = field(default_factory=list)
+    # The first MAX_LISTED_ERRORS messages; error_count counts them all.
     errors: list[str] = field(default_factory=list)
+    error_count: int = 0
+    last_row: int = 0   # the last sheet row read (Excel numbering)
 
     @property
     def ok(self) -> bool:
-        return not self.errors and bool(self.rows)
+        return not self.error_count and bool(self.rows)
+
+    @property
+    def more_errors(self) -> int:
+        return self.error_count - len(self.errors)
+
+    def add_error(self, message: str) -> None:
+        self.error_count += 1
+        if len(self.errors) < MAX_LISTED_ERRORS:
+            self.errors.append(message)
 
 
 def _cell_text(value) -> str:
@@ -164,42 +200,109 @@ def _cell_text(value) -> str:
     return str(value).strip()
 
 
+def workbook_cost_error(content: bytes) -> str | None:
+    """Why the workbook is refused before parsing, or None: not a zip, too many members,
+    more than MAX_UNPACKED_BYTES once unpacked, more than MAX_IMPORT_ROWS rows after the
+    header, or more than MAX_CELLS cells (or shared strings). Python's zipfile never inflates a member past the size its directory
+    declares, so the declared sizes bound the reading below. The tags are counted in
+    the raw XML, an upper bound (markup inside comments counts too), in C speed."""
+    too_large = _("The workbook is too large (more than %(mb)d MB unpacked or %(cells)d cells): "
+                  "keep only the member list, at most %(n)d rows, and save it again.",
+                  mb=MAX_UNPACKED_BYTES // (1024 * 1024), cells=MAX_CELLS, n=MAX_IMPORT_ROWS)
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            members = archive.infolist()
+            if len(members) > MAX_ZIP_MEMBERS or sum(m.file_size for m in members) > MAX_UNPACKED_BYTES:
+                return too_large
+            cells = strings = rows = 0
+            for member in members:
+                name = member.filename.lower()
+                if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+                    xml = archive.read(member)
+                    cells += len(_CELL_TAG.findall(xml))
+                    rows += len(_ROW_TAG.findall(xml))
+                elif name == "xl/sharedstrings.xml":
+                    strings += len(_SHARED_STRING_TAG.findall(archive.read(member)))
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError, NotImplementedError):
+        return _("The file is not an Excel workbook (.xlsx).")
+    if rows > MAX_IMPORT_ROWS + 1:   # the header, then rows of any kind
+        return _("More than %(n)d rows: split the file.", n=MAX_IMPORT_ROWS)
+    if cells > MAX_CELLS or strings > MAX_CELLS:
+        return too_large
+    return None
+
+
 def parse_import(content: bytes, scope: Unit | None = None) -> ImportPreview:
-    """Check every row of a roster workbook; nothing is written. Errors name the row
-    (as numbered in Excel)."""
+    """Check the rows of a roster workbook; nothing is written. Errors name the row (as
+    numbered in Excel). Bounded whatever the file: its size and cell count are checked first,
+    reading stops after MAX_IMPORT_ROWS rows of any kind, only the first
+    MAX_LISTED_ERRORS messages are kept (the others are counted), and broken sheet XML
+    is a sheet error."""
     preview = ImportPreview()
+    refused = workbook_cost_error(content)
+    if refused:
+        preview.add_error(refused)
+        return preview
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception:  # openpyxl raises many types for a file that is not .xlsx
-        preview.errors.append(_("The file is not an Excel workbook (.xlsx)."))
+        preview.add_error(_("The file is not an Excel workbook (.xlsx)."))
         return preview
-    sheet = workbook.worksheets[0]
-    rows = sheet.iter_rows(values_only=True)
-    header = [_cell_text(v) for v in next(rows, [])]
+    try:
+        # Four columns whatever the sheet claims (a claimed width of 16,384 columns
+        # would otherwise pad every row).
+        rows = workbook.worksheets[0].iter_rows(max_col=len(IMPORT_HEADERS), values_only=True)
+        header = [_cell_text(v) for v in next(rows, [])]
+        preview.last_row = 1
+        _check_rows(preview, header, rows, scope)
+    except (SyntaxError, ValueError, KeyError, TypeError, IndexError, zipfile.BadZipFile, EOFError):
+        # Broken XML (SyntaxError: xml.etree's ParseError, lxml's XMLSyntaxError) or a
+        # broken zip member part-way through the sheet: the rows read so far keep their
+        # messages; nothing can be imported.
+        preview.rows.clear()
+        preview.add_error(_("The sheet is damaged after row %(n)d; open it in Excel and save it "
+                            "again.", n=preview.last_row))
+    finally:
+        workbook.close()
+    if not preview.rows and not preview.error_count:
+        preview.add_error(_("The file has no member rows."))
+    return preview
+
+
+def _unlisted(message: str, **_values) -> str:
+    return message
+
+
+def _check_rows(preview: ImportPreview, header: list[str], rows, scope: Unit | None) -> None:
     if header[:4] != IMPORT_HEADERS:
-        preview.errors.append(_("Row 1: the columns must be exactly: %(cols)s (found: %(found)s).",
-                                cols=", ".join(IMPORT_HEADERS), found=", ".join(h for h in header if h) or "—"))
-        return preview
+        preview.add_error(gettext("Row 1: the columns must be exactly: %(cols)s (found: %(found)s).",
+                            cols=", ".join(IMPORT_HEADERS), found=", ".join(h for h in header if h) or "—"))
+        return
     units = {u.code: u for u in db.session.execute(select(Unit)).scalars()}
     units_by_name = {u.name.lower(): u for u in units.values()}
     existing_phones = set(db.session.execute(select(User.phone).where(User.phone.is_not(None))).scalars())
     seen_phones: dict[str, int] = {}
     max_year = utcnow().year - 16
     for number, values in enumerate(rows, start=2):
+        preview.last_row = number
+        if number - 1 > MAX_IMPORT_ROWS:
+            preview.rows.clear()
+            preview.add_error(gettext("More than %(n)d rows: split the file.", n=MAX_IMPORT_ROWS))
+            return
         values = list(values) + [None] * 4
         name, phone_raw, unit_raw, year_raw = (_cell_text(v) for v in values[:4])
         if not any((name, phone_raw, unit_raw, year_raw)):
             continue
-        if len(preview.rows) + 1 > MAX_IMPORT_ROWS:
-            preview.errors.append(_("More than %(n)d rows: split the file.", n=MAX_IMPORT_ROWS))
-            break
+        # Past the listed errors a row's problems are only counted: no message is built
+        # (translating them was half the cost of a file of bad rows).
+        _ = gettext if len(preview.errors) < MAX_LISTED_ERRORS else _unlisted
         row_errors = []
         if not name:
             row_errors.append(_("the full name is empty"))
         phone = normalize_phone(phone_raw) if phone_raw else None
         if phone:
             if not re.fullmatch(r"0\d{9,10}", phone):
-                row_errors.append(_("phone '%(p)s' is not a Vietnamese phone number", p=phone_raw))
+                row_errors.append(_("phone '%(p)s' is not a Vietnamese phone number", p=phone_raw[:40]))
             elif phone in existing_phones:
                 row_errors.append(_("phone %(p)s already belongs to an account", p=phone))
             elif phone in seen_phones:
@@ -208,23 +311,20 @@ def parse_import(content: bytes, scope: Unit | None = None) -> ImportPreview:
                 seen_phones[phone] = number
         unit = units.get(unit_raw) or units_by_name.get(unit_raw.lower())
         if unit is None:
-            row_errors.append(_("unknown branch '%(b)s'", b=unit_raw or "—"))
+            row_errors.append(_("unknown branch '%(b)s'", b=unit_raw[:80] or "—"))
         elif scope is not None and not unit.path.startswith(scope.path):
             row_errors.append(_("branch '%(b)s' is outside your units", b=unit_raw))
         year = None
         if year_raw:
             if not year_raw.isdigit() or not 1900 <= int(year_raw) <= max_year:
                 row_errors.append(_("birth year '%(y)s' is not a year from 1900 to %(max)d",
-                                    y=year_raw, max=max_year))
+                                    y=year_raw[:20], max=max_year))
             else:
                 year = int(year_raw)
         if row_errors:
-            preview.errors.append(_("Row %(n)d: %(errors)s", n=number, errors="; ".join(row_errors)))
+            preview.add_error(_("Row %(n)d: %(errors)s", n=number, errors="; ".join(row_errors)))
         else:
             preview.rows.append(ImportRow(number, " ".join(name.split()), phone, unit, year))
-    if not preview.rows and not preview.errors:
-        preview.errors.append(_("The file has no member rows."))
-    return preview
 
 
 def commit_import(actor: User, preview: ImportPreview) -> int:

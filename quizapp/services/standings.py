@@ -11,25 +11,53 @@ The emulation index of a branch in a round, with weights wP + wS + wG = 100 (%):
     index = (wP·P + wS·S + wG·G) ÷ 100
 Across a contest, P, S and G are averaged over the rounds that have opened, and the
 index is computed from those averages.
+Rounding happens once, before the index: P, S and G are rounded half up to two
+decimals, and the index is computed exactly from those rounded figures (it has at most
+four decimals). So the arithmetic printed beside a branch, with the figures as printed,
+gives the printed index on a calculator (G uses the rounded P, S, P', S' too).
 Ties: higher index → higher participation rate → higher average score; branches equal
 on all three share a rank and are listed by name.
+
+Hidden results: every function that returns scores takes the `viewer`. For a round whose
+results the viewer may not see yet (services.contest.results_visible_to, the one rule),
+the score figures (average, score sums, full scores, S, G, index and the previous round's
+figures) are None, and the rows rank by participation alone; participation (participants,
+rate, P) stays. A visible round whose previous round is hidden shows its own S and
+average but no G or index (G is computed from the previous round's S). The contest's
+figures are complete only when every opened round is; otherwise they too fall back to
+participation. `FULL_VIEW`, the default, is the organizers' view: every figure.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from ..extensions import db
-from ..models import (Attempt, Contest, Round, RoundResult, RoundSectionStats, RoundUnitStats,
-                      Section, Unit, User)
+from ..clock import utcnow
+from ..models import (Attempt, CollectivePrize, Contest, Round, RoundResult, RoundSectionStats,
+                      RoundUnitStats, Section, Unit, User)
 from ..models.attempts import IN_PROGRESS
-from . import names
-from .contest import overrides_for, round_state
-from .errors import DomainError
+from . import audit, names
+from .contest import allot_prizes, overrides_for, results_visible_to, round_state
+from .errors import Conflict, DomainError
 
 DEFAULT_WEIGHTS = (50, 40, 10)
+# The `viewer` for whom every figure is shown: organizers, services, the CLI when asked.
+FULL_VIEW = object()
+
+
+def scores_shown(round_: Round, viewer) -> bool:
+    """Whether the score figures of this round go to `viewer` (FULL_VIEW, a User, an
+    anonymous visitor or None): services.contest.results_visible_to decides."""
+    return viewer is FULL_VIEW or results_visible_to(round_, viewer)
+
+
+def hidden_rounds(rounds: list[Round], viewer) -> list[Round]:
+    """Those of `rounds` whose scores `viewer` may not see yet."""
+    return [r for r in rounds if not scores_shown(r, viewer)]
 
 
 @dataclass
@@ -50,7 +78,6 @@ class Weights:
 
 
 def set_weights(actor: User, contest: Contest, weights: Weights, public: bool) -> None:
-    from . import audit
     weights.check()
     before = Weights.of(contest)
     contest.weight_participation = weights.participation
@@ -67,15 +94,15 @@ class BranchRow:
     unit: Unit
     roster: int
     participants: int
-    score_sum: int
-    full_scores: int
+    score_sum: int | None       # None (and the other score figures) when hidden
+    full_scores: int | None
     max_score: int
     rate: float            # 0..1
     average: float | None  # points
     P: float
-    S: float
-    G: float
-    index: float
+    S: float | None
+    G: float | None
+    index: float | None
     previous: float | None = None  # (P'+S')/2 of the previous round
     rank: int = 0
     tied: bool = False
@@ -83,11 +110,69 @@ class BranchRow:
 
     @property
     def improvement(self) -> float | None:
-        return None if self.previous is None else (self.P + self.S) / 2 - self.previous
+        if self.previous is None or self.S is None:
+            return None
+        return (self.P + self.S) / 2 - self.previous
+
+    @property
+    def scores_hidden(self) -> bool:
+        return self.S is None
+
+    def hide_scores(self) -> None:
+        """Keep participation only: the round's results are not shown to this viewer."""
+        self.score_sum = self.full_scores = self.average = self.S = None
+        self.hide_index()
+
+    def hide_index(self) -> None:
+        """Drop what depends on the previous round's scores (G) and the index that holds it."""
+        self.G = self.index = self.previous = None
 
     def arithmetic(self, w: Weights) -> str:
-        return (f"({w.participation}×{self.P:.1f} + {w.score}×{self.S:.1f} + "
-                f"{w.improvement}×{self.G:.1f}) ÷ 100 = {self.index:.2f}")
+        """The index as a calculator line, with the very figures it is computed from;
+        empty when the index is hidden from the viewer."""
+        if self.index is None:
+            return ""
+        return (f"({w.participation}×{self.P:.2f} + {w.score}×{self.S:.2f} + "
+                f"{w.improvement}×{self.G:.2f}) ÷ 100 = {format_index(self.index)}")
+
+
+CENT = Decimal("0.01")
+
+
+def round_figure(value) -> Decimal:
+    """A figure as printed: half up to two decimals (the rounding a calculator user
+    expects), from an exact value (Decimal or int) or a float."""
+    if not isinstance(value, Decimal):
+        value = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def percent_of(numerator: int, denominator: int) -> Decimal:
+    """numerator ÷ denominator × 100, rounded to two decimals; 0 when nothing to divide."""
+    if not denominator:
+        return Decimal("0.00")
+    return round_figure(Decimal(numerator * 100) / Decimal(denominator))
+
+
+def index_of(w: Weights, P: Decimal, S: Decimal, G: Decimal) -> Decimal:
+    """(wP·P + wS·S + wG·G) ÷ 100, exact: integer weights times two-decimal figures."""
+    return (w.participation * P + w.score * S + w.improvement * G) / 100
+
+
+def improvement_of(P: Decimal, S: Decimal, previous: Decimal | None) -> Decimal:
+    """G = 50 + (P + S)/2 − previous, kept within 0…100 and rounded once; 50 without a
+    previous round."""
+    if previous is None:
+        return Decimal("50.00")
+    return round_figure(min(Decimal(100), max(Decimal(0), 50 + (P + S) / 2 - previous)))
+
+
+def format_index(value) -> str:
+    """An index as printed everywhere: every decimal it has (at most four), at least two."""
+    text = f"{Decimal(repr(value)) if isinstance(value, float) else value:.4f}"
+    while text.endswith("0") and len(text.split(".")[1]) > 2:
+        text = text[:-1]
+    return text
 
 
 def round_max_score(round_: Round) -> int:
@@ -125,18 +210,19 @@ def _figures(stats: RoundUnitStats | None, roster: int) -> tuple:
     full = stats.full_scores if stats else 0
     rate = participants / roster if roster else 0.0
     average = score_sum / participants if participants else None
-    P = rate * 100
-    S = score_sum / max_sum * 100 if max_sum else 0.0
-    return participants, score_sum, full, rate, average, P, S
+    return (participants, score_sum, full, rate, average, percent_of(participants, roster),
+            percent_of(score_sum, max_sum))
 
 
 def _rank(rows: list[BranchRow]) -> list[BranchRow]:
-    rows.sort(key=lambda r: (-round(r.index, 6), -round(r.rate, 9),
+    # Without an index (hidden results) the rows rank by participation, then by name.
+    rows.sort(key=lambda r: (-round(r.index, 6) if r.index is not None else 0, -round(r.rate, 9),
                              -(r.average if r.average is not None else -1),
                              names.word_key(r.unit.name), r.unit.id))
     previous_key = None
     for i, row in enumerate(rows):
-        key = (round(row.index, 6), round(row.rate, 9), row.average)
+        key = (round(row.index, 6) if row.index is not None else None, round(row.rate, 9),
+               row.average)
         if key == previous_key:
             row.rank = rows[i - 1].rank
             row.tied = rows[i - 1].tied = True
@@ -146,8 +232,9 @@ def _rank(rows: list[BranchRow]) -> list[BranchRow]:
     return rows
 
 
-def round_standings(round_: Round, scope: Unit | None = None) -> list[BranchRow]:
-    """Every branch for one round, ranked by the emulation index."""
+def round_standings(round_: Round, scope: Unit | None = None, viewer=FULL_VIEW) -> list[BranchRow]:
+    """Every branch for one round, ranked by the emulation index; for a `viewer` who may
+    not see the round's results, participation only (see the module docstring)."""
     contest = round_.contest
     weights = Weights.of(contest)
     # The previous round is the one that opened before this one (drafts never count).
@@ -162,36 +249,51 @@ def round_standings(round_: Round, scope: Unit | None = None) -> list[BranchRow]
         participants, score_sum, full, rate, average, P, S = _figures(
             stats.get((round_.id, unit.id)), unit.active_roster)
         previous = None
-        G = 50.0
         if prev_round is not None:
             *_rest, P0, S0 = _figures(stats.get((prev_round.id, unit.id)), unit.active_roster)
             previous = (P0 + S0) / 2
-            G = min(100.0, max(0.0, 50 + (P + S) / 2 - previous))
-        value = (weights.participation * P + weights.score * S + weights.improvement * G) / 100
+        G = improvement_of(P, S, previous)
+        value = index_of(weights, P, S, G)
         rows.append(BranchRow(unit, unit.active_roster, participants, score_sum, full, max_score,
-                              rate, average, P, S, G, value, previous))
+                              rate, average, float(P), float(S), float(G), float(value),
+                              None if previous is None else float(previous)))
+    if not scores_shown(round_, viewer):
+        for row in rows:
+            row.hide_scores()
+    elif prev_round is not None and not scores_shown(prev_round, viewer):
+        for row in rows:
+            row.hide_index()
     return _rank(rows)
 
 
-def contest_standings(contest: Contest, scope: Unit | None = None) -> list[BranchRow]:
-    """Branches across the contest: P, S and G averaged over the rounds that opened."""
+def contest_standings(contest: Contest, scope: Unit | None = None, viewer=FULL_VIEW) -> list[BranchRow]:
+    """Branches across the contest: P, S and G averaged over the rounds that opened. For a
+    `viewer` who may not see every opened round's index, participation only."""
     weights = Weights.of(contest)
     rounds = contest_rounds(contest)
-    per_round = {r.id: {row.unit.id: row for row in round_standings(r, scope)} for r in rounds}
+    per_round = {r.id: {row.unit.id: row for row in round_standings(r, scope, viewer)} for r in rounds}
     rows = []
     for unit in branch_units(scope):
         mine = [per_round[r.id][unit.id] for r in rounds if unit.id in per_round[r.id]]
         n = len(mine) or 1
-        P = sum(r.P for r in mine) / n
-        S = sum(r.S for r in mine) / n
-        G = sum(r.G for r in mine) / n if mine else 50.0
+        # Averages of the printed per-round figures, rounded once more as printed.
+        P = round_figure(sum((round_figure(r.P) for r in mine), Decimal(0)) / n)
+        if any(r.index is None for r in mine):
+            row = BranchRow(unit, unit.active_roster, sum(r.participants for r in mine), None, None,
+                            sum(r.max_score for r in mine), float(P) / 100, None, float(P), None,
+                            None, None, rounds=len(mine))
+            rows.append(row)
+            continue
+        S = round_figure(sum((round_figure(r.S) for r in mine), Decimal(0)) / n)
+        G = round_figure(sum((round_figure(r.G) for r in mine), Decimal(0)) / n) if mine \
+            else Decimal("50.00")
         participants = sum(r.participants for r in mine)
         score_sum = sum(r.score_sum for r in mine)
-        value = (weights.participation * P + weights.score * S + weights.improvement * G) / 100
+        value = index_of(weights, P, S, G)
         row = BranchRow(unit, unit.active_roster, participants, score_sum,
                         sum(r.full_scores for r in mine), sum(r.max_score for r in mine),
-                        P / 100, (score_sum / participants) if participants else None, P, S, G, value,
-                        rounds=len(mine))
+                        float(P) / 100, (score_sum / participants) if participants else None,
+                        float(P), float(S), float(G), float(value), rounds=len(mine))
         rows.append(row)
     return _rank(rows)
 
@@ -204,6 +306,7 @@ class MemberCell:
     max_score: int | None = None
     time_taken: int | None = None
     in_progress: bool = False
+    finished: bool = False   # took part (a counted result); the score may still be hidden
 
 
 @dataclass
@@ -216,6 +319,7 @@ class BranchPage:
     trend: list[tuple[Round, BranchRow | None]]
     open_round: Round | None
     not_yet: list[User] = field(default_factory=list)
+    hidden: set[int] = field(default_factory=set)   # ids of rounds whose scores are withheld
 
 
 def latest_contest() -> Contest | None:
@@ -224,12 +328,14 @@ def latest_contest() -> Contest | None:
     return rounds.contest if rounds else None
 
 
-def branch_page(unit: Unit, contest: Contest | None) -> BranchPage:
+def branch_page(unit: Unit, contest: Contest | None, viewer=FULL_VIEW) -> BranchPage:
     """Roster × rounds for one branch, its trend and who has not yet taken the open round.
-    Reads RoundResult for this branch's members only."""
+    Reads RoundResult for this branch's members only. Scores of a round whose results
+    `viewer` may not see are left out (the cell says only that the member took part)."""
     from .roster import roster
     members = roster(unit)
     rounds = contest_rounds(contest) if contest else []
+    hidden = {r.id for r in hidden_rounds(rounds, viewer)}
     cells: dict[tuple[int, int], MemberCell] = {}
     member_ids = [m.id for m in members]
     if rounds and member_ids:
@@ -239,20 +345,22 @@ def branch_page(unit: Unit, contest: Contest | None) -> BranchPage:
                        RoundResult.max_score, RoundResult.time_taken_seconds).where(
                     RoundResult.round_id.in_([x.id for x in rounds]),
                     RoundResult.unit_id == unit.id, RoundResult.user_id.in_(member_ids))):
-            cells[(user_id, round_id)] = MemberCell(score, max_score, taken)
+            if round_id in hidden:
+                score = max_score = None
+            cells[(user_id, round_id)] = MemberCell(score, max_score, taken, finished=True)
         for user_id, round_id in db.session.execute(select(Attempt.user_id, Attempt.round_id).where(
                 Attempt.round_id.in_([x.id for x in rounds]), Attempt.user_id.in_(member_ids),
                 Attempt.status == IN_PROGRESS)):
             cells.setdefault((user_id, round_id), MemberCell()).in_progress = True
     trend = []
     for r in rounds:
-        row = next((x for x in round_standings(r, unit) if x.unit.id == unit.id), None)
+        row = next((x for x in round_standings(r, unit, viewer) if x.unit.id == unit.id), None)
         trend.append((r, row))
     open_round = next((r for r in reversed(rounds) if round_state(r) == "open"), None)
-    page = BranchPage(unit, contest, rounds, members, cells, trend, open_round)
+    page = BranchPage(unit, contest, rounds, members, cells, trend, open_round, hidden=hidden)
     if open_round:
         page.not_yet = [m for m in members if m.counts_in_movement
-                        and cells.get((m.id, open_round.id), MemberCell()).score is None]
+                        and not cells.get((m.id, open_round.id), MemberCell()).finished]
     return page
 
 
@@ -285,8 +393,10 @@ def top_sections() -> list[Section]:
                                    .order_by(Section.position)).scalars())
 
 
-def mastery(rounds: list[Round], units: list[Unit]) -> dict[tuple[int, int], tuple[int, int]]:
-    """(unit id, top-level section id) → (answered, right), summed over the rounds."""
+def mastery(rounds: list[Round], units: list[Unit], viewer=FULL_VIEW) -> dict[tuple[int, int], tuple[int, int]]:
+    """(unit id, top-level section id) → (answered, right), summed over those of the rounds
+    whose results `viewer` may see (right answers are scores)."""
+    rounds = [r for r in rounds if scores_shown(r, viewer)]
     sections = db.session.execute(select(Section)).scalars().all()
     parent = {s.id: s.parent_id for s in sections}
 
@@ -333,10 +443,87 @@ def own_branch_rate(user: User) -> tuple[Round, BranchRow] | None:
     from .contest import in_audience
     if not in_audience(user, contest):
         return None
-    row = next((r for r in round_standings(round_, user.unit) if r.unit.id == user.unit_id), None)
+    row = next((r for r in round_standings(round_, user.unit, user) if r.unit.id == user.unit_id), None)
     return (round_, row) if row else None
 
 
 def public_contests() -> list[Contest]:
     return list(db.session.execute(select(Contest).where(Contest.public_standings.is_(True))
                                    .order_by(Contest.created_at.desc())).scalars())
+
+
+# ---------------------------------------------------------------- collective prizes
+
+# One first, one second and one third prize for branches in a round.
+COLLECTIVE_QUOTA = [("first", 1), ("second", 1), ("third", 1)]
+COLLECTIVE_TIERS = [tier for tier, _n in COLLECTIVE_QUOTA]
+
+
+@dataclass
+class CollectiveProposal:
+    tier: str
+    row: BranchRow
+    tie_at_boundary: bool = False
+
+
+def propose_collective_prizes(round_: Round) -> list[CollectiveProposal]:
+    """Branches proposed for the round's collective prizes: the branch standings by the
+    emulation index (ties as in round_standings), branches without a participant left
+    out, places filled by COLLECTIVE_QUOTA. Branches tied across two tiers or across
+    the last prize place are flagged (contest.allot_prizes)."""
+    rows = [row for row in round_standings(round_) if row.participants]
+    return [CollectiveProposal(tier, row, flag)
+            for tier, row, flag in allot_prizes(rows, COLLECTIVE_QUOTA)]
+
+
+def proposal_fingerprint(proposals: list[CollectiveProposal]) -> str:
+    """What the organizer saw: tier, branch and index of every proposed place. The
+    confirm form carries it back, so a proposal that changed in between (a late finish,
+    a correction, a roster change) is never confirmed unseen."""
+    return ";".join(f"{p.tier}:{p.row.unit.id}:{format_index(p.row.index)}" for p in proposals)
+
+
+def confirm_collective_prizes(actor: User, round_: Round, seen: str,
+                              ties_settled: bool = False) -> list[CollectivePrize]:
+    """Store the proposed collective prizes as confirmed by `actor` (replacing an earlier
+    confirmation), with the figures shown, and log it.
+
+    Raises Conflict unless the round is closed or finalized, when nothing is proposed,
+    or when the proposal differs from `seen` (proposal_fingerprint of the page the
+    organizer confirmed); DomainError when the proposal has a tie across prize places
+    and the organizer did not say they settled it (`ties_settled`)."""
+    state = round_state(round_)
+    if state not in ("closed", "finalized"):
+        raise Conflict(_("Collective prizes can be confirmed once the round is closed."))
+    proposals = propose_collective_prizes(round_)
+    if not proposals:
+        raise Conflict(_("No branch took part: there is nothing to confirm."))
+    if proposal_fingerprint(proposals) != seen:
+        raise Conflict(_("The proposed branches changed since the page was opened. Check the "
+                         "new proposal and confirm again."))
+    if any(p.tie_at_boundary for p in proposals) and not ties_settled:
+        raise DomainError(_("Branches are tied across prize places. Settle the tie and tick "
+                            "the box to confirm."))
+    weights = Weights.of(round_.contest)
+    db.session.execute(delete(CollectivePrize).where(CollectivePrize.round_id == round_.id))
+    now = utcnow()
+    prizes = [CollectivePrize(
+        round_id=round_.id, unit_id=p.row.unit.id, tier=p.tier, rank=p.row.rank,
+        roster=p.row.roster, participants=p.row.participants, participation=f"{p.row.P:.2f}",
+        score=f"{p.row.S:.2f}", improvement=f"{p.row.G:.2f}", index_value=format_index(p.row.index),
+        arithmetic=p.row.arithmetic(weights), tie_flagged=p.tie_at_boundary,
+        confirmed_by_id=actor.id, confirmed_at=now) for p in proposals]
+    db.session.add_all(prizes)
+    audit.log(actor, "round.collective_prizes", f"round:{round_.id}", {
+        "weights": vars(weights),
+        "winners": [[p.tier, p.row.unit.name, p.row.rank, format_index(p.row.index),
+                     p.tie_at_boundary] for p in proposals]})
+    db.session.flush()
+    return prizes
+
+
+def confirmed_collective_prizes(round_: Round) -> list[CollectivePrize]:
+    order = {tier: i for i, tier in enumerate(COLLECTIVE_TIERS)}
+    prizes = db.session.execute(select(CollectivePrize).where(
+        CollectivePrize.round_id == round_.id)).scalars().all()
+    return sorted(prizes, key=lambda p: (order.get(p.tier, len(order)), p.rank, p.id))

@@ -2,6 +2,7 @@
 their mistakes."""
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from sqlalchemy import case, func, select
@@ -15,8 +16,10 @@ def hidden_round_ids() -> list[int]:
     """Rounds whose results members may not see yet: their attempts must not leak
     scores or right answers through the study pages."""
     from ..models import Round
-    from .contest import results_visible
-    return [r.id for r in db.session.execute(select(Round)).scalars() if not results_visible(r)]
+    from .contest import results_visible_to
+    # As any member sees them (viewer None): these pages show a member's own attempts.
+    return [r.id for r in db.session.execute(select(Round)).scalars()
+            if not results_visible_to(r, None)]
 
 
 def _visible(hidden: list[int]):
@@ -51,9 +54,11 @@ class SectionScore:
         return self.correct / self.answered if self.answered else 0.0
 
 
-def section_scores(user: User) -> list[SectionScore]:
+def section_scores(user: User, exclude_keys: Collection[str] = ()) -> list[SectionScore]:
     """Per section, how many of the member's graded answers were right; weakest first
-    (lowest rate, then most answered, then outline order). One grouped query."""
+    (lowest rate, then most answered, then outline order). One grouped query. Answers to
+    questions with a key in `exclude_keys` (sealed by a contest round, services.sealing)
+    are left out: a section's change would tell how such an answer went."""
     correct = func.sum(case((AttemptQuestion.is_correct.is_(True), 1), else_=0))
     rows = db.session.execute(
         select(Section.key, Section.title, Section.position, func.count(AttemptQuestion.id), correct)
@@ -62,7 +67,8 @@ def section_scores(user: User) -> list[SectionScore]:
         .join(Question, Question.id == AttemptQuestion.question_id)
         .join(Section, Section.id == Question.section_id)
         .where(Attempt.user_id == user.id, Attempt.status == FINISHED,
-               AttemptQuestion.is_correct.is_not(None), _visible(hidden_round_ids()))
+               AttemptQuestion.is_correct.is_not(None), _visible(hidden_round_ids()),
+               *_not_sealed(exclude_keys))
         .group_by(Section.key, Section.title, Section.position)).all()
     scores = [(SectionScore(key, title, int(n), int(c or 0)), position)
               for key, title, position, n, c in rows]
@@ -76,16 +82,20 @@ def recent_attempts(user: User, limit: int = 20) -> list[Attempt]:
                                    .limit(limit)).scalars())
 
 
-def mistake_question_ids(user: User) -> list[int]:
+def _not_sealed(exclude_keys: Collection[str]) -> list:
+    return [Question.key.not_in(list(exclude_keys))] if exclude_keys else []
+
+
+def mistake_question_ids(user: User, exclude_keys: Collection[str] = ()) -> list[int]:
     """Current, approved versions of the questions whose latest graded answer by this
-    member was wrong."""
+    member was wrong (none with a key in `exclude_keys`: see section_scores)."""
     rows = db.session.execute(
         select(Question.key, AttemptQuestion.is_correct)
         .select_from(AttemptQuestion)
         .join(Attempt, Attempt.id == AttemptQuestion.attempt_id)
         .join(Question, Question.id == AttemptQuestion.question_id)
         .where(Attempt.user_id == user.id, AttemptQuestion.is_correct.is_not(None),
-               _visible(hidden_round_ids()))
+               _visible(hidden_round_ids()), *_not_sealed(exclude_keys))
         .order_by(Attempt.finished_at, AttemptQuestion.id)).all()
     latest: dict[str, bool] = {}
     for key, is_correct in rows:

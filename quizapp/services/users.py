@@ -86,8 +86,36 @@ def change_password(user: User, current: str, new: str) -> None:
         raise DomainError(_("The current password is not correct."))
     check_password_strength(new)
     user.set_password(new)
+    user.must_change_password = False
     user.session_version += 1
     db.session.flush()
+
+
+def replace_given_password(user: User, new: str) -> None:
+    """The first change after a reset: the member typed the given password to log in a
+    moment ago, so it is not asked again; the new one must differ from it. Ends every
+    other session. Raises DomainError when no change is pending or the password is weak."""
+    if not user.must_change_password:
+        raise DomainError(_("The current password is not correct."))
+    check_password_strength(new)
+    if user.check_password(new):
+        raise DomainError(_("Choose a password different from the one you were given."))
+    user.set_password(new)
+    user.must_change_password = False
+    user.session_version += 1
+    db.session.flush()
+
+
+def login_limit_key(login: str) -> str:
+    """What the per-account login limit counts: the account that `login` (username or
+    phone, in any spelling) names, or the normalized text when it names none (so the
+    answer does not tell whether an account exists)."""
+    user = find_by_login(login)
+    if user is not None:
+        return f"account:{user.id}"
+    text = (login or "").strip().lower()[:80]
+    phone = normalize_phone(text)
+    return "login:" + (phone if re.fullmatch(r"\+?\d{6,15}", phone) else text)
 
 
 def set_password(user: User, new: str) -> None:

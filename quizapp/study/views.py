@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 
 from ..extensions import db
 from ..forms import EmptyForm
-from ..services import attempts, study
+from ..services import sealing, study
 from ..services.attempts import PracticeSpec
 from . import bp
 from .forms import PracticeForm
@@ -52,10 +52,10 @@ def practice():
         spec = PracticeSpec(section_keys=form.sections.data or [], count=form.count.data,
                             time_limit_minutes=form.time_limit.data, feedback=form.feedback.data,
                             title=_("Practice"))
-        attempt = attempts.start_practice(current_user, spec, start_token=form.start_token.data or None)
+        attempt = sealing.start_practice(current_user, spec, start_token=form.start_token.data or None)
         db.session.commit()
         return redirect(url_for("quiz.show", attempt_id=attempt.id))
-    return render_template("study/practice.html", form=form)
+    return render_template("study/practice.html", form=form, notice=sealing.practice_notice())
 
 
 @bp.post("/practice/mistakes")
@@ -64,12 +64,12 @@ def practice_mistakes():
     form = EmptyForm()
     if not form.validate_on_submit():
         abort(400)
-    question_ids = study.mistake_question_ids(current_user)
+    question_ids = study.mistake_question_ids(current_user, exclude_keys=sealing.sealed_keys())
     if not question_ids:
         flash(_("You have no mistakes to retry. Well done!"), "info")
         return redirect(url_for("main.home"))
     spec = PracticeSpec(section_keys=[], count=len(question_ids), time_limit_minutes=None,
                         feedback="immediate", title=_("Retry my mistakes"))
-    attempt = attempts.start_practice(current_user, spec, question_ids=question_ids)
+    attempt = sealing.start_practice(current_user, spec, question_ids=question_ids)
     db.session.commit()
     return redirect(url_for("quiz.show", attempt_id=attempt.id))

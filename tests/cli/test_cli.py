@@ -382,6 +382,37 @@ def test_demo_seed_builds_the_ward_once(app, runner):
     assert _count(User) == users_before and _count(Unit) == 43
 
 
+@pytest.mark.slow
+def test_demo_seed_on_a_seeded_database_says_so_and_changes_nothing(runner):
+    """README's "Try it" names `demo seed` after `make run` has seeded: it used to end in
+    a UNIQUE-constraint traceback (exit 1)."""
+    first = runner.invoke(args=["demo", "seed", "--without-contest"])
+    assert first.exit_code == 0, first.output
+    users_before, units_before = _count(User), _count(Unit)
+
+    again = runner.invoke(args=["demo", "seed"])  # as README writes it
+    assert again.exit_code == 0, again.output
+    assert again.exception is None, repr(again.exception)
+    assert "already seeded" in again.output and "nothing changed" in again.output
+    assert _count(User) == users_before and _count(Unit) == units_before
+
+    # README: "The other N roster members of the demo have no password yet".
+    without_password = db.session.scalar(select(func.count()).select_from(User)
+                                         .where(User.password_hash.is_(None)))
+    readme = (BANK_PATH.parent / "README.md").read_text(encoding="utf-8")
+    assert f"The other {without_password:,} roster members" in readme, without_password
+
+
+def test_demo_seed_over_someone_elses_accounts_refuses_with_a_message(runner, make_user):
+    make_user(username="admin", role="admin")
+    result = runner.invoke(args=["demo", "seed", "--without-contest"])
+    assert result.exit_code == 1
+    assert isinstance(result.exception, SystemExit), repr(result.exception)  # a ClickException
+    assert "already holds what the demo would create (admin, tay-mo)" in result.output
+    db.session.rollback()
+    assert _count(Unit) == 1 and _count(User) == 1  # make_user's unit and account only
+
+
 def test_demo_seed_without_the_bank_fails_cleanly(runner):
     result = runner.invoke(args=["demo", "seed", "--if-empty"])
     assert result.exit_code != 0

@@ -47,13 +47,13 @@ def test_export_xlsx(runner, closed_round, tmp_path):
     assert str(output) in result.output
     book = load_workbook(output, read_only=True)
     assert len(book.worksheets) == 2
-    rows = list(book.worksheets[0].iter_rows(values_only=True))
+    rows = list(book.worksheets[0].iter_rows(values_only=True))[2:]  # under the two title lines
     headers = list(rows[0])
     assert headers[0] == "Hạng" and "Họ và tên" in headers
     name, score = headers.index("Họ và tên"), headers.index("Điểm")
     assert [(r[0], r[name], r[score]) for r in rows[1:]] == [
         (1, "Trần Thị Ân", 5), (2, "Nguyễn Văn An", 3), (3, "Đỗ Văn Đức", 1)]
-    by_name = [r[name] for r in list(book.worksheets[1].iter_rows(values_only=True))[1:]]
+    by_name = [r[name] for r in list(book.worksheets[1].iter_rows(values_only=True))[3:]]
     assert by_name == ["Nguyễn Văn An", "Trần Thị Ân", "Đỗ Văn Đức"]
 
 
@@ -65,7 +65,7 @@ def test_export_csv(runner, closed_round, tmp_path):
     raw = output.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")  # BOM: Excel reads the Vietnamese as UTF-8
     with open(output, encoding="utf-8-sig", newline="") as handle:
-        rows = list(csv.reader(handle))
+        rows = list(csv.reader(handle))[2:]
     assert rows[0][0] == "Hạng" and "Họ và tên" in rows[0]
     name = rows[0].index("Họ và tên")
     assert [(r[0], r[name]) for r in rows[1:]] == [("1", "Trần Thị Ân"), ("2", "Nguyễn Văn An"),
@@ -79,6 +79,8 @@ def test_export_prizes_csv(runner, closed_round, tmp_path):
     assert result.exit_code == 0, result.output
     with open(output, encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.reader(handle))
+    assert "DỰ KIẾN — CHƯA XÁC NHẬN" in rows[0][0]  # nobody confirmed these winners
+    rows = rows[2:]
     assert rows[0][0] == "Giải"
     assert [r[0] for r in rows[1:]] == ["Giải Nhất", "Giải Nhì", "Giải Nhì"]
 

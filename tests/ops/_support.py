@@ -20,8 +20,6 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-import pytest
-
 ROOT = Path(__file__).resolve().parent.parent.parent
 BIN = Path(sys.executable).parent
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
@@ -29,12 +27,6 @@ TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 REDIS_URL = os.environ.get("TEST_OPS_REDIS_URL", "redis://127.0.0.1:6379/14")
 SECRET_KEY = "ops-test-secret-0123456789abcdef"
 PASSWORD = "correct-horse-1"
-
-needs_postgres_server = pytest.mark.skipif(
-    not TEST_DATABASE_URL,
-    reason="needs a PostgreSQL server: set TEST_DATABASE_URL (a private database is created "
-           "on that server for the test and dropped afterwards)")
-
 
 def redis_available(url: str = REDIS_URL) -> bool:
     import redis
@@ -124,10 +116,12 @@ def server_env(database_url: str, **extra: str) -> dict[str, str]:
     """Production settings for gunicorn and the CLI (only loopback, plain http)."""
     env = {k: v for k, v in os.environ.items()
            if k not in ("QUIZAPP_ENV", "DATABASE_URL", "REDIS_URL", "LOGIN_RATE_LIMIT",
+                        "LOGIN_ACCOUNT_RATE_LIMIT", "ALLOW_MEMORY_RATE_LIMITS", "PUBLIC_URL",
                         "BEHIND_PROXY", "REQUEST_LOG", "SESSION_COOKIE_SECURE")}
+    # Without REDIS_URL (the CLI, single-host tests) production needs the explicit opt-in.
     env.update({"QUIZAPP_ENV": "production", "SECRET_KEY": SECRET_KEY,
                 "DATABASE_URL": database_url, "SESSION_COOKIE_SECURE": "0",
-                "PYTHONUNBUFFERED": "1"})
+                "ALLOW_MEMORY_RATE_LIMITS": "1", "PYTHONUNBUFFERED": "1"})
     env.update(extra)
     return env
 
@@ -166,8 +160,10 @@ class Gunicorn:
         self.port = port or free_port()
         self.log_path = log_path
         self._log = open(log_path, "w")
+        # No control socket: its default path is one per user, so servers started
+        # together (two hosts here, a benchmark, a dev server) would take it from each other.
         cmd = [str(BIN / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{self.port}",
-               *extra_args, "quizapp:create_app()"]
+               "--no-control-socket", *extra_args, "quizapp:create_app()"]
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=self._log,
                                      stderr=subprocess.STDOUT, start_new_session=True)
         self.pgid = self.proc.pid

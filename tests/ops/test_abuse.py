@@ -30,6 +30,7 @@ from quizapp.services import contest as contests
 from quizapp.services.attempts import PracticeSpec
 from quizapp.services.contest import RoundSettings
 from tests.conftest import PASSWORD, BrowserClient
+from tests.tokens import tokens_of
 
 pytestmark = pytest.mark.usefixtures("isolated_requests")
 
@@ -91,6 +92,15 @@ def _wrong(item) -> list[int]:
     return [next(c.id for c in item.question.choices if not c.is_correct)]
 
 
+def _right_t(item) -> list[int]:
+    """_right as the page and the API name the choices (the attempt's tokens)."""
+    return sorted(tokens_of(item, _right(item)))
+
+
+def _wrong_t(item) -> list[int]:
+    return tokens_of(item, _wrong(item))
+
+
 def _attempt_state(attempt_id: int) -> tuple:
     db.session.expire_all()
     a = db.session.get(Attempt, attempt_id)
@@ -138,13 +148,13 @@ def test_another_members_contest_attempt_is_404_on_every_route(world, open_as):
     base = f"/attempts/{attempt.id}"
     for path in (base, f"{base}/result", f"/api{base}"):
         assert stranger.get(path).status_code == 404, path
-    answer = {"question_id": item.question_id, "choice_ids": _right(item), "seq": 1}
+    answer = {"question_id": item.question_id, "choice_ids": _right_t(item), "seq": 1}
     for path, payload in ((f"/api{base}/answers", answer), (f"/api{base}/check", answer),
                           (f"/api{base}/prediction", {"prediction": 7})):
         response = _json(stranger, path, payload, token)
         assert response.status_code == 404, path
         assert set(response.get_json()) == {"error", "message"}
-    fields = {f"q-{i.question_id}": [str(c) for c in _right(i)] for i in attempt.items}
+    fields = {f"q-{i.question_id}": [str(c) for c in _right_t(i)] for i in attempt.items}
     for extra in ({"action": "save"}, {"action": "submit"}, {"check": str(item.question_id)},
                   {"action": "save", "prediction": "12"}):
         response = _form(stranger, base, {**fields, **extra}, token)
@@ -198,7 +208,7 @@ def test_extra_keys_in_the_autosave_json_are_ignored(world, open_as):
     item = mine.items[0]
     member = open_as("dv-a1")
     response = _json(member, f"/api/attempts/{mine.id}/answers", {
-        "question_id": item.question_id, "choice_ids": _wrong(item), **_extra_keys(world, theirs.id)})
+        "question_id": item.question_id, "choice_ids": _wrong_t(item), **_extra_keys(world, theirs.id)})
     assert response.status_code == 200
     response = _json(member, f"/api/attempts/{mine.id}/prediction", {
         "prediction": 40, **_extra_keys(world, theirs.id)})
@@ -216,7 +226,7 @@ def test_extra_fields_in_the_quiz_form_are_ignored(world, open_as):
     theirs = _start(world.member_b, world.round)
     theirs_before = _attempt_state(theirs.id)
     extra = {k: "" if v is None else str(v) for k, v in _extra_keys(world, theirs.id).items()}
-    answers = {f"q-{i.question_id}": [str(c) for c in (_right(i) if n < 2 else _wrong(i))]
+    answers = {f"q-{i.question_id}": [str(c) for c in (_right_t(i) if n < 2 else _wrong_t(i))]
                for n, i in enumerate(mine.items)}
     member = open_as("dv-a1")
     response = _form(member, f"/attempts/{mine.id}", {**answers, **extra, "action": "save"})
@@ -285,12 +295,12 @@ def test_state_changing_posts_refuse_a_missing_or_foreign_csrf_token(world, open
     # A valid token, but of another person's session (as a forged cross-site form would
     # carry if the attacker copied their own).
     token = "" if csrf == "missing" else open_as("dv-b1").csrf_token("/home")
-    fields = {f"q-{i.question_id}": [str(c) for c in _right(i)] for i in attempt.items}
+    fields = {f"q-{i.question_id}": [str(c) for c in _right_t(i)] for i in attempt.items}
     page = member.get("/practice").get_data(as_text=True)
     start_token = re.search(r'name="start_token"[^>]*value="([^"]+)"', page).group(1)
     cases = [
         (member, "json", f"/api/attempts/{attempt.id}/answers",
-         {"question_id": item.question_id, "choice_ids": _right(item), "seq": 5}),
+         {"question_id": item.question_id, "choice_ids": _right_t(item), "seq": 5}),
         (member, "json", f"/api/attempts/{attempt.id}/prediction", {"prediction": 3}),
         (member, "form", f"/attempts/{attempt.id}", {**fields, "action": "save"}),
         (member, "form", f"/attempts/{attempt.id}", {**fields, "action": "submit"}),
@@ -613,7 +623,7 @@ def _option_markup_is_uniform(page: str, attempt: Attempt) -> None:
         assert len(options) == len(item.question.choices)
         blanked = set()
         for option, choice in zip(options, item.ordered_choices):
-            option = option.replace(f'value="{choice.id}"', 'value="ID"').replace(str(escape(choice.text)), "T")
+            option = option.replace(f'value="{tokens_of(item, [choice.id])[0]}"', 'value="ID"').replace(str(escape(choice.text)), "T")
             blanked.add(re.sub(r"\s+", " ", option))
         assert len(blanked) == 1, blanked
         assert str(escape(item.question.explanation)) not in page
@@ -641,10 +651,10 @@ def test_contest_answers_are_absent_from_pages_scripts_and_json_before_finish(ap
     responses = [member.get(f"/api/attempts/{attempt.id}")]
     for seq, item in enumerate(attempt.items, start=1):
         responses.append(_json(member, f"/api/attempts/{attempt.id}/answers",
-                               {"question_id": item.question_id, "choice_ids": _wrong(item), "seq": seq}))
+                               {"question_id": item.question_id, "choice_ids": _wrong_t(item), "seq": seq}))
     responses.append(_json(member, f"/api/attempts/{attempt.id}/prediction", {"prediction": 3}))
     check = _json(member, f"/api/attempts/{attempt.id}/check",
-                  {"question_id": attempt.items[0].question_id, "choice_ids": _right(attempt.items[0])})
+                  {"question_id": attempt.items[0].question_id, "choice_ids": _right_t(attempt.items[0])})
     assert check.status_code == 400
     responses.append(check)
     for response in responses:
@@ -688,7 +698,7 @@ def test_nul_bytes_in_forms_json_and_query_strings_are_4xx(request, backend, app
     token = member.csrf_token("/home")
     item = attempt.items[0]
     statuses["autosave extra"] = member.post(f"/api/attempts/{attempt.id}/answers", json={
-        "question_id": item.question_id, "choice_ids": _wrong(item), "note": "a\x00b"},
+        "question_id": item.question_id, "choice_ids": _wrong_t(item), "note": "a\x00b"},
         headers={"X-CSRFToken": token}).status_code
     statuses["autosave id"] = member.post(f"/api/attempts/{attempt.id}/answers", json={
         "question_id": "1\x00", "choice_ids": []}, headers={"X-CSRFToken": token}).status_code

@@ -31,8 +31,9 @@ from quizapp.services.attempts import PracticeSpec
 from tests.conftest import PASSWORD, BrowserClient, _base_config
 from tests.ops._support import (Gunicorn, allow_connections, attempt_id_from, closed_port,
                                 csrf_meta, hidden_fields, local_app, migrate_and_import,
-                                needs_postgres_server, private_database, server_env,
+                                private_database, server_env,
                                 terminate_connections)
+from tests.tokens import tokens_of
 
 
 def _vi(app, message: str) -> str:
@@ -87,19 +88,19 @@ class AutosavingMember:
         self.token = csrf_meta(self.http.get(f"{self.base_url}/attempts/{self.attempt_id}",
                                              timeout=10).text)
 
-    def run(self, choices: dict[int, list[int]], stop: threading.Event, max_saves: int = 400) -> None:
+    def run(self, choices: dict[int, list[tuple[int, int]]], stop: threading.Event, max_saves: int = 400) -> None:
         import requests
         rng = random.Random(self.index)
         questions = sorted(choices)
         while not stop.is_set() and len(self.log) < max_saves:
             question_id = rng.choice(questions)
-            choice = rng.choice(choices[question_id])
+            token, choice = rng.choice(choices[question_id])  # the page's name, the id
             self.seq += 1
             status = None
             try:
                 response = self.http.post(
                     f"{self.base_url}/api/attempts/{self.attempt_id}/answers",
-                    json={"question_id": question_id, "choice_ids": [choice], "seq": self.seq},
+                    json={"question_id": question_id, "choice_ids": [token], "seq": self.seq},
                     headers={"X-CSRFToken": self.token}, timeout=5)
                 status = response.status_code
                 acknowledged = 200 <= status < 300 and response.json().get("saved") is True
@@ -111,7 +112,6 @@ class AutosavingMember:
 
 @pytest.mark.postgres_only
 @pytest.mark.slow
-@needs_postgres_server
 def test_acknowledged_saves_survive_kill_9_of_a_worker_and_then_the_master(tmp_path, capsys):
     import requests
     with private_database() as url:
@@ -136,7 +136,8 @@ def test_acknowledged_saves_survive_kill_9_of_a_worker_and_then_the_master(tmp_p
                 choices = {}
                 for member in members:
                     attempt = db.session.get(Attempt, member.attempt_id)
-                    choices[member.index] = {i.question_id: i.choice_ids for i in attempt.items}
+                    choices[member.index] = {i.question_id: list(zip(tokens_of(i, i.choice_ids), i.choice_ids))
+                                             for i in attempt.items}
                 db.session.remove()
 
             stop = threading.Event()
@@ -248,8 +249,8 @@ def _row(attempt_id: int, question_id: int) -> tuple:
 @pytest.mark.parametrize("seq", [None, 17])
 def test_the_same_autosave_retried_gives_the_same_stored_state(member_attempt, frozen_clock, seq):
     client, attempt_id = member_attempt
-    question_id, choice_ids, _ = _item(attempt_id)
-    body = {"question_id": question_id, "choice_ids": [choice_ids[1]]}
+    question_id, choice_ids, item = _item(attempt_id)
+    body = {"question_id": question_id, "choice_ids": tokens_of(item, [choice_ids[1]])}
     if seq is not None:
         body["seq"] = seq
     token = client.csrf_token("/home")
@@ -267,15 +268,16 @@ def test_the_same_autosave_retried_gives_the_same_stored_state(member_attempt, f
 
 def test_a_late_retry_of_an_older_save_does_not_overwrite_a_newer_answer(member_attempt):
     client, attempt_id = member_attempt
-    question_id, choice_ids, _ = _item(attempt_id)
+    question_id, choice_ids, item = _item(attempt_id)
     token = client.csrf_token("/home")
-    older = {"question_id": question_id, "choice_ids": [choice_ids[0]], "seq": 100}
-    newer = {"question_id": question_id, "choice_ids": [choice_ids[1]], "seq": 101}
+    older = {"question_id": question_id, "choice_ids": tokens_of(item, [choice_ids[0]]), "seq": 100}
+    newer = {"question_id": question_id, "choice_ids": tokens_of(item, [choice_ids[1]]), "seq": 101}
     assert client.post(f"/api/attempts/{attempt_id}/answers", json=newer,
                        headers={"X-CSRFToken": token}).status_code == 200
     late = client.post(f"/api/attempts/{attempt_id}/answers", json=older, headers={"X-CSRFToken": token})
     assert late.status_code == 200
-    assert late.get_json()["choice_ids"] == [choice_ids[1]], "the answer tells the stored value"
+    assert late.get_json()["choice_ids"] == tokens_of(item, [choice_ids[1]]), \
+        "the answer tells the stored value"
     assert _row(attempt_id, question_id)[0] == str(choice_ids[1])
 
 
@@ -284,15 +286,17 @@ def test_an_acknowledged_save_from_a_second_device_is_stored(app, member_attempt
     laptop's change is acknowledged, so it must be what is stored (or the answer must
     not say saved)."""
     client, attempt_id = member_attempt
-    question_id, choice_ids, _ = _item(attempt_id)
+    question_id, choice_ids, item = _item(attempt_id)
     now_ms = int(time.time() * 1000)
     token = client.csrf_token("/home")
-    phone = {"question_id": question_id, "choice_ids": [choice_ids[0]], "seq": now_ms + 300_000}
+    phone = {"question_id": question_id, "choice_ids": tokens_of(item, [choice_ids[0]]),
+             "seq": now_ms + 300_000}
     assert client.post(f"/api/attempts/{attempt_id}/answers", json=phone,
                        headers={"X-CSRFToken": token}).status_code == 200
     laptop = BrowserClient(app.test_client())
     laptop.login("dangvien")
-    change = {"question_id": question_id, "choice_ids": [choice_ids[1]], "seq": now_ms + 1_000}
+    change = {"question_id": question_id, "choice_ids": tokens_of(item, [choice_ids[1]]),
+              "seq": now_ms + 1_000}
     response = laptop.post(f"/api/attempts/{attempt_id}/answers", json=change,
                            headers={"X-CSRFToken": laptop.csrf_token("/home")})
     acknowledged = response.status_code == 200 and response.get_json().get("saved") is True
@@ -350,7 +354,6 @@ def test_logged_in_pages_during_an_outage_answer_the_vietnamese_503(tmp_path, re
 
 @pytest.mark.postgres_only
 @pytest.mark.slow
-@needs_postgres_server
 def test_postgres_cut_off_and_back_under_load_recovers_without_restart(tmp_path):
     with private_database() as url:
         app = local_app(url, LOGIN_RATE_LIMIT="1000 per minute",

@@ -14,6 +14,7 @@ from types import SimpleNamespace
 import pytest
 from collections import Counter
 
+import schemathesis
 from hypothesis import HealthCheck, given, settings
 
 from quizapp.api.openapi import spec
@@ -23,8 +24,8 @@ from quizapp.services import contest as contests
 from quizapp.services.attempts import PracticeSpec
 from quizapp.services.contest import RoundSettings
 from tests.conftest import BrowserClient
+from tests.tokens import tokens_of
 
-schemathesis = pytest.importorskip("schemathesis")
 
 
 @pytest.fixture
@@ -45,7 +46,8 @@ def api(app, isolated_requests, bank, make_user, frozen_clock):
         attempt_service.start_practice(member, PracticeSpec([], 5, 10, "exam")),
     ]
     db.session.commit()
-    choices = {a.id: {i.question_id: i.choice_ids for i in a.items} for a in attempts}
+    # The API names choices by the attempt's tokens (the quiz page's option values).
+    choices = {a.id: {i.question_id: tokens_of(i, i.choice_ids) for i in a.items} for a in attempts}
     browser = BrowserClient(app.test_client())
     browser.login("dangvien")
     return SimpleNamespace(app=app, client=browser.client, token=browser.csrf_token("/home"),

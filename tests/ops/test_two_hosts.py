@@ -9,16 +9,16 @@ limit across both hosts; a password change on A ends the session on B.
 from __future__ import annotations
 
 import pytest
+import requests
 
 from tests.ops._support import (PASSWORD, REDIS_URL, Gunicorn, attempt_id_from, csrf_meta,
                                 flush_redis, hidden_fields, local_app, migrate_and_import,
-                                needs_postgres_server, private_database, redis_available,
+                                private_database, redis_available,
                                 server_env)
-
-requests = pytest.importorskip("requests")
+from tests.tokens import tokens_of
 
 pytestmark = [
-    pytest.mark.postgres_only, pytest.mark.slow, needs_postgres_server,
+    pytest.mark.postgres_only, pytest.mark.slow,
     pytest.mark.skipif(not redis_available(), reason=f"needs a Redis server at {REDIS_URL}"),
 ]
 
@@ -96,18 +96,20 @@ def test_attempt_started_on_a_saved_on_both_submitted_on_b(cluster):
         for n, item in enumerate(attempt.items):
             right = sorted(c.id for c in item.question.choices if c.is_correct)
             wrong = [next(c.id for c in item.question.choices if not c.is_correct)]
-            plan.append((item.question_id, right if n % 3 else wrong))
+            chosen = right if n % 3 else wrong
+            # (question, choice ids, the same choices as the page names them)
+            plan.append((item.question_id, chosen, tokens_of(item, chosen)))
         expected_score = sum(1 for n in range(len(plan)) if n % 3)
         db.session.remove()
 
     token = csrf_meta(browser.get(a.url + f"/attempts/{attempt_id}", timeout=10).text)
-    for n, (question_id, choice_ids) in enumerate(plan):
+    for n, (question_id, _ids, tokens) in enumerate(plan):
         saver, reader = (a, b) if n % 2 == 0 else (b, a)
         response = browser.post(saver.url + f"/api/attempts/{attempt_id}/answers",
-                                json={"question_id": question_id, "choice_ids": choice_ids, "seq": n + 1},
+                                json={"question_id": question_id, "choice_ids": tokens, "seq": n + 1},
                                 headers={"X-CSRFToken": token}, timeout=10)
         assert response.status_code == 200, (saver.url, response.text)
-        assert response.json()["choice_ids"] == sorted(choice_ids)
+        assert response.json()["choice_ids"] == sorted(tokens)
         # The other host sees the save at once: no state lives in a worker.
         state = browser.get(reader.url + f"/api/attempts/{attempt_id}", timeout=10).json()
         assert state["answered"] == n + 1 and state["status"] == "in_progress"
@@ -115,8 +117,8 @@ def test_attempt_started_on_a_saved_on_both_submitted_on_b(cluster):
     # Submit on B, with the form as the browser posts it (the checked answers).
     page = browser.get(b.url + f"/attempts/{attempt_id}", timeout=10).text
     data = {"csrf_token": hidden_fields(page)["csrf_token"], "action": "submit"}
-    for question_id, choice_ids in plan:
-        data[f"q-{question_id}"] = [str(c) for c in choice_ids]
+    for question_id, _ids, tokens in plan:
+        data[f"q-{question_id}"] = [str(c) for c in tokens]
     response = browser.post(b.url + f"/attempts/{attempt_id}", data=data, allow_redirects=False,
                             timeout=10)
     assert response.status_code == 302 and response.headers["Location"].endswith(
@@ -127,7 +129,7 @@ def test_attempt_started_on_a_saved_on_both_submitted_on_b(cluster):
         assert attempt.status == "finished" and attempt.finish_reason == "submitted"
         assert (attempt.score, attempt.max_score) == (expected_score, len(plan))
         stored = {i.question_id: sorted(i.selected_ids) for i in attempt.items}
-        assert stored == {qid: sorted(ids) for qid, ids in plan}
+        assert stored == {qid: sorted(ids) for qid, ids, _tokens in plan}
         db.session.remove()
     for host in (a, b):
         result = browser.get(host.url + f"/attempts/{attempt_id}/result", timeout=10)

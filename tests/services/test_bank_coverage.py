@@ -1,6 +1,6 @@
 """The bundled bank covers the outline: enough approved questions, every part of the
 resolution asked about, every target checked twice, and no answer resting on the seed's
-known mistakes (shared/seed/facts.md, "Mâu thuẫn")."""
+known mistakes (questions/source/facts.md, "Mâu thuẫn")."""
 from __future__ import annotations
 
 import re

@@ -792,6 +792,88 @@ def test_rekeying_a_question_regrades_everything(bank, organizer, frozen_clock, 
     assert not db.session.get(type(new_key), new_key.id).is_correct
 
 
+def _drawn_round(organizer, frozen_clock, make_user):
+    """Twenty questions drawn from the whole bank, so members draw different ones. Four
+    members answer everything right: "perfect" fastest (first before any correction),
+    then o1, o2, o3. Returns (round, members, a question only "perfect" drew)."""
+    round_ = _round(organizer, frozen_clock, question_count=20, draw_plan="",
+                    time_limit_minutes=30)
+    t0 = round_.opens_at
+    names = ["perfect", "o1", "o2", "o3"]
+    members = {n: make_user(username=f"dv-{n}") for n in names}
+    started = {n: _start(members[n], round_, frozen_clock, t0) for n in names}
+    for offset, n in enumerate(names):
+        _submit(started[n], 20, frozen_clock, t0 + timedelta(seconds=300 + 10 * offset))
+    drawn = {n: {i.question_id for i in started[n].items} for n in names}
+    only_perfect = sorted(drawn["perfect"] - drawn["o1"] - drawn["o2"] - drawn["o3"])
+    assert only_perfect, "the draws must differ for this scenario"
+    frozen_clock.set(round_.closes_at)
+    return round_, members, only_perfect[0]
+
+
+def test_a_void_never_puts_a_perfect_score_below_members_who_did_not_draw_the_question(
+        bank, organizer, frozen_clock, make_user):
+    """Issue 17: three members at 20/20 never saw the voided question; the member who
+    drew it and answered all right has 19/19 and stays first (then time decides)."""
+    round_, members, question = _drawn_round(organizer, frozen_clock, make_user)
+    assert [(r.user.username, r.rank) for r in contests.ranking(round_)][0] == ("dv-perfect", 1)
+    contests.correct_question(organizer, round_, question, "void", "Câu hỏi sai đáp án")
+    db.session.commit()
+    rows = contests.ranking(round_)
+    assert [(r.user.username, r.score, r.max_score, r.rank, r.tied) for r in rows] == [
+        ("dv-perfect", 19, 19, 1, False), ("dv-o1", 20, 20, 2, False),
+        ("dv-o2", 20, 20, 3, False), ("dv-o3", 20, 20, 4, False)]
+    assert all(r.percent == 100.0 for r in rows)
+    assert [p.row.user.username for p in contests.propose_prizes(round_)][0] == "dv-perfect"
+    assert contests.contest_ranking(round_.contest)[0].user.username == "dv-perfect"
+    assert counters.recompute(check=True) == []
+
+
+def test_a_rekey_ranks_on_the_same_scale(bank, organizer, frozen_clock, make_user):
+    """A re-key that makes the perfect member's answer wrong drops them below the three
+    who did not draw the question (they did answer something wrong), and a void on top
+    of it brings them back level on the share, first on time."""
+    round_, members, question = _drawn_round(organizer, frozen_clock, make_user)
+    q = db.session.get(Question, question)
+    new_key = [c.id for c in q.choices if not c.is_correct][:1]
+    contests.correct_question(organizer, round_, question, "rekey", "Khiếu nại", new_key)
+    db.session.commit()
+    rows = contests.ranking(round_)
+    assert [(r.user.username, r.score, r.max_score) for r in rows][-1] == ("dv-perfect", 19, 20)
+    contests.correct_question(organizer, round_, question, "void", "Hủy hẳn câu hỏi")
+    db.session.commit()
+    assert [(r.user.username, r.score, r.max_score) for r in contests.ranking(round_)][0] == (
+        "dv-perfect", 19, 19)
+
+
+def test_best_counting_compares_shares_of_each_attempts_own_maximum(bank, organizer,
+                                                                     frozen_clock, make_user):
+    """Two attempts of one member: after a void of a question only the first drew, its
+    19/19 still beats the second's 19/20, although the raw scores are equal and the
+    second was faster; the maintained result and the rebuild agree."""
+    round_ = _round(organizer, frozen_clock, question_count=20, draw_plan="", attempts_allowed=2,
+                    time_limit_minutes=30, counting="best")
+    member = make_user(username="dv-two")
+    first = _start(member, round_)
+    frozen_clock.advance(seconds=500)
+    _submit(first, 20)
+    second = contests.start_round_attempt(member, round_, rng=random.Random(99))
+    db.session.commit()
+    only_first = sorted({i.question_id for i in first.items} - {i.question_id for i in second.items})
+    assert only_first
+    frozen_clock.advance(seconds=100)
+    keep = {i.question_id for i in second.items if i.question_id != sorted(
+        i.question_id for i in second.items)[0]}
+    _submit(second, keep)  # 19/20, faster
+    frozen_clock.set(round_.closes_at)
+    assert _results(round_)[member.id][0] == first.id  # 20/20 against 19/20
+    contests.correct_question(organizer, round_, only_first[0], "void", "Câu hỏi sai")
+    db.session.commit()
+    result = _results(round_)[member.id]
+    assert (result[0], result[2], result[3]) == (first.id, 19, 19)
+    assert counters.recompute(check=True) == []
+
+
 def test_regrade_is_deterministic(bank, organizer, frozen_clock, make_user):
     round_, x_id, _y, _k, _users = _scripted_round(organizer, frozen_clock, make_user)
     contests.correct_question(organizer, round_, x_id, "void", "lý do")

@@ -14,15 +14,11 @@ from quizapp.services import drafts
 from quizapp.services.bank_format import SectionData, read_bank
 from tests.conftest import BANK_PATH, ROOT
 
-# In CI a copy of shared/ sits next to the repository (../shared).
-SEED_DIR = ROOT.parent / "shared" / "seed"
-SEED_TEXT = SEED_DIR / "000_2f36d733c4525ef6.txt"
+# The source document of the bundled bank, as plain text (questions/source/README.md).
+SEED_TEXT = BANK_PATH / "source" / "02-CV-DU-de-cuong-tuyen-truyen.txt"
 OTHER_WARD = ROOT / "tests" / "data" / "outline_other_ward.txt"
-needs_seed = pytest.mark.skipif(
-    not SEED_TEXT.is_file(),
-    reason=f"the seed text is not at {SEED_TEXT} (a copy of shared/ is expected at ../shared)")
 
-OUTLINES = ["structured-seed", pytest.param("seed-text", marks=needs_seed), "other-ward"]
+OUTLINES = ["structured-seed", "seed-text", "other-ward"]
 
 
 def _sections(name: str) -> list[SectionData]:
@@ -200,7 +196,6 @@ def test_figures_keep_the_vietnamese_number_style():
 
 # ---------------------------------------------------------------- plain outlines
 
-@needs_seed
 def test_the_seed_text_becomes_the_outline_structure():
     sections = _sections("seed-text")
     by_key = {s.key: s for s in sections}
@@ -250,7 +245,7 @@ def test_the_other_ward_outline_becomes_the_outline_structure():
     assert values["Lĩnh vực giao thông, hạ tầng"] == "05 dự án"
 
 
-@pytest.mark.parametrize("name", ["structured-seed", pytest.param("seed-text", marks=needs_seed),
+@pytest.mark.parametrize("name", ["structured-seed", "seed-text",
                                   "other-ward"])
 def test_dump_outline_yaml_reads_back_equal(name, tmp_path):
     sections = _sections(name)
@@ -344,7 +339,6 @@ def test_read_document_refuses_a_zip_bomb_docx():
 
 # ---------------------------------------------------------------- the contradictions file
 
-@needs_seed
 def test_the_contradictions_file_lists_spots_of_the_seed(contradictions):
     seed = _norm(SEED_TEXT.read_text(encoding="utf-8").replace("*", ""))
     for needle in contradictions:

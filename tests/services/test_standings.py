@@ -4,18 +4,25 @@ the contest averages, mastery by section, the branch page's "not yet" list with 
 reminder, and the collective prize proposal."""
 from __future__ import annotations
 
+import csv
+import io
 import random
+import re
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from openpyxl import load_workbook
+from sqlalchemy import delete, select
 
 from quizapp.extensions import db
 from quizapp.models import AuditLog, RoundSectionStats, RoundUnitStats, Section, Unit
-from quizapp.services import attempts, counters, roster, standings
+from quizapp.services import attempts, counters, exports, reports, roster, standings
 from quizapp.services import contest as contests
 from quizapp.services.contest import RoundSettings
-from quizapp.services.errors import DomainError
+from quizapp.services.errors import Conflict, DomainError
 from quizapp.services.standings import Weights
 from tests.conftest import right_ids, take_round
 
@@ -91,6 +98,12 @@ def _index(P, S, G, w=(50, 40, 10)):
 
 def _clamp(value):
     return min(100.0, max(0.0, value))
+
+
+def _cents(value) -> float:
+    """Half up to two decimals, as the standings round every printed figure."""
+    from decimal import ROUND_HALF_UP, Decimal
+    return float(Decimal(repr(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
 
 
 # ---------------------------------------------------------------- the denominator
@@ -243,14 +256,17 @@ def two_rounds(bank, organizer, three_branches, clock):
     return contest, r1, r2, units, p
 
 
-# Hand-computed figures (P = participants/roster·100, S = score sum/max sum·100).
-R1 = {"A": (2 / 4 * 100, 8 / 10 * 100), "B": (100.0, 4 / 10 * 100), "C": (0.0, 0.0)}
-R2 = {"A": (3 / 4 * 100, 13 / 15 * 100), "B": (1 / 2 * 100, 100.0), "C": (1 / 3 * 100, 0.0)}
+# Hand-computed figures (P = participants/roster·100, S = score sum/max sum·100), rounded
+# to two decimals as printed: the index is computed from the rounded figures.
+R1 = {"A": (50.0, 80.0), "B": (100.0, 40.0), "C": (0.0, 0.0)}
+R2 = {"A": (75.0, 86.67), "B": (50.0, 100.0), "C": (33.33, 0.0)}  # 13/15, 1/3 rounded
 
 
 def _g2(code):
-    (p1, s1), (p2, s2) = R1[code], R2[code]
-    return _clamp(50 + ((p2 + s2) / 2 - (p1 + s1) / 2))
+    # In decimals, as on paper: in floats 50 + 33.33/2 is 66.66499… and would round down.
+    from decimal import Decimal
+    (p1, s1), (p2, s2) = ([Decimal(repr(x)) for x in pair] for pair in (R1[code], R2[code]))
+    return _cents(float(min(Decimal(100), max(Decimal(0), 50 + ((p2 + s2) / 2 - (p1 + s1) / 2)))))
 
 
 def test_round_one_index_with_default_weights(two_rounds):
@@ -269,7 +285,7 @@ def test_round_one_index_with_default_weights(two_rounds):
     a = _row(rows, units["A"])
     assert (a.roster, a.participants, a.score_sum, a.full_scores, a.max_score) == (4, 2, 8, 1, 5)
     assert a.average == pytest.approx(4.0) and a.rate == pytest.approx(0.5)
-    assert a.arithmetic(Weights.of(contest)) == "(50×50.0 + 40×80.0 + 10×50.0) ÷ 100 = 62.00"
+    assert a.arithmetic(Weights.of(contest)) == "(50×50.00 + 40×80.00 + 10×50.00) ÷ 100 = 62.00"
     c = _row(rows, units["C"])
     assert (c.participants, c.average, c.rate) == (0, None, 0.0)
 
@@ -277,9 +293,9 @@ def test_round_one_index_with_default_weights(two_rounds):
 def test_round_two_index_uses_improvement_on_round_one(two_rounds):
     _contest, _r1, r2, units, _p = two_rounds
     rows = standings.round_standings(r2)
-    # A: G = 50 + (80.83 − 65) = 65.83 → 78.75; B: G = 50 + (75 − 70) = 55 → 70.5;
-    # C: G = 50 + (16.67 − 0) = 66.67 → 23.33.
-    expected = {"A": 78.75, "B": 70.5, "C": 23.3333333}
+    # A: G = 50 + (80.835 − 65) = 65.835 → 65.84 → (3750 + 3466.8 + 658.4)/100 = 78.752;
+    # B: G = 50 + (75 − 70) = 55 → 70.5; C: G = 50 + (16.665 − 0) → 66.67 → 23.332.
+    expected = {"A": 78.752, "B": 70.5, "C": 23.332}
     for code, unit in units.items():
         row = _row(rows, unit)
         P, S = R2[code]
@@ -306,7 +322,7 @@ def test_custom_weights_change_the_index(two_rounds, organizer):
     # A: (70×50 + 20×80 + 10×50)/100 = 56; B: (7000 + 800 + 500)/100 = 83.
     assert _row(rows1, units["A"]).index == pytest.approx(56.0)
     assert _row(rows1, units["B"]).index == pytest.approx(83.0)
-    assert _row(rows1, units["A"]).arithmetic(Weights.of(contest)).startswith("(70×50.0 + 20×80.0 + 10×50.0)")
+    assert _row(rows1, units["A"]).arithmetic(Weights.of(contest)).startswith("(70×50.00 + 20×80.00 + 10×50.00)")
     # Only improvement: the ranking follows G.
     standings.set_weights(organizer, contest, Weights(0, 0, 100), public=False)
     db.session.commit()
@@ -375,15 +391,16 @@ def test_contest_standings_average_p_s_g_over_the_rounds_that_opened(two_rounds)
     rows = standings.contest_standings(contest)
     for code, unit in units.items():
         row = _row(rows, unit)
-        P = (R1[code][0] + R2[code][0]) / 2
-        S = (R1[code][1] + R2[code][1]) / 2
-        G = (50.0 + _g2(code)) / 2
+        P = _cents((R1[code][0] + R2[code][0]) / 2)
+        S = _cents((R1[code][1] + R2[code][1]) / 2)
+        G = _cents((50.0 + _g2(code)) / 2)
         assert (row.P, row.S, row.G) == (pytest.approx(P), pytest.approx(S), pytest.approx(G))
         assert row.index == pytest.approx(_index(P, S, G))
         assert row.rounds == 2 and row.rate == pytest.approx(P / 100)
     a = _row(rows, units["A"])
-    # A: P 62.5, S 83.33, G 57.92 → 31.25 + 33.33 + 5.79 = 70.375
-    assert a.index == pytest.approx(70.375)
+    # A: P 62.5, S (80 + 86.67)/2 → 83.34, G (50 + 65.84)/2 = 57.92
+    #    → (3125 + 3333.6 + 579.2)/100 = 70.378
+    assert a.index == pytest.approx(70.378)
     assert (a.participants, a.score_sum, a.full_scores) == (5, 21, 2)
     assert a.average == pytest.approx(21 / 5)
     # B: P 75, S 70, G 52.5 → 37.5 + 28 + 5.25 = 70.75, ahead of A over the contest.
@@ -547,16 +564,194 @@ def test_own_branch_rate_for_a_member(two_rounds):
 
 # ---------------------------------------------------------------- collective prizes
 
+def _proposed(round_):
+    return [(p.tier, p.row.unit.name, p.tie_at_boundary)
+            for p in standings.propose_collective_prizes(round_)]
+
+
+def _csv(content: bytes) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
+
+
 def test_collective_prizes_are_the_top_branches_by_index(two_rounds):
     _contest, r1, r2, units, _p = two_rounds
     # Round 1: B 71, A 62; C took no part, so it is not proposed.
-    assert [r.unit.id for r in contests.propose_collective_prizes(r1)] == [units["B"].id,
-                                                                          units["A"].id]
-    # Round 2: A 78.75, B 70.5, C 23.33.
-    assert [r.unit.id for r in contests.propose_collective_prizes(r2)] == [
-        units["A"].id, units["B"].id, units["C"].id]
-    assert [r.unit.id for r in contests.propose_collective_prizes(r2, count=1)] == [units["A"].id]
+    assert _proposed(r1) == [("first", "Chi bộ B", False), ("second", "Chi bộ A", False)]
+    # Round 2: A 78.752, B 70.5, C 23.332.
+    assert _proposed(r2) == [("first", "Chi bộ A", False), ("second", "Chi bộ B", False),
+                             ("third", "Chi bộ C", False)]
     _consistent()
+
+
+def test_collective_prizes_confirm_correct_cleared_reconfirm(two_rounds, organizer, clock):
+    """Confirmed collective prizes are stored with the figures shown, logged, exported as
+    confirmed (who, when); a correction clears them like individual prizes and the
+    export says the list is unconfirmed; the old page cannot confirm the new proposal;
+    confirming the new one stores it again."""
+    contest, _r1, r2, units, _p = two_rounds
+    with pytest.raises(Conflict):  # the page's proposal is the only thing confirmed
+        standings.confirm_collective_prizes(organizer, r2, "first:1:99.00")
+    seen = standings.proposal_fingerprint(standings.propose_collective_prizes(r2))
+    standings.confirm_collective_prizes(organizer, r2, seen)
+    db.session.commit()
+    db.session.expire_all()
+    stored = standings.confirmed_collective_prizes(r2)
+    rows = {r.unit.id: r for r in standings.round_standings(r2)}
+    assert [(p.tier, p.unit.name, p.rank, p.confirmed_by_id, p.confirmed_at) for p in stored] == [
+        ("first", "Chi bộ A", 1, organizer.id, clock.now),
+        ("second", "Chi bộ B", 2, organizer.id, clock.now),
+        ("third", "Chi bộ C", 3, organizer.id, clock.now)]
+    a = stored[0]
+    assert (a.participation, a.score, a.improvement, a.index_value) == ("75.00", "86.67", "65.84",
+                                                                         "78.752")
+    assert a.arithmetic == rows[units["A"].id].arithmetic(Weights.of(contest))
+    log = db.session.execute(select(AuditLog).where(
+        AuditLog.action == "round.collective_prizes")).scalars().all()
+    assert len(log) == 1 and log[0].actor_id == organizer.id and "Chi bộ A" in log[0].detail
+
+    content, _mime, filename = exports.export(r2, "collective", "csv")
+    table = _csv(content)
+    assert "ĐÃ XÁC NHẬN" in table[0][0] and "CHƯA" not in table[0][0]
+    assert "Xác nhận bởi Ban Tổ Chức (btc)" in table[1][0]
+    assert filename == f"vong-{r2.id}-giai-tap-the-da-xac-nhan.csv"
+    headers = table[2]
+    assert [r[headers.index("Chi bộ")] for r in table[3:]] == ["Chi bộ A", "Chi bộ B", "Chi bộ C"]
+    assert table[3][headers.index("Cách tính")] == a.arithmetic
+
+    # A correction after confirmation: the branch figures may move, the prizes are cleared.
+    question = sorted(contests.round_question_ids(r2))[0]
+    contests.correct_question(organizer, r2, question, "void", "Câu hỏi sai")
+    db.session.commit()
+    assert standings.confirmed_collective_prizes(r2) == []
+    cleared = db.session.execute(select(AuditLog).where(
+        AuditLog.action == "round.collective_prizes.cleared")).scalar_one()
+    assert cleared.actor_id == organizer.id and cleared.target == f"round:{r2.id}"
+    content, _mime, filename = exports.export(r2, "collective", "xlsx")
+    sheet = load_workbook(io.BytesIO(content)).active
+    assert "DỰ KIẾN — CHƯA XÁC NHẬN" in sheet["A1"].value
+    assert "chưa được Ban tổ chức xác nhận" in sheet["A2"].value
+    assert filename == f"vong-{r2.id}-giai-tap-the-DU-KIEN-chua-xac-nhan.xlsx"
+
+    # The page opened before the correction shows figures that no longer hold.
+    with pytest.raises(Conflict):
+        standings.confirm_collective_prizes(organizer, r2, seen)
+    fresh = standings.proposal_fingerprint(standings.propose_collective_prizes(r2))
+    assert fresh != seen
+    clock.advance(minutes=5)
+    standings.confirm_collective_prizes(organizer, r2, fresh)
+    db.session.commit()
+    again = standings.confirmed_collective_prizes(r2)
+    assert [p.unit.name for p in again] == ["Chi bộ A", "Chi bộ B", "Chi bộ C"]
+    assert all(p.confirmed_at == clock.now for p in again)
+    assert len(db.session.execute(select(AuditLog).where(
+        AuditLog.action == "round.collective_prizes")).scalars().all()) == 2
+    _consistent()
+
+
+def test_collective_prizes_wait_for_the_close(bank, organizer, three_branches, clock):
+    units, p = three_branches
+    contest = contests.create_contest(organizer, "Cuộc thi", "", [])
+    round_ = _round(organizer, contest, clock, "Vòng 1", 1)
+    clock.set(round_.opens_at)
+    take_round(p["a1"], round_, clock, 5)
+    seen = standings.proposal_fingerprint(standings.propose_collective_prizes(round_))
+    with pytest.raises(Conflict):
+        standings.confirm_collective_prizes(organizer, round_, seen)
+    assert standings.confirmed_collective_prizes(round_) == []
+
+
+def test_a_tie_across_collective_prize_places_is_flagged_and_settled_knowingly(
+        bank, organizer, make_unit, make_user, clock):
+    # Two branches with the same figures: one member each, both 5/5 → tied at rank 1,
+    # across the first and second prizes.
+    codes = {"An": "an", "Bắc": "bac", "Cầu": "cau"}
+    units = {k: make_unit(f"cb-{c}", name=f"Chi bộ {k}") for k, c in codes.items()}
+    people = {k: make_user(unit=units[k], username=f"dv-{c}") for k, c in codes.items()}
+    contest = contests.create_contest(organizer, "Cuộc thi", "", [])
+    round_ = _round(organizer, contest, clock, "Vòng 1", 1)
+    clock.set(round_.opens_at)
+    for key, right in (("An", 5), ("Bắc", 5), ("Cầu", 2)):
+        take_round(people[key], round_, clock, right)
+    clock.set(round_.closes_at)
+    assert _proposed(round_) == [("first", "Chi bộ An", True), ("second", "Chi bộ Bắc", True),
+                                 ("third", "Chi bộ Cầu", False)]
+    seen = standings.proposal_fingerprint(standings.propose_collective_prizes(round_))
+    with pytest.raises(DomainError):
+        standings.confirm_collective_prizes(organizer, round_, seen)
+    assert standings.confirmed_collective_prizes(round_) == []
+    standings.confirm_collective_prizes(organizer, round_, seen, ties_settled=True)
+    db.session.commit()
+    assert [(p.unit.name, p.rank, p.tie_flagged)
+            for p in standings.confirmed_collective_prizes(round_)] == [
+        ("Chi bộ An", 1, True), ("Chi bộ Bắc", 1, True), ("Chi bộ Cầu", 3, False)]
+    table = _csv(exports.export(round_, "collective", "csv")[0])
+    flag = table[2].index("Đồng hạng ở ranh giới giải")
+    assert [r[flag] for r in table[3:]] == ["có", "có", ""]
+
+
+# ---------------------------------------------------------------- the arithmetic on paper
+
+_FORMULA = re.compile(r"^\((\d+)×(\d+\.\d+) \+ (\d+)×(\d+\.\d+) \+ (\d+)×(\d+\.\d+)\) "
+                      r"÷ 100 = (\d+\.\d+)$")
+
+
+def _redo_on_paper(line: str) -> tuple[Decimal, Decimal]:
+    """(what the printed formula gives, the printed index), both read from the text."""
+    match = _FORMULA.match(line)
+    assert match, line
+    wp, p, ws, s, wg, g, printed = match.groups()
+    return (int(wp) * Decimal(p) + int(ws) * Decimal(s) + int(wg) * Decimal(g)) / 100, Decimal(printed)
+
+
+@pytest.fixture
+def paper_contest(bank, organizer, make_unit, clock):
+    """Three branches and a contest of two rounds that have both opened; the counters are
+    written directly by each example."""
+    units = [make_unit(f"cb-p{i}", name=f"Chi bộ P{i}") for i in range(3)]
+    contest = contests.create_contest(organizer, "Cuộc thi", "", [])
+    rounds = [_round(organizer, contest, clock, "Vòng 1", 1), _round(organizer, contest, clock, "Vòng 2", 4)]
+    clock.set(rounds[1].closes_at)
+    return contest, rounds, units
+
+
+_counts = st.integers(min_value=1, max_value=400).flatmap(lambda roster: st.tuples(
+    st.just(roster), st.integers(min_value=0, max_value=roster),
+    st.integers(min_value=0, max_value=4000)).flatmap(lambda t: st.tuples(
+        st.just(t[0]), st.just(t[1]), st.integers(min_value=0, max_value=t[2]), st.just(t[2]))))
+_weights = st.tuples(st.integers(0, 100), st.integers(0, 100)).filter(
+    lambda w: w[0] + w[1] <= 100).map(lambda w: (w[0], w[1], 100 - w[0] - w[1]))
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(weights=_weights, figures=st.lists(st.tuples(_counts, _counts), min_size=3, max_size=3))
+def test_the_printed_formula_gives_the_printed_index(paper_contest, weights, figures):
+    """For any weights and counts, redoing each branch's printed line with a calculator
+    gives exactly the index printed (in the line, on the page and in the ward report),
+    and the figures in the line are the P, S, G printed in their own columns."""
+    contest, rounds, units = paper_contest
+    contest.weight_participation, contest.weight_score, contest.weight_improvement = weights
+    db.session.execute(delete(RoundUnitStats))
+    for unit, per_round in zip(units, figures):
+        unit.active_roster = per_round[0][0]
+        for round_, (_roster, participants, score_sum, max_sum) in zip(rounds, per_round):
+            db.session.add(RoundUnitStats(round_id=round_.id, unit_id=unit.id, started=participants,
+                                          finished=participants, participants=participants,
+                                          score_sum=score_sum, max_sum=max_sum, full_scores=0))
+    db.session.flush()
+    w = Weights.of(contest)
+    for rows in (standings.round_standings(rounds[0]), standings.round_standings(rounds[1]),
+                 standings.contest_standings(contest)):
+        for row in rows:
+            line = row.arithmetic(w)
+            computed, printed = _redo_on_paper(line)
+            assert computed == printed, line
+            assert standings.format_index(row.index) == str(printed)
+            assert f"×{row.P:.2f} " in line and f"×{row.S:.2f} " in line and f"×{row.G:.2f})" in line
+        for report_row in reports.ward_rows(rows, w):
+            computed, printed = _redo_on_paper(report_row[-1])
+            assert Decimal(repr(report_row[-2])) == printed == computed
+    db.session.rollback()
 
 
 # ---------------------------------------------------------------- concurrency (PostgreSQL)

@@ -251,18 +251,32 @@ def test_secretary_adds_exempts_deactivates_and_resets_a_password(client, browse
     fresh = BrowserClient(client.application.test_client())
     assert fresh.form_post("/login", {"login": "dv-a1", "password": "correct-horse-1"}).status_code != 302
     fresh.login("dv-a1", password)
+    # The given password opens only the change-password page until the member picks one.
+    assert fresh.get("/home").headers["Location"].endswith("/account/password")
+    assert fresh.form_post("/account/password", {"new": "mat-khau-rieng-1", "confirm": "mat-khau-rieng-1"},
+                           token_from="/account/password").status_code == 302
     assert fresh.get("/home").status_code == 200
     assert password not in json.dumps([e.detail + e.reason for e in db.session.execute(
         select(AuditLog)).scalars()])
 
 
-def test_branch_report_downloads_the_roster(client, people, units, contest_round):
+def test_branch_report_downloads_the_roster(client, people, units, contest_round, frozen_clock):
     a, _b = units
+    _contest, round_ = contest_round
     client.login("bt-a")
-    response = client.get(f"/branch/{a.id}/report.xlsx")
-    assert response.status_code == 200
-    assert response.mimetype.endswith("spreadsheetml.sheet")
-    book = load_workbook(io.BytesIO(response.data), read_only=True)
+
+    def report():
+        response = client.get(f"/branch/{a.id}/report.xlsx")
+        assert response.status_code == 200
+        assert response.mimetype.endswith("spreadsheetml.sheet")
+        return load_workbook(io.BytesIO(response.data), read_only=True)
+
+    # Open round, results shown at close: who took part, not how well.
+    rows = list(report().worksheets[0].iter_rows(values_only=True))
+    by_name = {r[0]: r for r in rows[1:]}
+    assert by_name["Nguyễn Văn An"][4] == by_name["Trần Thị Bình"][4] == "đã nộp bài"
+    frozen_clock.set(round_.closes_at)
+    book = report()
     rows = list(book.worksheets[0].iter_rows(values_only=True))
     assert rows[0][:4] == ("Họ và tên", "Tên đăng nhập", "Số điện thoại", "Trạng thái")
     by_name = {r[0]: r for r in rows[1:]}
@@ -426,10 +440,11 @@ def test_standings_page_shows_the_formula_and_each_branchs_arithmetic(client, or
         assert "(50 × P + 40 × S + 10 × G) ÷ 100" in page
         for row in rows:
             assert row.arithmetic(Weights.of(contest)) in page
-    # A: P = 50, S = 80 → (2500 + 3200 + 500)/100 = 62; B: P = 33.3, S = 40 → 37.67.
+    # A: P = 50, S = 80 → (2500 + 3200 + 500)/100 = 62; B: P = 33.33 (1 of 3, rounded
+    # once), S = 40 → (1666.5 + 1600 + 500)/100 = 37.665, as a calculator gives it.
     page = html.unescape(client.get(f"/standings/round/{round_.id}").get_data(as_text=True))
-    assert "(50×50.0 + 40×80.0 + 10×50.0) ÷ 100 = 62.00" in page
-    assert "(50×33.3 + 40×40.0 + 10×50.0) ÷ 100 = 37.67" in page
+    assert "(50×50.00 + 40×80.00 + 10×50.00) ÷ 100 = 62.00" in page
+    assert "(50×33.33 + 40×40.00 + 10×50.00) ÷ 100 = 37.665" in page
     assert page.index("Chi bộ Hoa Sen") < page.index("Chi bộ Phú Mỹ")
     assert page.count("<svg") >= 3
 
@@ -457,7 +472,7 @@ def test_standings_downloads_read_back(client, organizer, units, contest_round):
     body = sheet[2:]
     assert [r[col["Chi bộ"]] for r in body] == ["Chi bộ Hoa Sen", "Chi bộ Phú Mỹ"]
     assert [r[col["Hạng"]] for r in body] == [1, 2]
-    assert [r[col["Chỉ số thi đua"]] for r in body] == [pytest.approx(62.0), pytest.approx(37.67)]
+    assert [r[col["Chỉ số thi đua"]] for r in body] == [pytest.approx(62.0), pytest.approx(37.665)]
     assert [r[col["Cách tính"]] for r in body] == [r.arithmetic(weights) for r in rows]
     assert [r[col["Tỉ lệ tham gia (%)"]] for r in body] == [50.0, pytest.approx(33.33)]
 
@@ -473,7 +488,7 @@ def test_standings_downloads_read_back(client, organizer, units, contest_round):
     data = json.loads(response.data)
     assert data["weights"] == {"participation": 50, "score": 40, "improvement": 10}
     assert [(b_["rank"], b_["unit"], b_["index"], b_["tied"]) for b_ in data["branches"]] == [
-        (1, "Chi bộ Hoa Sen", 62.0, False), (2, "Chi bộ Phú Mỹ", 37.67, False)]
+        (1, "Chi bộ Hoa Sen", 62.0, False), (2, "Chi bộ Phú Mỹ", 37.665, False)]
     assert data["branches"][0]["arithmetic"] == rows[0].arithmetic(weights)
 
     response = client.get(f"/standings/contest/{contest.id}?format=xlsx")

@@ -15,11 +15,12 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from quizapp.extensions import db
-from quizapp.models import Attempt, AuditLog, Contest, Round, RoundQuestionChange
+from quizapp.models import Attempt, AuditLog, CollectivePrize, Contest, Round, RoundQuestionChange
 from quizapp.services import attempts
 from quizapp.services import contest as contests
 from quizapp.services.contest import RoundSettings
-from tests.conftest import right_ids, take_round, wrong_ids
+from tests.conftest import BrowserClient, right_ids, take_round, wrong_ids
+from tests.tokens import tokens_of
 
 pytestmark = pytest.mark.usefixtures("isolated_requests")
 
@@ -220,8 +221,8 @@ def test_schedule_and_state_buttons(org_client, bank, organizer, frozen_clock):
 def _quiz_post(member, attempt, right: int, action="submit", extra=None):
     data = {"action": action}
     for index, item in enumerate(attempt.items):
-        data[f"q-{item.question_id}"] = [str(i) for i in (right_ids(item) if index < right
-                                                          else wrong_ids(item))]
+        data[f"q-{item.question_id}"] = [str(i) for i in tokens_of(
+            item, right_ids(item) if index < right else wrong_ids(item))]
     data.update(extra or {})
     return member.form_post(f"/attempts/{attempt.id}", data, token_from=f"/attempts/{attempt.id}")
 
@@ -484,13 +485,17 @@ def test_export_xlsx_reads_back(org_client, finished_round):
     book = load_workbook(io.BytesIO(response.data), read_only=True)
     ranked, by_name = book.worksheets
     rows = list(ranked.iter_rows(values_only=True))
+    # Two title lines: what the file is, then the ranking rule.
+    assert rows[0][0].startswith("Kết quả xếp hạng cá nhân") and "Vòng" in rows[0][0]
+    assert rows[1][0].startswith("Cách xếp hạng: tỉ lệ điểm")
+    rows = rows[2:]
     headers = list(rows[0])
     assert "Hạng" in headers and "Họ và tên" in headers and "Điểm" in headers
     rank, name, score = headers.index("Hạng"), headers.index("Họ và tên"), headers.index("Điểm")
     assert [(r[rank], r[name], r[score]) for r in rows[1:]] == [
         (i + 1, n, right) for i, (n, right) in enumerate(NAMES)]
     assert rows[1][headers.index("Chi bộ")] == "Chi bộ Tổ dân phố 1"
-    named = list(by_name.iter_rows(values_only=True))
+    named = list(by_name.iter_rows(values_only=True))[2:]
     assert list(named[0]) == headers
     assert [r[name] for r in named[1:]] == BY_GIVEN_NAME
     assert sorted(r[name] for r in named[1:]) != BY_GIVEN_NAME  # not a plain code-point sort
@@ -501,6 +506,8 @@ def test_export_csv_reads_back(org_client, finished_round):
     assert response.status_code == 200 and response.mimetype == "text/csv"
     text = response.data.decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(text)))
+    assert rows[1][0].startswith("Cách xếp hạng")
+    rows = rows[2:]
     headers = rows[0]
     assert headers[0] == "Hạng" and "Họ và tên" in headers
     name = headers.index("Họ và tên")
@@ -510,17 +517,67 @@ def test_export_csv_reads_back(org_client, finished_round):
 
 def test_export_prizes(org_client, finished_round):
     response = org_client.get(f"/organize/rounds/{finished_round.id}/export.xlsx?what=prizes")
+    assert "DU-KIEN-chua-xac-nhan" in response.headers["Content-Disposition"]
     rows = list(load_workbook(io.BytesIO(response.data)).active.iter_rows(values_only=True))
+    assert "DỰ KIẾN — CHƯA XÁC NHẬN" in rows[0][0] and "chưa được Ban tổ chức xác nhận" in rows[1][0]
+    rows = rows[2:]
     assert rows[0][0] == "Giải" and "Họ và tên" in rows[0]
     assert [(r[0], r[2]) for r in rows[1:4]] == [("Giải Nhất", "Trần Thị Ân"),
                                                ("Giải Nhì", "Phạm Thị Dung"),
                                                ("Giải Nhì", "Lê Văn Bình")]
     _post(org_client, f"/organize/rounds/{finished_round.id}/prizes")
     response = org_client.get(f"/organize/rounds/{finished_round.id}/export.csv?what=prizes")
+    assert "giai-thuong-da-xac-nhan.csv" in response.headers["Content-Disposition"]
     rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
+    assert "ĐÃ XÁC NHẬN" in rows[0][0] and "CHƯA" not in rows[0][0]
+    assert rows[1][0].startswith("Xác nhận bởi Ban Tổ Chức (btc) lúc ")
+    rows = rows[2:]
     assert len(rows) == 1 + len(NAMES) and rows[1][:3] == ["Giải Nhất", "1", "Trần Thị Ân"]
     assert org_client.get(f"/organize/rounds/{finished_round.id}/export.csv?what=x"
                           ).status_code == 404
+
+
+def _seen(page: str) -> str:
+    match = re.search(r'name="seen" type="hidden" value="([^"]*)"', page)
+    assert match, "the collective prizes form carries the proposal it shows"
+    return html.unescape(match.group(1))
+
+
+def test_collective_prizes_are_confirmed_from_the_results_page(org_client, finished_round,
+                                                               organizer, make_user):
+    rid = finished_round.id
+    page = html.unescape(org_client.get(f"/organize/rounds/{rid}/results").get_data(as_text=True))
+    # One branch took part: it is proposed for the first prize, with its arithmetic.
+    assert "Chi bộ Tổ dân phố 1" in page and "(50×100.00 + 40×50.00 + 10×50.00) ÷ 100 = 75.00" in page
+    seen = _seen(page)
+    # A stale page (another proposal) confirms nothing.
+    response = _post(org_client, f"/organize/rounds/{rid}/collective-prizes", {"seen": seen + "x"},
+                     back=f"/organize/rounds/{rid}/results")
+    assert response.status_code == 302
+    assert _count(CollectivePrize) == 0
+    response = _post(org_client, f"/organize/rounds/{rid}/collective-prizes", {"seen": seen},
+                     back=f"/organize/rounds/{rid}/results")
+    assert response.status_code == 302
+    db.session.expire_all()
+    prize = db.session.execute(select(CollectivePrize)).scalar_one()
+    assert (prize.tier, prize.unit.name, prize.confirmed_by_id) == ("first", "Chi bộ Tổ dân phố 1",
+                                                                     organizer.id)
+    assert db.session.execute(select(AuditLog).where(
+        AuditLog.action == "round.collective_prizes")).scalar_one().actor_id == organizer.id
+    page = html.unescape(org_client.get(f"/organize/rounds/{rid}/results").get_data(as_text=True))
+    assert "Ban Tổ Chức" in page
+    response = org_client.get(f"/organize/rounds/{rid}/export.csv?what=collective")
+    assert "giai-tap-the-da-xac-nhan.csv" in response.headers["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
+    assert "ĐÃ XÁC NHẬN" in rows[0][0] and rows[1][0].startswith("Xác nhận bởi Ban Tổ Chức (btc)")
+    assert rows[3][rows[2].index("Cách tính")] == prize.arithmetic
+
+    # A member cannot confirm anything.
+    member = make_user(username="dv-khac", password="correct-horse-1")
+    other = BrowserClient(org_client.application.test_client())
+    other.login("dv-khac")
+    assert _post(other, f"/organize/rounds/{rid}/collective-prizes", {"seen": seen}).status_code == 403
+    assert member.id and _count(CollectivePrize) == 1
 
 
 # ---------------------------------------------------------------- item analysis and corrections

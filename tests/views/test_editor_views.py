@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 
 from quizapp.extensions import db
 from quizapp.models import Attempt, AuditLog, Question, Section
-from quizapp.services import attempts
+from quizapp.services import attempts, choice_tokens
 from quizapp.services import editor
 from quizapp.services.attempts import PracticeSpec
 from tests.conftest import ROOT, BrowserClient
@@ -475,7 +475,8 @@ def test_edit_of_a_used_question_makes_a_version_and_the_member_still_sees_the_o
     assert old_prompt in page and new_prompt not in page
     assert "1/1" in page
     # An attempt in progress during the edit is graded with the key it was shown.
-    answer = {f"q-{old_id}": [str(i) for i in old_right], "action": "submit"}
+    answer = {f"q-{old_id}": [str(i) for i in choice_tokens.tokens(running_id, old_id, old_right)],
+              "action": "submit"}
     submitted = member_client.form_post(f"/attempts/{running_id}", answer, token_from=f"/attempts/{running_id}")
     assert submitted.status_code == 302
     page = text_of(member_client.get(f"/attempts/{running_id}/result"))
@@ -643,7 +644,9 @@ def test_coverage_counts_and_highlights_sections_under_the_minimum(org_client, b
     assert rows["letter"][0] is False and rows["viewpoints"][0] is False
     for section in bank.sections:
         own = [q for q in bank.questions if q.section == section.key and q.status == "approved"]
-        expected = [len(own)] + [sum(q.kind == k for q in own) for k in ("single", "multiple", "truefalse")] \
+        # Total, then the two pools (practice, reserve) and practice available now.
+        expected = [len(own), len(own), 0, len(own)] \
+            + [sum(q.kind == k for q in own) for k in ("single", "multiple", "truefalse")] \
             + [sum(q.difficulty == d for q in own) for d in (1, 2, 3)]
         assert rows[section.key] == (len(own) < 5, expected), section.key
     assert not any(under for under, _n in coverage_rows(org_client.get(f"{BANK}/coverage?minimum=0")).values())

@@ -19,6 +19,7 @@ from quizapp.models import Attempt, Question, Section
 from quizapp.services import attempts as attempt_service
 from quizapp.services.attempts import PracticeSpec
 from tests.conftest import BrowserClient
+from tests.tokens import ids_of, token_of, tokens_of
 
 # Each request gets its own app context, as on a real server (see conftest).
 pytestmark = pytest.mark.usefixtures("isolated_requests")
@@ -119,11 +120,12 @@ def load_attempt(attempt_id: int) -> Attempt:
 
 
 def right_ids(item) -> list[int]:
-    return [c.id for c in item.question.choices if c.is_correct]
+    """The right choices as the page and the API name them (tokens, sorted)."""
+    return sorted(tokens_of(item, [c.id for c in item.question.choices if c.is_correct]))
 
 
 def wrong_ids(item) -> list[int]:
-    return [next(c.id for c in item.question.choices if not c.is_correct)]
+    return tokens_of(item, [next(c.id for c in item.question.choices if not c.is_correct)])
 
 
 def form_answers(attempt: Attempt, wrong_positions=()) -> dict[str, list[str]]:
@@ -173,7 +175,7 @@ def test_practice_form_starts_an_attempt_and_shows_its_questions(member_client, 
         # Choices appear in the order frozen for this attempt.
         values = [int(i["value"]) for i in inputs(shown[item.question_id])
                   if i.get("name") == f"q-{item.question_id}"]
-        assert values == item.choice_ids
+        assert values == tokens_of(item, item.choice_ids)
 
 
 def test_practice_pages_raise_no_deprecation_warning(member_client):
@@ -233,7 +235,7 @@ def test_quiz_page_and_state_never_reveal_the_right_answer(member_client, feedba
         assert len(options) == len(question.choices)
         blanked = set()
         for option, choice in zip(options, item.ordered_choices):
-            option = option.replace(f'value="{choice.id}"', 'value="ID"')
+            option = option.replace(f'value="{token_of(item, choice.id)}"', 'value="ID"')
             # Only the label text: a choice such as "20" must not blank the name "q-20".
             option = option.replace(f"<span>{escape(choice.text)}</span>", "<span>TEXT</span>")
             blanked.add(re.sub(r"\s+", " ", option))
@@ -266,24 +268,25 @@ def test_autosave_persists_and_the_page_shows_it_checked(member_client):
     attempt = load_attempt(attempt_id)
     item = attempt.items[1]
     choice_id = item.choice_ids[-1]
+    token = token_of(item, choice_id)
     response = api_post(member_client, f"/api/attempts/{attempt_id}/answers",
-                        {"question_id": item.question_id, "choice_ids": [choice_id]})
+                        {"question_id": item.question_id, "choice_ids": [token]})
     assert response.status_code == 200
     body = response.get_json()
-    assert body["saved"] is True and body["choice_ids"] == [choice_id]
+    assert body["saved"] is True and body["choice_ids"] == [token]
     assert load_attempt(attempt_id).items[1].selected_ids == {choice_id}
 
     page = member_client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
-    assert checked_ids(page, item.question_id) == {choice_id}
+    assert checked_ids(page, item.question_id) == {token}
     assert all(not checked_ids(page, other.question_id)
                for other in attempt.items if other is not item)
     assert member_client.get(f"/api/attempts/{attempt_id}").get_json()["answered"] == 1
 
     # Changing the answer replaces it; an empty list clears it.
     api_post(member_client, f"/api/attempts/{attempt_id}/answers",
-             {"question_id": item.question_id, "choice_ids": [item.choice_ids[0]]})
+             {"question_id": item.question_id, "choice_ids": [token_of(item, item.choice_ids[0])]})
     page = member_client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
-    assert checked_ids(page, item.question_id) == {item.choice_ids[0]}
+    assert checked_ids(page, item.question_id) == {token_of(item, item.choice_ids[0])}
     api_post(member_client, f"/api/attempts/{attempt_id}/answers",
              {"question_id": item.question_id, "choice_ids": []})
     page = member_client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
@@ -321,7 +324,7 @@ def test_autosave_choice_of_another_question_is_a_400(member_client):
     attempt = load_attempt(attempt_id)
     first, second = attempt.items[0], attempt.items[1]
     response = api_post(member_client, f"/api/attempts/{attempt_id}/answers",
-                        {"question_id": first.question_id, "choice_ids": [second.choice_ids[0]]})
+                        {"question_id": first.question_id, "choice_ids": [token_of(second, second.choice_ids[0])]})
     assert response.status_code == 400
     assert response.get_json()["message"]
     assert load_attempt(attempt_id).items[0].selected is None
@@ -496,7 +499,7 @@ def test_checked_answer_cannot_be_changed_through_the_api(member_client):
     response = api_post(member_client, f"/api/attempts/{attempt_id}/answers",
                         {"question_id": item.question_id, "choice_ids": right_ids(item)})
     assert response.status_code == 409
-    assert load_attempt(attempt_id).items[0].selected_ids == set(wrong_ids(item))
+    assert load_attempt(attempt_id).items[0].selected_ids == set(ids_of(item, wrong_ids(item)))
 
 
 def test_exam_mode_check_is_refused(member_client):

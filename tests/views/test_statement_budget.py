@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 from quizapp.extensions import db
 from quizapp.models import Attempt
 from quizapp.services import contest as contests
+from tests.tokens import tokens_of
 
 pytestmark = pytest.mark.usefixtures("isolated_requests")
 
@@ -58,7 +59,8 @@ def round_attempt(client, make_user, make_unit, bank, frozen_clock):
     attempt = contests.start_round_attempt(member, round_, rng=random.Random(3))
     db.session.commit()
     client.login("dangvien")
-    return attempt.id, [(i.question_id, i.choice_ids) for i in attempt.items]
+    # The page's and the API's names of the choices: the attempt's tokens.
+    return attempt.id, [(i.question_id, tokens_of(i, i.choice_ids)) for i in attempt.items]
 
 
 def _answers(items):

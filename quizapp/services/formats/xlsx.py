@@ -23,12 +23,12 @@ from datetime import date, datetime, time
 from io import BytesIO
 
 from openpyxl import Workbook, load_workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from ..bank_format import TRUE_FALSE_TEXTS, ChoiceData, QuestionData
+from ..spreadsheet_safety import append_xlsx_row, set_xlsx_cell
 from .common import ParseResult, check_size, collect, fold, hash_key, slugify
 
 MAX_ROWS = 5000
@@ -253,14 +253,8 @@ def can_dump(question: QuestionData) -> bool:
     return True
 
 
-def _safe(text: str) -> str:
-    return ILLEGAL_CHARACTERS_RE.sub("", text)
-
-
 def _put(sheet, row: int, column: int, value) -> None:
-    cell = sheet.cell(row=row, column=column, value=_safe(value) if isinstance(value, str) else value)
-    if isinstance(value, str) and value.startswith("="):
-        cell.data_type = "s"  # text, never a formula
+    set_xlsx_cell(sheet.cell(row=row, column=column), value)  # text, never a formula
 
 
 def _sheet(workbook: Workbook, option_count: int) -> tuple:
@@ -352,7 +346,7 @@ def template() -> bytes:
     workbook = _write([example])
     guide = workbook.create_sheet("Hướng dẫn")
     for row in GUIDE:
-        guide.append(row)
+        append_xlsx_row(guide, row)
     guide["A1"].font = guide["B1"].font = Font(bold=True)
     guide.column_dimensions["A"].width = 18
     guide.column_dimensions["B"].width = 100

@@ -82,6 +82,8 @@ def dump(questions: list[QuestionData]) -> bytes:
             f"    difficulty: {question.difficulty}",
             f"    status: {question.status}",
         ]
+        if question.reserve:
+            lines.append("    reserve: true")
         if question.covers:
             lines.append(f"    covers: [{', '.join(_quoted(c) for c in question.covers)}]")
         lines.append(f"    prompt: {_quoted(question.prompt)}")
