@@ -116,7 +116,6 @@ def parsed_bank():
 # TRUNCATE and an import through the ORM, and ~4x faster than CREATE DATABASE ... TEMPLATE).
 # Ids are those a fresh import gives (sequences are reset as TRUNCATE ... RESTART IDENTITY
 # did). Only the questions' `updated_at` differs: it is the time the template was built.
-BANK_TABLES = ("sections", "questions", "choices")
 _BANK_LOADED = "tests.bank_loaded"
 
 
@@ -162,6 +161,7 @@ class _PostgresStates:
             " JOIN pg_depend d ON d.objid = s.oid AND d.deptype IN ('a', 'i')"
             " JOIN pg_class t ON t.oid = d.refobjid"
             " WHERE s.relkind = 'S' AND t.relnamespace = current_schema()::regnamespace")).all()
+        self.bank_tables: list[str] = []  # those the import writes, parents first
         self.bank_rows: dict[str, bytes] | None = None
         self.bank_sequences: dict[str, tuple[int, bool]] = {}
 
@@ -177,10 +177,12 @@ class _PostgresStates:
         self.reset(with_bank=False)
         import_bank(parsed_bank)
         db.session.commit()
+        self.bank_tables = [name for name in reversed(self.tables) if db.session.execute(
+            text(f'SELECT EXISTS (SELECT 1 FROM "{name}")')).scalar()]
         self.bank_rows = {name: self._copy(f'COPY "{name}" TO STDOUT (FORMAT binary)')
-                          for name in BANK_TABLES}
+                          for name in self.bank_tables}
         for sequence, table, _start in self.sequences:
-            if table in BANK_TABLES:
+            if table in self.bank_tables:
                 value, called = db.session.execute(
                     text(f"SELECT last_value, is_called FROM {sequence}")).one()
                 self.bank_sequences[sequence] = (value, called)
@@ -189,7 +191,7 @@ class _PostgresStates:
     def reset(self, with_bank: bool) -> None:
         for name in self.tables:
             db.session.execute(text(f'DELETE FROM "{name}"'))
-        values = [(sequence, *(self.bank_sequences[sequence] if with_bank and table in BANK_TABLES
+        values = [(sequence, *(self.bank_sequences[sequence] if with_bank and table in self.bank_tables
                                else (start, False)))
                   for sequence, table, start in self.sequences]
         if values:
@@ -197,7 +199,7 @@ class _PostgresStates:
                 f"setval('{sequence}', {value}, {'true' if called else 'false'})"
                 for sequence, value, called in values)))
         if with_bank:
-            for name in BANK_TABLES:  # parents first: the foreign keys hold row by row
+            for name in self.bank_tables:  # parents first: the foreign keys hold row by row
                 self._copy(f'COPY "{name}" FROM STDIN (FORMAT binary)', self.bank_rows[name])
         db.session.commit()
 
