@@ -85,9 +85,14 @@ def from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
         out["REDIS_URL"] = environ["REDIS_URL"]
     if environ.get("QUIZ_GRACE_SECONDS"):
         out["QUIZ_GRACE_SECONDS"] = int(environ["QUIZ_GRACE_SECONDS"])
-    for name in ("REVIEW_DAILY_COUNT", "REVIEW_NEW_PER_DAY", "REVIEW_EASY_SECONDS", "REVIEW_HARD_SECONDS"):
-        if environ.get(name):
-            out[name] = int(environ[name])
+    if environ.get("REVIEW_DAILY_COUNT"):
+        out["REVIEW_DAILY_COUNT"] = int(environ["REVIEW_DAILY_COUNT"])
+    if environ.get("REVIEW_NEW_PER_DAY"):
+        out["REVIEW_NEW_PER_DAY"] = int(environ["REVIEW_NEW_PER_DAY"])
+    if environ.get("REVIEW_EASY_SECONDS"):
+        out["REVIEW_EASY_SECONDS"] = int(environ["REVIEW_EASY_SECONDS"])
+    if environ.get("REVIEW_HARD_SECONDS"):
+        out["REVIEW_HARD_SECONDS"] = int(environ["REVIEW_HARD_SECONDS"])
     if environ.get("LOGIN_RATE_LIMIT"):
         out["LOGIN_RATE_LIMIT"] = environ["LOGIN_RATE_LIMIT"]
     if environ.get("LOGIN_ACCOUNT_RATE_LIMIT"):
