@@ -16,7 +16,7 @@ from ..hardening import bounded_int
 from ..forms import EmptyForm
 from ..models import Contest, Round
 from ..policy import can_reset_password, role_required
-from ..services import reports, roster, standings
+from ..services import learning, reports, roster, standings
 from ..services.contest import round_state, state_label
 from ..services.standings import Weights
 from . import bp
@@ -72,7 +72,8 @@ def page(unit_id: int):
     reminder = standings.reminder_text(data, _public_url()) if data.open_round else ""
     return render_template("branch/page.html", data=data, heat=heat, trend=trend, reminder=reminder,
                            form=MemberForm(), action_form=ReasonedForm(), state=round_state,
-                           label=state_label, contests=_contests(), may_reset=can_reset_password)
+                           label=state_label, contests=_contests(), may_reset=can_reset_password,
+                           review_activity=learning.branch_activity(unit))
 
 
 def _public_url() -> str:

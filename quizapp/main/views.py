@@ -3,7 +3,7 @@ from flask import redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from ..forms import EmptyForm
-from ..services import contest, sealing, standings, study
+from ..services import contest, learning, sealing, standings, study
 from . import bp
 
 
@@ -28,6 +28,7 @@ def home():
         mistakes=len(study.mistake_question_ids(current_user, exclude_keys=sealed)),
         rounds=contest.member_rounds(current_user), label=contest.state_label,
         branch=standings.own_branch_rate(current_user),
+        review=learning.home(current_user),
         form=EmptyForm())
 
 

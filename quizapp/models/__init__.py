@@ -3,8 +3,9 @@ from .attempts import Attempt, AttemptQuestion
 from .bank import Choice, Question, Section
 from .contest import (AuditLog, CollectivePrize, Contest, ContestAudience, Prize, Round, RoundQuestionChange,
                       RoundResult, RoundSectionStats, RoundUnitStats)
+from .learning import ReviewCard, ReviewLog
 from .org import ROLES, Unit, User
 
 __all__ = ["Attempt", "AttemptQuestion", "AuditLog", "Choice", "CollectivePrize", "Contest", "ContestAudience",
-           "Prize", "Question", "ROLES", "Round", "RoundQuestionChange", "RoundResult", "RoundSectionStats",
+           "Prize", "Question", "ReviewCard", "ReviewLog", "ROLES", "Round", "RoundQuestionChange", "RoundResult", "RoundSectionStats",
            "RoundUnitStats", "Section", "Unit", "User"]
