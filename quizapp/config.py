@@ -36,6 +36,11 @@ def defaults(instance_path: str) -> dict[str, Any]:
         # to absorb network latency; the browser's clock is never trusted.
         "QUIZ_GRACE_SECONDS": 5,
         "PRACTICE_MAX_QUESTIONS": 50,
+        # Meeting mode: wrong PINs one address may try (only failed look-ups count, so a
+        # room of phones behind one Wi-Fi address joins freely), and the latency allowance
+        # after a question's countdown during which an answer is still taken.
+        "MEETING_PIN_RATE_LIMIT": "10 per minute",
+        "MEETING_GRACE_SECONDS": 1.0,
         "LOGIN_RATE_LIMIT": "10 per minute",
         # Guesses at one account, from any number of addresses (the username or phone
         # typed, resolved to the account when it exists).
@@ -83,6 +88,8 @@ def from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
         out["LOGIN_ACCOUNT_RATE_LIMIT"] = environ["LOGIN_ACCOUNT_RATE_LIMIT"]
     if "ALLOW_MEMORY_RATE_LIMITS" in environ:
         out["ALLOW_MEMORY_RATE_LIMITS"] = _env_bool(environ["ALLOW_MEMORY_RATE_LIMITS"], False)
+    if environ.get("MEETING_PIN_RATE_LIMIT"):
+        out["MEETING_PIN_RATE_LIMIT"] = environ["MEETING_PIN_RATE_LIMIT"]
     if environ.get("REMEMBER_COOKIE_DAYS"):
         out["REMEMBER_COOKIE_DAYS"] = int(environ["REMEMBER_COOKIE_DAYS"])
     if environ.get("PUBLIC_URL"):
