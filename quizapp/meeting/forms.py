@@ -1,6 +1,7 @@
 """Forms of meeting mode."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from wtforms.fields.choices import SelectChoice
 from wtforms import BooleanField, IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
@@ -10,8 +11,8 @@ from ..services.learning.meeting import GUEST_NAME_MAX, MAX_QUESTIONS, SECONDS_R
 class CreateForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
     unit = SelectField(_l("For"), coerce=int)
-    format = RadioField(_l("Format"), choices=[("points", _l("Points (faster right answers score more)")),
-                                               ("bell", _l("Golden Bell (a wrong answer eliminates)"))],
+    format = RadioField(_l("Format"), choices=[SelectChoice("points", _l("Points (faster right answers score more)")),
+                                               SelectChoice("bell", _l("Golden Bell (a wrong answer eliminates)"))],
                         default="points")
     question_seconds = IntegerField(_l("Seconds per question"), default=20,
                                     validators=[NumberRange(*SECONDS_RANGE)])

@@ -7,6 +7,7 @@ import segno
 from flask import current_app, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
 from ..extensions import db, limiter
 from ..forms import EmptyForm
@@ -38,9 +39,9 @@ pin_guard = limiter.shared_limit(_pin_limit, scope="meeting-pin", methods=["GET"
 @role_required("secretary")
 def index():
     form = CreateForm()
-    form.unit.choices = [(u.id, u.name) for u in meeting.host_units(current_user)]
-    form.section.choices = [("", _("The whole outline"))] + [
-        (s.key, s.title) for s in meeting.section_choices()]
+    form.unit.choices = [SelectChoice(u.id, u.name) for u in meeting.host_units(current_user)]
+    form.section.choices = [SelectChoice("", _("The whole outline"))] + [
+        SelectChoice(s.key, s.title) for s in meeting.section_choices()]
     if form.validate_on_submit():
         spec = meeting.SessionSpec(
             title=form.title.data, format=form.format.data,
