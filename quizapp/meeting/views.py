@@ -84,7 +84,7 @@ def host(session_id: int):
 @role_required("secretary")
 def host_state(session_id: int):
     live = meeting.get_hosted(current_user, session_id)
-    return jsonify(meeting.state_json(meeting.host_view(live)))
+    return jsonify(meeting.poll_state(live, host=True))
 
 
 @bp.post("/meetings/<int:session_id>/host/<action>")
@@ -183,7 +183,7 @@ def play_state(session_id: int):
     live, player = _player_or_redirect(session_id)
     if player is None:
         return jsonify(error=_("Join the session first."), v="out"), 403
-    return jsonify(meeting.state_json(meeting.player_view(live, player)))
+    return jsonify(meeting.poll_state(live))
 
 
 @bp.post("/play/<int:session_id>/answer")

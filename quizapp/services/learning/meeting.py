@@ -748,15 +748,20 @@ def player_view(session: MeetingSession, player: MeetingPlayer,
     return view
 
 
-def state_json(view: HostView | PlayerView) -> dict:
-    """The small document the pages poll: enough to redraw the countdown and the
-    answer count, and to reload when the version changes."""
-    out = {"v": view.version, "phase": view.phase, "remaining_ms": view.remaining_ms}
-    if isinstance(view, HostView):
-        out["players"] = len(view.players) if view.phase == "lobby" else None
-        if view.question is not None:
-            out["answered"] = view.question.answered
-            out["eligible"] = view.question.eligible
+def poll_state(session: MeetingSession, host: bool = False, now: datetime | None = None) -> dict:
+    """state_json without building the screen: the session and its current question,
+    plus (for the host) the answer and player counts. What the pages poll each second."""
+    now = now or utcnow()
+    mq = current_question(session)
+    phase = effective_phase(session, mq, now)
+    players = player_count(session) if host and phase == "lobby" else None
+    out = {"v": version(session, mq, now, players), "phase": phase,
+           "remaining_ms": remaining_ms(session, mq, now)}
+    if host:
+        out["players"] = players
+        if mq is not None and phase in ("question", "paused", "closed"):
+            out["answered"] = answered_count(mq)
+            out["eligible"] = eligible_count(session, mq)
     return out
 
 
