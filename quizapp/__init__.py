@@ -59,6 +59,7 @@ def register_blueprints(app: Flask) -> None:
     from .editor import bp as editor_bp
     from .organize import bp as organize_bp
     from .review import bp as review_bp
+    from .meeting import bp as meeting_bp
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(study_bp)
@@ -69,6 +70,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(branch_bp)
     app.register_blueprint(editor_bp)
     app.register_blueprint(review_bp)
+    app.register_blueprint(meeting_bp)
 
 
 def register_errors(app: Flask) -> None:

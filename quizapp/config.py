@@ -44,6 +44,11 @@ def defaults(instance_path: str) -> dict[str, Any]:
         # REVIEW_HARD_SECONDS Hard, in between Good (times measured by the server).
         "REVIEW_EASY_SECONDS": 10,
         "REVIEW_HARD_SECONDS": 45,
+        # Meeting mode: wrong PINs one address may try (only failed look-ups count, so a
+        # room of phones behind one Wi-Fi address joins freely), and the latency allowance
+        # after a question's countdown during which an answer is still taken.
+        "MEETING_PIN_RATE_LIMIT": "10 per minute",
+        "MEETING_GRACE_SECONDS": 1.0,
         "LOGIN_RATE_LIMIT": "10 per minute",
         # Guesses at one account, from any number of addresses (the username or phone
         # typed, resolved to the account when it exists).
@@ -99,6 +104,8 @@ def from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
         out["LOGIN_ACCOUNT_RATE_LIMIT"] = environ["LOGIN_ACCOUNT_RATE_LIMIT"]
     if "ALLOW_MEMORY_RATE_LIMITS" in environ:
         out["ALLOW_MEMORY_RATE_LIMITS"] = _env_bool(environ["ALLOW_MEMORY_RATE_LIMITS"], False)
+    if environ.get("MEETING_PIN_RATE_LIMIT"):
+        out["MEETING_PIN_RATE_LIMIT"] = environ["MEETING_PIN_RATE_LIMIT"]
     if environ.get("REMEMBER_COOKIE_DAYS"):
         out["REMEMBER_COOKIE_DAYS"] = int(environ["REMEMBER_COOKIE_DAYS"])
     if environ.get("PUBLIC_URL"):

@@ -4,8 +4,10 @@ from .bank import Choice, Question, Section
 from .contest import (AuditLog, CollectivePrize, Contest, ContestAudience, Prize, Round, RoundQuestionChange,
                       RoundResult, RoundSectionStats, RoundUnitStats)
 from .learning import ReviewCard, ReviewLog
+from .meeting import MeetingAnswer, MeetingPlayer, MeetingQuestion, MeetingSession
 from .org import ROLES, Unit, User
 
 __all__ = ["Attempt", "AttemptQuestion", "AuditLog", "Choice", "CollectivePrize", "Contest", "ContestAudience",
+           "MeetingAnswer", "MeetingPlayer", "MeetingQuestion", "MeetingSession",
            "Prize", "Question", "ReviewCard", "ReviewLog", "ROLES", "Round", "RoundQuestionChange", "RoundResult", "RoundSectionStats",
            "RoundUnitStats", "Section", "Unit", "User"]
