@@ -145,8 +145,9 @@ def bank_stats(as_json: bool) -> None:
 @click.option("--output", type=click.Path(dir_okay=False, writable=True),
               help="Write the drafts here instead of standard output.")
 @click.option("--contradictions", "contradictions_file", type=click.Path(exists=True, dir_okay=False),
-              help="Strings no draft may rest on, one per line "
-                   "[default: contradictions.txt of the bank directory].")
+              help="Strings no draft may rest on, one per line [default: the outline's own list: "
+                   "OUTLINE.contradictions.txt beside it, the contradictions.txt of its bank "
+                   "directory, or one naming it on an '# outlines:' line; none otherwise].")
 @click.option("--no-contradictions", is_flag=True, help="Do not leave any draft out.")
 @click.option("--outline-output", type=click.Path(dir_okay=False, writable=True),
               help="Also write the structured outline (useful for a plain-text OUTLINE_FILE).")
@@ -167,7 +168,7 @@ def bank_draft(outline_file: str, output: str | None, contradictions_file: str |
     elif contradictions_file:
         contradictions = drafting.read_contradictions(contradictions_file)
     else:
-        contradictions = drafting.default_contradictions(current_app.config["BANK_PATH"])
+        contradictions = drafting.own_contradictions(outline_file)
     made = drafting.draft_questions(sections, contradictions)
     text = drafting.dump_questions_yaml(made)
     if output:

@@ -75,15 +75,22 @@ def prefix_for(filename: str) -> str:
     return f"{stem}-"
 
 
-def store_drafts(actor: User, sections: list[SectionData]) -> dict[str, int]:
+def bundled_contradictions(bank_path: str) -> set[str]:
+    """The bundled outline's own contradicted strings (never applied to an upload)."""
+    return drafting.default_contradictions(bank_path)
+
+
+def store_drafts(actor: User, sections: list[SectionData],
+                 contradictions: set[str] | None = None) -> dict[str, int]:
     """Add the outline's new sections and the drafts whose keys are new; drafts already
     in the bank are kept as the organizer left them. Sections whose keys exist are not
-    changed (callers namespace an uploaded outline first, see `namespaced`)."""
+    changed (callers namespace an uploaded outline first, see `namespaced`).
+    `contradictions` are the strings of this outline's own list (none by default)."""
     from ..models import Section
     known = set(db.session.execute(select(Section.key)).scalars())
     result = ImportResult()
     section_rows = _upsert_sections(Bank(sections=[x for x in sections if x.key not in known]), result)
-    made = drafting.draft_questions(sections, drafting.default_contradictions())
+    made = drafting.draft_questions(sections, contradictions or set())
     existing = set(db.session.execute(select(Question.key)).scalars())
     fresh = [q for q in made if q.key not in existing]
     for q in fresh:

@@ -20,8 +20,8 @@ and quotes of an outline), `distractors`, the generators `numeric`, `lists` and
 `slogans` writing into a `sink`, and `pipeline` (the run and the checks). Outside the
 package only `..bank_format` is imported.
 """
-from .contradictions import (answer_count_ok, default_contradictions, read_contradictions,
-                             rests_on_contradiction)
+from .contradictions import (answer_count_ok, default_contradictions, own_contradictions,
+                             read_contradictions, rests_on_contradiction)
 from .documents import MAX_DOCUMENT_BYTES, DocumentError, read_document
 from .figures import Figure, parse_figure
 from .files import OutlineError, dump_outline_yaml, dump_questions_yaml, load_outline
@@ -31,6 +31,6 @@ from .pipeline import counts_by_section, draft_questions
 __all__ = [
     "DocumentError", "Figure", "MAX_DOCUMENT_BYTES", "OutlineError", "answer_count_ok",
     "counts_by_section", "default_contradictions", "draft_questions", "dump_outline_yaml",
-    "dump_questions_yaml", "load_outline", "parse_figure", "parse_plain_outline",
+    "dump_questions_yaml", "load_outline", "own_contradictions", "parse_figure", "parse_plain_outline",
     "read_contradictions", "read_document", "rests_on_contradiction",
 ]

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from ..bank_format import SectionData
 from .figures import Figure, parse_figure
-from .outline import ENUM_ITEM_RE, enum_of, headline
+from .outline import ENUM_ITEM_RE, enum_of, headline, strip_heading_prefix
 from .text import DASHES, display_title, fold, norm_for_match
 
 @dataclass
@@ -110,7 +110,7 @@ def first_paragraph(body: str) -> str:
 
 def count_sentence(body: str) -> tuple[str, int | None, str]:
     """("Đại hội đưa ra 5 quan điểm", 5, "quan điểm") from a list heading's body."""
-    first = first_paragraph(body).rstrip(" :")
+    first = strip_heading_prefix(first_paragraph(body)).rstrip(" :.")
     sentence = first.rsplit(": ", 1)[-1] if ": " in first else first
     sentence = re.sub(r"\s+(?:gồm|bao gồm)$", "", sentence.strip())
     enum = enum_of(sentence)

@@ -2,6 +2,7 @@
 every draft passes before it is kept."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from ..bank_format import QuestionData
@@ -19,18 +20,44 @@ def read_contradictions(path: str | Path) -> set[str]:
     return out
 
 
-def default_contradictions(bank_path: str | Path | None = None) -> set[str]:
-    """The contradicted spots of the bundled outline (questions/contradictions.txt, taken
-    from questions/source/facts.md section 2); an empty set when the file is missing. Without a path,
-    the app's BANK_PATH is used when an app context exists, else the repository's."""
-    if bank_path is None:
-        try:
-            from flask import current_app
-            bank_path = current_app.config["BANK_PATH"]
-        except (RuntimeError, KeyError):
-            bank_path = Path(__file__).resolve().parents[3] / "questions"
+def default_contradictions(bank_path: str | Path) -> set[str]:
+    """The contradicted spots of a bank directory's own outline (for the bundled bank,
+    questions/contradictions.txt, taken from questions/source/facts.md section 2); an
+    empty set when the file is missing. Apply it to that outline only."""
     path = Path(bank_path) / CONTRADICTIONS_FILE
     return read_contradictions(path) if path.is_file() else set()
+
+
+def own_contradictions(outline_path: str | Path) -> set[str]:
+    """The list an outline ships, or an empty set: a list belongs to the outline it was
+    written for, never to another ward's. An outline's own list is, for a bank
+    directory or its outline.yaml, the directory's contradictions.txt; for a file
+    "ward.txt", "ward.contradictions.txt" beside it; else a contradictions.txt in its
+    folder or the folder above that names it on a "# outlines:" line (paths relative
+    to the list), as questions/contradictions.txt names source/02-CV-DU-….txt."""
+    path = Path(outline_path).resolve()
+    if path.is_dir():
+        return default_contradictions(path)
+    sibling = path.with_name(path.stem + "." + CONTRADICTIONS_FILE)
+    if sibling.is_file():
+        return read_contradictions(sibling)
+    if path.name == "outline.yaml":
+        return default_contradictions(path.parent)
+    for folder in (path.parent, path.parent.parent):
+        candidate = folder / CONTRADICTIONS_FILE
+        if candidate.is_file() and path in declared_outlines(candidate):
+            return read_contradictions(candidate)
+    return set()
+
+
+def declared_outlines(list_path: Path) -> set[Path]:
+    """The outline files a contradictions file names on its "# outlines:" lines."""
+    out: set[Path] = set()
+    for line in list_path.read_text(encoding="utf-8").splitlines():
+        match = re.match(r"#\s*outlines?\s*:\s*(.+)$", line.strip(), re.IGNORECASE)
+        if match:
+            out.update((list_path.parent / name).resolve() for name in match.group(1).split())
+    return out
 
 
 def rests_on_contradiction(question: QuestionData, contradictions: set[str]) -> str | None:

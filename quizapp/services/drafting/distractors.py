@@ -95,6 +95,13 @@ def magnitude_ok(fig: Figure, other: Figure | None) -> bool:
     return max(a, b) / min(a, b) <= 3
 
 
+def usable_sibling(ctx: Context, fig: Figure, other: Item) -> bool:
+    """A sibling's figure as a wrong answer: of a like size, false where `fig` is true
+    (no "trên 90%" against "trên 92%") and not contradicted."""
+    return (magnitude_ok(fig, other.figure) and other.figure.is_false_given(fig)  # type: ignore[union-attr]
+            and not ctx.contradicted(other.figure.text()))  # type: ignore[union-attr]
+
+
 def numeric_picks(ctx: Context, item: Item, right: list[Figure],
                   siblings: list[Item]) -> list[tuple[Figure, Item | None]]:
     """Up to three wrong figures for `item`: two siblings of the outline at most, then
@@ -105,7 +112,7 @@ def numeric_picks(ctx: Context, item: Item, right: list[Figure],
     for other in siblings:
         if len(picks) == 2:
             break
-        if magnitude_ok(fig, other.figure) and not ctx.contradicted(other.figure.text()):  # type: ignore[union-attr]
+        if usable_sibling(ctx, fig, other):
             picks.append((other.figure, other))  # type: ignore[arg-type]
     for near in near_figures(fig):
         if len(picks) == 3:

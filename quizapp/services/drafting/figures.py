@@ -11,6 +11,8 @@ from .text import DASHES
 NUM_RE = re.compile(r"\d{1,3}(?:\.\d{3})+(?![\d,])|\d+(?:,\d+)?")
 QUALIFIERS = ("trên", "dưới", "khoảng", "tối thiểu", "ít nhất", "không quá")
 QUAL = "|".join(QUALIFIERS)
+LOWER_BOUNDS = ("trên", "tối thiểu", "ít nhất")
+UPPER_BOUNDS = ("dưới", "không quá")
 UNIT = r"(?:\s[^\W\d_]+){1,3}(?:/[^\W\d_]+)?"
 SIMPLE_TEMPLATES = [
     re.compile(rf"(?:(?:{QUAL})\s)?\{{\}}%"),                             # 58%, trên 90%
@@ -68,6 +70,33 @@ class Figure:
         match = re.fullmatch(rf"(?:(?:{QUAL})\s)?\{{\}}((?:{UNIT})?)", self.template)
         return match.group(1).strip() if match and not self.is_percent else ""
 
+    @property
+    def qualifier(self) -> str:
+        """"trên" in "trên 90%", or ''."""
+        match = re.match(rf"({QUAL})\s", self.template)
+        return match.group(1) if match else ""
+
+    def is_false_given(self, truth: "Figure") -> bool:
+        """Whether stating this figure where `truth` is the text's is false, not merely
+        different: "trên 90%" is true when the text says "trên 92%", so a lower bound
+        must be stricter (higher) than the truth, an upper bound lower, a range must
+        not touch the true range and "khoảng" must be at least 10 % off."""
+        if self.template != truth.template:
+            return not self.same(truth)
+        if self.is_date or self.numbers == truth.numbers:
+            return self.numbers != truth.numbers
+        if len(self.numbers) == 2:
+            (low, high), (true_low, true_high) = self.numbers, truth.numbers
+            return high < true_low or low > true_high
+        value, true = self.numbers[0], truth.numbers[0]
+        if self.qualifier in LOWER_BOUNDS:
+            return value > true
+        if self.qualifier in UPPER_BOUNDS:
+            return value < true
+        if self.qualifier == "khoảng":
+            return abs(value - true) >= true * Decimal("0.1")
+        return True
+
     def same(self, other: "Figure") -> bool:
         return self.template == other.template and self.numbers == other.numbers
 
@@ -97,45 +126,57 @@ def parse_figure(value: str) -> Figure | None:
 
 
 def near_figures(fig: Figure) -> list[Figure]:
-    """Plausible wrong values near `fig`, in a fixed order (never equal to it)."""
-    out: list[tuple[Decimal, ...]] = []
-    nums = fig.numbers
-    if fig.is_date:
-        day, month, year = nums
-        for dd, dm in ((1, 0), (-1, 0), (2, 0), (-2, 0), (0, 1), (0, -1)):
-            d, m = day + dd, month + dm
-            if 1 <= d <= 28 and 1 <= m <= 12:
-                out.append((d, m, year))
-    else:
-        decimals = max(f.decimals for f in fig.formats)
-        if decimals:
-            unit = Decimal(1).scaleb(-decimals)
-            steps = [5 * unit, -5 * unit, 10 * unit, -10 * unit, unit, 2 * unit]
-        elif len(nums) == 2 and fig.is_percent:
-            steps = [Decimal("0.5"), Decimal(1), Decimal(-1), Decimal(2)]
-        elif fig.is_percent:
-            steps = [Decimal(s) for s in (2, -2, 5, -5, 1, -1, 10)]
-        else:
-            delta = max(1, round(nums[0] * Decimal("0.05")))
-            steps = [Decimal(s * delta) for s in (1, -1, 2, -2, 3, 4)]
-        for step in steps:
-            if len(nums) == 1:
-                out.append((nums[0] + step,))
-            else:
-                low, high = nums
-                out.extend([(low, high + step), (low + step, high + step),
-                            (low - step, high - step), (low, high - step)])
+    """Plausible wrong values near `fig`, in a fixed order, each false where `fig` is
+    true (see `Figure.is_false_given`)."""
+    out = _near_dates(fig.numbers) if fig.is_date else _near_numbers(fig)
     result: list[Figure] = []
     for candidate in out:
         if any(n < 0 for n in candidate) or (fig.is_percent and any(n > 100 for n in candidate)):
             continue
-        if any(n == 0 for n in candidate) and not any(n == 0 for n in nums):
+        if any(n == 0 for n in candidate) and not any(n == 0 for n in fig.numbers):
             continue
         if len(candidate) == 2 and not fig.is_date and candidate[0] >= candidate[1]:
             continue
+        if fig.is_percent and fig.qualifier in LOWER_BOUNDS and candidate[-1] >= 100:
+            continue  # "trên 100%"
         figure = Figure(fig.template, tuple(Decimal(n) for n in candidate), fig.formats)
-        if figure.same(fig) or any(figure.same(r) for r in result):
+        if not figure.is_false_given(fig) or any(figure.same(r) for r in result):
             continue
         result.append(figure)
     return result
+
+
+def _near_dates(nums: tuple[Decimal, ...]) -> list[tuple[Decimal, ...]]:
+    day, month, year = nums
+    out: list[tuple[Decimal, ...]] = []
+    for dd, dm in ((1, 0), (-1, 0), (2, 0), (-2, 0), (0, 1), (0, -1)):
+        d, m = day + dd, month + dm
+        if 1 <= d <= 28 and 1 <= m <= 12:
+            out.append((d, m, year))
+    return out
+
+
+def _near_numbers(fig: Figure) -> list[tuple[Decimal, ...]]:
+    nums = fig.numbers
+    decimals = max(f.decimals for f in fig.formats)
+    if decimals:
+        unit = Decimal(1).scaleb(-decimals)
+        steps = [5 * unit, -5 * unit, 10 * unit, -10 * unit, unit, 2 * unit]
+    elif len(nums) == 2 and fig.is_percent:
+        steps = [Decimal("0.5"), Decimal(1), Decimal(-1), Decimal(2)]
+    elif fig.is_percent:
+        steps = [Decimal(s) for s in (2, -2, 5, -5, 1, -1, 10)]
+    else:
+        delta = max(1, round(nums[0] * Decimal("0.05")))
+        steps = [Decimal(s * delta) for s in (1, -1, 2, -2, 3, 4)]
+    if len(nums) == 1:
+        return [(nums[0] + step,) for step in steps]
+    low, high = nums
+    # ranges beside the true one first (a range that touches it is partly true)
+    shift = 2 * (high - low)
+    out = [(low + k * shift, high + k * shift) for k in (1, -1, 2, -2)]
+    for step in steps:
+        out.extend([(low, high + step), (low + step, high + step),
+                    (low - step, high - step), (low, high - step)])
+    return out
 

@@ -6,7 +6,7 @@ import re
 
 from ..bank_format import ChoiceData
 from .context import Context, Item
-from .distractors import magnitude_ok, numeric_picks, sibling_figures
+from .distractors import numeric_picks, sibling_figures, usable_sibling
 from .figures import Figure
 from .sink import Drafts, lines_ref, sentence_with
 from .text import contained, display_title, lower_first, norm_for_match, seeded_rng, upper_first
@@ -88,8 +88,7 @@ class _NumericItem:
         """As written, or with a sibling's figure swapped in."""
         item, fig = self.item, self.fig
         rng = seeded_rng(item.section.key, "numtf", item.key)
-        swap = next((o for o in self.siblings if magnitude_ok(fig, o.figure)
-                     and not self.ctx.contradicted(o.figure.text())), None)  # type: ignore[union-attr]
+        swap = next((o for o in self.siblings if usable_sibling(self.ctx, fig, o)), None)
         ref = lines_ref(item.section)
         if rng.random() < 0.5 and swap is not None:
             value = swap.figure.text()  # type: ignore[union-attr]

@@ -19,6 +19,11 @@ LETTERED_RE = re.compile(r"^([a-zđ])\)\s+(\S.*)$")
 STAR_RE = re.compile(r"^\*\s+(\S.*)$")
 ENUM_ITEM_RE = re.compile(r"^(?:[-–•+]\s+)?\(\s*(\d{1,2})\s*\)\.?\s*(\S.*)$")
 MARKER_RE = re.compile(r"^(?:[-–•+]\s+)?(?:\(\s*\d{1,2}\s*\)\.?|\d{1,2}[.)](?=\s)|[a-zđ]\)(?=\s))?\s*")
+# a "(n)" / "n." / "n)" / "a)" member of an announced list
+ENUM_CHILD_RE = re.compile(r"^(?:[-–•+]\s+)?(?:\(\s*(\d{1,2})\s*\)\.?|(\d{1,2})[.)]|([a-zđ])\))\s*(\S.*)$")
+# the number or letter a heading starts with: "IV. ", "6. ", "a) ", "(2). "
+HEADING_PREFIX_RE = re.compile(r"^(?:[IVXLC]{1,5}\.|\d{1,2}[.)]|[a-zđ]\)|\(\s*\d{1,2}\s*\)\.?)\s+")
+LETTERS = ("abcdđeghiklmnopqrstuvxy", "abcdefghijklmnopqrstuvwxyz")
 LIST_LINE_RE = re.compile(r"^(?:[-–•+]\s+\S|\(\s*\d{1,2}\s*\))")
 NUMBER_WORDS = {"hai": 2, "ba": 3, "bốn": 4, "năm": 5, "sáu": 6, "bảy": 7, "tám": 8,
                 "chín": 9, "mười": 10}
@@ -108,6 +113,31 @@ def is_short_heading(text: str, max_words: int = 25) -> bool:
     return len(text.split()) <= max_words and text[-1:] not in TERMINAL
 
 
+def split_heading(text: str, max_words: int = 15) -> tuple[str, str] | None:
+    """A numbered heading that does not look like one: ("Danh mục dự án …", "Gồm 12 dự
+    án …") when the heading carries its text after a colon, (text, "") for a short line
+    ending in a full stop ("Đại hội đưa ra 3 quan điểm."); None for a paragraph."""
+    lead, colon, rest = text.partition(": ")
+    if colon and len(lead.split()) <= max_words and not re.search(r"[.;!?]\s", lead):
+        return lead.strip(), rest.strip()
+    if len(text.split()) <= max_words and not re.search(r"[.;!?]\s", text):
+        return text.rstrip(" .:;"), ""
+    return None
+
+
+def strip_heading_prefix(text: str) -> str:
+    """"2. Đại hội đưa ra 3 quan điểm" → "Đại hội đưa ra 3 quan điểm"."""
+    return HEADING_PREFIX_RE.sub("", text.strip(), count=1)
+
+
+def letter_follows(letter: str, previous: str) -> bool:
+    """Whether "b" follows "a" (and "đ" follows "d", "e" follows "đ" or "d")."""
+    if not previous:
+        return letter == "a"
+    return any(previous in seq and seq.index(previous) + 1 < len(seq)
+               and seq[seq.index(previous) + 1] == letter for seq in LETTERS)
+
+
 def parse_plain_outline(text: str) -> list[SectionData]:
     """Sections of a plain-text outline, in the shape `read_bank` gives.
 
@@ -140,6 +170,8 @@ class _OutlineReader:
         self.stack: list[Node] = [self.root]
         self.seen_heading = False
         self.roman_no = 0
+        self.numbered_no = 0   # the last "n." heading in the current Roman part
+        self.letter = ""       # the last "a)" heading under the current "n." heading
 
     # ---------------------------------------------------------------- the walk
     def read(self) -> None:
@@ -214,23 +246,45 @@ class _OutlineReader:
         return node
 
     # ---------------------------------------------------------------- headings
+    def _title(self, marker: str, text: str, line: str, in_sequence: bool,
+               max_words: int) -> str | None:
+        """The title of a heading line: the line itself when it is short, else (for the
+        next number or letter of a sequence) the part before its colon or full stop."""
+        if is_short_heading(line, max_words):
+            return line
+        split = split_heading(text) if in_sequence else None
+        return f"{marker} {split[0]}" if split else None
+
     def _roman(self, line: str, star: bool, lineno: int) -> bool:
         roman = ROMAN_RE.match(line) if not star else None
-        if not (roman and roman.group(1) in ROMAN and is_short_heading(roman.group(2), 40)):
+        if not (roman and roman.group(1) in ROMAN):
             return False
-        self.roman_no = ROMAN[roman.group(1)]
-        self.open_node(self._heading_node(f"part-{self.roman_no}", line, "info", LEVEL_ROMAN, lineno, line))
+        number = ROMAN[roman.group(1)]
+        title = self._title(roman.group(1) + ".", roman.group(2), line, number == self.roman_no + 1, 40)
+        if title is None:
+            return False
+        self.roman_no, self.numbered_no = number, 0
+        self.open_node(self._heading_node(f"part-{self.roman_no}", title, "info", LEVEL_ROMAN, lineno, line))
         self.seen_heading = True
         return True
 
     def _numbered(self, index: int, line: str, star: bool, lineno: int) -> bool:
         numbered = NUMBERED_RE.match(line) if not star else None
-        if not (numbered and is_short_heading(line)):
+        if not numbered:
             return False
+        number = int(numbered.group(1))
+        in_sequence = number == self.numbered_no + 1
+        owner = self._enum_owner()
+        if owner is not None and number == owner.next_enum and not in_sequence:
+            return False  # "2." of a list the heading above announced
+        title = self._title(numbered.group(1) + ".", numbered.group(2), line, in_sequence, 25)
+        if title is None:
+            return False
+        self.numbered_no, self.letter = number, ""
         parent_key = f"part-{self.roman_no}" if self.roman_no else "section"
-        node = self._heading_node(f"{parent_key}-{numbered.group(1)}", line, "info", LEVEL_NUMBERED,
+        node = self._heading_node(f"{parent_key}-{numbered.group(1)}", title, "info", LEVEL_NUMBERED,
                                   lineno, line)
-        node.enum = enum_of(numbered.group(2))
+        node.enum = enum_of(strip_heading_prefix(title).rstrip(" ."))
         if node.enum:
             node.kind = kind_of(node.enum[1], "info")
         self.open_node(node)
@@ -239,12 +293,19 @@ class _OutlineReader:
 
     def _lettered(self, index: int, line: str, star: bool, lineno: int) -> bool:
         lettered = LETTERED_RE.match(line) if not star else None
-        if not (lettered and is_short_heading(line, 20)
-                and any(n.level == LEVEL_NUMBERED for n in self.stack)):
+        if not (lettered and any(n.level == LEVEL_NUMBERED for n in self.stack)):
             return False
+        owner = self._enum_owner()
+        if owner is not None and letter_index(lettered.group(1)) == owner.next_enum:
+            return False  # "b)" of a list the heading above announced
+        title = self._title(lettered.group(1) + ")", lettered.group(2), line,
+                            letter_follows(lettered.group(1), self.letter), 20)
+        if title is None:
+            return False
+        self.letter = lettered.group(1)
         parent = next(n for n in reversed(self.stack) if n.level < LEVEL_LETTERED)
-        enum = enum_of(lettered.group(2))
-        node = self._heading_node(f"{parent.key or 'section'}-{slug(lettered.group(1), 1)}", line,
+        enum = enum_of(strip_heading_prefix(title))
+        node = self._heading_node(f"{parent.key or 'section'}-{slug(lettered.group(1), 1)}", title,
                                   kind_of(lettered.group(2), "info") if enum else "info",
                                   LEVEL_LETTERED, lineno, line)
         node.enum = enum
@@ -269,9 +330,9 @@ class _OutlineReader:
 
     def _enum_child(self, index: int, line: str, star: bool, lineno: int) -> bool:
         """A "(n)" child of a heading that announced "N <things>"."""
-        owner = next((n for n in reversed(self.stack) if n.enum), None)
-        item = ENUM_ITEM_RE.match(line)
-        if not (item and owner is not None and int(item.group(1)) == owner.next_enum):
+        owner = self._enum_owner()
+        item = ENUM_CHILD_RE.match(line)
+        if not (item and owner is not None and _child_number(item) == owner.next_enum):
             return False
         number = owner.next_enum
         owner.next_enum += 1
@@ -285,6 +346,9 @@ class _OutlineReader:
         owner.children.append(node)
         self.stack.append(node)
         return True
+
+    def _enum_owner(self) -> Node | None:
+        return next((n for n in reversed(self.stack) if n.enum), None)
 
     def _sub_heading(self, index: int, line: str, star: bool, lineno: int) -> bool:
         """Inside a "* …" section: a short line followed by a list, or a "Về …: …"
@@ -332,6 +396,17 @@ class _OutlineReader:
             preamble.key = self.unique("preamble")
             first = preamble.paragraphs[0][0]
             preamble.title = first if len(first.split()) <= 15 else "Phần mở đầu"
+
+
+def letter_index(letter: str) -> int:
+    """"a" → 1, "b" → 2 (Vietnamese order: "đ" after "d")."""
+    seq = LETTERS[0] if letter in LETTERS[0] else LETTERS[1]
+    return seq.index(letter) + 1
+
+
+def _child_number(match: re.Match) -> int:
+    number, dotted, letter = match.group(1), match.group(2), match.group(3)
+    return int(number or dotted) if (number or dotted) else letter_index(letter)
 
 
 def add_paragraph(node: Node, line: str, lineno: int, blank_before: bool) -> None:
