@@ -274,8 +274,7 @@ class _OutlineReader:
             return False
         number = int(numbered.group(1))
         in_sequence = number == self.numbered_no + 1
-        owner = self._enum_owner()
-        if owner is not None and number == owner.next_enum and not in_sequence:
+        if self._expects_member(number):
             return False  # "2." of a list the heading above announced
         title = self._title(numbered.group(1) + ".", numbered.group(2), line, in_sequence, 25)
         if title is None:
@@ -295,8 +294,7 @@ class _OutlineReader:
         lettered = LETTERED_RE.match(line) if not star else None
         if not (lettered and any(n.level == LEVEL_NUMBERED for n in self.stack)):
             return False
-        owner = self._enum_owner()
-        if owner is not None and letter_index(lettered.group(1)) == owner.next_enum:
+        if self._expects_member(letter_index(lettered.group(1))):
             return False  # "b)" of a list the heading above announced
         title = self._title(lettered.group(1) + ")", lettered.group(2), line,
                             letter_follows(lettered.group(1), self.letter), 20)
@@ -349,6 +347,12 @@ class _OutlineReader:
 
     def _enum_owner(self) -> Node | None:
         return next((n for n in reversed(self.stack) if n.enum), None)
+
+    def _expects_member(self, number: int) -> bool:
+        """Whether the open heading that announced "N <things>" waits for member `number`."""
+        owner = self._enum_owner()
+        return (owner is not None and owner.enum is not None
+                and number == owner.next_enum <= owner.enum[0])
 
     def _sub_heading(self, index: int, line: str, star: bool, lineno: int) -> bool:
         """Inside a "* …" section: a short line followed by a list, or a "Về …: …"

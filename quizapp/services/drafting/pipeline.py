@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from ..bank_format import QuestionData, SectionData
 from .context import Context
+from .facts import facts
 from .contradictions import answer_count_ok, rests_on_contradiction
 from .lists import lists
 from .numeric import numeric
 from .sink import Drafts
 from .slogans import slogans
+from .theme import theme
 
-GENERATORS = (numeric, lists, slogans)
+GENERATORS = (numeric, lists, slogans, facts, theme)
 
 
 def draft_questions(sections: list[SectionData],
