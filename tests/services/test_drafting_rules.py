@@ -140,23 +140,34 @@ def _numbers(text: str) -> list[Decimal]:
             for n in re.findall(r"\d{1,3}(?:\.\d{3})+(?![\d,])|\d+(?:,\d+)?", text)]
 
 
+def _claims(text: str) -> tuple[Decimal, Decimal, bool, bool] | None:
+    """The values a figure claims as (low, high, low_open, high_open), read independently
+    of the drafting code; None for a date or a share."""
+    if "/" in text:
+        return None
+    qualifier, rest = QUALIFIED.match(text).groups()
+    numbers = _numbers(rest)
+    inf = Decimal("Infinity")
+    if len(numbers) == 2:
+        return numbers[0], numbers[1], False, False
+    value = numbers[0]
+    return {"trên": (value, inf, True, True), "tối thiểu": (value, inf, False, True),
+            "ít nhất": (value, inf, False, True), "dưới": (-inf, value, True, True),
+            "không quá": (-inf, value, True, False),
+            "khoảng": (value * Decimal("0.9"), value * Decimal("1.1"), False, False)}.get(
+        qualifier, (value, value, False, False))
+
+
 def _false_where_right(wrong: str, right: str) -> bool:
-    """An independent reading: a lower bound is false only if stricter, an upper bound
-    only if lower, a range only if it does not touch the right range."""
-    (q_wrong, rest_wrong), (q_right, rest_right) = (QUALIFIED.match(wrong).groups(),
-                                                     QUALIFIED.match(right).groups())
-    a, b = _numbers(rest_wrong), _numbers(rest_right)
-    if q_wrong != q_right or "/" in right:
-        return a != b
-    if len(a) == 2 and "%" in right:
-        return a[1] < b[0] or a[0] > b[1]
-    if q_right in ("trên", "tối thiểu", "ít nhất"):
-        return a[0] > b[0]
-    if q_right in ("dưới", "không quá"):
-        return a[0] < b[0]
-    if q_right == "khoảng":
-        return abs(a[0] - b[0]) >= b[0] / 10
-    return a != b
+    """No value claimed by the wrong answer is claimed by the right one ("trên 95%" and
+    "trên 92%" share 96 %; "90%" and "trên 90%" share nothing; ranges must not touch)."""
+    a, b = _claims(wrong), _claims(right)
+    if a is None or b is None:
+        return wrong != right
+    low, high = max(a[0], b[0]), min(a[1], b[1])
+    if low != high:
+        return low > high
+    return (a[0] == low and a[2]) or (a[1] == low and a[3]) or (b[0] == low and b[2]) or (b[1] == low and b[3])
 
 
 def test_numeric_distractors_are_false_where_the_key_is_true(drafted):
@@ -189,8 +200,8 @@ def test_a_lower_bound_never_gets_a_weaker_bound_as_a_wrong_answer():
     made = drafting.draft_questions([section])
     question = next(q for q in made if q.covers == ["a"] and q.kind == "single")
     wrong = {c.text for c in question.choices if not c.correct}
-    assert "trên 90%" not in wrong and len(wrong) >= 2
-    assert all(int(w.split()[1].rstrip("%")) > 92 for w in wrong)
+    assert "trên 90%" not in wrong and "trên 95%" not in wrong and len(wrong) >= 2
+    assert all(not w.startswith("trên") and int(w.rstrip("%")) <= 92 for w in wrong)
     ranges = [f.text() for f in near_figures(drafting.parse_figure("8% - 9%"))]
     assert ranges and all(not (8 <= Decimal(r.split("%")[0]) <= 9) for r in ranges)
 

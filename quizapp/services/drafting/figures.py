@@ -76,26 +76,40 @@ class Figure:
         match = re.match(rf"({QUAL})\s", self.template)
         return match.group(1) if match else ""
 
+    @property
+    def bare_template(self) -> str:
+        """The template without its qualifier: "{}%" for "trên {}%"."""
+        return self.template[len(self.qualifier):].lstrip() if self.qualifier else self.template
+
+    def span(self) -> tuple[Decimal | None, bool, Decimal | None, bool]:
+        """The values the figure claims, as (low, low_open, high, high_open); None is
+        unbounded: "trên 90%" is (90, open, None), "10,5% - 11%" is [10,5; 11],
+        "khoảng 50%" is [45; 55]."""
+        if len(self.numbers) == 2:
+            return self.numbers[0], False, self.numbers[1], False
+        value, q = self.numbers[0], self.qualifier
+        if q == "trên":
+            return value, True, None, True
+        if q in LOWER_BOUNDS:
+            return value, False, None, True
+        if q == "dưới":
+            return None, True, value, True
+        if q in UPPER_BOUNDS:
+            return None, True, value, False
+        if q == "khoảng":
+            return value * Decimal("0.9"), False, value * Decimal("1.1"), False
+        return value, False, value, False
+
     def is_false_given(self, truth: "Figure") -> bool:
         """Whether stating this figure where `truth` is the text's is false, not merely
-        different: "trên 90%" is true when the text says "trên 92%", so a lower bound
-        must be stricter (higher) than the truth, an upper bound lower, a range must
-        not touch the true range and "khoảng" must be at least 10 % off."""
-        if self.template != truth.template:
+        different: the values it claims share none with the truth's. "trên 90%" and
+        "trên 95%" are both true of a ward at 96 % (never a wrong answer for each
+        other); "90%" against "trên 90%" is false; ranges must not touch."""
+        if self.bare_template != truth.bare_template:
             return not self.same(truth)
-        if self.is_date or self.numbers == truth.numbers:
+        if self.is_date:
             return self.numbers != truth.numbers
-        if len(self.numbers) == 2:
-            (low, high), (true_low, true_high) = self.numbers, truth.numbers
-            return high < true_low or low > true_high
-        value, true = self.numbers[0], truth.numbers[0]
-        if self.qualifier in LOWER_BOUNDS:
-            return value > true
-        if self.qualifier in UPPER_BOUNDS:
-            return value < true
-        if self.qualifier == "khoảng":
-            return abs(value - true) >= true * Decimal("0.1")
-        return True
+        return not _overlap(self.span(), truth.span())
 
     def same(self, other: "Figure") -> bool:
         return self.template == other.template and self.numbers == other.numbers
@@ -125,6 +139,17 @@ def parse_figure(value: str) -> Figure | None:
     return Figure(template, parsed, tuple(NumFormat.of(n) for n in numbers))
 
 
+def _overlap(x, y) -> bool:
+    low = max((v for v in (x[0], y[0]) if v is not None), default=None)
+    high = min((v for v in (x[2], y[2]) if v is not None), default=None)
+    if low is None or high is None or low < high:
+        return True
+    if low > high:
+        return False
+    # one shared end: it counts when neither side leaves it out
+    return not any((span[0] == low and span[1]) or (span[2] == low and span[3]) for span in (x, y))
+
+
 def near_figures(fig: Figure) -> list[Figure]:
     """Plausible wrong values near `fig`, in a fixed order, each false where `fig` is
     true (see `Figure.is_false_given`)."""
@@ -137,9 +162,9 @@ def near_figures(fig: Figure) -> list[Figure]:
             continue
         if len(candidate) == 2 and not fig.is_date and candidate[0] >= candidate[1]:
             continue
-        if fig.is_percent and fig.qualifier in LOWER_BOUNDS and candidate[-1] >= 100:
-            continue  # "trên 100%"
-        figure = Figure(fig.template, tuple(Decimal(n) for n in candidate), fig.formats)
+        # a bound's wrong answers are exact values it excludes ("90%" against "trên 90%")
+        template = fig.bare_template if fig.qualifier in LOWER_BOUNDS + UPPER_BOUNDS else fig.template
+        figure = Figure(template, tuple(Decimal(n) for n in candidate), fig.formats)
         if not figure.is_false_given(fig) or any(figure.same(r) for r in result):
             continue
         result.append(figure)
@@ -166,9 +191,19 @@ def _near_numbers(fig: Figure) -> list[tuple[Decimal, ...]]:
         steps = [Decimal("0.5"), Decimal(1), Decimal(-1), Decimal(2)]
     elif fig.is_percent:
         steps = [Decimal(s) for s in (2, -2, 5, -5, 1, -1, 10)]
+        if fig.qualifier in LOWER_BOUNDS:   # at or below the bound
+            steps = [Decimal(s) for s in (-5, -10, -2, -15)]
+        elif fig.qualifier in UPPER_BOUNDS:  # at or above it
+            steps = [Decimal(s) for s in (5, 10, 2, 15)]
     else:
         delta = max(1, round(nums[0] * Decimal("0.05")))
-        steps = [Decimal(s * delta) for s in (1, -1, 2, -2, 3, 4)]
+        factors = {"": (1, -1, 2, -2, 3, 4), "lower": (-1, -2, -3, -4), "upper": (1, 2, 3, 4)}
+        side = ("lower" if fig.qualifier in LOWER_BOUNDS
+                else "upper" if fig.qualifier in UPPER_BOUNDS else "")
+        steps = [Decimal(s * delta) for s in factors[side]]
+    if fig.qualifier == "khoảng":  # "about" spans ±10 %: a wrong one lies well outside
+        wide = max(1, round(nums[0] * Decimal("0.3")))
+        steps = [Decimal(s * wide) for s in (1, -1, 2)]
     if len(nums) == 1:
         return [(nums[0] + step,) for step in steps]
     low, high = nums

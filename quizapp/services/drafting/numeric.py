@@ -18,6 +18,12 @@ def ends_with_verb(label: str) -> bool:
     return label.rsplit(" ", 1)[-1].lower() in LABEL_VERBS
 
 
+def countable(unit: str) -> bool:
+    """"dự án", "đảng viên" are counted ("có 11 dự án"); "triệu đồng/năm" is a measure
+    ("là 160 triệu đồng/năm")."""
+    return "/" not in unit and "đồng" not in unit.split()
+
+
 def in_context(sentence: str, label: str, ctx_title: str) -> str:
     """"Theo «<section>», <sentence>", unless the label already names the section."""
     if contained(ctx_title, label) >= 0.8:
@@ -66,7 +72,7 @@ class _NumericItem:
         label = lower_first(self.item.label)
         if self.fig.is_date:
             prompt = f"{label} là ngày nào?"
-        elif self.unit:
+        elif self.unit and countable(self.unit):
             prompt = f"{label}{'' if ends_with_verb(label) else ' có'} bao nhiêu {self.unit}?"
         else:
             prompt = f"{label}{'' if ends_with_verb(label) else ' là'} bao nhiêu?"
@@ -105,5 +111,5 @@ class _NumericItem:
         if fig.is_date:
             return in_context(f"{label} là ngày {value}.", self.item.label, self.ctx_title)
         tail = f" {unit}" if unit and unit not in fig.template else ""
-        joiner = " " if ends_with_verb(label) else (" có " if unit else " là ")
+        joiner = " " if ends_with_verb(label) else (" có " if unit and countable(unit) else " là ")
         return in_context(f"{label}{joiner}{value}{tail}.", self.item.label, self.ctx_title)
