@@ -283,9 +283,11 @@ def generate_drafts():
             filename = form.file.data.filename or "outline"
             sections = drafting.namespaced(
                 drafting.sections_from_upload(form.file.data.read(), filename), drafting.prefix_for(filename))
+            contradictions: set[str] = set()  # the bundled list is the bundled outline's own
         else:
             sections = drafting.bundled_sections(current_app.config["BANK_PATH"])
-        outcome = drafting.store_drafts(current_user, sections)
+            contradictions = drafting.bundled_contradictions(current_app.config["BANK_PATH"])
+        outcome = drafting.store_drafts(current_user, sections, contradictions)
     except DomainError as exc:
         db.session.rollback()
         flash(exc.message, "error")

@@ -976,3 +976,15 @@ def test_an_outline_upload_that_is_not_an_outline_is_refused(org_client):
     assert response.status_code == 302
     assert flashes(org_client.get(f"{BANK}/drafts"))
     assert question_count() == before
+
+
+def test_an_uploaded_outline_is_not_held_to_the_bundled_outlines_contradictions(org_client, bank):
+    """questions/contradictions.txt lists spots of the seed ("127" is a reader's sum
+    there); another ward may well plan to admit 127 members."""
+    outline = ("I. KẾT QUẢ ĐẠI HỘI\n\nĐại hội đã diễn ra tại Nhà văn hóa phường.\n\n"
+               "II. NỘI DUNG CHỦ YẾU\n\n* Về chỉ tiêu chủ yếu đến năm 2030\n\nVề xây dựng Đảng:\n\n"
+               "- (1) Kết nạp đảng viên mới giai đoạn 2025 - 2030: 127 đảng viên;\n"
+               "- (2) Tỷ lệ tổ chức cơ sở đảng hoàn thành tốt nhiệm vụ hằng năm: trên 92%.\n")
+    assert generate(org_client, outline.encode(), "an-khang.txt").status_code == 302
+    texts = [q.prompt + " ".join(c.text for c in q.choices) for q in drafts_in_bank()]
+    assert any("127 đảng viên" in t for t in texts)
