@@ -69,18 +69,21 @@ def page(unit_id: int):
                        _("Share of right answers by outline section")) if answered else ""
     trend = charts.line([(r.title, row.P if row else None) for r, row in data.trend],
                         _("Participation rate by round"))
-    reminder = standings.reminder_text(data, _public_url()) if data.open_round else ""
+    reminder = standings.reminder_text(data, _round_url(data.open_round)) if data.open_round else ""
     return render_template("branch/page.html", data=data, heat=heat, trend=trend, reminder=reminder,
                            form=MemberForm(), action_form=ReasonedForm(), state=round_state,
                            label=state_label, contests=_contests(), may_reset=can_reset_password)
 
 
-def _public_url() -> str:
-    """The site's address for texts sent outside it: PUBLIC_URL, never the request's
+def _round_url(round_: Round) -> str:
+    """The round's own address for texts sent outside the site (a member who follows it
+    lands on the round, after logging in if needed): PUBLIC_URL, never the request's
     Host header (which whoever sends the request chooses). Unset: a placeholder the
     secretary replaces before sending, rather than a guess."""
     configured = current_app.config.get("PUBLIC_URL")
-    return configured + "/" if configured else _("[the contest site's address]")
+    if not configured:
+        return _("[the contest site's address]")
+    return configured + url_for("contest.round_page", round_id=round_.id)
 
 
 def _contests() -> list[Contest]:

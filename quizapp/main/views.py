@@ -19,6 +19,7 @@ def index():
 def home():
     sealed = sealing.sealed_keys()
     recent = study.recent_attempts(current_user)
+    rounds = contest.member_rounds(current_user)
     return render_template(
         "main/home.html",
         attempts=recent,
@@ -26,7 +27,9 @@ def home():
         weak=study.section_scores(current_user, exclude_keys=sealed)[:5],
         hidden_rounds=set(study.hidden_round_ids()),
         mistakes=len(study.mistake_question_ids(current_user, exclude_keys=sealed)),
-        rounds=contest.member_rounds(current_user), label=contest.state_label,
+        rounds=rounds, label=contest.state_label,
+        status=contest.member_round_status(current_user, [r for r, _ in rounds]),
+        visible={r.id for r, _ in rounds if contest.results_visible_to(r, current_user)},
         branch=standings.own_branch_rate(current_user),
         form=EmptyForm())
 
