@@ -254,12 +254,15 @@ def _render_standings(contest: Contest, round_: Round | None, rows):
                           _("Share of right answers by branch and outline section"))
     over_time = charts.line([(r.title, standings.ward_rate(r)) for r in standings.contest_rounds(contest)],
                             _("Ward participation rate by round"))
-    page = max(1, request.args.get("page", 1, type=bounded_int))
+    own_unit = current_user.unit_id if current_user.is_authenticated else None
+    # Without a page asked for, the page that holds the viewer's own branch (highlighted).
+    own_index = next((n for n, r in enumerate(rows) if r.unit.id == own_unit), 0)
+    page = max(1, request.args.get("page", own_index // TABLE_ROWS + 1, type=bounded_int))
     pages = max(1, -(-len(rows) // TABLE_ROWS))
     hidden = standings.hidden_rounds(rounds, current_user)
     return render_template("branch/standings.html", contest=contest, round=round_, hidden=hidden,
                            rows=rows[(page - 1) * TABLE_ROWS:page * TABLE_ROWS], page=page, pages=pages,
-                           total=len(rows), chart_note=len(rows) > CHART_ROWS,
+                           total=len(rows), chart_note=len(rows) > CHART_ROWS, own_unit=own_unit,
                            weights=weights, bar=bar, heat=heat, over_time=over_time,
                            weights_form=_weights_form(contest))
 

@@ -1,5 +1,5 @@
 """The member's home page and the health check."""
-from flask import redirect, render_template, url_for
+from flask import current_app, redirect, render_template, send_from_directory, url_for
 from flask_login import current_user, login_required
 
 from ..forms import EmptyForm
@@ -37,3 +37,10 @@ def home():
 @bp.get("/healthz")
 def healthz():
     return {"status": "ok"}
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """Browsers ask for /favicon.ico whatever the page says: served from static/."""
+    return send_from_directory(current_app.static_folder, "favicon.ico",
+                               mimetype="image/vnd.microsoft.icon", max_age=86400)
