@@ -116,7 +116,7 @@ def add_member(unit_id: int):
     return redirect(url_for("branch.page", unit_id=unit.id) + "#roster")
 
 
-@bp.post("/members/<int:user_id>/<any(deactivate, activate, exempt, unexempt, reset_password):action>")
+@bp.post("/members/<int:user_id>/<any(deactivate, activate, exempt, unexempt, reset_password, large_text, normal_text):action>")
 @role_required("secretary")
 def member_action(user_id: int, action: str):
     member = roster.get_member_in_scope(current_user, user_id)
@@ -131,6 +131,11 @@ def member_action(user_id: int, action: str):
             "branch/new_password.html", member=member, password=password))
         response.headers["Cache-Control"] = "no-store"
         return response
+    elif action in ("large_text", "normal_text"):
+        roster.set_large_text(current_user, member, action == "large_text")
+        db.session.commit()
+        flash((_("Large text is on for %(name)s.") if action == "large_text"
+               else _("Large text is off for %(name)s.")) % {"name": member.full_name}, "success")
     else:
         if action in ("deactivate", "activate"):
             roster.set_active(current_user, member, action == "activate")

@@ -36,6 +36,8 @@ ACTION_LABELS = {
     "roster.unexempt": _l("member counts again"),
     "roster.import": _l("roster imported"),
     "roster.reset_password": _l("password reset by the secretary"),
+    "user.large_text": _l("large text turned on"),
+    "user.normal_text": _l("large text turned off"),
     "round.create": _l("round created"),
     "round.update": _l("round settings changed"),
     "round.schedule": _l("round scheduled"),

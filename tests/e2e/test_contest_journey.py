@@ -60,6 +60,7 @@ def _seed(app) -> dict:
         members = {}
         for username, name in [("ongba", "Trần Văn Bảy"), ("chunam", "Lê Thị Năm")]:
             members[username] = user_service.create_user(username, name, branch, password=PASSWORD)
+        members["chunam"].large_text = True   # as her secretary set it
         contest = contest_service.create_contest(organizer, "Cuộc thi tìm hiểu Nghị quyết", "", [ward])
         opens = real_now - timedelta(hours=1)
         round_ = contest_service.create_round(organizer, contest, contest_service.RoundSettings(
@@ -167,6 +168,10 @@ CLIPPED = """(width) => {
 }"""
 
 
+STICKY = """() => [...document.querySelectorAll('body *')]
+  .filter(el => ['sticky', 'fixed'].includes(getComputedStyle(el).position)).length"""
+
+
 def _shot(page, name: str) -> None:
     SCREENS.mkdir(parents=True, exist_ok=True)
     path = SCREENS / f"{name}.png"
@@ -211,6 +216,13 @@ def walk_the_journey(browser, world, username: str, prefix: str, **context_optio
             with page.expect_response(lambda r: r.url.endswith(f"/api/attempts/{attempt_id}/answers")):
                 questions.nth(n).locator("label.option").first.click()
         _no_clipping(page)
+        if prefix == "large-":
+            # No sticky timer or button bar eating half of a zoomed screen.
+            assert "large-text" in page.locator("body").get_attribute("class")
+            assert page.evaluate(STICKY) == 0
+            assert page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)") >= 20
+        else:
+            assert page.evaluate(STICKY) >= 1   # the timer stays in view in the normal mode
         questions.first.screenshot(path=str(SCREENS / f"{prefix}question.png"))
 
         page.locator("#review-button").click()
@@ -252,3 +264,11 @@ def walk_the_journey(browser, world, username: str, prefix: str, **context_optio
 
 def test_from_the_reminder_link_to_submitted_through_check_your_answers(browser, world):
     walk_the_journey(browser, world, "ongba", "normal-")
+
+
+def test_the_same_in_large_text_mode_at_200_percent_zoom(browser, world):
+    """A 360 px phone at 200 % zoom lays pages out in 180 CSS px, at 2 device pixels per
+    CSS px: every element box must stay within those 180 px."""
+    walk_the_journey(browser, world, "chunam", "large-",
+                     viewport={"width": 180, "height": 370}, device_scale_factor=2)
+
