@@ -52,11 +52,6 @@ def uploads(app) -> list[str]:
 
 
 @pytest.fixture
-def organizer(make_user):
-    return make_user(role="organizer", username="btc", full_name="Ban Tổ Chức")
-
-
-@pytest.fixture
 def org_client(client, organizer, bank):
     client.login("btc")
     return client
@@ -442,7 +437,9 @@ def test_edit_of_an_unused_question_is_in_place(org_client, organizer):
     [entry] = audit_rows(target="question:vp-count")
     assert (entry.actor_id, entry.action) == (organizer.id, "question.edit")
     page = text_of(org_client.get(f"{BANK}/q/vp-count"))
-    assert "v1" in page and "v2" not in page
+    # Version labels as the page prints them (a bare "v2" could be inside a CSRF token).
+    labels = re.findall(r">v(\d+)\b", page)
+    assert labels and set(labels) == {"1"}
     assert "question.edit" in page
 
 
