@@ -30,13 +30,14 @@ def register_instance_folder(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from .extensions import csrf, db, limiter, login_manager, migrate
+    from .extensions import compress, csrf, db, limiter, login_manager, migrate
     from . import db_setup
     db.init_app(app)
     db_setup.configure_engine(app)
     migrate.init_app(app, db, directory=str(__import__("pathlib").Path(__file__).parent / "migrations"),
                      render_as_batch=True)
     csrf.init_app(app)
+    compress.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
     from .auth.session import configure_login

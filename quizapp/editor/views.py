@@ -16,6 +16,7 @@ from ..hardening import bounded_int
 from ..forms import EmptyForm
 from ..models import Section
 from ..policy import role_required
+from ..services.audit import action_label
 from ..services import bank as bank_service
 from ..services import editor, sealing
 from ..services.errors import DomainError
@@ -121,7 +122,8 @@ def detail(key: str):
     question = editor.get_current(key)
     versions, log = editor.history(key)
     return render_template("editor/detail.html", question=question, versions=versions, log=log,
-                           form=EmptyForm(), transitions=sorted(editor.TRANSITIONS[question.status]))
+                           form=EmptyForm(), transitions=sorted(editor.TRANSITIONS[question.status]),
+                           action_label=action_label)
 
 
 @bp.post("/q/<key>/status/<any(draft, approved, retired):status>")

@@ -191,12 +191,12 @@ def test_members_and_secretaries_get_403_on_organize(client, bank, make_user, br
 
 def test_schedule_and_state_buttons(org_client, bank, organizer, frozen_clock):
     round_ = _service_round(organizer, frozen_clock, schedule=False, open_now=False)
-    response = _post(org_client, f"/organize/rounds/{round_.id}/schedule")
+    response = _post(org_client, f"/organize/rounds/{round_.id}/schedule", {"confirm": "y"})
     assert response.status_code == 302
     db.session.expire_all()
     assert contests.round_state(round_) == "scheduled"
     detail = f"/organize/rounds/{round_.id}"
-    response = _post(org_client, f"/organize/rounds/{round_.id}/schedule", back=detail,
+    response = _post(org_client, f"/organize/rounds/{round_.id}/schedule", {"confirm": "y"}, back=detail,
                      follow_redirects=True)
     assert response.status_code == 200 and _flashes(response)  # refused, with the reason
     response = _post(org_client, f"/organize/rounds/{round_.id}/finalize", back=detail,
@@ -237,7 +237,7 @@ def test_member_sees_takes_and_submits_a_round(org_client, bank, frozen_clock, m
     member = browser("dangvien")
     assert "Vòng tháng Ba" not in member.get("/home").get_data(as_text=True)  # draft: hidden
     assert member.get(f"/rounds/{round_.id}").status_code == 404
-    _post(org_client, f"/organize/rounds/{round_.id}/schedule")
+    _post(org_client, f"/organize/rounds/{round_.id}/schedule", {"confirm": "y"})
 
     home = member.get("/home").get_data(as_text=True)
     assert "Vòng tháng Ba" in home and "10:00 02/03/2026" in home  # upcoming, with its time
@@ -293,7 +293,7 @@ def test_result_is_hidden_until_the_round_allows_it(org_client, bank, organizer,
     frozen_clock.set(round_.closes_at)
     if visibility == "on_publish":
         assert not shows_score(result)
-        _post(org_client, f"/organize/rounds/{round_.id}/publish")
+        _post(org_client, f"/organize/rounds/{round_.id}/publish", {"confirm": "y"})
     assert shows_score(result)
     assert shows_score(f"/rounds/{round_.id}")
     ranking = member.get(f"/rounds/{round_.id}/ranking")
