@@ -1,7 +1,7 @@
 """users.large_text: the large-text mode a member (or his secretary) turns on once
 
 Revision ID: reach01_large_text
-Revises: intauth01_must_change
+Revises: meeting01_live_sessions
 Create Date: 2026-12-04 07:30:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = 'reach01_large_text'
-down_revision = 'intauth01_must_change'
+down_revision = 'meeting01_live_sessions'
 branch_labels = None
 depends_on = None
 
