@@ -1,10 +1,11 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (BooleanField, FieldList, Form, FormField, IntegerField, SelectField,
                      StringField, TextAreaField)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from ..forms import Form as AppForm
 
 
 class ChoiceForm(Form):
@@ -12,7 +13,7 @@ class ChoiceForm(Form):
     correct = BooleanField(_l("Right"))
 
 
-class QuestionForm(FlaskForm):
+class QuestionForm(AppForm):
     key = StringField(_l("Key"), validators=[DataRequired(), Length(max=80)])
     section = SelectField(_l("Section"), choices=[], validate_choice=True)
     kind = SelectField(_l("Kind"), choices=[
@@ -39,7 +40,7 @@ class QuestionForm(FlaskForm):
                            validators=[Length(max=500)])
 
 
-class ImportForm(FlaskForm):
+class ImportForm(AppForm):
     file = FileField(_l("File"), validators=[FileRequired()])
     format = SelectField(_l("Format"), choices=[
         SelectChoice("auto", _l("From the file name")), SelectChoice("yaml", "YAML"),
@@ -47,11 +48,11 @@ class ImportForm(FlaskForm):
     section = SelectField(_l("Section for questions that name none"), choices=[])
 
 
-class CoverageForm(FlaskForm):
+class CoverageForm(AppForm):
     class Meta:
         csrf = False
     minimum = IntegerField(_l("Minimum per section"), default=2, validators=[Optional(), NumberRange(min=0, max=100)])
 
 
-class OutlineUploadForm(FlaskForm):
+class OutlineUploadForm(AppForm):
     file = FileField(_l("Outline file (.yaml, .txt, .md or .docx); empty = the bundled outline"))

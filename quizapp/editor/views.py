@@ -16,6 +16,7 @@ from ..hardening import bounded_int
 from ..forms import EmptyForm
 from ..models import Section
 from ..policy import role_required
+from ..services.audit import action_label
 from ..services import bank as bank_service
 from ..services import editor, sealing
 from ..services.errors import DomainError
@@ -133,7 +134,8 @@ def detail(key: str):
     question = editor.get_current(key)
     versions, log = editor.history(key)
     return render_template("editor/detail.html", question=question, versions=versions, log=log,
-                           form=EmptyForm(), transitions=sorted(editor.TRANSITIONS[question.status]))
+                           form=EmptyForm(), transitions=sorted(editor.TRANSITIONS[question.status]),
+                           action_label=action_label)
 
 
 @bp.post("/q/<key>/status/<any(draft, approved, retired):status>")
@@ -299,9 +301,11 @@ def generate_drafts():
             filename = form.file.data.filename or "outline"
             sections = drafting.namespaced(
                 drafting.sections_from_upload(form.file.data.read(), filename), drafting.prefix_for(filename))
+            contradictions: set[str] = set()  # the bundled list is the bundled outline's own
         else:
             sections = drafting.bundled_sections(current_app.config["BANK_PATH"])
-        outcome = drafting.store_drafts(current_user, sections)
+            contradictions = drafting.bundled_contradictions(current_app.config["BANK_PATH"])
+        outcome = drafting.store_drafts(current_user, sections, contradictions)
     except DomainError as exc:
         db.session.rollback()
         flash(exc.message, "error")

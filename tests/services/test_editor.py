@@ -43,11 +43,6 @@ def make_user(make_user):
     return make
 
 
-@pytest.fixture
-def organizer(make_user):
-    return make_user(role="organizer", username="btc", full_name="Ban Tổ Chức")
-
-
 def plain(text: str) -> str:
     """An independent spelling of the search rule: no diacritics, đ → d, lower case."""
     text = unicodedata.normalize("NFD", text.replace("Đ", "D").replace("đ", "d"))

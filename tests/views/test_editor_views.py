@@ -53,11 +53,6 @@ def uploads(app) -> list[str]:
 
 
 @pytest.fixture
-def organizer(make_user):
-    return make_user(role="organizer", username="btc", full_name="Ban Tổ Chức")
-
-
-@pytest.fixture
 def org_client(client, organizer, bank):
     client.login("btc")
     return client
@@ -444,7 +439,9 @@ def test_edit_of_an_unused_question_is_in_place(org_client, organizer):
     [entry] = audit_rows(target="question:vp-count")
     assert (entry.actor_id, entry.action) == (organizer.id, "question.edit")
     page = text_of(org_client.get(f"{BANK}/q/vp-count"))
-    assert "v1" in page and "v2" not in page
+    # Version labels as the page prints them (a bare "v2" could be inside a CSRF token).
+    labels = re.findall(r">v(\d+)\b", page)
+    assert labels and set(labels) == {"1"}
     assert "question.edit" in page
 
 
@@ -623,7 +620,7 @@ def test_every_change_is_logged_and_the_detail_page_shows_the_log(org_client, or
     page = org_client.get(f"{BANK}/q/qa-new").get_data(as_text=True)
     log = re.search(r"<h2>[^<]*</h2>\s*<ul class=\"plain small\">(.*?)</ul>", page.split("card")[-1], re.S)
     assert log, page[-2000:]
-    shown = re.findall(r"<code>([a-z._]+)</code>", log.group(1))
+    shown = re.findall(r"<span title=\"([a-z._]+)\">", log.group(1))  # the code behind each phrase
     assert shown == ["question.status", "question.new_version", "question.status", "question.edit",
                      "question.create"]
     assert html.unescape(log.group(1)).count("Ban Tổ Chức") == 5
@@ -982,6 +979,18 @@ def test_an_outline_upload_that_is_not_an_outline_is_refused(org_client):
     assert response.status_code == 302
     assert flashes(org_client.get(f"{BANK}/drafts"))
     assert question_count() == before
+
+
+def test_an_uploaded_outline_is_not_held_to_the_bundled_outlines_contradictions(org_client, bank):
+    """questions/contradictions.txt lists spots of the seed ("127" is a reader's sum
+    there); another ward may well plan to admit 127 members."""
+    outline = ("I. KẾT QUẢ ĐẠI HỘI\n\nĐại hội đã diễn ra tại Nhà văn hóa phường.\n\n"
+               "II. NỘI DUNG CHỦ YẾU\n\n* Về chỉ tiêu chủ yếu đến năm 2030\n\nVề xây dựng Đảng:\n\n"
+               "- (1) Kết nạp đảng viên mới giai đoạn 2025 - 2030: 127 đảng viên;\n"
+               "- (2) Tỷ lệ tổ chức cơ sở đảng hoàn thành tốt nhiệm vụ hằng năm: trên 92%.\n")
+    assert generate(org_client, outline.encode(), "an-khang.txt").status_code == 302
+    texts = [q.prompt + " ".join(c.text for c in q.choices) for q in drafts_in_bank()]
+    assert any("127 đảng viên" in t for t in texts)
 
 
 # ---------------------------------------------------------------- purpose and lint

@@ -1,7 +1,7 @@
 """questions: purpose (what a question tests) and excludes (questions never drawn with it)
 
 Revision ID: bank_grade_01
-Revises: intauth01_must_change
+Revises: reach01_large_text
 Create Date: 2026-12-04 06:30:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = 'bank_grade_01'
-down_revision = 'intauth01_must_change'
+down_revision = 'reach01_large_text'
 branch_labels = None
 depends_on = None
 
