@@ -17,12 +17,14 @@ from .config import load_config
 from .contest import bp as contest_bp
 from .editor import bp as editor_bp
 from .errors import init_errors
-from .extensions import csrf, db, limiter, login_manager, migrate
+from .extensions import compress, csrf, db, limiter, login_manager, migrate
 from .hardening import init_hardening, init_id_converter
 from .i18n import init_babel
 from .main import bp as main_bp
+from .meeting import bp as meeting_bp
 from .organize import bp as organize_bp
 from .quiz import bp as quiz_bp
+from .review import bp as review_bp
 from .services import branches, contests
 from .study import bp as study_bp
 from .templating import init_templating
@@ -57,6 +59,7 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"),
                      render_as_batch=True)
     csrf.init_app(app)
+    compress.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
     configure_login(login_manager)
@@ -83,6 +86,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(organize_bp)
     app.register_blueprint(branch_bp)
     app.register_blueprint(editor_bp)
+    app.register_blueprint(review_bp)
+    app.register_blueprint(meeting_bp)
 
 
 def register_errors(app: Flask) -> None:

@@ -3,7 +3,7 @@
 Each takes {"question_id": int, "choice_ids": [int, ...]} with the CSRF token in the
 X-CSRFToken header. Unknown keys in the body are ignored (no mass assignment). The
 "choice ids" of this API are the attempt's choice tokens, the option values of the
-quiz page (services.choice_tokens), never database ids: they are mapped back here, and
+quiz page (services.attempts.choice_tokens), never database ids: they are mapped back here, and
 every answer this API returns is in tokens, sorted by token.
 """
 from flask import Blueprint, g, jsonify, request

@@ -1,11 +1,11 @@
 """The member's home page and the health check."""
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, current_app, redirect, render_template, send_from_directory, url_for
 from flask_login import current_user, login_required
 
 from ..forms import EmptyForm
-from ..services import contests, study
-from ..services.contests import sealing
+from ..services import contests, learning, study
 from ..services.branches import standings
+from ..services.contests import sealing
 
 bp = Blueprint("main", __name__)
 
@@ -22,6 +22,7 @@ def index():
 def home():
     sealed = sealing.sealed_keys()
     recent = study.recent_attempts(current_user)
+    rounds = contests.member_rounds(current_user)
     return render_template(
         "main/home.html",
         attempts=recent,
@@ -29,11 +30,21 @@ def home():
         weak=study.section_scores(current_user, exclude_keys=sealed)[:5],
         hidden_rounds=set(study.hidden_round_ids()),
         mistakes=len(study.mistake_question_ids(current_user, exclude_keys=sealed)),
-        rounds=contests.member_rounds(current_user), label=contests.state_label,
+        rounds=rounds, label=contests.state_label,
+        status=contests.member_round_status(current_user, [r for r, _ in rounds]),
+        visible={r.id for r, _ in rounds if contests.results_visible_to(r, current_user)},
         branch=standings.own_branch_rate(current_user),
+        review=learning.home(current_user),
         form=EmptyForm())
 
 
 @bp.get("/healthz")
 def healthz():
     return {"status": "ok"}
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """Browsers ask for /favicon.ico whatever the page says: served from static/."""
+    return send_from_directory(current_app.static_folder, "favicon.ico",
+                               mimetype="image/vnd.microsoft.icon", max_age=86400)

@@ -63,7 +63,7 @@ class Round(db.Model):
     # One line per rule: "section: N", "section: N each", "section: rest".
     draw_plan: Mapped[str] = mapped_column(Text, default="")
     # Which questions the draw plan draws from: "all" approved ones (reserve included)
-    # or the contest "reserve" only (see QUESTION_POOLS and services.sealing).
+    # or the contest "reserve" only (see QUESTION_POOLS and services.contests.sealing).
     question_pool: Mapped[str] = mapped_column(String(10), default="all", server_default="all")
     shuffle_questions: Mapped[bool] = mapped_column(Boolean, default=True)
     shuffle_choices: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -55,7 +55,7 @@ class SectionScore:
 def section_scores(user: User, exclude_keys: Collection[str] = ()) -> list[SectionScore]:
     """Per section, how many of the member's graded answers were right; weakest first
     (lowest rate, then most answered, then outline order). One grouped query. Answers to
-    questions with a key in `exclude_keys` (sealed by a contest round, services.sealing)
+    questions with a key in `exclude_keys` (sealed by a contest round, services.contests.sealing)
     are left out: a section's change would tell how such an answer went."""
     correct = func.sum(case((AttemptQuestion.is_correct.is_(True), 1), else_=0))
     rows = db.session.execute(

@@ -53,7 +53,7 @@ def draw_questions(section_keys: list[str] | None, count: int,
                    rng: random.Random, exclude_keys: Collection[str] = ()) -> list[Question]:
     """Draw `count` approved, current practice questions, stratified by outline section:
     never a contest reserve question, nor one whose key is in `exclude_keys` (the keys
-    sealed by contest rounds, services.sealing).
+    sealed by contest rounds, services.contests.sealing).
 
     Sections take turns (in outline order, each turn one random question) so that a
     small quiz over many sections spreads across them instead of clustering. Returns
@@ -111,7 +111,7 @@ def start_practice(user: User, spec: PracticeSpec, start_token: str | None = Non
                    exclude_keys: Collection[str] = ()) -> Attempt:
     """Start a practice attempt; the same start_token returns the same attempt. Its
     questions are never contest reserve ones nor ones with a key in `exclude_keys`
-    (see draw_questions); the views start practice through services.sealing.
+    (see draw_questions); the views start practice through services.contests.sealing.
 
     Raises NoQuestions when the choice leaves no question to ask.
     """

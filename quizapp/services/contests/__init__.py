@@ -13,12 +13,13 @@ from .answer_key import answer_key, corrections
 from .corrections import correct_question, overrides_for, regrade_round, round_question_ids
 from .item_analysis import ItemStats, item_analysis, point_biserial, upper_lower_index
 from .prizes import PrizeProposal, allot_prizes, confirm_prizes, confirmed_prizes, propose_prizes
-from .ranking import RankRow, contest_ranking, ranking, share_of
-from .rounds import (RoundSettings, close_now, compute_prediction_actual, create_contest,
-                     create_round, finalize, finish_expired, live_counts, member_attempts,
-                     prediction_actual, publish_results, rebuild_round,
-                     refresh_prediction_actual, schedule, set_prediction, start_round_attempt,
-                     unsettled_count, unschedule, update_round)
+from .ranking import RankRow, contest_ranking, member_rank, ranking, share_of
+from .rounds import (MemberRoundStatus, RoundSettings, close_now, compute_prediction_actual,
+                     create_contest, create_round, finalize, finish_expired, live_counts,
+                     member_attempts, member_round_status, prediction_actual,
+                     publish_results, rebuild_round, refresh_prediction_actual, schedule,
+                     set_prediction, start_round_attempt, unschedule, unsettled_count,
+                     update_round)
 from .state import (get_round_for_member, in_audience, local_time, member_rounds,
                     ranking_visible, require, results_visible, results_visible_to, round_state,
                     state_label)
@@ -30,16 +31,15 @@ def connect_hooks() -> None:
     attempts.hooks.provide_round_answer_key(answer_key)
 
 
-__all__ = [
-    "ItemStats", "PrizeProposal", "RankRow", "RoundSettings", "allot_prizes", "answer_key",
-    "close_now", "compute_prediction_actual", "confirm_prizes", "confirmed_prizes",
-    "connect_hooks", "contest_ranking", "correct_question", "corrections", "create_contest",
-    "create_round", "draw_plan", "finalize", "finish_expired", "get_round_for_member", "hooks",
-    "in_audience", "item_analysis", "live_counts", "local_time", "member_attempts",
-    "member_rounds", "overrides_for", "point_biserial", "prediction_actual", "propose_prizes",
-    "publish_results",
-    "ranking", "ranking_visible", "rebuild_round", "refresh_prediction_actual", "regrade_round",
-    "require", "results_visible", "results_visible_to", "round_question_ids", "round_state",
-    "schedule", "sealing", "set_prediction", "share_of", "start_round_attempt", "state_label",
-    "unschedule", "unsettled_count", "update_round", "upper_lower_index",
-]
+__all__ = ["ItemStats", "MemberRoundStatus", "PrizeProposal", "RankRow", "RoundSettings",
+    "allot_prizes", "answer_key", "close_now", "compute_prediction_actual",
+    "confirm_prizes", "confirmed_prizes", "connect_hooks", "contest_ranking",
+    "correct_question", "corrections", "create_contest", "create_round", "draw_plan",
+    "finalize", "finish_expired", "get_round_for_member", "hooks", "in_audience",
+    "item_analysis", "live_counts", "local_time", "member_attempts", "member_rank",
+    "member_round_status", "member_rounds", "overrides_for", "point_biserial",
+    "prediction_actual", "propose_prizes", "publish_results", "ranking", "ranking_visible",
+    "rebuild_round", "refresh_prediction_actual", "regrade_round", "require",
+    "results_visible", "results_visible_to", "round_question_ids", "round_state",
+    "schedule", "sealing", "set_prediction", "share_of", "start_round_attempt",
+    "state_label", "unschedule", "unsettled_count", "update_round", "upper_lower_index"]

@@ -132,3 +132,11 @@ def contest_ranking(contest: Contest) -> list[RankRow]:
             row.extra["rounds"] += 1
     return _assign_ranks(list(totals.values()), lambda r: (
         -r.share, r.extra["missing"], r.distance, r.time_taken_seconds, r.finished_at))
+
+
+def member_rank(round_: Round, user: User) -> tuple[RankRow | None, int]:
+    """The member's own row of the round's ranking (None when he has no counting result)
+    and the number of ranked members. Ask only when `ranking_visible`."""
+    rows = ranking(round_)
+    return next((row for row in rows if row.user.id == user.id), None), len(rows)
+

@@ -17,7 +17,7 @@ from sqlalchemy.orm import selectinload
 
 from ...clock import utcnow
 from ...extensions import db
-from ...models import Attempt, Contest, Question, Round, RoundUnitStats, Unit, User
+from ...models import Attempt, Contest, Question, Round, RoundResult, RoundUnitStats, Unit, User
 from ...models.attempts import FINISHED, IN_PROGRESS
 from ...models.contest import QUESTION_POOLS
 from .. import attempts
@@ -232,6 +232,36 @@ def member_attempts(user: User, round_: Round) -> list[Attempt]:
     return list(db.session.execute(select(Attempt).where(
         Attempt.round_id == round_.id, Attempt.user_id == user.id)
         .order_by(Attempt.attempt_no)).scalars())
+
+
+@dataclass
+class MemberRoundStatus:
+    """Where one member stands in one round, for the home card: an attempt in progress,
+    how many attempts are finished, the counting result (None before any finish)."""
+    in_progress: Attempt | None = None
+    finished: int = 0
+    result: RoundResult | None = None
+
+
+def member_round_status(user: User, rounds: list[Round]) -> dict[int, MemberRoundStatus]:
+    """The member's status in each of `rounds`, by round id, in two queries whatever
+    the number of rounds. Scores in it are shown only where `results_visible_to` allows."""
+    ids = [r.id for r in rounds]
+    out = {round_id: MemberRoundStatus() for round_id in ids}
+    if not ids:
+        return out
+    for attempt in db.session.execute(select(Attempt).where(
+            Attempt.user_id == user.id, Attempt.round_id.in_(ids))).scalars():
+        status = out[attempt.round_id]
+        if attempt.status == IN_PROGRESS:
+            status.in_progress = attempt
+        else:
+            status.finished += 1
+    for result in db.session.execute(select(RoundResult).where(
+            RoundResult.user_id == user.id, RoundResult.round_id.in_(ids))).scalars():
+        out[result.round_id].result = result
+    return out
+
 
 
 def start_round_attempt(user: User, round_: Round, rng: random.Random | None = None) -> Attempt:

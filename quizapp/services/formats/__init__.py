@@ -18,7 +18,7 @@ from . import aiken, gift, xlsx, yaml_format
 from .common import MAX_BYTES, ParseResult
 
 __all__ = ["FORMATS", "MAX_BYTES", "Format", "ParseResult", "detect", "export_current",
-           "import_parsed", "known_section_keys"]
+           "import_parsed", "known_section_keys", "lint_parsed"]
 
 
 def known_section_keys() -> set[str] | None:
@@ -88,6 +88,19 @@ def detect(filename: str, content: bytes | None = None) -> str | None:
                 return "gift"
         return "aiken"
     return None
+
+
+def lint_parsed(result: ParseResult, forbidden: list[str]) -> None:
+    """Run the bank linter on a parse result against the current bank (services.bank_lint):
+    a finding about an approved question alone becomes an error (nothing is imported
+    until it is fixed), the rest (giveaway pairs with the bank, drafts) warnings."""
+    from ..bank import current_data
+    from ..bank_lint import lint_against
+    if not result.questions:
+        return
+    errors, warnings = lint_against(result.questions, current_data(), forbidden)
+    result.errors.extend(str(f) for f in errors)
+    result.warnings.extend(str(f) for f in warnings)
 
 
 def import_parsed(result: ParseResult):
