@@ -183,7 +183,7 @@ def test_a_file_over_the_size_limit_is_refused(runner, bank, tmp_path):
     path.write_bytes(b"// padding\n" * (MAX_BYTES // 10))
     result = runner.invoke(args=["bank", "import", str(path)])
     assert result.exit_code != 0
-    assert "line 1: the file is larger than 2 MiB" in result.output
+    assert f"line 1: the file is larger than {MAX_BYTES // 1024 // 1024} MiB" in result.output
 
 
 def test_format_options_are_checked(runner, bank, tmp_path):

@@ -53,14 +53,44 @@ def test_gift_answers_on_their_own_indented_lines():
 @pytest.mark.parametrize("answers, right", [
     ("~%50%Grant ~%50%Grant's wife ~%-100%Grant's father", [True, True, False]),
     ("~%33.33333%a ~%33.33333%b ~%33.33333%c ~%-100%d", [True, True, True, False]),
-    ("=a =b ~c", [True, True, False]),            # several '=': more than one right answer
     ("~%100%a ~b ~%0%c", [True, False, False]),   # weights and no '=': Moodle's multi-answer
-    ("=a ~%25%b ~c", [True, True, False]),
 ])
-def test_gift_weights_or_several_right_answers_make_multiple(answers, right):
+def test_gift_weights_without_equals_make_multiple(answers, right):
     q = _one(_gift("::m:: Which ones? {" + answers + "}"))
     assert q.kind == "multiple"
     assert [c.correct for c in q.choices] == right
+
+
+def test_gift_partial_credit_with_one_equals_stays_one_answer_with_a_warning():
+    """Moodle: one '=' makes a one-answer question; ~%50% options earn part of the mark.
+    Before issue 12 this became "select all of Bethlehem, Galilee, Nazareth", so the
+    right answer alone was graded wrong."""
+    result = _gift("::jesus:: Where did Jesus grow up? "
+                   "{~Jerusalem ~%25%Bethlehem ~%50%Galilee =Nazareth}")
+    q = _one(result)
+    assert q.kind == "single"
+    assert _choices(q) == [("Jerusalem", False), ("Bethlehem", False), ("Galilee", False),
+                           ("Nazareth", True)]
+    assert len(result.warnings) == 1
+    warning = result.warnings[0]
+    assert warning.startswith("line 1: partial credit for Bethlehem (25%), Galilee (50%)")
+    assert "'Nazareth'" in warning
+
+
+def test_gift_two_fully_right_answers_in_a_one_answer_question_are_refused():
+    result = _gift("::m:: Which one? {=a =b ~c}")
+    assert not result.questions
+    assert result.errors == ["line 1: 2 answers are fully right (a, b) in a one-answer question: "
+                             "this app gives full credit to exactly one answer; keep one '='"]
+
+
+def test_gift_weights_that_are_not_all_or_nothing_are_warned():
+    result = _gift("::m:: Which? {~%50%a ~%50%b ~c}")
+    q = _one(result)
+    assert (q.kind, [c.correct for c in q.choices]) == ("multiple", [True, True, False])
+    assert len(result.warnings) == 1 and "a 50%, b 50%" in result.warnings[0]
+    # our own export's weights (equal shares, -100% for wrong) are exact: no warning
+    assert not _gift("::m:: Which? {~%50%a ~%50%b ~%-100%c}").warnings
 
 
 @pytest.mark.parametrize("mark, value", [("T", True), ("TRUE", True), ("F", False),
@@ -563,7 +593,7 @@ def test_a_utf8_bom_is_accepted(name):
 @pytest.mark.parametrize("name", ["yaml", "gift", "aiken", "xlsx"])
 def test_files_over_the_size_limit_are_refused(name):
     result = FORMATS[name].parse(b"x" * (MAX_BYTES + 1), "big", "viewpoints")
-    assert len(result.errors) == 1 and "larger than 2 MiB" in result.errors[0]
+    assert len(result.errors) == 1 and f"larger than {MAX_BYTES // 1024 // 1024} MiB" in result.errors[0]
     assert result.questions == []
 
 

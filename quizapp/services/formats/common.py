@@ -15,18 +15,91 @@ from dataclasses import dataclass, field
 from ..bank_format import KEY_RE, STATUSES, TRUE_FALSE_TEXTS, QuestionData
 from ..grading import KINDS
 
-MAX_BYTES = 2 * 1024 * 1024
+# A file's size limit. It admits our own export of a bank at the question limit: the
+# bundled bank's GIFT export takes about 600 bytes a question, its YAML export 730
+# (tests/services/test_formats.py::test_the_size_limit_admits_our_own_export_of_a_full_bank).
+MAX_BYTES = 8 * 1024 * 1024
+MAX_QUESTIONS = 5000      # questions in one file
+MAX_ANSWERS = 20          # answers of one question
+MAX_LISTED_ERRORS = 100   # error messages kept; the rest are only counted
 MAX_KEY_LENGTH = 80       # Question.key is String(80)
 MAX_COVERS_LENGTH = 500   # Question.covers is String(500), comma-joined
+
+
+# Characters no question text may hold: C0 controls but tab and line breaks, and DEL
+# (PostgreSQL refuses NUL in text; the others are invisible, and .xlsx cannot hold them).
+# C1 controls such as U+0085 (NEL, a line break for YAML) are kept: they round-trip.
+CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def control_message(text: str) -> str | None:
+    """"control character U+0000 …" for the first control character in `text`, or None."""
+    match = CONTROL_RE.search(text)
+    if match is None:
+        return None
+    return (f"control character U+{ord(match.group()):04X} in the text (invisible characters "
+            "cannot be imported; delete it)")
+
+
+class Errors:
+    """Error messages: every one counted, the first MAX_LISTED_ERRORS kept (a file of
+    450,000 bad lines must not make a page of megabytes). `len()` and truth count them
+    all, so "did this question add an error" stays right past the limit; iterating and
+    indexing give the kept ones."""
+
+    def __init__(self, messages=()):
+        self.listed: list[str] = []
+        self.count = 0
+        self.extend(messages)
+
+    def append(self, message: str) -> None:
+        self.count += 1
+        if len(self.listed) < MAX_LISTED_ERRORS:
+            self.listed.append(message)
+
+    def extend(self, messages) -> None:
+        for message in messages:
+            self.append(message)
+
+    @property
+    def more(self) -> int:
+        """How many errors were counted but not kept."""
+        return self.count - len(self.listed)
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __bool__(self) -> bool:
+        return self.count > 0
+
+    def __iter__(self):
+        return iter(self.listed)
+
+    def __getitem__(self, index):
+        return self.listed[index]
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, Errors):
+            return (self.count, self.listed) == (other.count, other.listed)
+        return self.count == len(self.listed) and self.listed == other
+
+    def __repr__(self) -> str:
+        return f"Errors({self.listed!r}, count={self.count})"
+
+    def summary(self) -> list[str]:
+        """The kept messages, then "… and N more error(s)" when some were not kept."""
+        return self.listed + ([f"… and {self.more} more error(s)"] if self.more else [])
 
 
 @dataclass
 class ParseResult:
     """What a parser read: the valid questions, every error (nothing should be imported
-    while there is one), and the items skipped because the app has no such question kind."""
+    while there is one; the first MAX_LISTED_ERRORS are kept, see Errors), the items
+    skipped because the app has no such question kind, and warnings (imported, but look)."""
     questions: list[QuestionData] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
+    errors: Errors = field(default_factory=Errors)
     skipped: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -42,8 +115,9 @@ def check_size(content: bytes, result: ParseResult, unit: str = "line") -> bool:
 
 
 def decode_text(content: bytes, result: ParseResult) -> str | None:
-    """UTF-8 text (a BOM is allowed) with newlines normalised to "\\n", or None after
-    appending one error (too large, or not UTF-8)."""
+    """UTF-8 text (a BOM is allowed), NFC-normalised, with newlines normalised to "\\n",
+    or None after appending one error (too large, or not UTF-8). A control character is
+    an error with its line, and the text is still returned (so other errors are found)."""
     if not check_size(content, result):
         return None
     if content.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -56,7 +130,13 @@ def decode_text(content: bytes, result: ParseResult) -> str | None:
         result.errors.append(f"line {line}: not UTF-8 text (byte 0x{content[exc.start]:02x} "
                              "cannot be read as UTF-8); save the file as UTF-8")
         return None
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
+    line, counted_to = 1, 0
+    for match in CONTROL_RE.finditer(text):
+        line += text.count("\n", counted_to, match.start())
+        counted_to = match.start()
+        result.errors.append(f"line {line}: {control_message(match.group())}")
+    return text
 
 
 def fold(text: str) -> str:
@@ -81,6 +161,23 @@ def hash_key(prefix: str, prompt: str) -> str:
 def choices_key(text: str) -> str:
     """Choices that differ only in case or spacing count as the same choice."""
     return " ".join(text.casefold().split())
+
+
+def nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+def normalise(question: QuestionData) -> None:
+    """Every text of the question in NFC, the form the bank stores: a copy written with
+    combining accents (NFD, as some Mac and Word exports are) is the same question."""
+    question.prompt = nfc(question.prompt)
+    question.explanation = nfc(question.explanation)
+    for choice in question.choices:
+        choice.text = nfc(choice.text)
+
+
+def too_many_questions(where: str) -> str:
+    return f"{where}: more than {MAX_QUESTIONS} questions in one file: split it"
 
 
 def check_question(question: QuestionData, where: str, errors: list[str],
@@ -122,9 +219,16 @@ def check_question(question: QuestionData, where: str, errors: list[str],
     if len(",".join(question.covers)) > MAX_COVERS_LENGTH:
         err(f"question '{key}': the covered items are longer than {MAX_COVERS_LENGTH} characters")
 
+    for text in (question.prompt, question.explanation, *(c.text for c in question.choices)):
+        problem = control_message(text)
+        if problem:
+            err(f"question '{key}': {problem}")
+            break
     choices = question.choices
     if len(choices) < 2:
         err(f"question '{key}' needs at least 2 choices")
+    elif len(choices) > MAX_ANSWERS:
+        err(f"question '{key}' has {len(choices)} answers, more than {MAX_ANSWERS}")
     seen: set[str] = set()
     for choice in choices:
         if not choice.text.strip():
@@ -147,10 +251,11 @@ def check_question(question: QuestionData, where: str, errors: list[str],
 
 def collect(result: ParseResult, items: list[tuple[QuestionData, str]],
             section_keys: set[str] | None = None, check_section: bool = True) -> None:
-    """Check each (question, where) read from one file, refuse a key used twice, and keep
-    the valid questions in `result`."""
+    """Check each (question, where) read from one file (texts NFC-normalised first), refuse
+    a key used twice, and keep the valid questions in `result`."""
     first_seen: dict[str, str] = {}
     for question, where in items:
+        normalise(question)
         valid = check_question(question, where, result.errors, section_keys, check_section)
         if question.key in first_seen:
             result.errors.append(f"{where}: key '{question.key}' is already used at "

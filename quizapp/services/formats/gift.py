@@ -34,7 +34,8 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
 from ..bank_format import KEY_RE, STATUSES, TRUE_FALSE_TEXTS, ChoiceData, QuestionData
-from .common import ParseResult, collect, decode_text, hash_key, slugify
+from .common import MAX_ANSWERS, MAX_QUESTIONS, ParseResult, collect, decode_text, hash_key, slugify, \
+    too_many_questions
 
 SPECIAL = "~=#{}:"
 MARKER_RE = re.compile(r"\[(html|moodle|plain|markdown)\]", re.IGNORECASE)
@@ -227,6 +228,11 @@ def _read_question(block: _Block, result: ParseResult, default_section: str | No
     def error(index: int, message: str) -> None:
         result.errors.append(f"line {src.line_of(index)}: {message}")
 
+    warnings: list[str] = []
+
+    def warn(message: str) -> None:
+        warnings.append(f"{where}: {message}")
+
     # ---- title, then the answer block's braces
     pos, title = 0, ""
     if text.startswith("::"):
@@ -292,7 +298,7 @@ def _read_question(block: _Block, result: ParseResult, default_section: str | No
         return None
     notes: list[tuple[str, str]] = []  # (choice text, its feedback)
     if src.find("~", start, end) != -1:
-        kind, choices = _multiple_choice(src, start, end, text_format, notes, error)
+        kind, choices = _multiple_choice(src, start, end, text_format, notes, error, warn)
         if choices is None:
             return None
     elif src.find("=", start, end) != -1 and src.find("->", start, end) != -1:
@@ -321,6 +327,7 @@ def _read_question(block: _Block, result: ParseResult, default_section: str | No
     difficulty, status, covers = _read_meta(block, result.errors)
     if len(result.errors) > errors_before:
         return None
+    result.warnings.extend(warnings)
     explanation = "\n".join([general] * bool(general)
                             + [f"{choice}: {note}" for choice, note in notes if note])
     key = (slugify(title) if title else "") or hash_key("gift", prompt)
@@ -331,20 +338,30 @@ def _read_question(block: _Block, result: ParseResult, default_section: str | No
 
 
 def _multiple_choice(src: _Source, start: int, end: int, text_format: str,
-                     notes: list[tuple[str, str]], error) -> tuple[str, list[ChoiceData] | None]:
+                     notes: list[tuple[str, str]], error, warn) -> tuple[str, list[ChoiceData] | None]:
+    """The kind and choices of a `{=… ~…}` block, as Moodle reads it: with an `=` answer
+    it is a one-answer question; without, a several-answers question whose right answers
+    are those with a positive weight. What this app cannot grade as Moodle does is an error
+    (two fully right answers in a one-answer question) or a warning with the question
+    imported as described in it (partial credit is dropped: this app grades right or
+    wrong)."""
     text = src.text
     marks = [i for i in range(start, end) if text[i] in "~=" and src.active[i]]
+    if len(marks) > MAX_ANSWERS:
+        error(marks[MAX_ANSWERS], f"more than {MAX_ANSWERS} answers in one question")
+        return "", None
     lead = text[start:marks[0]]
     if lead.strip():
         error(start + len(lead) - len(lead.lstrip()),
               f"'{lead.strip()}' before the first answer: answers start with '=' or '~'")
         return "", None
     choices: list[ChoiceData] = []
-    has_equals = False
+    weights: list[float] = []
+    equals = 0
     for n, mark_at in enumerate(marks):
         stop = marks[n + 1] if n + 1 < len(marks) else end
         mark = text[mark_at]
-        has_equals |= mark == "="
+        equals += mark == "="
         weight = 100.0 if mark == "=" else 0.0
         begin = mark_at + 1
         match = WEIGHT_RE.match(text, begin, stop)
@@ -363,11 +380,44 @@ def _multiple_choice(src: _Source, start: int, end: int, text_format: str,
         if not answer:
             error(mark_at, "an answer has no text")
             return "", None
+        weights.append(weight)
         choices.append(ChoiceData(answer, weight > 0))
         if note_at != -1:
             notes.append((answer, _clean_marked(text[note_at + 1:stop], answer_format)))
-    right = sum(c.correct for c in choices)
-    return ("single" if has_equals and right == 1 else "multiple"), choices
+    if equals:
+        full = [c.text for c, w in zip(choices, weights) if w >= 100]
+        partial = [f"{c.text} ({_weight(w)}%)" for c, w in zip(choices, weights) if 0 < w < 100]
+        penalties = [f"{c.text} ({_weight(w)}%)" for c, w in zip(choices, weights) if w < 0]
+        if len(full) != 1:
+            error(start, f"{len(full)} answers are fully right ({', '.join(full)}) in a one-answer "
+                         "question: this app gives full credit to exactly one answer; keep one '='")
+            return "", None
+        for choice, weight in zip(choices, weights):
+            choice.correct = weight >= 100
+        if partial:
+            warn(f"partial credit for {', '.join(partial)} cannot be kept: imported as a "
+                 f"one-answer question whose only right answer is '{full[0]}' (the others earn "
+                 "nothing)")
+        if penalties:
+            warn(f"negative weights for {', '.join(penalties)} cannot be kept (a wrong answer "
+                 "earns nothing here)")
+        return "single", choices
+    right = [(c, w) for c, w in zip(choices, weights) if w > 0]
+    if right and not _is_equal_split(right, weights):
+        warn("Moodle gives partial credit per answer ("
+             + ", ".join(f"{c.text} {_weight(w)}%" for c, w in zip(choices, weights) if w)
+             + "): imported as a several-answers question that is right only when exactly "
+               f"the answers with a positive weight ({', '.join(c.text for c, _ in right)}) "
+               "are chosen")
+    return "multiple", choices
+
+
+def _is_equal_split(right: list[tuple[ChoiceData, float]], weights: list[float]) -> bool:
+    """Weights as this app writes them: the right answers share 100 % equally and every
+    wrong one costs -100 % (all or nothing, the grading here)."""
+    share = 100 / len(right)
+    return (all(abs(w - share) < 0.01 for _, w in right)
+            and all(w <= -100 for w in weights if w <= 0))
 
 
 def parse(content: bytes, filename: str = "", default_section: str | None = None, *,
@@ -379,6 +429,9 @@ def parse(content: bytes, filename: str = "", default_section: str | None = None
         return result
     items = []
     for block in _blocks(text):
+        if len(items) == MAX_QUESTIONS:
+            result.errors.append(too_many_questions(f"line {block.lines[0][0]}"))
+            break
         read = _read_question(block, result, default_section, section_keys)
         if read is not None:
             items.append(read)
