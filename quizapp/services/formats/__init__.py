@@ -47,7 +47,9 @@ class Format:
         database's (inside an app context)."""
         if section_keys is None:
             section_keys = known_section_keys()
-        return self.module.parse(content, filename, default_section, section_keys=section_keys)
+        result = self.module.parse(content, filename, default_section, section_keys=section_keys)
+        match_existing(result)
+        return result
 
     def dump(self, questions: list[QuestionData]) -> bytes:
         """The questions this format can hold (see `unsupported`) as a file."""
@@ -88,6 +90,55 @@ def detect(filename: str, content: bytes | None = None) -> str | None:
                 return "gift"
         return "aiken"
     return None
+
+
+def match_existing(result: ParseResult) -> None:
+    """Give a question the bank already holds, word for word, its key in the bank.
+
+    A file that names no key (Aiken, GIFT without titles, Excel rows without a key) or
+    names another one (a title in someone else's file) still re-imports as the same
+    question: a question whose key the bank does not have, but whose prompt and choices
+    (text and rightness) are those of one current question, takes that question's key,
+    and what the file does not say (section, difficulty, status, covered items, an
+    explanation it lacks) is kept from the bank. So importing our own export in any
+    format changes nothing. Outside an app context (no bank), nothing is done."""
+    from flask import has_app_context
+    if not has_app_context() or not result.questions:
+        return
+    from sqlalchemy import select
+    from sqlalchemy.exc import SQLAlchemyError
+    from sqlalchemy.orm import selectinload
+
+    from ...extensions import db
+    from ...models import Question
+    prompts = {q.prompt for q in result.questions}
+    try:
+        current = list(db.session.execute(
+            select(Question).where(Question.is_current.is_(True), Question.prompt.in_(prompts))
+            .options(selectinload(Question.choices), selectinload(Question.section))).scalars())
+        keys = set(db.session.execute(select(Question.key).where(Question.is_current.is_(True)))
+                   .scalars())
+    except SQLAlchemyError:   # validating a file without a database
+        db.session.rollback()
+        return
+    by_content: dict[tuple, list[Question]] = {}
+    for question in current:
+        fingerprint = (question.prompt, tuple((c.text, c.is_correct) for c in question.choices))
+        by_content.setdefault(fingerprint, []).append(question)
+    taken = {q.key for q in result.questions}
+    for data in result.questions:
+        if data.key in keys:
+            continue
+        same = by_content.get((data.prompt, tuple((c.text, c.correct) for c in data.choices)), [])
+        if len(same) != 1 or same[0].key in taken:
+            continue
+        stored = same[0]
+        taken.add(stored.key)
+        data.key = stored.key
+        data.section = stored.section.key
+        data.difficulty, data.status = stored.difficulty, stored.status
+        data.covers = [c for c in stored.covers.split(",") if c]
+        data.explanation = data.explanation or stored.explanation
 
 
 def import_parsed(result: ParseResult):

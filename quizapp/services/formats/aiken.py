@@ -117,7 +117,8 @@ def parse(content: bytes, filename: str = "", default_section: str | None = None
         after_blank = False
     if draft is not None:
         unfinished(draft)
-    collect(result, items, section_keys, check_section=bool(default_section))
+    collect(result, items, section_keys, check_section=bool(default_section),
+            derived={where for _, where in items})
     return result
 
 

@@ -249,13 +249,39 @@ def check_question(question: QuestionData, where: str, errors: list[str],
     return len(errors) == before
 
 
+def source_key(filename: str, title: str) -> str:
+    """The key of a titled question from a file that is not ours: the file's name, then
+    the title ("nghi-quyet.gift", "Câu 1" → "nghi-quyet-cau-1"), so that another file's
+    "Câu 1" is another question, and importing the same file again updates its own."""
+    stem = (filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+    stem = re.sub(r"(\.(gift|aiken|txt|xml|xlsx|yaml|yml))+$", "", stem, flags=re.IGNORECASE)
+    prefix = slugify(stem)[:30].rstrip("-")
+    return slugify(f"{prefix} {title}") if prefix else slugify(title)
+
+
 def collect(result: ParseResult, items: list[tuple[QuestionData, str]],
-            section_keys: set[str] | None = None, check_section: bool = True) -> None:
-    """Check each (question, where) read from one file (texts NFC-normalised first), refuse
-    a key used twice, and keep the valid questions in `result`."""
+            section_keys: set[str] | None = None, check_section: bool = True,
+            derived: set[str] = frozenset()) -> None:
+    """Check each (question, where) read from one file (texts NFC-normalised first) and
+    keep the valid questions in `result`.
+
+    A key the file states (YAML, an Excel key, our own GIFT export) used twice is an
+    error. A key derived from a title or a prompt (`derived`: the `where` of those
+    questions) used twice is not: the later question gets "-2", "-3"… and a warning, as
+    Moodle allows one title or stem twice. Two questions with one prompt are flagged as
+    possible duplicates either way."""
     first_seen: dict[str, str] = {}
+    prompts: dict[str, str] = {}
     for question, where in items:
         normalise(question)
+        if question.key in first_seen and where in derived:
+            base, n = question.key[:MAX_KEY_LENGTH - 4], 2
+            while f"{base}-{n}" in first_seen:
+                n += 1
+            result.warnings.append(f"{where}: the title or question text of "
+                                   f"{first_seen[question.key]} again: imported as a separate "
+                                   f"question '{base}-{n}'")
+            question.key = f"{base}-{n}"
         valid = check_question(question, where, result.errors, section_keys, check_section)
         if question.key in first_seen:
             result.errors.append(f"{where}: key '{question.key}' is already used at "
@@ -263,5 +289,11 @@ def collect(result: ParseResult, items: list[tuple[QuestionData, str]],
             valid = False
         else:
             first_seen[question.key] = where
+        folded = choices_key(question.prompt)
+        if folded in prompts:
+            result.warnings.append(f"{where}: possible duplicate: the same question text as "
+                                   f"{prompts[folded]}")
+        else:
+            prompts[folded] = where
         if valid:
             result.questions.append(question)

@@ -35,7 +35,7 @@ from html.parser import HTMLParser
 
 from ..bank_format import KEY_RE, STATUSES, TRUE_FALSE_TEXTS, ChoiceData, QuestionData
 from .common import MAX_ANSWERS, MAX_QUESTIONS, ParseResult, collect, decode_text, hash_key, slugify, \
-    too_many_questions
+    source_key, too_many_questions
 
 SPECIAL = "~=#{}:"
 MARKER_RE = re.compile(r"\[(html|moodle|plain|markdown)\]", re.IGNORECASE)
@@ -219,7 +219,8 @@ def _section(block: _Block, default_section: str | None, section_keys: set[str] 
 
 
 def _read_question(block: _Block, result: ParseResult, default_section: str | None,
-                   section_keys: set[str] | None) -> tuple[QuestionData, str] | None:
+                   section_keys: set[str] | None, filename: str,
+                   derived: set[str]) -> tuple[QuestionData, str] | None:
     src = _Source(block.lines)
     text = src.text
     where = f"line {block.lines[0][0]}"
@@ -330,7 +331,13 @@ def _read_question(block: _Block, result: ParseResult, default_section: str | No
     result.warnings.extend(warnings)
     explanation = "\n".join([general] * bool(general)
                             + [f"{choice}: {note}" for choice, note in notes if note])
-    key = (slugify(title) if title else "") or hash_key("gift", prompt)
+    # Our own export (a '// quizapp:' comment) names the key in the title; another file's
+    # title is only unique in that file (see common.source_key).
+    ours = bool(block.meta)
+    key = ((slugify(title) if ours else source_key(filename, title)) if title else "") \
+        or hash_key("gift", prompt)
+    if not (ours and title):
+        derived.add(where)
     return QuestionData(key=key, section=_section(block, default_section, section_keys), kind=kind,
                         difficulty=difficulty, status=status, prompt=prompt,
                         explanation=explanation, choices=choices, covers=covers,
@@ -428,14 +435,15 @@ def parse(content: bytes, filename: str = "", default_section: str | None = None
     if text is None:
         return result
     items = []
+    derived: set[str] = set()
     for block in _blocks(text):
         if len(items) == MAX_QUESTIONS:
             result.errors.append(too_many_questions(f"line {block.lines[0][0]}"))
             break
-        read = _read_question(block, result, default_section, section_keys)
+        read = _read_question(block, result, default_section, section_keys, filename, derived)
         if read is not None:
             items.append(read)
-    collect(result, items, section_keys)
+    collect(result, items, section_keys, derived=derived)
     return result
 
 

@@ -324,6 +324,7 @@ def parse(content: bytes, filename: str = "", default_section: str | None = None
     if result.errors:
         return result
     items: list[tuple[QuestionData, str]] = []
+    derived: set[str] = set()
     for index in range(header_at + 1, len(rows)):
         row = rows[index]
         texts = [_cell_text(v) for v in row]
@@ -339,7 +340,9 @@ def parse(content: bytes, filename: str = "", default_section: str | None = None
         question = _read_row(cells, options, where, default_section, result.errors)
         if question is not None:
             items.append((question, where))
-    collect(result, items, section_keys)
+            if not cells.get("key"):
+                derived.add(where)
+    collect(result, items, section_keys, derived=derived)
     return result
 
 
