@@ -108,11 +108,10 @@ def test_gift_category_that_is_no_section_falls_back_to_section_option(runner, b
                     encoding="utf-8")
     result = runner.invoke(args=["bank", "import", str(path)])
     assert result.exit_code != 0
-    # The key is the file's name and the title: another file's "cli-cat" is another question.
-    assert "line 3: question 'moodle-cli-cat' has no section" in result.output
+    assert "line 3: question 'cli-cat' has no section" in result.output
     result = runner.invoke(args=["bank", "import", str(path), "--section", "targets"])
     assert result.exit_code == 0, result.output
-    question = db.session.execute(select(Question).where(Question.key == "moodle-cli-cat")).scalar_one()
+    question = db.session.execute(select(Question).where(Question.key == "cli-cat")).scalar_one()
     assert (question.section.key, question.status) == ("targets", "draft")
 
 

@@ -5,8 +5,11 @@ Reading, as the published format describes it:
 - `$CATEGORY: a/b/c` sets the category of the questions after it: its last component is
   the section when it is a section key (one of `section_keys` when given), otherwise
   the default section is used;
-- `::title::` becomes the key (slugified to a-z, 0-9, '-'); without a title the key is
-  "gift-" and 8 hex digits of the prompt's hash, so re-importing updates, not duplicates;
+- `::title::` becomes the key when the question is written for this app (a `// quizapp:`
+  comment, or a title that already is a key: a-z, 0-9, '-'); another title is prefixed
+  with the file's name ("Câu 1" in nghi-quyet.gift → nghi-quyet-cau-1), so two files'
+  "Câu 1" are two questions; without a title the key is "gift-" and 8 hex digits of the
+  prompt's hash; a title or prompt repeated in one file gets "-2" and a warning;
 - `[html]`, `[moodle]`, `[plain]`, `[markdown]` before a text are removed; html texts lose
   their tags and entities; answers default to the question text's format;
 - escapes `\\~ \\= \\# \\{ \\} \\:` and `\\\\` give the character, `\\n` a line break; a raw line
@@ -34,7 +37,7 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
 from ..bank_format import KEY_RE, STATUSES, TRUE_FALSE_TEXTS, ChoiceData, QuestionData
-from .common import MAX_ANSWERS, MAX_QUESTIONS, ParseResult, collect, decode_text, hash_key, slugify, \
+from .common import MAX_ANSWERS, MAX_KEY_LENGTH, MAX_QUESTIONS, ParseResult, collect, decode_text, hash_key, slugify, \
     source_key, too_many_questions
 
 SPECIAL = "~=#{}:"
@@ -331,9 +334,10 @@ def _read_question(block: _Block, result: ParseResult, default_section: str | No
     result.warnings.extend(warnings)
     explanation = "\n".join([general] * bool(general)
                             + [f"{choice}: {note}" for choice, note in notes if note])
-    # Our own export (a '// quizapp:' comment) names the key in the title; another file's
-    # title is only unique in that file (see common.source_key).
-    ours = bool(block.meta)
+    # A title names the key when the question is written for this app: it has a
+    # '// quizapp:' comment (our export) or the title already is a key ("vp1-khau-hieu").
+    # Any other title ("Câu 1", "Q1") is only unique in its file (see common.source_key).
+    ours = bool(block.meta) or (bool(KEY_RE.match(title)) and len(title) <= MAX_KEY_LENGTH)
     key = ((slugify(title) if ours else source_key(filename, title)) if title else "") \
         or hash_key("gift", prompt)
     if not (ours and title):
