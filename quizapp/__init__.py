@@ -30,13 +30,14 @@ def register_instance_folder(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from .extensions import csrf, db, limiter, login_manager, migrate
+    from .extensions import compress, csrf, db, limiter, login_manager, migrate
     from . import db_setup
     db.init_app(app)
     db_setup.configure_engine(app)
     migrate.init_app(app, db, directory=str(__import__("pathlib").Path(__file__).parent / "migrations"),
                      render_as_batch=True)
     csrf.init_app(app)
+    compress.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
     from .auth.session import configure_login
@@ -58,6 +59,8 @@ def register_blueprints(app: Flask) -> None:
     from .contest import bp as contest_bp
     from .editor import bp as editor_bp
     from .organize import bp as organize_bp
+    from .review import bp as review_bp
+    from .meeting import bp as meeting_bp
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(study_bp)
@@ -67,6 +70,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(organize_bp)
     app.register_blueprint(branch_bp)
     app.register_blueprint(editor_bp)
+    app.register_blueprint(review_bp)
+    app.register_blueprint(meeting_bp)
 
 
 def register_errors(app: Flask) -> None:

@@ -62,6 +62,8 @@ def _read_file(path, fmt: str, section: str | None, known: set[str] | None):
     with path.open("rb") as handle:
         content = handle.read(formats.MAX_BYTES + 1)  # the parser reports a larger file
     result = formats.FORMATS[fmt].parse(content, path.name, section, section_keys=known)
+    from .services.bank_lint import bank_forbidden
+    formats.lint_parsed(result, bank_forbidden(current_app.config["BANK_PATH"]))
     for item in result.skipped:
         click.echo(item)
     for warning in result.warnings:
@@ -102,6 +104,29 @@ def bank_validate(path: str | None, fmt: str | None, section: str | None) -> Non
     if bank.errors:
         raise click.ClickException(f"{len(bank.errors)} error(s)")
     click.echo(f"OK: {len(bank.sections)} sections, {len(bank.questions)} questions")
+
+
+@bank_cli.command("lint")
+@click.argument("path", required=False)
+def bank_lint(path: str | None) -> None:
+    """Check the bank (directory or one question file) for what unfits a question for a
+    contest: positional references, page hints, forbidden strings, overlapping figures,
+    duplicated prompts, giveaway pairs, missing purposes. Exit 1 on any finding."""
+    from .services import bank_lint as lint
+    from .services.bank_format import read_bank
+    target = _bank_path(path)
+    bank = read_bank(target)
+    for error in bank.errors:
+        click.echo(error, err=True)
+    if bank.errors:
+        raise click.ClickException(f"{len(bank.errors)} error(s): run `bank validate` first")
+    findings = lint.lint(bank.questions, lint.bank_forbidden(target), require_purpose=True)
+    for finding in findings:
+        click.echo(str(finding), err=True)
+    if findings:
+        raise click.ClickException(f"{len(findings)} finding(s)")
+    drawable = sum(q.status != "retired" for q in bank.questions)
+    click.echo(f"OK: {drawable} questions that can be drawn, no findings")
 
 
 def _import_counts(result) -> str:
@@ -200,6 +225,8 @@ def bank_stats(as_json: bool) -> None:
         click.echo(f"  {key}: {count}")
     for kind, count in data["by_kind"].items():
         click.echo(f"  [{kind}] {count}")
+    for purpose, count in data["by_purpose"].items():
+        click.echo(f"  <{purpose}> {count} approved")
 
 
 @bank_cli.command("draft")
@@ -207,8 +234,9 @@ def bank_stats(as_json: bool) -> None:
 @click.option("--output", type=click.Path(dir_okay=False, writable=True),
               help="Write the drafts here instead of standard output.")
 @click.option("--contradictions", "contradictions_file", type=click.Path(exists=True, dir_okay=False),
-              help="Strings no draft may rest on, one per line "
-                   "[default: contradictions.txt of the bank directory].")
+              help="Strings no draft may rest on, one per line [default: the outline's own list: "
+                   "OUTLINE.contradictions.txt beside it, the contradictions.txt of its bank "
+                   "directory, or one naming it on an '# outlines:' line; none otherwise].")
 @click.option("--no-contradictions", is_flag=True, help="Do not leave any draft out.")
 @click.option("--outline-output", type=click.Path(dir_okay=False, writable=True),
               help="Also write the structured outline (useful for a plain-text OUTLINE_FILE).")
@@ -217,21 +245,21 @@ def bank_draft(outline_file: str, output: str | None, contradictions_file: str |
     """Draft questions (status draft) from an outline: a bank directory, a structured
     outline.yaml, or a plain .txt/.md/.docx outline (converted first). Per-section
     counts go to standard error."""
-    from .services import drafts
+    from .services import drafting
     try:
-        sections = drafts.load_outline(outline_file)
-    except drafts.OutlineError as exc:
+        sections = drafting.load_outline(outline_file)
+    except drafting.OutlineError as exc:
         for error in exc.errors:
             click.echo(error, err=True)
         raise click.ClickException(f"cannot read the outline {outline_file}") from None
     if no_contradictions:
         contradictions: set[str] = set()
     elif contradictions_file:
-        contradictions = drafts.read_contradictions(contradictions_file)
+        contradictions = drafting.read_contradictions(contradictions_file)
     else:
-        contradictions = drafts.default_contradictions(current_app.config["BANK_PATH"])
-    made = drafts.draft_questions(sections, contradictions)
-    text = drafts.dump_questions_yaml(made)
+        contradictions = drafting.own_contradictions(outline_file)
+    made = drafting.draft_questions(sections, contradictions)
+    text = drafting.dump_questions_yaml(made)
     if output:
         with open(output, "w", encoding="utf-8") as handle:
             handle.write(text)
@@ -239,8 +267,8 @@ def bank_draft(outline_file: str, output: str | None, contradictions_file: str |
         click.echo(text, nl=False)
     if outline_output:
         with open(outline_output, "w", encoding="utf-8") as handle:
-            handle.write(drafts.dump_outline_yaml(sections))
-    for key, count in drafts.counts_by_section(sections, made).items():
+            handle.write(drafting.dump_outline_yaml(sections))
+    for key, count in drafting.counts_by_section(sections, made).items():
         click.echo(f"{key}: {count}", err=True)
     click.echo(f"{len(made)} drafts from {len(sections)} sections "
                f"({len(contradictions)} contradicted strings avoided)", err=True)

@@ -36,6 +36,19 @@ def defaults(instance_path: str) -> dict[str, Any]:
         # to absorb network latency; the browser's clock is never trusted.
         "QUIZ_GRACE_SECONDS": 5,
         "PRACTICE_MAX_QUESTIONS": 50,
+        # Daily review (services.learning.review): questions in a member's daily set, of
+        # which at most REVIEW_NEW_PER_DAY are questions he has never reviewed.
+        "REVIEW_DAILY_COUNT": 5,
+        "REVIEW_NEW_PER_DAY": 3,
+        # A right answer within REVIEW_EASY_SECONDS is graded Easy, after
+        # REVIEW_HARD_SECONDS Hard, in between Good (times measured by the server).
+        "REVIEW_EASY_SECONDS": 10,
+        "REVIEW_HARD_SECONDS": 45,
+        # Meeting mode: wrong PINs one address may try (only failed look-ups count, so a
+        # room of phones behind one Wi-Fi address joins freely), and the latency allowance
+        # after a question's countdown during which an answer is still taken.
+        "MEETING_PIN_RATE_LIMIT": "10 per minute",
+        "MEETING_GRACE_SECONDS": 1.0,
         "LOGIN_RATE_LIMIT": "10 per minute",
         # Guesses at one account, from any number of addresses (the username or phone
         # typed, resolved to the account when it exists).
@@ -77,12 +90,22 @@ def from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
         out["REDIS_URL"] = environ["REDIS_URL"]
     if environ.get("QUIZ_GRACE_SECONDS"):
         out["QUIZ_GRACE_SECONDS"] = int(environ["QUIZ_GRACE_SECONDS"])
+    if environ.get("REVIEW_DAILY_COUNT"):
+        out["REVIEW_DAILY_COUNT"] = int(environ["REVIEW_DAILY_COUNT"])
+    if environ.get("REVIEW_NEW_PER_DAY"):
+        out["REVIEW_NEW_PER_DAY"] = int(environ["REVIEW_NEW_PER_DAY"])
+    if environ.get("REVIEW_EASY_SECONDS"):
+        out["REVIEW_EASY_SECONDS"] = int(environ["REVIEW_EASY_SECONDS"])
+    if environ.get("REVIEW_HARD_SECONDS"):
+        out["REVIEW_HARD_SECONDS"] = int(environ["REVIEW_HARD_SECONDS"])
     if environ.get("LOGIN_RATE_LIMIT"):
         out["LOGIN_RATE_LIMIT"] = environ["LOGIN_RATE_LIMIT"]
     if environ.get("LOGIN_ACCOUNT_RATE_LIMIT"):
         out["LOGIN_ACCOUNT_RATE_LIMIT"] = environ["LOGIN_ACCOUNT_RATE_LIMIT"]
     if "ALLOW_MEMORY_RATE_LIMITS" in environ:
         out["ALLOW_MEMORY_RATE_LIMITS"] = _env_bool(environ["ALLOW_MEMORY_RATE_LIMITS"], False)
+    if environ.get("MEETING_PIN_RATE_LIMIT"):
+        out["MEETING_PIN_RATE_LIMIT"] = environ["MEETING_PIN_RATE_LIMIT"]
     if environ.get("REMEMBER_COOKIE_DAYS"):
         out["REMEMBER_COOKIE_DAYS"] = int(environ["REMEMBER_COOKIE_DAYS"])
     if environ.get("PUBLIC_URL"):
@@ -124,6 +147,10 @@ def finalize(config: dict[str, Any]) -> None:
     if not 1 <= days <= 365:
         raise RuntimeError("REMEMBER_COOKIE_DAYS must be a whole number of days from 1 to 365")
     config["REMEMBER_COOKIE_DURATION"] = timedelta(days=days)
+    if not 1 <= int(config["REVIEW_DAILY_COUNT"]) <= 100 or not 0 <= int(config["REVIEW_NEW_PER_DAY"]) <= 100:
+        raise RuntimeError("REVIEW_DAILY_COUNT must be 1 to 100 and REVIEW_NEW_PER_DAY 0 to 100")
+    if not 0 <= int(config["REVIEW_EASY_SECONDS"]) <= int(config["REVIEW_HARD_SECONDS"]):
+        raise RuntimeError("REVIEW_EASY_SECONDS must be at most REVIEW_HARD_SECONDS")
     if config.get("PUBLIC_URL"):
         config["PUBLIC_URL"] = check_public_url(config["PUBLIC_URL"])
     if config["ENV_NAME"] == "production":

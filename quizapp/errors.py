@@ -89,8 +89,12 @@ def init_errors(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):
         discard_session()
-        return render_error(400, _("The form has expired or is missing its security token. "
-                                   "Go back, reload the page and try again."))
+        message = _("The form has expired or is missing its security token. "
+                    "Go back, reload the page and try again.")
+        if wants_json():
+            # The quiz script tells an ended session (no token any more) from other errors.
+            return jsonify(error=_titles()[400], message=message, code="csrf"), 400
+        return render_error(400, message)
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

@@ -1,5 +1,6 @@
 """Extensions, created unbound; `create_app` binds them."""
 from flask_babel import Babel
+from flask_compress import Compress
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -28,3 +29,6 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+# Text responses (pages, CSS, JS, JSON) compressed for phones on slow links: gzip, brotli
+# or zstd as the browser accepts; the same whether or not a proxy in front compresses.
+compress = Compress()

@@ -24,6 +24,11 @@
   form.elements.client.value = clientId;
   var failing = false;
   var submitting = false;
+  var sessionEnded = false;
+  // Answers are saved as they are chosen: the "Save answers" button is for pages
+  // without this script.
+  var hideables = document.querySelectorAll(".nojs-only");
+  for (var h = 0; h < hideables.length; h++) { hideables[h].hidden = true; }
 
   function post(url, body) {
     return fetch(url, {
@@ -55,6 +60,48 @@
     statusBox.className = "save-status " + (kind || "");
   }
 
+  // The session ended (logged out elsewhere, cookie expired): retrying cannot help until
+  // the member logs in again. Say so, keep every answer on the page, and let him resend
+  // them once logged in (in another tab, so this page and its answers stay).
+  function endSession() {
+    if (sessionEnded) { return; }
+    sessionEnded = true;
+    showStatus(msgs.sessionEnded, "error");
+    var link = document.createElement("a");
+    link.href = msgs.loginUrl;
+    link.target = "_blank";
+    link.rel = "noopener";
+    link.textContent = msgs.loginText;
+    var retry = document.createElement("button");
+    retry.type = "button";
+    retry.className = "button";
+    retry.id = "retry-button";
+    retry.textContent = msgs.retry;
+    retry.addEventListener("click", function () {
+      // The new session has a new form token: read it from this page, fetched again.
+      fetch(location.pathname, {credentials: "same-origin"}).then(function (resp) {
+        return resp.text().then(function (text) {
+          var found = /name="csrf-token" content="([^"]+)"/.exec(text);
+          if (!resp.ok || !found || /\/login/.test(resp.url)) { throw new Error("login"); }
+          csrf = found[1];
+          var hidden = form.querySelector('input[name="csrf_token"]');
+          if (hidden) { hidden.value = csrf; }
+          sessionEnded = false;
+          showStatus(msgs.saving, "info");
+          var left = Object.keys(pending);
+          left.forEach(function (qid) { save(parseInt(qid, 10), true); });
+          if (left.length === 0) { showStatus(""); }
+        });
+      }).catch(function () { sessionEnded = false; endSession(); });
+    });
+    var line = document.createElement("span");
+    line.className = "status-actions";
+    line.appendChild(link);
+    line.appendChild(retry);
+    statusBox.appendChild(document.createElement("br"));
+    statusBox.appendChild(line);
+  }
+
   function itemStatus(fieldset, text) {
     var el = fieldset.querySelector(".item-status");
     if (el) { el.textContent = text; }
@@ -79,6 +126,10 @@
     }, function (err) {
       if (err.status === 409) { showStatus(err.message || msgs.late, "error"); setTimeout(function () { location.reload(); }, 1500); return; }
       failing = true;
+      if (err.status === 401 || (err.status === 400 && err.data && err.data.code === "csrf")) {
+        endSession();
+        return;
+      }
       itemStatus(fieldset, msgs.failed);
       showStatus(msgs.failed, "error");
     });
@@ -86,7 +137,7 @@
 
   // Retry unsent answers every few seconds while any save has failed.
   setInterval(function () {
-    if (!failing || submitting) { return; }
+    if (!failing || submitting || sessionEnded) { return; }
     Object.keys(pending).forEach(function (qid) { save(parseInt(qid, 10), true); });
   }, 4000);
 
@@ -146,14 +197,45 @@
     }, function (err) { itemStatus(fieldset, err.message || msgs.failed); });
   });
 
+  // Offline, a post would land on the browser's own error page: stay here instead,
+  // with every answer, and say what to do.
+  function offline() { return navigator.onLine === false; }
+  window.addEventListener("online", function () {
+    if (statusBox.textContent === msgs.offline) { showStatus(msgs.online, "info"); }
+    if (submitting && form.dataset.waitingOnline === "true") { autoSubmit(); }
+  });
+
   form.addEventListener("submit", function (event) {
     var button = event.submitter;
+    if (offline()) {
+      event.preventDefault();
+      showStatus(msgs.offline, "error");
+      return;
+    }
     var isSubmit = button && button.name === "action" && button.value === "submit";
     if (isSubmit && form.dataset.sent === "true") { event.preventDefault(); return; }  // a double click
     if (isSubmit) { form.dataset.sent = "true"; }
     submitting = true;
   });
 
+  // Time is up: the whole form (with its stale-tab fields) goes with action=submit.
+  // Offline, it waits for the connection; the server finishes the attempt with what was
+  // saved anyway once the deadline has passed.
+  function autoSubmit() {
+    if (offline()) {
+      form.dataset.waitingOnline = "true";
+      showStatus(msgs.offline, "error");
+      return;
+    }
+    form.dataset.waitingOnline = "false";
+    document.getElementById("auto-submit").disabled = false;
+    form.dataset.sent = "true";
+    form.submit();
+  }
+
+  var MILESTONES = [10, 5, 1];
+  var announced = null;
+  var announceEl = document.getElementById("timer-announce");
   var timer = document.getElementById("timer");
   if (timer) {
     var left = parseInt(timer.dataset.secondsLeft, 10);
@@ -164,12 +246,17 @@
       var m = Math.floor(secs / 60), s = secs % 60;
       valueEl.textContent = m + ":" + (s < 10 ? "0" : "") + s;
       if (secs <= 60) { timer.className = "timer urgent"; }
+      for (var k = 0; k < MILESTONES.length && announceEl; k++) {
+        var m = MILESTONES[k];
+        if (secs <= m * 60 && secs > m * 60 - 30 && announced !== m) {
+          announced = m;
+          announceEl.textContent = m === 1 ? msgs.oneMinuteLeft : msgs.minutesLeft.replace("{n}", String(m));
+        }
+      }
       if (secs <= 0 && !submitting) {
         submitting = true;
         showStatus(msgs.timeup, "info");
-        var submitButton = document.getElementById("submit-button");
-        if (form.requestSubmit) { form.requestSubmit(submitButton); }
-        else { submitButton.click(); }
+        autoSubmit();
         return;
       }
       if (!submitting) { setTimeout(tick, 250); }

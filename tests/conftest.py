@@ -3,7 +3,9 @@ speaks CSRF like a browser, a frozen clock, and factories."""
 from __future__ import annotations
 
 import os
+import random
 import re
+import shutil
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -12,6 +14,9 @@ from sqlalchemy import text
 
 from quizapp import clock, create_app
 from quizapp.extensions import db
+from quizapp.models import User
+from quizapp.services import attempts as attempt_service
+from quizapp.services import contest as contest_service
 from quizapp.services import users as user_service
 from quizapp.services.bank import import_bank
 from quizapp.services.bank_format import read_bank
@@ -103,9 +108,105 @@ def parsed_bank():
     return bank
 
 
+# ---------------------------------------------------------------- the database per test
+# Every test starts from one of two states: the empty schema, or the schema with the bundled
+# bank imported (when the test asks for `bank`). Both are built once per session, and each
+# test gets a fresh copy: on SQLite a copy of a template file, on PostgreSQL the rows emptied
+# and the bank's rows put back with COPY (DELETE and COPY measured ~20x faster than
+# TRUNCATE and an import through the ORM, and ~4x faster than CREATE DATABASE ... TEMPLATE).
+# Ids are those a fresh import gives (sequences are reset as TRUNCATE ... RESTART IDENTITY
+# did). Only the questions' `updated_at` differs: it is the time the template was built.
+_BANK_LOADED = "tests.bank_loaded"
+
+
+def _build_sqlite_template(path: Path, parsed_bank) -> None:
+    app = create_app(_base_config(path.parent, "sqlite", SQLALCHEMY_DATABASE_URI=f"sqlite:///{path}"))
+    with app.app_context():
+        db.create_all()
+        if parsed_bank is not None:
+            import_bank(parsed_bank)
+            db.session.commit()
+        # Fold the WAL into the main file so that copying that one file copies everything.
+        db.session.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def _sqlite_templates(tmp_path_factory):
+    """The two SQLite starting states as files, each built on first use."""
+    folder = tmp_path_factory.mktemp("db-templates")
+    built: dict[bool, Path] = {}
+
+    def template(with_bank: bool, parsed_bank=None) -> Path:
+        if with_bank not in built:
+            path = folder / ("bank.sqlite3" if with_bank else "schema.sqlite3")
+            _build_sqlite_template(path, parsed_bank if with_bank else None)
+            wal = path.with_name(path.name + "-wal")
+            assert not wal.exists() or wal.stat().st_size == 0, "template left a WAL behind"
+            built[with_bank] = path
+        return built[with_bank]
+    return template
+
+
+class _PostgresStates:
+    """Puts the shared PostgreSQL database back into one of the two starting states."""
+
+    def __init__(self):
+        self.tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+        # Sequences owned by a column (serial or identity): the ones RESTART IDENTITY reset.
+        self.sequences = db.session.execute(text(
+            "SELECT s.oid::regclass::text, t.relname, q.seqstart FROM pg_class s"
+            " JOIN pg_sequence q ON q.seqrelid = s.oid"
+            " JOIN pg_depend d ON d.objid = s.oid AND d.deptype IN ('a', 'i')"
+            " JOIN pg_class t ON t.oid = d.refobjid"
+            " WHERE s.relkind = 'S' AND t.relnamespace = current_schema()::regnamespace")).all()
+        self.bank_tables: list[str] = []  # those the import writes, parents first
+        self.bank_rows: dict[str, bytes] | None = None
+        self.bank_sequences: dict[str, tuple[int, bool]] = {}
+
+    def _copy(self, sql: str, data: bytes | None = None) -> bytes:
+        cursor = db.session.connection().connection.driver_connection.cursor()
+        with cursor.copy(sql) as copy:
+            if data is not None:
+                copy.write(data)
+                return b""
+            return b"".join(bytes(chunk) for chunk in copy)
+
+    def capture_bank(self, parsed_bank) -> None:
+        self.reset(with_bank=False)
+        import_bank(parsed_bank)
+        db.session.commit()
+        self.bank_tables = [name for name in reversed(self.tables) if db.session.execute(
+            text(f'SELECT EXISTS (SELECT 1 FROM "{name}")')).scalar()]
+        self.bank_rows = {name: self._copy(f'COPY "{name}" TO STDOUT (FORMAT binary)')
+                          for name in self.bank_tables}
+        for sequence, table, _start in self.sequences:
+            if table in self.bank_tables:
+                value, called = db.session.execute(
+                    text(f"SELECT last_value, is_called FROM {sequence}")).one()
+                self.bank_sequences[sequence] = (value, called)
+        db.session.commit()
+
+    def reset(self, with_bank: bool) -> None:
+        for name in self.tables:
+            db.session.execute(text(f'DELETE FROM "{name}"'))
+        values = [(sequence, *(self.bank_sequences[sequence] if with_bank and table in self.bank_tables
+                               else (start, False)))
+                  for sequence, table, start in self.sequences]
+        if values:
+            db.session.execute(text("SELECT " + ", ".join(
+                f"setval('{sequence}', {value}, {'true' if called else 'false'})"
+                for sequence, value, called in values)))
+        if with_bank:
+            for name in self.bank_tables:  # parents first: the foreign keys hold row by row
+                self._copy(f'COPY "{name}" FROM STDIN (FORMAT binary)', self.bank_rows[name])
+        db.session.commit()
+
+
 @pytest.fixture(scope="session")
 def _pg_schema(backend):
-    """Create the schema once per PostgreSQL run; tests truncate instead of recreating."""
+    """Create the schema once per PostgreSQL run; tests empty the tables instead of recreating."""
     if backend != "postgresql":
         yield None
         return
@@ -113,6 +214,8 @@ def _pg_schema(backend):
     with app.app_context():
         db.drop_all()
         db.create_all()
+        app.extensions["tests.pg_states"] = _PostgresStates()
+        db.session.remove()
     yield app
     with app.app_context():
         db.session.remove()
@@ -139,12 +242,6 @@ def _base_config(tmp_path: Path | None, backend: str, **extra) -> dict:
     return config
 
 
-def _truncate_all() -> None:
-    names = ", ".join(f'"{t.name}"' for t in reversed(db.metadata.sorted_tables))
-    db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-    db.session.commit()
-
-
 @pytest.fixture
 def app_config():
     """Extra settings for the `app` fixture; override in a test module."""
@@ -152,17 +249,27 @@ def app_config():
 
 
 @pytest.fixture
-def app(tmp_path, backend, _pg_schema, app_config):
+def app(request, tmp_path, backend, _pg_schema, _sqlite_templates, app_config):
+    """The app on a database in its starting state: with the bundled bank already imported
+    when the test (or one of its fixtures) asks for `bank`, else empty."""
+    with_bank = "bank" in request.fixturenames
+    parsed = request.getfixturevalue("parsed_bank") if with_bank else None
+    if backend == "sqlite":
+        shutil.copyfile(_sqlite_templates(with_bank, parsed), tmp_path / "test.sqlite3")
     app = create_app(_base_config(tmp_path, backend, **app_config))
     with app.app_context():
         if backend == "postgresql":
-            _truncate_all()
-        else:
-            db.create_all()
+            states = _pg_schema.extensions["tests.pg_states"]
+            if with_bank and states.bank_rows is None:
+                states.capture_bank(parsed)
+            states.reset(with_bank)
+        app.extensions[_BANK_LOADED] = with_bank
+        app.test_client_class = IsolatedFlaskClient
         yield app
         db.session.remove()
         if backend == "postgresql":
-            _truncate_all()
+            states.reset(with_bank=False)
+            db.session.remove()
         db.engine.dispose()
 
 
@@ -256,29 +363,103 @@ def make_user(app, ward):
     def make(role: str = "member", unit=None, username: str | None = None,
              password: str | None = PASSWORD, full_name: str | None = None, phone: str | None = None):
         counter[0] += 1
+        if password is not None:
+            user_service.check_password_strength(password)
         user = user_service.create_user(username or f"user{counter[0]}", full_name or f"Người Dùng {counter[0]}",
-                                        unit or ward, role=role, password=password, phone=phone)
+                                        unit or ward, role=role, password=None, phone=phone)
+        if password is not None:
+            user.password_hash = _password_hash(password)
         db.session.commit()
         return user
     return make
 
 
+_HASHES: dict[str, str] = {}
+
+
+def _password_hash(password: str) -> str:
+    """The real scrypt hash of `password`, computed once per session: a hash costs ~0.1 s
+    by design and the suite creates hundreds of accounts with the same password. Logins
+    still check it for real; only the salt is shared between test accounts."""
+    if password not in _HASHES:
+        probe = User(username="-", full_name="-", unit_id=0)
+        probe.set_password(password)
+        _HASHES[password] = probe.password_hash
+    return _HASHES[password]
+
+
 @pytest.fixture
 def bank(app, parsed_bank):
-    """The bundled bank, imported."""
-    import_bank(parsed_bank)
-    db.session.commit()
+    """The bundled bank, imported (the `app` fixture starts from a copy that has it)."""
+    if not app.extensions.get(_BANK_LOADED):  # asked for late, by getfixturevalue
+        import_bank(parsed_bank)
+        db.session.commit()
+        app.extensions[_BANK_LOADED] = True
     return parsed_bank
 
 
+# ---------------------------------------------------------------- scenario helpers
+# Shared by the service, view and ops tests that build contest scenarios.
+
+@pytest.fixture
+def organizer(make_user):
+    return make_user(role="organizer", username="btc", full_name="Ban Tổ Chức")
+
+
+@pytest.fixture
+def browser(app):
+    """Another browser (its own cookies), logged in as `username`."""
+    def open_as(username: str) -> BrowserClient:
+        other = BrowserClient(app.test_client())
+        other.login(username)
+        return other
+    return open_as
+
+
+def right_ids(item) -> list[int]:
+    """The right choices of an attempt's question (an AttemptQuestion)."""
+    return [c.id for c in item.question.choices if c.is_correct]
+
+
+def wrong_ids(item) -> list[int]:
+    """One wrong choice of an attempt's question."""
+    return [next(c.id for c in item.question.choices if not c.is_correct)]
+
+
+def take_round(user, round_, clock, right, seconds: int = 60, prediction=None):
+    """`user` takes `round_` through the services: starts (questions drawn with a seed of
+    the user's id), answers `prediction` if given, spends `seconds` on the frozen `clock`
+    and submits with `right` answers right: the first n questions by position (an int),
+    the questions with these ids (a set) or those an AttemptQuestion predicate accepts."""
+    attempt = contest_service.start_round_attempt(user, round_, rng=random.Random(user.id))
+    db.session.commit()
+    if prediction is not None:
+        contest_service.set_prediction(attempt, prediction)
+    clock.advance(seconds=seconds)
+    answers = {}
+    for index, item in enumerate(attempt.items):
+        if callable(right):
+            ok = right(item)
+        elif isinstance(right, int):
+            ok = index < right
+        else:
+            ok = item.question_id in right
+        answers[item.question_id] = right_ids(item) if ok else wrong_ids(item)
+    attempt_service.submit(attempt, answers)
+    db.session.commit()
+    return attempt
+
+
 # ---------------------------------------------------------------- request isolation
-# Added for the view and CLI tests. The `app` fixture keeps one app context pushed for the
-# whole test, and Flask reuses a pushed app context for every test-client request. So all
-# requests of a test, from every client, share one `g` and one database session: Flask-Login
-# caches the logged-in user in `g._login_user`, and that user then "leaks" into the next
-# request of any other client (a second browser, a logged-out client). A real server gives
-# each request a fresh app context; this client does the same by running each request in an
-# empty contextvars context.
+# The `app` fixture keeps one app context pushed for the whole test, and Flask reuses a
+# pushed app context for every test-client request. So all requests of a test, from every
+# client, would share one `g` and one database session: Flask-Login caches the logged-in
+# user in `g._login_user`, and that user then "leaks" into the next request of any other
+# client (a second browser, a logged-out client). A real server gives each request a fresh
+# app context; the clients of the `app` fixture do the same (the default, see `app`) by
+# running each request in an empty contextvars context. The test's own `db.session` then
+# does not see a request's changes until it expires its objects (`db.session.expire_all()`);
+# commit before a request that writes the same rows.
 import contextvars  # noqa: E402
 
 from flask.testing import FlaskClient  # noqa: E402
@@ -291,10 +472,8 @@ class IsolatedFlaskClient(FlaskClient):
 
 @pytest.fixture
 def isolated_requests(app):
-    """Make `app.test_client()` (and so `client`) give each request its own app context,
-    `g` and database session, as in production. Request it before `client` (e.g.
-    `pytestmark = pytest.mark.usefixtures("isolated_requests")`). The test's own
-    `db.session` then does not see a request's changes until it expires its objects
-    (`db.session.expire_all()`); commit before a request that writes the same rows."""
+    """The app, whose test clients give each request its own app context, `g` and database
+    session, as in production. This is now what every test gets; the fixture stays for the
+    tests that name it (`pytest.mark.usefixtures("isolated_requests")`)."""
     app.test_client_class = IsolatedFlaskClient
     return app

@@ -1,13 +1,13 @@
 """Log in, log out, change password."""
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..extensions import db, limiter
 from ..forms import EmptyForm
-from ..services import users
+from ..services import roster, users
 from ..services.errors import DomainError
 from . import bp
 from .forms import GivenPasswordForm, LoginForm, PasswordForm
@@ -106,3 +106,16 @@ def change_password():
             flash(_("Password changed. Other devices have been logged out."), "success")
             return redirect(url_for("main.home"))
     return render_template("auth/password.html", form=form, given=given)
+
+
+@bp.post("/account/large-text")
+@login_required
+def large_text():
+    """Large-text mode on or off for oneself ("Chữ lớn"), from the button in the footer."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    on = request.form.get("on") == "1"
+    roster.set_large_text(current_user, current_user, on)
+    db.session.commit()
+    flash(_("Large text is on.") if on else _("Large text is off."), "success")
+    return redirect(_safe_next(request.form.get("next")))

@@ -1,26 +1,27 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import BooleanField, IntegerField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from ..forms import Form
 
-class MemberForm(FlaskForm):
+
+class MemberForm(Form):
     full_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])
     phone = StringField(_l("Phone number"), validators=[Optional(), Length(max=20)])
     birth_year = IntegerField(_l("Birth year"), validators=[Optional(), NumberRange(min=1900, max=2100)])
 
 
-class ReasonedForm(FlaskForm):
+class ReasonedForm(Form):
     reason = StringField(_l("Reason (kept in the log)"), validators=[Optional(), Length(max=300)])
 
 
-class RosterUploadForm(FlaskForm):
+class RosterUploadForm(Form):
     file = FileField(_l("Roster file (.xlsx)"), validators=[
         FileRequired(), FileAllowed(["xlsx"], _l("Choose an .xlsx file."))])
 
 
-class WeightsForm(FlaskForm):
+class WeightsForm(Form):
     participation = IntegerField(_l("Participation weight (%)"), validators=[NumberRange(min=0, max=100)])
     score = IntegerField(_l("Average score weight (%)"), validators=[NumberRange(min=0, max=100)])
     improvement = IntegerField(_l("Improvement weight (%)"), validators=[NumberRange(min=0, max=100)])

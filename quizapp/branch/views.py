@@ -16,7 +16,7 @@ from ..hardening import bounded_int
 from ..forms import EmptyForm
 from ..models import Contest, Round
 from ..policy import can_reset_password, role_required
-from ..services import reports, roster, standings
+from ..services import learning, reports, roster, standings
 from ..services.contest import round_state, state_label
 from ..services.standings import Weights
 from . import bp
@@ -69,18 +69,22 @@ def page(unit_id: int):
                        _("Share of right answers by outline section")) if answered else ""
     trend = charts.line([(r.title, row.P if row else None) for r, row in data.trend],
                         _("Participation rate by round"))
-    reminder = standings.reminder_text(data, _public_url()) if data.open_round else ""
+    reminder = standings.reminder_text(data, _round_url(data.open_round)) if data.open_round else ""
     return render_template("branch/page.html", data=data, heat=heat, trend=trend, reminder=reminder,
                            form=MemberForm(), action_form=ReasonedForm(), state=round_state,
-                           label=state_label, contests=_contests(), may_reset=can_reset_password)
+                           label=state_label, contests=_contests(), may_reset=can_reset_password,
+                           review_activity=learning.branch_activity(unit))
 
 
-def _public_url() -> str:
-    """The site's address for texts sent outside it: PUBLIC_URL, never the request's
+def _round_url(round_: Round) -> str:
+    """The round's own address for texts sent outside the site (a member who follows it
+    lands on the round, after logging in if needed): PUBLIC_URL, never the request's
     Host header (which whoever sends the request chooses). Unset: a placeholder the
     secretary replaces before sending, rather than a guess."""
     configured = current_app.config.get("PUBLIC_URL")
-    return configured + "/" if configured else _("[the contest site's address]")
+    if not configured:
+        return _("[the contest site's address]")
+    return configured + url_for("contest.round_page", round_id=round_.id)
 
 
 def _contests() -> list[Contest]:
@@ -113,7 +117,7 @@ def add_member(unit_id: int):
     return redirect(url_for("branch.page", unit_id=unit.id) + "#roster")
 
 
-@bp.post("/members/<int:user_id>/<any(deactivate, activate, exempt, unexempt, reset_password):action>")
+@bp.post("/members/<int:user_id>/<any(deactivate, activate, exempt, unexempt, reset_password, large_text, normal_text):action>")
 @role_required("secretary")
 def member_action(user_id: int, action: str):
     member = roster.get_member_in_scope(current_user, user_id)
@@ -128,6 +132,11 @@ def member_action(user_id: int, action: str):
             "branch/new_password.html", member=member, password=password))
         response.headers["Cache-Control"] = "no-store"
         return response
+    elif action in ("large_text", "normal_text"):
+        roster.set_large_text(current_user, member, action == "large_text")
+        db.session.commit()
+        flash((_("Large text is on for %(name)s.") if action == "large_text"
+               else _("Large text is off for %(name)s.")) % {"name": member.full_name}, "success")
     else:
         if action in ("deactivate", "activate"):
             roster.set_active(current_user, member, action == "activate")
@@ -251,12 +260,15 @@ def _render_standings(contest: Contest, round_: Round | None, rows):
                           _("Share of right answers by branch and outline section"))
     over_time = charts.line([(r.title, standings.ward_rate(r)) for r in standings.contest_rounds(contest)],
                             _("Ward participation rate by round"))
-    page = max(1, request.args.get("page", 1, type=bounded_int))
+    own_unit = current_user.unit_id if current_user.is_authenticated else None
+    # Without a page asked for, the page that holds the viewer's own branch (highlighted).
+    own_index = next((n for n, r in enumerate(rows) if r.unit.id == own_unit), 0)
+    page = max(1, request.args.get("page", own_index // TABLE_ROWS + 1, type=bounded_int))
     pages = max(1, -(-len(rows) // TABLE_ROWS))
     hidden = standings.hidden_rounds(rounds, current_user)
     return render_template("branch/standings.html", contest=contest, round=round_, hidden=hidden,
                            rows=rows[(page - 1) * TABLE_ROWS:page * TABLE_ROWS], page=page, pages=pages,
-                           total=len(rows), chart_note=len(rows) > CHART_ROWS,
+                           total=len(rows), chart_note=len(rows) > CHART_ROWS, own_unit=own_unit,
                            weights=weights, bar=bar, heat=heat, over_time=over_time,
                            weights_form=_weights_form(contest))
 

@@ -1,10 +1,11 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (BooleanField, FieldList, Form, FormField, IntegerField, SelectField,
                      StringField, TextAreaField)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from ..forms import Form as AppForm
 
 
 class ChoiceForm(Form):
@@ -12,7 +13,7 @@ class ChoiceForm(Form):
     correct = BooleanField(_l("Right"))
 
 
-class QuestionForm(FlaskForm):
+class QuestionForm(AppForm):
     key = StringField(_l("Key"), validators=[DataRequired(), Length(max=80)])
     section = SelectField(_l("Section"), choices=[], validate_choice=True)
     kind = SelectField(_l("Kind"), choices=[
@@ -23,15 +24,23 @@ class QuestionForm(FlaskForm):
     status = SelectField(_l("Status"), choices=[
         SelectChoice("draft", _l("Draft")), SelectChoice("approved", _l("Approved")),
         SelectChoice("retired", _l("Retired"))])
+    purpose = SelectField(_l("What it tests"), choices=[
+        SelectChoice("", _l("Not tagged")), SelectChoice("meaning", _l("Meaning")),
+        SelectChoice("application", _l("Application (a concrete local situation)")),
+        SelectChoice("distinguish", _l("Distinguish (which is not, which belongs where)")),
+        SelectChoice("target", _l("Target (a figure that matters)")),
+        SelectChoice("recall", _l("Recall (wording, procedure, letter details)"))], default="")
     reserve = BooleanField(_l("Contest reserve: used only in contest rounds, never in practice"))
     prompt = TextAreaField(_l("Question"), validators=[DataRequired(), Length(max=4000)])
     choices = FieldList(FormField(ChoiceForm), min_entries=6, max_entries=26)
     explanation = TextAreaField(_l("Explanation (quote the outline passage, with its line)"),
                                 validators=[Length(max=4000)])
     covers = StringField(_l("Outline items checked (keys, comma-separated)"), validators=[Length(max=500)])
+    excludes = StringField(_l("Never in one attempt with (question keys, comma-separated)"),
+                           validators=[Length(max=500)])
 
 
-class ImportForm(FlaskForm):
+class ImportForm(AppForm):
     file = FileField(_l("File"), validators=[FileRequired()])
     format = SelectField(_l("Format"), choices=[
         SelectChoice("auto", _l("From the file name")), SelectChoice("yaml", "YAML"),
@@ -39,11 +48,11 @@ class ImportForm(FlaskForm):
     section = SelectField(_l("Section for questions that name none"), choices=[])
 
 
-class CoverageForm(FlaskForm):
+class CoverageForm(AppForm):
     class Meta:
         csrf = False
     minimum = IntegerField(_l("Minimum per section"), default=2, validators=[Optional(), NumberRange(min=0, max=100)])
 
 
-class OutlineUploadForm(FlaskForm):
+class OutlineUploadForm(AppForm):
     file = FileField(_l("Outline file (.yaml, .txt, .md or .docx); empty = the bundled outline"))

@@ -16,6 +16,7 @@ from ..hardening import bounded_int
 from ..forms import EmptyForm
 from ..models import Section
 from ..policy import role_required
+from ..services.audit import action_label
 from ..services import bank as bank_service
 from ..services import editor, sealing
 from ..services.errors import DomainError
@@ -59,6 +60,8 @@ def _fill_form(form: QuestionForm, question) -> None:
     form.prompt.data = question.prompt
     form.explanation.data = question.explanation
     form.covers.data = question.covers.replace(",", ", ")
+    form.purpose.data = question.purpose or ""
+    form.excludes.data = (question.excludes or "").replace(",", ", ")
     for entry, choice in zip(form.choices.entries, question.choices):
         entry.form.text.data = choice.text
         entry.form.correct.data = choice.is_correct
@@ -70,7 +73,13 @@ def _data_from(form: QuestionForm):
         form.prompt.data or "", form.explanation.data or "",
         [(e.form.text.data or "", e.form.correct.data) for e in form.choices.entries],
         [c.strip() for c in (form.covers.data or "").split(",") if c.strip()],
+        purpose=form.purpose.data or "", excludes=(form.excludes.data or "").split(","),
         reserve=bool(form.reserve.data))
+
+
+def _flash_lint_warnings(data) -> None:
+    for warning in editor.lint(data)[1]:
+        flash(warning, "warning")
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -81,14 +90,16 @@ def new():
         form.section.data = request.args.get("section") or None
         form.status.data = "draft"
     if form.validate_on_submit():
+        data = _data_from(form)
         try:
-            question = editor.save(current_user, _data_from(form))
+            question = editor.save(current_user, data)
         except DomainError as exc:
             db.session.rollback()
             form.prompt.errors = list(form.prompt.errors) + [exc.message]
         else:
             db.session.commit()
             flash(_("Question saved."), "success")
+            _flash_lint_warnings(data)
             return redirect(url_for("editor.detail", key=question.key))
     return render_template("editor/form.html", form=form, question=None)
 
@@ -103,8 +114,9 @@ def edit(key: str):
     if not form.is_submitted():
         _fill_form(form, question)
     if form.validate_on_submit():
+        data = _data_from(form)
         try:
-            saved = editor.save(current_user, _data_from(form), original_key=key)
+            saved = editor.save(current_user, data, original_key=key)
         except DomainError as exc:
             db.session.rollback()
             form.prompt.errors = list(form.prompt.errors) + [exc.message]
@@ -112,6 +124,7 @@ def edit(key: str):
             db.session.commit()
             flash(_("Saved as version %(v)d.", v=saved.version) if saved.version > question.version
                   else _("Question saved."), "success")
+            _flash_lint_warnings(data)
             return redirect(url_for("editor.detail", key=key))
     return render_template("editor/form.html", form=form, question=question)
 
@@ -121,7 +134,8 @@ def detail(key: str):
     question = editor.get_current(key)
     versions, log = editor.history(key)
     return render_template("editor/detail.html", question=question, versions=versions, log=log,
-                           form=EmptyForm(), transitions=sorted(editor.TRANSITIONS[question.status]))
+                           form=EmptyForm(), transitions=sorted(editor.TRANSITIONS[question.status]),
+                           action_label=action_label)
 
 
 @bp.post("/q/<key>/status/<any(draft, approved, retired):status>")
@@ -151,8 +165,10 @@ def duplicate(key: str):
 def coverage():
     form = CoverageForm(request.args)
     minimum = form.minimum.data if form.validate() and form.minimum.data is not None else 2
-    return render_template("editor/coverage.html", rows=editor.coverage(), minimum=minimum, form=form,
-                           notice=sealing.practice_notice())
+    rows = editor.coverage()
+    return render_template("editor/coverage.html", rows=rows, minimum=minimum, form=form,
+                           mix=editor.purpose_mix(rows), purposes=editor.PURPOSE_COLUMNS,
+                           purpose_label=editor.purpose_label, notice=sealing.practice_notice())
 
 
 @bp.post("/flags")
@@ -177,7 +193,9 @@ def _parse(content: bytes, filename: str, fmt: str, section: str | None):
     name = formats.detect(filename, content) if fmt == "auto" else fmt
     if name not in formats.FORMATS:
         return None, name
-    return formats.FORMATS[name].parse(content, filename, section or None), name
+    result = formats.FORMATS[name].parse(content, filename, section or None)
+    formats.lint_parsed(result, editor.forbidden_strings())
+    return result, name
 
 
 @bp.route("/import", methods=["GET", "POST"])
@@ -284,9 +302,11 @@ def generate_drafts():
             filename = form.file.data.filename or "outline"
             sections = drafting.namespaced(
                 drafting.sections_from_upload(form.file.data.read(), filename), drafting.prefix_for(filename))
+            contradictions: set[str] = set()  # the bundled list is the bundled outline's own
         else:
             sections = drafting.bundled_sections(current_app.config["BANK_PATH"])
-        outcome = drafting.store_drafts(current_user, sections)
+            contradictions = drafting.bundled_contradictions(current_app.config["BANK_PATH"])
+        outcome = drafting.store_drafts(current_user, sections, contradictions)
     except DomainError as exc:
         db.session.rollback()
         flash(exc.message, "error")

@@ -11,6 +11,8 @@ from ..extensions import db
 from .types import UTCDateTime
 
 QUESTION_STATUSES = ("draft", "approved", "retired")
+# What a question tests (questions/README.md): "" = not tagged yet.
+QUESTION_PURPOSES = ("meaning", "application", "distinguish", "target", "recall")
 
 
 class Section(db.Model):
@@ -51,6 +53,10 @@ class Question(db.Model):
     prompt: Mapped[str] = mapped_column(Text)
     explanation: Mapped[str] = mapped_column(Text, default="")
     covers: Mapped[str] = mapped_column(String(500), default="")
+    # What the question tests (QUESTION_PURPOSES or ""); draw plans cap or require a mix.
+    purpose: Mapped[str] = mapped_column(String(20), default="", index=True)
+    # Keys of questions that give this one away (or the reverse): never in one attempt.
+    excludes: Mapped[str] = mapped_column(String(500), default="")
     content_hash: Mapped[str] = mapped_column(String(64), default="")
     # Prompt, choices and key folded to ASCII lowercase: diacritic-insensitive search.
     search_text: Mapped[str] = mapped_column(Text, default="")

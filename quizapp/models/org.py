@@ -67,6 +67,9 @@ class User(UserMixin, db.Model):
     # Set when someone else gave this account its password (a secretary's reset): the
     # next login must choose a new one before anything else (someone else has seen it).
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Large-text mode ("Chữ lớn"): larger type and controls, no sticky bars; set once by
+    # the member or his secretary.
+    large_text: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

@@ -3,12 +3,12 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (BooleanField, DateTimeLocalField, HiddenField, IntegerField, SelectField,
                      StringField, TextAreaField)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from ..forms import Form
 from ..study.forms import MultiCheckboxField
 
 
@@ -23,13 +23,13 @@ def to_local_naive(value: datetime) -> datetime:
     return value.astimezone(zone).replace(tzinfo=None)
 
 
-class ContestForm(FlaskForm):
+class ContestForm(Form):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
     rules = TextAreaField(_l("Rules shown to members"), validators=[Length(max=10000)])
     audience = MultiCheckboxField(_l("Audience (none chosen = every unit)"), coerce=int, choices=[])
 
 
-class RoundForm(FlaskForm):
+class RoundForm(Form):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
     opens_at = DateTimeLocalField(_l("Opens at"), format="%Y-%m-%dT%H:%M", validators=[InputRequired()])
     closes_at = DateTimeLocalField(_l("Closes at"), format="%Y-%m-%dT%H:%M", validators=[InputRequired()])
@@ -61,11 +61,17 @@ class RoundForm(FlaskForm):
     reason = StringField(_l("Reason for the change (kept in the log)"), validators=[Optional(), Length(max=500)])
 
 
-class ReasonForm(FlaskForm):
+class ConfirmForm(Form):
+    """A step that cannot be taken back (a round goes out to members, results are
+    shown): the box must be ticked, so it works without JavaScript."""
+    confirm = BooleanField(_l("I have checked: go ahead"))
+
+
+class ReasonForm(Form):
     reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=500)])
 
 
-class CorrectionForm(FlaskForm):
+class CorrectionForm(Form):
     question_id = HiddenField(validators=[DataRequired()])
     action = SelectField(_l("Correction"), choices=[
         SelectChoice("void", _l("Void the question (it counts for nobody)")),
@@ -75,7 +81,7 @@ class CorrectionForm(FlaskForm):
     reason = StringField(_l("Reason (kept in the log)"), validators=[DataRequired(), Length(max=500)])
 
 
-class CollectivePrizesForm(FlaskForm):
+class CollectivePrizesForm(Form):
     """Confirm the collective prizes the page shows: `seen` is the proposal's
     fingerprint as rendered (services.standings.proposal_fingerprint)."""
     seen = HiddenField(validators=[DataRequired()])

@@ -11,10 +11,12 @@ from ..models import AuditLog, Contest, Round, Unit
 from ..policy import role_required
 from ..services import contest as contests
 from ..services import exports, standings
+from ..services.audit import action_label
 from ..services.contest import RoundSettings
+from ..templating import local_time
 from . import bp
-from .forms import (CollectivePrizesForm, ContestForm, CorrectionForm, ReasonForm, RoundForm,
-                    to_local_naive, to_utc)
+from .forms import (CollectivePrizesForm, ConfirmForm, ContestForm, CorrectionForm, ReasonForm,
+                    RoundForm, to_local_naive, to_utc)
 
 
 @bp.before_request
@@ -132,7 +134,8 @@ def round_detail(round_id: int):
                              .order_by(AuditLog.at.desc(), AuditLog.id.desc()).limit(30)).scalars().all()
     return render_template("organize/round.html", round=round_, state=contests.round_state(round_),
                            label=contests.state_label, live=contests.live_counts(round_),
-                           form=EmptyForm(), reason_form=ReasonForm(), log=log)
+                           form=EmptyForm(), confirm_form=ConfirmForm(), reason_form=ReasonForm(),
+                           log=log, action_label=action_label)
 
 
 @bp.get("/rounds/<int:round_id>/live.json")
@@ -143,12 +146,20 @@ def round_live(round_id: int):
 @bp.post("/rounds/<int:round_id>/<any(schedule, unschedule, finalize, publish):action>")
 def round_action(round_id: int, action: str):
     round_ = _round(round_id)
-    if not EmptyForm().validate_on_submit():
+    form = ConfirmForm()
+    if not form.validate_on_submit():
         abort(400)
+    if action in ("schedule", "publish") and not form.confirm.data:
+        flash(_("Nothing was done: tick the box to confirm first."), "error")
+        return redirect(url_for("organize.round_detail", round_id=round_.id) + "#confirm-" + action)
     {"schedule": contests.schedule, "unschedule": contests.unschedule,
      "finalize": contests.finalize, "publish": contests.publish_results}[action](current_user, round_)
     db.session.commit()
-    flash({"schedule": _("Round scheduled."), "unschedule": _("Round moved back to draft."),
+    # "Scheduled" for a round whose opening time has passed would be wrong: it is open.
+    scheduled = _("The round is open now: members can take it.") \
+        if contests.round_state(round_) == "open" else \
+        _("Round scheduled: it opens at %(t)s.", t=local_time(round_.opens_at))
+    flash({"schedule": scheduled, "unschedule": _("Round moved back to draft."),
            "finalize": _("Round finalized: its results no longer change."),
            "publish": _("Results published to members.")}[action], "success")
     return redirect(url_for("organize.round_detail", round_id=round_.id))

@@ -4,13 +4,13 @@ from dataclasses import dataclass, field
 
 from flask import Request
 from flask_babel import gettext as _
-from flask_wtf import FlaskForm
 
+from ..forms import Form
 from ..services import choice_tokens
 from ..services.errors import DomainError
 
 
-class AnswersForm(FlaskForm):
+class AnswersForm(Form):
     """The whole quiz as one form (works without JavaScript). The answer fields are
     named q-<question_id> and are read by `answers_from`, since their number varies;
     the pressed button arrives as action=save|submit or check=<question_id>."""

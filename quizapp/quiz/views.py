@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..extensions import db
+from ..forms import EmptyForm
 from ..hardening import bounded_int
 from ..services import attempts, choice_tokens, sealing
 from ..services import contest as contests
@@ -57,7 +58,14 @@ def post(attempt_id: int):
         if attempt.status != "finished":
             attempts.ensure_open(attempt)
             contests.set_prediction(attempt, int(raw) if raw else None)
-    if "submit" in request.form.getlist("action"):
+    action = request.form.getlist("action")
+    if "review" in action and "submit" not in action:
+        # "Check before submitting" (a contest round): save what this page changed, then
+        # the review page, whose own button submits.
+        attempts.save_answers(attempt, unlocked, seqs=posted.seqs, client=posted.client)
+        db.session.commit()
+        return redirect(url_for("quiz.review", attempt_id=attempt_id))
+    if "submit" in action:
         attempts.submit(attempt, unlocked, seqs=posted.seqs, client=posted.client)
         db.session.commit()
         # attempt_id, not attempt.id: after the commit that would reload the attempt.
@@ -73,6 +81,35 @@ def post(attempt_id: int):
     return redirect(url_for("quiz.show", attempt_id=attempt.id) + anchor)
 
 
+@bp.get("/attempts/<int:attempt_id>/review")
+@login_required
+def review(attempt_id: int):
+    """Check your answers before submitting: which questions are unanswered (with links
+    back to each), then the one button that submits. Nothing here writes."""
+    attempt = attempts.get_own_attempt(current_user, attempt_id, with_questions=True,
+                                       with_choices=False)
+    if attempt.is_finished or attempt.state(attempts.grace().seconds) != "in_progress":
+        return redirect(url_for("quiz.show", attempt_id=attempt.id))
+    unanswered = [(n, item) for n, item in enumerate(attempt.items, 1) if not item.selected_ids]
+    return render_template("quiz/review.html", attempt=attempt, unanswered=unanswered,
+                           form=EmptyForm())
+
+
+@bp.post("/attempts/<int:attempt_id>/submit")
+@login_required
+def submit(attempt_id: int):
+    """The confirmed submit from the review page: it carries no answers (the quiz page
+    saved them), so it finishes with what is saved."""
+    attempt = attempts.get_own_attempt(current_user, attempt_id, with_questions=True,
+                                       with_choices=False)
+    if not EmptyForm().validate_on_submit():
+        flash(_("The page had expired: please press “Submit” again."), "error")
+        return redirect(url_for("quiz.review", attempt_id=attempt_id))
+    attempts.submit(attempt, {})
+    db.session.commit()
+    return redirect(url_for("quiz.result", attempt_id=attempt_id))
+
+
 @bp.get("/attempts/<int:attempt_id>/result")
 @login_required
 def result(attempt_id: int):
@@ -81,9 +118,14 @@ def result(attempt_id: int):
         db.session.commit()
     if not attempt.is_finished:
         return redirect(url_for("quiz.show", attempt_id=attempt.id))
-    if attempt.round is not None and not contests.results_visible(attempt.round):
-        return render_template("quiz/submitted.html", attempt=attempt, round=attempt.round)
+    round_ = attempt.round
+    if round_ is not None and not contests.results_visible(round_):
+        return render_template("quiz/submitted.html", attempt=attempt, round=round_)
     key = answer_key([i.question_id for i in attempt.items], attempt.round_id,
                      questions=[i.question for i in attempt.items])
-    return render_template("quiz/result.html", attempt=attempt, key=key,
-                           sealed=sealing.sealed_in(attempt))
+    # The member's rank, once the round's ranking is public (its counting result: with
+    # several attempts allowed, maybe another one than this).
+    mine, ranked = contests.member_rank(round_, current_user) \
+        if round_ is not None and contests.ranking_visible(round_) else (None, 0)
+    return render_template("quiz/result.html", attempt=attempt, key=key, round=round_,
+                           mine=mine, ranked=ranked, sealed=sealing.sealed_in(attempt))

@@ -58,6 +58,8 @@ def _fill(question: Question, data: QuestionData, section: Section, digest: str)
     question.prompt = data.prompt
     question.explanation = data.explanation
     question.covers = ",".join(data.covers)
+    question.purpose = data.purpose
+    question.excludes = ",".join(data.excludes)
     question.content_hash = digest
     question.search_text = search_text(data.prompt + " " + " ".join(c.text for c in data.choices)
                                        + " " + data.key)
@@ -128,12 +130,14 @@ def save_question(data: QuestionData, section: Section, question: Question | Non
         _set_choices(question, data)
         db.session.add(question)
         result.created += 1
-    elif question.content_hash == digest and question.status == data.status \
-            and _reserve(data, question) == question.reserve:
+    elif question.content_hash == digest and _metadata(question) == _metadata(data, question):
         result.unchanged += 1
     elif question.content_hash == digest:
-        # Status and reserve are how a question is used, not what it says: no new version.
+        # Status, purpose, exclusions and reserve are how a question is used, not what a
+        # member saw: no new version.
         question.status = data.status
+        question.purpose = data.purpose
+        question.excludes = ",".join(data.excludes)
         question.reserve = _reserve(data, question)
         result.updated += 1
     elif used:
@@ -154,6 +158,19 @@ def save_question(data: QuestionData, section: Section, question: Question | Non
     return question
 
 
+def _metadata(item: Question | QuestionData,
+              question: Question | None = None) -> tuple[str, str, str, bool]:
+    """Status, purpose, exclusions and reserve flag. For data, the reserve flag is the one
+    the upsert would store into `question` (see _reserve)."""
+    excludes = item.excludes if isinstance(item.excludes, str) else ",".join(item.excludes)
+    if isinstance(item, Question):
+        reserve = bool(item.reserve)
+    else:
+        assert question is not None
+        reserve = _reserve(item, question)
+    return item.status, item.purpose or "", excludes or "", reserve
+
+
 def _reserve(data: QuestionData, question: Question) -> bool:
     """The reserve flag after an upsert: what the data says, else what the bank holds."""
     return bool(question.reserve) if data.reserve is None else data.reserve
@@ -168,7 +185,18 @@ def to_data(question: Question) -> QuestionData:
         explanation=question.explanation,
         choices=[ChoiceData(c.text, c.is_correct) for c in question.choices],
         covers=[c for c in question.covers.split(",") if c], origin=f"question:{question.key}",
+        purpose=question.purpose or "", excludes=[k for k in (question.excludes or "").split(",") if k],
         reserve=bool(question.reserve))
+
+
+def current_data(exclude_key: str | None = None) -> list[QuestionData]:
+    """Every current question as data (choices and sections loaded up front), for the
+    linter's checks across the bank."""
+    from sqlalchemy.orm import selectinload
+    rows = db.session.execute(
+        select(Question).where(Question.is_current.is_(True))
+        .options(selectinload(Question.choices), selectinload(Question.section))).scalars()
+    return [to_data(q) for q in rows if q.key != exclude_key]
 
 
 def current_questions() -> list[Question]:
@@ -178,7 +206,8 @@ def current_questions() -> list[Question]:
 
 
 def stats() -> dict:
-    """Counts of current questions: total, approved, by section key and by kind."""
+    """Counts of current questions: total, approved, by section key, by kind, and the
+    approved ones by purpose ("untagged" for none)."""
     total = db.session.scalar(select(func.count()).select_from(Question)
                               .where(Question.is_current.is_(True))) or 0
     approved = db.session.scalar(select(func.count()).select_from(Question).where(
@@ -189,16 +218,25 @@ def stats() -> dict:
     by_kind = dict(db.session.execute(
         select(Question.kind, func.count(Question.id)).where(Question.is_current.is_(True))
         .group_by(Question.kind).order_by(Question.kind)).all())
-    return {"total": total, "approved": approved, "by_section": by_section, "by_kind": by_kind}
+    by_purpose = {(p or "untagged"): n for p, n in db.session.execute(
+        select(Question.purpose, func.count(Question.id)).where(
+            Question.is_current.is_(True), Question.status == "approved")
+        .group_by(Question.purpose).order_by(Question.purpose)).all()}
+    return {"total": total, "approved": approved, "by_section": by_section, "by_kind": by_kind,
+            "by_purpose": dict(sorted(by_purpose.items()))}
 
 
 def file_stats(bank: Bank) -> dict:
     """The same counts, read from files instead of the database."""
     by_section: dict[str, int] = {}
     by_kind: dict[str, int] = {}
+    by_purpose: dict[str, int] = {}
     for q in bank.questions:
         by_section[q.section] = by_section.get(q.section, 0) + 1
         by_kind[q.kind] = by_kind.get(q.kind, 0) + 1
+        if q.status == "approved":
+            by_purpose[q.purpose or "untagged"] = by_purpose.get(q.purpose or "untagged", 0) + 1
     return {"total": len(bank.questions),
             "approved": sum(q.status == "approved" for q in bank.questions),
-            "by_section": dict(sorted(by_section.items())), "by_kind": dict(sorted(by_kind.items()))}
+            "by_section": dict(sorted(by_section.items())), "by_kind": dict(sorted(by_kind.items())),
+            "by_purpose": dict(sorted(by_purpose.items()))}

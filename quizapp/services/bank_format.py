@@ -23,10 +23,11 @@ KEY_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 SECTION_KINDS = {"info", "viewpoint", "goal", "target", "project", "breakthrough", "task",
                  "solution", "letter"}
 STATUSES = {"draft", "approved", "retired"}
+PURPOSES = ("meaning", "application", "distinguish", "target", "recall")
 SECTION_FIELDS = {"key", "title", "kind", "lines", "body", "items", "children"}
 ITEM_FIELDS = {"key", "label", "value"}
-QUESTION_FIELDS = {"key", "section", "kind", "difficulty", "status", "reserve", "covers",
-                   "prompt", "choices", "answer", "explanation"}
+QUESTION_FIELDS = {"key", "section", "kind", "difficulty", "status", "purpose", "reserve",
+                   "covers", "excludes", "prompt", "choices", "answer", "explanation"}
 CHOICE_FIELDS = {"text", "correct"}
 TRUE_FALSE_TEXTS = ("Đúng", "Sai")
 
@@ -62,6 +63,10 @@ class QuestionData:
     choices: list[ChoiceData]
     covers: list[str]
     origin: str  # "file:line"
+    # What it tests (PURPOSES, "" = not tagged) and the keys it is never drawn with.
+    # Both are metadata like status: changing them edits the question in place.
+    purpose: str = ""
+    excludes: list[str] = field(default_factory=list)
     # Contest reserve (never drawn into practice). None: the source does not say, and an
     # import keeps what the bank holds (a file without the field never un-reserves).
     reserve: bool | None = None
@@ -230,6 +235,17 @@ def _read_question(node: Any, path: Path | str, bank: Bank, section_keys: set[st
     status = node.get("status", "draft")
     if status not in STATUSES:
         err("status", f"question '{key}': status must be draft, approved or retired")
+    purpose = node.get("purpose", "")
+    if purpose not in ("", *PURPOSES):
+        err("purpose", f"question '{key}': purpose must be one of {', '.join(PURPOSES)}")
+        purpose = ""
+    excludes_raw = node.get("excludes") or []
+    excludes: list[str] = []
+    if not isinstance(excludes_raw, list) or not all(
+            isinstance(k, str) and KEY_RE.match(k) for k in excludes_raw):
+        err("excludes", f"question '{key}': 'excludes' must be a list of question keys")
+    else:
+        excludes = [str(k) for k in excludes_raw if k != key]
     reserve = node.get("reserve")
     if reserve is not None and not isinstance(reserve, bool):
         err("reserve", f"question '{key}': 'reserve' must be true or false")
@@ -302,7 +318,8 @@ def _read_question(node: Any, path: Path | str, bank: Bank, section_keys: set[st
         return None
     return QuestionData(key=key, section=section or "", kind=str(kind), difficulty=difficulty,
                         status=str(status), prompt=prompt or "", explanation=explanation or "",
-                        choices=choices, covers=covers, origin=where, reserve=reserve)
+                        choices=choices, covers=covers, origin=where, purpose=str(purpose),
+                        excludes=excludes, reserve=reserve)
 
 
 def read_questions_file(path: Path, bank: Bank) -> None:
@@ -366,4 +383,9 @@ def read_bank(path: str | Path) -> Bank:
                                f"{seen[question.key]}")
         else:
             seen[question.key] = question.origin
+    for question in bank.questions:
+        for other in question.excludes:
+            if other not in seen:
+                bank.errors.append(f"{question.origin}: question '{question.key}' excludes "
+                                   f"unknown question '{other}'")
     return bank

@@ -283,6 +283,42 @@ def member_rounds(user: User) -> list[tuple[Round, str]]:
     return out
 
 
+@dataclass
+class MemberRoundStatus:
+    """Where one member stands in one round, for the home card: an attempt in progress,
+    how many attempts are finished, the counting result (None before any finish)."""
+    in_progress: Attempt | None = None
+    finished: int = 0
+    result: RoundResult | None = None
+
+
+def member_round_status(user: User, rounds: list[Round]) -> dict[int, MemberRoundStatus]:
+    """The member's status in each of `rounds`, by round id, in two queries whatever
+    the number of rounds. Scores in it are shown only where `results_visible_to` allows."""
+    ids = [r.id for r in rounds]
+    out = {round_id: MemberRoundStatus() for round_id in ids}
+    if not ids:
+        return out
+    for attempt in db.session.execute(select(Attempt).where(
+            Attempt.user_id == user.id, Attempt.round_id.in_(ids))).scalars():
+        status = out[attempt.round_id]
+        if attempt.status == IN_PROGRESS:
+            status.in_progress = attempt
+        else:
+            status.finished += 1
+    for result in db.session.execute(select(RoundResult).where(
+            RoundResult.user_id == user.id, RoundResult.round_id.in_(ids))).scalars():
+        out[result.round_id].result = result
+    return out
+
+
+def member_rank(round_: Round, user: User) -> tuple[RankRow | None, int]:
+    """The member's own row of the round's ranking (None when he has no counting result)
+    and the number of ranked members. Ask only when `ranking_visible`."""
+    rows = ranking(round_)
+    return next((row for row in rows if row.user.id == user.id), None), len(rows)
+
+
 def results_visible(round_: Round) -> bool:
     """The round's result-visibility setting read against its state and the clock:
     at_submit → always; at_close → once closed; on_publish → once published. Pages ask

@@ -1,4 +1,4 @@
-"""Turning drafts (services.drafts) into draft questions in the bank."""
+"""Turning drafts (services.drafting) into draft questions in the bank."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Question, User
-from . import audit
+from . import audit, drafting
 from .bank import ImportResult, _upsert_sections, upsert_questions
 from .bank_format import Bank, SectionData, read_bank
 from .errors import DomainError
@@ -26,7 +26,6 @@ def bundled_sections(bank_path: str) -> list[SectionData]:
 
 def sections_from_upload(content: bytes, filename: str) -> list[SectionData]:
     """A structured outline (.yaml) or a plain one (.txt, .md, .docx), as sections."""
-    from . import drafts
     if len(content) > MAX_OUTLINE_BYTES:
         raise DomainError(_("The file is larger than 2 MB."))
     name = filename.lower()
@@ -44,10 +43,10 @@ def sections_from_upload(content: bytes, filename: str) -> list[SectionData]:
             raise DomainError("; ".join(errors[:5]))
         return bank.sections
     try:
-        text = drafts.read_document(content, filename)
+        text = drafting.read_document(content, filename)
     except ValueError as exc:
         raise DomainError(str(exc)) from None
-    sections = drafts.parse_plain_outline(text)
+    sections = drafting.parse_plain_outline(text)
     if not sections:
         raise DomainError(_("No outline structure was found in the file."))
     return sections
@@ -76,16 +75,22 @@ def prefix_for(filename: str) -> str:
     return f"{stem}-"
 
 
-def store_drafts(actor: User, sections: list[SectionData]) -> dict[str, int]:
+def bundled_contradictions(bank_path: str) -> set[str]:
+    """The bundled outline's own contradicted strings (never applied to an upload)."""
+    return drafting.default_contradictions(bank_path)
+
+
+def store_drafts(actor: User, sections: list[SectionData],
+                 contradictions: set[str] | None = None) -> dict[str, int]:
     """Add the outline's new sections and the drafts whose keys are new; drafts already
     in the bank are kept as the organizer left them. Sections whose keys exist are not
-    changed (callers namespace an uploaded outline first, see `namespaced`)."""
-    from . import drafts
+    changed (callers namespace an uploaded outline first, see `namespaced`).
+    `contradictions` are the strings of this outline's own list (none by default)."""
     from ..models import Section
     known = set(db.session.execute(select(Section.key)).scalars())
     result = ImportResult()
     section_rows = _upsert_sections(Bank(sections=[x for x in sections if x.key not in known]), result)
-    made = drafts.draft_questions(sections, drafts.default_contradictions())
+    made = drafting.draft_questions(sections, contradictions or set())
     existing = set(db.session.execute(select(Question.key)).scalars())
     fresh = [q for q in made if q.key not in existing]
     for q in fresh:

@@ -5,14 +5,23 @@ A plan is text, one rule a line:
     breakthroughs: 1 each
     congress: 3             → 3 questions from the "congress" subtree
     targets: rest           → whatever the round still needs, from "targets"
+    purpose recall: at most 20%        → the mix of what questions test (at most / at least)
 Blank lines and lines starting with '#' are ignored. An empty plan draws from the whole
 bank, spread across sections.
+
+Two more rules hold for every draw. Questions that give each other away (a question's
+`excludes`, either way round) never land in one attempt. And a plan without a `purpose`
+line gets the contest default, DEFAULT_MIX: at most 20 % `recall`, kept whenever the
+plan's section rules leave room for it (a rule on a section holding only recall
+questions still draws them); an explicit `purpose` line is a hard rule that `check`
+refuses to accept when the bank cannot meet it.
 
 A round's pool ("all" or "reserve", Round.question_pool) says which approved questions
 the plan draws from: all of them, contest reserve included, or the reserve only.
 """
 from __future__ import annotations
 
+import math
 import random
 import re
 from dataclasses import dataclass
@@ -24,6 +33,10 @@ from ..extensions import db
 from ..models import Question, Section
 
 RULE_RE = re.compile(r"^\s*([a-z0-9][a-z0-9-]*)\s*:\s*(?:(\d+)\s*(each)?|(rest))\s*$")
+PURPOSES = ("meaning", "application", "distinguish", "target", "recall")
+MIX_RE = re.compile(r"^\s*purpose\s+([a-z]+)\s*:\s*(at most|at least|max|min|tối đa|tối thiểu)\s*"
+                    r"(\d{1,3})\s*%\s*$", re.IGNORECASE)
+AT_MOST = ("at most", "max", "tối đa")
 
 
 @dataclass
@@ -34,13 +47,46 @@ class Rule:
     line: int = 0
 
 
-def parse(text: str) -> tuple[list[Rule], list[str]]:
-    """Rules and line-numbered errors ("line 2: ...")."""
-    rules: list[Rule] = []
+@dataclass
+class MixRule:
+    """At most / at least `percent` % of the round's questions test `purpose`. `soft`
+    (the default mix only) yields to the plan's section rules."""
+    purpose: str
+    at_most: bool
+    percent: int
+    line: int = 0
+    soft: bool = False
+
+    def limit(self, question_count: int) -> int:
+        share = self.percent * question_count / 100
+        return math.floor(share) if self.at_most else math.ceil(share)
+
+
+DEFAULT_MIX = (MixRule("recall", True, 20, soft=True),)
+
+
+def _split(rules: list) -> tuple[list[Rule], list[MixRule]]:
+    sections = [r for r in rules if isinstance(r, Rule)]
+    mix = [r for r in rules if isinstance(r, MixRule)]
+    return sections, mix or list(DEFAULT_MIX)
+
+
+def parse(text: str) -> tuple[list, list[str]]:
+    """Rules (Rule, MixRule) and line-numbered errors ("line 2: ...")."""
+    rules: list = []
     errors: list[str] = []
     for number, raw in enumerate((text or "").splitlines(), start=1):
         line = raw.strip()
         if not line or line.startswith("#"):
+            continue
+        mix = MIX_RE.match(line)
+        if mix:
+            purpose, how, percent = mix.group(1).lower(), mix.group(2).lower(), int(mix.group(3))
+            if purpose not in PURPOSES or percent > 100:
+                errors.append(_("line %(n)d: write 'purpose P: at most N%%' or 'purpose P: at least "
+                                "N%%', P one of %(purposes)s", n=number, purposes=", ".join(PURPOSES)))
+            else:
+                rules.append(MixRule(purpose, how in AT_MOST, percent, number))
             continue
         match = RULE_RE.match(line)
         if not match:
@@ -49,7 +95,7 @@ def parse(text: str) -> tuple[list[Rule], list[str]]:
             continue
         key, count, each, rest = match.groups()
         rules.append(Rule(key, None if rest else int(count), bool(each), number))
-    if sum(1 for r in rules if r.count is None) > 1:
+    if sum(1 for r in rules if isinstance(r, Rule) and r.count is None) > 1:
         errors.append(_("only one 'rest' line is allowed"))
     return rules, errors
 
@@ -63,12 +109,25 @@ class _Pools:
         for s in sorted(self.sections.values(), key=lambda s: s.position):
             self.children.setdefault(s.parent_id, []).append(s)
         self.by_section: dict[int, list[int]] = {}
-        query = select(Question.id, Question.section_id).where(
+        self.purpose: dict[int, str] = {}
+        self.apart: dict[int, set[int]] = {}  # questions never drawn with this one
+        ids: dict[str, int] = {}
+        excludes: list[tuple[int, str]] = []
+        query = select(Question.id, Question.section_id, Question.key, Question.purpose,
+                       Question.excludes).where(
             Question.is_current.is_(True), Question.status == "approved")
         if pool == "reserve":
             query = query.where(Question.reserve.is_(True))
-        for qid, sid in db.session.execute(query.order_by(Question.id)):
+        for qid, sid, key, purpose, excluded in db.session.execute(query.order_by(Question.id)):
             self.by_section.setdefault(sid, []).append(qid)
+            self.purpose[qid] = purpose or ""
+            ids[key] = qid
+            excludes.extend((qid, other) for other in (excluded or "").split(",") if other)
+        for qid, other_key in excludes:
+            other = ids.get(other_key)
+            if other is not None:
+                self.apart.setdefault(qid, set()).add(other)
+                self.apart.setdefault(other, set()).add(qid)
 
     def subtree(self, section: Section) -> list[int]:
         out: list[int] = []
@@ -106,11 +165,14 @@ def _inside(inner: Section, outer: Section, pools: "_Pools") -> bool:
     return False
 
 
-def check(rules: list[Rule], question_count: int, pool: str = "all") -> list[str]:
+def check(rules: list, question_count: int, pool: str = "all") -> list[str]:
     """Errors that make the plan impossible against the current approved bank (its
-    reserve only, for pool "reserve"). Exact: a plan that passes always draws
-    `question_count` questions (rules are served deepest first, each from what earlier
-    rules left in its subtree)."""
+    reserve only, for pool "reserve"). A plan
+    that passes always draws `question_count` questions: the section counts are checked
+    exactly (rules are served deepest first, each from what earlier rules left in its
+    subtree), then a draw that spends capped purposes last shows that the purpose mix and
+    the questions kept apart leave enough."""
+    rules, mix = _split(rules)
     pools = _Pools(pool)
     errors: list[str] = []
     for rule in rules:
@@ -151,15 +213,20 @@ def check(rules: list[Rule], question_count: int, pool: str = "all") -> list[str
                             want=question_count - fixed, key=rule.section, have=max(0, available)))
     if not rules and question_count > len(pools.all_ids()):
         errors.append(_("the bank has only %(have)d approved questions", have=len(pools.all_ids())))
+    if not errors and _draw(rules, mix, pools, question_count, random.Random(0), spend_capped_last=True) is None:
+        errors.append(_("the bank cannot fill this plan while keeping the purpose mix (%(mix)s) and "
+                        "keeping apart the questions that give each other away; change the numbers",
+                        mix=", ".join(f"{m.purpose} {'≤' if m.at_most else '≥'} {m.percent}%" for m in mix)))
     if errors and pool == "reserve":
         errors.append(_("this round draws from the contest reserve only: the numbers above "
                         "count reserve questions"))
     return errors
 
 
-def pool_ids(rules: list[Rule], pool: str = "all") -> set[int]:
-    """Every question id the plan could draw: the subtrees its rules name (the whole pool
-    for an empty plan). What a member might meet in the round."""
+def pool_ids(rules: list, pool: str = "all") -> set[int]:
+    """Every question id the plan could draw: the subtrees its section rules name (the
+    whole pool for a plan without any). What a member might meet in the round."""
+    rules, _mix = _split(rules)
     pools = _Pools(pool)
     if not rules:
         return set(pools.all_ids())
@@ -171,37 +238,85 @@ def pool_ids(rules: list[Rule], pool: str = "all") -> set[int]:
     return out
 
 
-def draw(rules: list[Rule], question_count: int, rng: random.Random,
-         pool: str = "all") -> list[int]:
-    """Question ids following the plan, no question twice, from the round's pool. Raises
-    DomainError if the bank changed since the plan was checked and cannot fill the round
-    any more."""
-    pools = _Pools(pool)
+def _draw(rules: list[Rule], mix: list[MixRule], pools: "_Pools", question_count: int,
+          rng: random.Random, spend_capped_last: bool) -> list[int] | None:
+    """One draw, or None when the rules cannot all be met. Each pick takes, at random, a
+    free question of the best rank: a purpose still under its minimum, then any purpose
+    under its cap (with `spend_capped_last`, uncapped purposes first), then, for a soft
+    cap only, one over it. A drawn question blocks the ones kept apart from it."""
+    caps = {m.purpose: m for m in mix if m.at_most}
+    minimums = {m.purpose: m.limit(question_count) for m in mix if not m.at_most}
     drawn: list[int] = []
     taken: set[int] = set()
+    blocked: set[int] = set()
+    counts: dict[str, int] = {}
+
+    def rank(qid: int) -> int | None:
+        purpose = pools.purpose.get(qid, "")
+        if counts.get(purpose, 0) < minimums.get(purpose, 0):
+            return 0
+        cap = caps.get(purpose)
+        if cap is None:
+            return 1
+        if counts.get(purpose, 0) < cap.limit(question_count):
+            return 2 if spend_capped_last else 1
+        return 3 if cap.soft else None
 
     def take(candidates: list[int], n: int) -> None:
-        free = [q for q in candidates if q not in taken]
-        for qid in rng.sample(free, min(n, len(free))):
-            drawn.append(qid)
-            taken.add(qid)
+        pool = [q for q in candidates if q not in taken]
+        rng.shuffle(pool)
+        for _i in range(n):
+            best, best_rank = None, None
+            for qid in pool:
+                if qid in taken or qid in blocked:
+                    continue
+                r = rank(qid)
+                if r is not None and (best_rank is None or r < best_rank):
+                    best, best_rank = qid, r
+            if best is None:
+                return
+            drawn.append(best)
+            taken.add(best)
+            blocked.update(pools.apart.get(best, ()))
+            purpose = pools.purpose.get(best, "")
+            counts[purpose] = counts.get(purpose, 0) + 1
 
     if not rules:
         buckets = [list(ids) for ids in pools.by_section.values()]
-        for bucket in buckets:
-            rng.shuffle(bucket)
-        while len(drawn) < question_count and any(buckets):
+        rng.shuffle(buckets)
+        while len(drawn) < question_count:
+            before = len(drawn)
             for bucket in buckets:
-                if bucket and len(drawn) < question_count:
-                    take([bucket.pop()], 1)
+                if len(drawn) < question_count:
+                    take(bucket, 1)
+            if len(drawn) == before:
+                break
     else:
         for target, count, _rule in _targets(rules, pools):
+            before = len(drawn)
             take(pools.subtree(target), count)
+            if len(drawn) - before < count:
+                return None
         for rule in rules:
             if rule.count is None:
                 take(pools.subtree(pools.sections[rule.section]), question_count - len(drawn))
-    drawn = drawn[:question_count]
-    if len(drawn) < question_count:
+    if len(drawn) < question_count or any(
+            counts.get(p, 0) < n for p, n in minimums.items()):
+        return None
+    return drawn[:question_count]
+
+
+def draw(rules: list, question_count: int, rng: random.Random,
+         pool: str = "all") -> list[int]:
+    """Question ids following the plan (sections, purpose mix, questions kept apart), no
+    question twice, from the round's pool. A random draw first; if its choices left the plan unfillable, a draw
+    that spends capped purposes last (the one `check` vouches for). Raises DomainError if
+    the bank changed since the plan was checked and cannot fill the round any more."""
+    rules, mix = _split(rules)
+    pools = _Pools(pool)
+    drawn = (_draw(rules, mix, pools, question_count, rng, spend_capped_last=False)
+             or _draw(rules, mix, pools, question_count, rng, spend_capped_last=True))
+    if drawn is None:
         from .errors import DomainError
         raise DomainError(_("The bank no longer has enough approved questions for this round's "
                             "draw plan; ask the organizers to check it."))

@@ -11,14 +11,15 @@ from sqlalchemy import and_, func, or_, select
 from ..extensions import db
 from ..models import Attempt, AttemptQuestion, AuditLog, Question, Round, Section, User
 from ..models.attempts import FINISHED
-from . import audit
-from .bank import ImportResult, fold, save_question, to_data
-from .bank_format import KEY_RE, ChoiceData, QuestionData
+from . import audit, bank_lint
+from .bank import ImportResult, current_data, fold, save_question, to_data
+from .bank_format import KEY_RE, PURPOSES, ChoiceData, QuestionData
 from .errors import DomainError, NotFound
 
 PAGE_SIZE = 25
 TRANSITIONS = {"draft": {"approved", "retired"}, "approved": {"retired", "draft"},
                "retired": {"draft"}}
+PURPOSE_COLUMNS = (*PURPOSES, "")
 FLAG_NAMES = ("no_explanation", "few_choices", "duplicate_prompt", "too_easy", "too_hard",
               "negative_discrimination")
 
@@ -77,14 +78,36 @@ def validate(data: QuestionData) -> list[str]:
         errors.append(_("Mark at least one right answer."))
     if data.status == "approved" and not data.explanation.strip():
         errors.append(_("An approved question needs an explanation quoting the outline."))
+    if data.purpose not in ("", *PURPOSES):
+        errors.append(_("Unknown purpose."))
+    if any(not KEY_RE.match(k) for k in data.excludes):
+        errors.append(_("Questions kept apart are listed by their keys, separated by commas."))
     return errors
+
+
+def forbidden_strings() -> list[str]:
+    """The contradicted spots of the bundled outline (questions/contradictions.txt)."""
+    from flask import current_app
+    return bank_lint.bank_forbidden(current_app.config["BANK_PATH"])
+
+
+def lint(data: QuestionData) -> tuple[list[str], list[str]]:
+    """(errors, warnings) of the bank linter for a question about to be saved: findings
+    about an approved question alone are errors; giveaway pairs, duplicates and a
+    draft's findings are warnings."""
+    errors, warnings = bank_lint.lint_against([data], current_data(exclude_key=data.key),
+                                              forbidden_strings())
+    return [_("Lint: %(finding)s", finding=f.message) for f in errors], \
+        [_("Lint: %(finding)s", finding=f.message) for f in warnings]
 
 
 def save(actor: User, data: QuestionData, original_key: str | None = None) -> Question:
     """Create (original_key None) or edit a question. Editing one that attempts have used
     adds a new version; past attempts keep the old one. Raises DomainError listing the
-    problems."""
+    problems, the linter's included for an approved question (see `lint`)."""
     errors = validate(data)
+    if not errors and data.status == "approved":
+        errors.extend(lint(data)[0])
     section = db.session.execute(select(Section).where(Section.key == data.section)).scalar_one_or_none()
     if section is None:
         errors.append(_("Choose a section."))
@@ -116,7 +139,7 @@ def save(actor: User, data: QuestionData, original_key: str | None = None) -> Qu
 
 
 def _summary(data: QuestionData) -> dict:
-    return {"section": data.section, "kind": data.kind, "status": data.status,
+    return {"section": data.section, "kind": data.kind, "status": data.status, "purpose": data.purpose,
             "reserve": bool(data.reserve),
             "difficulty": data.difficulty, "prompt": data.prompt,
             "choices": [[c.text, c.correct] for c in data.choices], "explanation": data.explanation}
@@ -138,6 +161,7 @@ def set_status(actor: User, question: Question, status: str) -> None:
     check_transition(question.status, status)
     if status == "approved":
         problems = validate(_with_status(question, status))
+        problems = problems or lint(_with_status(question, status))[0]
         if problems:
             raise DomainError(" ".join(problems))
     old = question.status
@@ -181,6 +205,7 @@ def history(key: str) -> tuple[list[Question], list[AuditLog]]:
 
 def form_data(key: str, section: str, kind: str, difficulty: int, status: str, prompt: str,
               explanation: str, choices: list[tuple[str, bool]], covers: list[str],
+              purpose: str = "", excludes: list[str] | None = None,
               reserve: bool = False) -> QuestionData:
     if kind == "truefalse":
         right_true = any(correct for text, correct in choices[:1])
@@ -188,7 +213,9 @@ def form_data(key: str, section: str, kind: str, difficulty: int, status: str, p
     return QuestionData(key=key.strip().lower(), section=section, kind=kind, difficulty=difficulty,
                         status=status, prompt=prompt.strip(), explanation=explanation.strip(),
                         choices=[ChoiceData(t.strip(), bool(c)) for t, c in choices if t.strip()],
-                        covers=covers, origin="editor", reserve=reserve)
+                        covers=covers, origin="editor", purpose=purpose,
+                        excludes=[k.strip().lower() for k in excludes or [] if k.strip()],
+                        reserve=reserve)
 
 
 # ---------------------------------------------------------------- coverage
@@ -199,23 +226,25 @@ class CoverageRow:
     total: int
     by_kind: dict[str, int]
     by_difficulty: dict[int, int]
+    by_purpose: dict[str, int]  # "" = not tagged
     # The two pools: practice questions (also drawn by contests) and the contest reserve.
     practice: int = 0
     reserve: int = 0
 
 
 def coverage() -> list[CoverageRow]:
-    """Approved current questions per section, by kind and by difficulty, and how many of
-    them are practice questions or contest reserve (own questions of each section, not
-    its subtree). One grouped query."""
-    counts = db.session.execute(select(Question.section_id, Question.kind, Question.difficulty,
-                                       Question.reserve, func.count())
-                                .where(Question.is_current.is_(True), Question.status == "approved")
-                                .group_by(Question.section_id, Question.kind, Question.difficulty,
-                                          Question.reserve)).all()
-    rows = {s.id: CoverageRow(s, 0, {}, {}) for s in db.session.execute(
+    """Approved current questions per section, by kind, by difficulty and by purpose, and
+    how many of them are practice questions or contest reserve (own questions of each
+    section, not its subtree). One grouped query."""
+    counts = db.session.execute(
+        select(Question.section_id, Question.kind, Question.difficulty, Question.purpose,
+               Question.reserve, func.count())
+        .where(Question.is_current.is_(True), Question.status == "approved")
+        .group_by(Question.section_id, Question.kind, Question.difficulty, Question.purpose,
+                  Question.reserve)).all()
+    rows = {s.id: CoverageRow(s, 0, {}, {}, {}) for s in db.session.execute(
         select(Section).order_by(Section.position)).scalars()}
-    for section_id, kind, difficulty, reserve, n in counts:
+    for section_id, kind, difficulty, purpose, reserve, n in counts:
         row = rows[section_id]
         row.total += n
         if reserve:
@@ -224,7 +253,22 @@ def coverage() -> list[CoverageRow]:
             row.practice += n
         row.by_kind[kind] = row.by_kind.get(kind, 0) + n
         row.by_difficulty[difficulty] = row.by_difficulty.get(difficulty, 0) + n
+        row.by_purpose[purpose or ""] = row.by_purpose.get(purpose or "", 0) + n
     return list(rows.values())
+
+
+def purpose_mix(rows: list[CoverageRow]) -> dict[str, int]:
+    """The whole bank's approved questions by purpose ("" = not tagged), from `coverage`."""
+    mix = {p: 0 for p in (*PURPOSES, "")}
+    for row in rows:
+        for purpose, n in row.by_purpose.items():
+            mix[purpose] = mix.get(purpose, 0) + n
+    return mix
+
+
+def purpose_label(purpose: str) -> str:
+    return {"meaning": _("Meaning"), "application": _("Application"), "distinguish": _("Distinguish"),
+            "target": _("Target"), "recall": _("Recall"), "": _("Not tagged")}.get(purpose, purpose)
 
 
 # ---------------------------------------------------------------- quality flags

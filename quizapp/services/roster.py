@@ -119,6 +119,15 @@ def set_exempt(actor: User, member: User, exempt: bool, reason: str = "") -> Non
     audit.log(actor, "roster.exempt" if exempt else "roster.unexempt", f"user:{member.id}", reason=reason)
 
 
+def set_large_text(actor: User, member: User, on: bool) -> None:
+    """Large-text mode for `member`, set by himself or by a secretary whose scope holds
+    him (the caller checks the scope, as for the other roster actions). Logged."""
+    if member.large_text == on:
+        return
+    member.large_text = on
+    audit.log(actor, "user.large_text" if on else "user.normal_text", f"user:{member.id}")
+
+
 def reset_password(actor: User, member: User) -> str:
     """Give the member a new random password, shown once to the actor, that the member
     must change at the next login (the actor has seen it). Every other session of the

@@ -1,9 +1,10 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, RadioField, SelectMultipleField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
+
+from ..forms import Form
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -11,7 +12,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class PracticeForm(FlaskForm):
+class PracticeForm(Form):
     sections = MultiCheckboxField(_l("Sections (none chosen = the whole outline)"), choices=[],
                                   validate_choice=True)
     count = IntegerField(_l("Number of questions"), default=10,

@@ -200,3 +200,29 @@ def test_directory_import_without_format_is_unchanged(runner, parsed_bank):
     assert result.exit_code == 0, result.output
     assert (f"sections: {len(parsed_bank.sections)} new, 0 updated; "
             f"questions: {len(parsed_bank.questions)} new") in result.output
+
+
+def test_validate_and_import_of_a_file_run_the_bank_linter(runner, bank, tmp_path):
+    """A file read by `bank validate` or `bank import --format` is linted like the editor's
+    upload: a draft's finding is a warning, an approved question's finding refuses the file."""
+    path = tmp_path / "lint.gift"
+    draft = ("::cli-lint:: Đáp án A đúng hay sai về khâu đột phá? {=Đúng ~Sai ####Giải thích.}\n"
+             "// quizapp: status=draft\n")
+    path.write_text("$CATEGORY: targets\n\n" + draft, encoding="utf-8")
+    before = _questions()
+    result = runner.invoke(args=["bank", "validate", str(path)])
+    assert result.exit_code == 0, result.output
+    assert re.search(r"(?m)^warning: .*\[positional\] cli-lint", result.output), result.output
+    result = runner.invoke(args=["bank", "import", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "[positional] cli-lint" in result.output
+    assert _questions() == before + 1
+
+    path.write_text("$CATEGORY: targets\n\n" + draft.replace("draft", "approved")
+                    .replace("cli-lint", "cli-lint-2").replace("khâu", "nhiệm vụ"), encoding="utf-8")
+    result = runner.invoke(args=["bank", "validate", str(path)])
+    assert result.exit_code == 1
+    assert "[positional] cli-lint-2" in result.output and "1 error(s)" in result.output
+    result = runner.invoke(args=["bank", "import", str(path)])
+    assert result.exit_code == 1 and "nothing imported" in result.output
+    assert _questions() == before + 1

@@ -37,7 +37,15 @@ def _rows() -> int:
 @pytest.mark.parametrize("fmt, name", [("yaml", "bank.yaml"), ("gift", "bank.gift"),
                                        ("aiken", "bank.aiken"), ("xlsx", "bank.xlsx")])
 def test_our_own_export_in_every_format_reimports_with_zero_changes(runner, bank, tmp_path, fmt, name):
+    # How a question is used survives too: purpose and exclusions (the bundled bank has
+    # them) and the contest reserve flag (set here on every third question; only YAML
+    # writes it, and a file that does not say it keeps the bank's).
+    for question in current_questions()[::3]:
+        question.reserve = True
+    db.session.commit()
     before, rows = _bank_data(), _rows()
+    assert any(q.reserve for q in before) and any(not q.reserve for q in before)
+    assert any(q.purpose for q in before) and any(q.excludes for q in before)
     path = tmp_path / name
     exported = runner.invoke(args=["bank", "export", str(path), "--format", fmt])
     assert exported.exit_code == 0, exported.output

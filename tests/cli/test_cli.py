@@ -238,7 +238,7 @@ def test_bank_stats_json_shape(runner, bank):
     result = runner.invoke(args=["bank", "stats", "--json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
-    assert set(data) == {"total", "approved", "by_section", "by_kind"}
+    assert set(data) == {"total", "approved", "by_section", "by_kind", "by_purpose"}
     assert isinstance(data["total"], int) and data["total"] >= 150
     assert data["total"] == len(bank.questions)
     assert 0 < data["approved"] <= data["total"]
@@ -247,11 +247,34 @@ def test_bank_stats_json_shape(runner, bank):
     assert set(data["by_kind"]) == {"single", "multiple", "truefalse"}
     assert set(data["by_section"]) <= {s.key for s in bank.sections}
     assert data["by_section"]["viewpoint-1"] >= 2
+    # Every approved question of the bundled bank says what it tests.
+    assert set(data["by_purpose"]) == {"meaning", "application", "distinguish", "target", "recall"}
+    assert sum(data["by_purpose"].values()) == data["approved"]
+    assert data["by_purpose"] == {p: sum(q.purpose == p for q in bank.questions if q.status == "approved")
+                                  for p in data["by_purpose"]}
 
 
 def test_bank_stats_on_an_empty_database(runner):
     result = runner.invoke(args=["bank", "stats", "--json"])
-    assert json.loads(result.output) == {"total": 0, "approved": 0, "by_section": {}, "by_kind": {}}
+    assert json.loads(result.output) == {"total": 0, "approved": 0, "by_section": {}, "by_kind": {},
+                                         "by_purpose": {}}
+
+
+# ---------------------------------------------------------------- bank lint
+
+def test_bank_lint_passes_on_the_bundled_bank(runner):
+    result = runner.invoke(args=["bank", "lint"])
+    assert result.exit_code == 0, result.output
+    assert "no findings" in result.output
+
+
+def test_bank_lint_exits_1_and_names_each_finding(runner, tmp_path):
+    flawed = VALID.replace("explanation:", "purpose: recall\n    explanation:", 1)
+    root = _bank_dir(tmp_path, {"flawed.yaml": flawed})
+    (root / "contradictions.txt").write_text("# forbidden\nCâu hỏi\n", encoding="utf-8")
+    result = runner.invoke(args=["bank", "lint", str(root)])
+    assert result.exit_code == 1
+    assert "[forbidden]" in result.output and "finding(s)" in result.output
 
 
 # ---------------------------------------------------------------- users

@@ -55,3 +55,29 @@ def test_bank_draft_refuses_an_unreadable_outline(runner, tmp_path):
     broken.write_text("format: quizapp-outline/1\nversion: 1\nsections: []\n", encoding="utf-8")
     result = runner.invoke(args=["bank", "draft", str(broken)])
     assert result.exit_code == 1 and "'sections' must be a non-empty list" in result.stderr
+
+
+def test_bank_draft_never_applies_the_bundled_list_to_another_wards_outline(app, runner, tmp_path):
+    """The app's bank list belongs to the bundled outline: with a bank whose list names
+    the other ward, that ward's drafts are still all there."""
+    bank = tmp_path / "bank-dir"
+    bank.mkdir()
+    (bank / "contradictions.txt").write_text("Hòa Bình Mới\n", encoding="utf-8")
+    app.config["BANK_PATH"] = str(bank)
+    default = runner.invoke(args=["bank", "draft", str(OTHER_WARD)])
+    assert default.exit_code == 0, default.output
+    unfiltered = runner.invoke(args=["bank", "draft", str(OTHER_WARD), "--no-contradictions"])
+    assert default.stdout == unfiltered.stdout
+    assert "Hòa Bình Mới" in default.stdout and "(0 contradicted strings avoided)" in default.stderr
+
+
+def test_bank_draft_applies_the_list_an_outline_ships(runner, tmp_path):
+    ward = tmp_path / "ward.txt"
+    ward.write_bytes(OTHER_WARD.read_bytes())
+    (tmp_path / "ward.contradictions.txt").write_text("Hòa Bình Mới\n", encoding="utf-8")
+    result = runner.invoke(args=["bank", "draft", str(ward)])
+    assert result.exit_code == 0, result.output
+    prompts = "".join(q["prompt"] for q in yaml.safe_load(result.stdout)["questions"])
+    assert prompts and "Hòa Bình Mới" not in prompts
+    seed = runner.invoke(args=["bank", "draft", str(BANK_PATH / "source" / "02-CV-DU-de-cuong-tuyen-truyen.txt")])
+    assert seed.exit_code == 0 and "06/8/2025" not in seed.stdout

@@ -24,11 +24,12 @@ from markupsafe import escape
 from sqlalchemy import func, select
 
 from quizapp.extensions import db
-from quizapp.models import Attempt, Question, Section, User
+from quizapp.models import Attempt, Question, ReviewCard, Section, User
 from quizapp.services import attempts as attempt_service
 from quizapp.services import contest as contests
 from quizapp.services.attempts import PracticeSpec
 from quizapp.services.contest import RoundSettings
+from quizapp.services.learning import meeting, review
 from tests.conftest import PASSWORD, BrowserClient
 from tests.tokens import tokens_of
 
@@ -342,6 +343,15 @@ def _closed_and_open_rounds(world):
     attempt_service.submit(practice)
     db.session.commit()
     world.clock.set(closed.closes_at + timedelta(hours=1))
+    # The organizer's own daily-review card and a meeting he hosts, so that their pages
+    # are walked with real ids too (made while no round seals the questions).
+    review.start_today(world.organizer)
+    world.card_id = db.session.execute(select(ReviewCard.id).where(
+        ReviewCard.user_id == world.organizer.id)).scalars().first()
+    session = meeting.create_session(world.organizer, world.ward, meeting.SessionSpec(
+        title="Sinh hoạt chi bộ", section_keys=["viewpoints"], count=3))
+    world.session_id, world.pin = session.id, session.pin
+    db.session.commit()
     opened = _new_round(world.organizer, world.clock, title="Vòng 2", contest=closed.contest)
     return closed, opened, practice
 
@@ -354,6 +364,8 @@ def _sample_values(app, world, closed, opened, practice, rule) -> list[dict]:
               "contest_id": [closed.contest_id], "unit_id": [world.a.id, world.ward.id],
               "user_id": [world.member_a.id], "question_id": [question.id],
               "token": ["0" * 32], "filename": ["app.css"],
+              "card_id": [world.card_id], "session_id": [world.session_id], "pin": [world.pin],
+              "action": ["pause"],
               "key": ["viewpoints" if rule.endpoint == "study.section" else question.key]}
     combos = [{}]
     for name in sorted(rule.arguments):

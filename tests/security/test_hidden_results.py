@@ -109,7 +109,7 @@ def _table(page: str) -> list[dict[str, str]]:
     """The rows of the standings table, cell texts by column."""
     body = re.search(r'<table class="table standings">.*?<tbody>(.*?)</tbody>', page, re.S).group(1)
     rows = []
-    for tr in re.findall(r"<tr>(.*?)</tr>", body, re.S):
+    for tr in re.findall(r"<tr[^>]*>(.*?)</tr>", body, re.S):
         cells = [html.unescape(re.sub(r"<[^>]+>", " ", td)).split() for td in
                  re.findall(r"<td[^>]*>(.*?)</td>", tr, re.S)]
         rows.append(dict(zip(STANDINGS_COLUMNS, (" ".join(c) for c in cells))))

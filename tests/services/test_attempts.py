@@ -12,19 +12,12 @@ from quizapp.models import Attempt, Question
 from quizapp.services import attempts
 from quizapp.services.attempts import PracticeSpec
 from quizapp.services.errors import Conflict, DeadlinePassed, DomainError, NotFound
+from tests.conftest import right_ids, wrong_ids
 
 
 def _spec(count=5, minutes=None, feedback="exam", sections=None):
     return PracticeSpec(section_keys=sections or [], count=count, time_limit_minutes=minutes,
                         feedback=feedback)
-
-
-def _right(item):
-    return [c.id for c in item.question.choices if c.is_correct]
-
-
-def _wrong(item):
-    return [next(c.id for c in item.question.choices if not c.is_correct)]
 
 
 def test_start_freezes_questions_and_choice_order(bank, make_user, frozen_clock):
@@ -76,11 +69,11 @@ def test_save_around_deadline_and_grace(bank, make_user, frozen_clock, offset, a
     item = attempt.items[0]
     frozen_clock.set(attempt.deadline + timedelta(seconds=offset))
     if accepted:
-        attempts.save_answer(attempt, item.question_id, _right(item))
+        attempts.save_answer(attempt, item.question_id, right_ids(item))
         assert attempt.status == "in_progress"
     else:
         with pytest.raises(DeadlinePassed):
-            attempts.save_answer(attempt, item.question_id, _right(item))
+            attempts.save_answer(attempt, item.question_id, right_ids(item))
         assert attempt.status == "finished" and attempt.finish_reason == "expired"
         assert attempt.items[0].selected is None
 
@@ -89,11 +82,11 @@ def test_late_submit_finishes_with_what_was_saved(bank, make_user, frozen_clock)
     member = make_user()
     attempt = attempts.start_practice(member, _spec(count=3, minutes=1))
     first, second = attempt.items[0], attempt.items[1]
-    attempts.save_answer(attempt, first.question_id, _right(first))
+    attempts.save_answer(attempt, first.question_id, right_ids(first))
     db.session.commit()
     frozen_clock.advance(seconds=70)
     with pytest.raises(DeadlinePassed):
-        attempts.submit(attempt, {second.question_id: _right(second)})
+        attempts.submit(attempt, {second.question_id: right_ids(second)})
     assert attempt.status == "finished"
     assert attempt.score == 1
     assert attempt.time_taken_seconds == 60
@@ -104,8 +97,8 @@ def test_finish_grades_and_is_idempotent(bank, make_user, frozen_clock):
     member = make_user()
     attempt = attempts.start_practice(member, _spec(count=4, minutes=5))
     items = attempt.items
-    attempts.save_answer(attempt, items[0].question_id, _right(items[0]))
-    attempts.save_answer(attempt, items[1].question_id, _wrong(items[1]))
+    attempts.save_answer(attempt, items[0].question_id, right_ids(items[0]))
+    attempts.save_answer(attempt, items[1].question_id, wrong_ids(items[1]))
     frozen_clock.advance(seconds=42)
     assert attempts.finish(attempt) is True
     db.session.commit()
@@ -147,10 +140,10 @@ def test_immediate_check_locks_the_answer(bank, make_user):
     member = make_user()
     attempt = attempts.start_practice(member, _spec(feedback="immediate"))
     item = attempt.items[0]
-    checked = attempts.check_answer(attempt, item.question_id, _wrong(item))
+    checked = attempts.check_answer(attempt, item.question_id, wrong_ids(item))
     assert checked.locked and checked.is_correct is False
     with pytest.raises(Conflict):
-        attempts.save_answer(attempt, item.question_id, _right(item))
+        attempts.save_answer(attempt, item.question_id, right_ids(item))
 
 
 def test_exam_mode_refuses_checks(bank, make_user):
@@ -158,7 +151,7 @@ def test_exam_mode_refuses_checks(bank, make_user):
     attempt = attempts.start_practice(member, _spec(feedback="exam"))
     item = attempt.items[0]
     with pytest.raises(DomainError):
-        attempts.check_answer(attempt, item.question_id, _right(item))
+        attempts.check_answer(attempt, item.question_id, right_ids(item))
 
 
 def test_close_overdue_finishes_only_expired(bank, make_user, frozen_clock):

@@ -17,6 +17,8 @@ from quizapp.models import Attempt, AttemptQuestion
 from quizapp.services import attempts
 from quizapp.services.attempts import PracticeSpec
 
+from tests.tokens import tokens_of
+
 
 @pytest.fixture
 def started(bank, make_user, frozen_clock):
@@ -221,7 +223,7 @@ def test_a_connection_the_database_dropped_is_handed_to_the_general_path(
     drop_other_connections()
     response = browser.post(f"/api/attempts/{attempt.id}/answers",
                             json={"question_id": item.question_id,
-                                  "choice_ids": [item.choice_ids[2]]},
+                                  "choice_ids": tokens_of(item, [item.choice_ids[2]])},
                             headers={"X-CSRFToken": token})
     assert response.status_code == 200 and response.get_json()["saved"] is True
     assert _row(item.id).selected == str(item.choice_ids[2])

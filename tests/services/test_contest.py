@@ -18,6 +18,7 @@ from quizapp.services import attempts, counters, draw_plan
 from quizapp.services import contest as contests
 from quizapp.services.contest import RoundSettings
 from quizapp.services.errors import Conflict, DomainError, NotFound
+from tests.conftest import right_ids, take_round, wrong_ids
 
 # A plan that gives every attempt the same five questions (viewpoint-1 has exactly five
 # approved ones: four single-choice and one true/false), so answers can be scripted.
@@ -33,11 +34,6 @@ def make_user(make_user):
         kw.setdefault("password", None)
         return make_user(**kw)
     return make
-
-
-@pytest.fixture
-def organizer(make_user):
-    return make_user(role="organizer", username="btc", full_name="Ban Tổ Chức")
 
 
 def _settings(now, **overrides) -> RoundSettings:
@@ -61,21 +57,13 @@ def _round(organizer, clock, *, audience=(), schedule=True, open_now=True, **ove
     return round_
 
 
-def _right(item) -> list[int]:
-    return [c.id for c in item.question.choices if c.is_correct]
-
-
-def _wrong(item) -> list[int]:
-    return [c.id for c in item.question.choices if not c.is_correct][:1]
-
-
 def _answers(attempt, right) -> dict[int, list[int]]:
     """Answers getting `right` right: an int = the first n questions (by position), or a set
     of question ids."""
     out = {}
     for index, item in enumerate(attempt.items):
         ok = index < right if isinstance(right, int) else item.question_id in right
-        out[item.question_id] = _right(item) if ok else _wrong(item)
+        out[item.question_id] = right_ids(item) if ok else wrong_ids(item)
     return out
 
 
@@ -93,14 +81,6 @@ def _submit(attempt, right, clock=None, at=None):
     attempts.submit(attempt, _answers(attempt, right))
     db.session.commit()
     return attempt
-
-
-def _take(user, round_, clock, right, seconds=60, prediction=None):
-    attempt = _start(user, round_)
-    if prediction is not None:
-        contests.set_prediction(attempt, prediction)
-    clock.advance(seconds=seconds)
-    return _submit(attempt, right)
 
 
 def _counters(round_) -> dict[int, tuple]:
@@ -277,7 +257,7 @@ def test_moving_the_close_later_extends_attempts_cut_by_the_old_close(bank, orga
     db.session.expire_all()
     assert attempt.deadline == attempt.started_at + timedelta(minutes=20)
     frozen_clock.set(old_close + timedelta(minutes=1))
-    attempts.save_answer(attempt, attempt.items[0].question_id, _right(attempt.items[0]))
+    attempts.save_answer(attempt, attempt.items[0].question_id, right_ids(attempt.items[0]))
 
 
 def test_draft_round_takes_any_valid_change_but_not_an_invalid_one(bank, organizer, frozen_clock):
@@ -324,10 +304,10 @@ def test_plan_asking_more_than_a_section_has_is_an_error(bank, frozen_clock):
 
 
 def test_rest_asking_more_than_its_section_has_is_an_error(bank, frozen_clock):
-    # theme has 6 approved questions; the rest would be 7.
-    errors = _settings(frozen_clock.now, question_count=9,
+    # theme has 7 approved questions; the rest would be 8.
+    errors = _settings(frozen_clock.now, question_count=10,
                        draw_plan="letter: 2\ntheme: rest").errors()
-    assert any("theme" in m and "7" in m and "6" in m for m in errors["draw_plan"])
+    assert any("theme" in m and "8" in m and "7" in m for m in errors["draw_plan"])
 
 
 def test_unknown_section_key_is_an_error(bank, frozen_clock):
@@ -494,8 +474,8 @@ def test_starting_twice_returns_the_same_attempt(bank, organizer, frozen_clock, 
 def test_attempts_allowed_is_respected(bank, organizer, frozen_clock, make_user):
     round_ = _round(organizer, frozen_clock, attempts_allowed=2)
     member = make_user()
-    first = _take(member, round_, frozen_clock, 1)
-    second = _take(member, round_, frozen_clock, 2)
+    first = take_round(member, round_, frozen_clock, 1)
+    second = take_round(member, round_, frozen_clock, 2)
     assert (first.attempt_no, second.attempt_no) == (1, 2) and first.id != second.id
     with pytest.raises(Conflict) as caught:
         contests.start_round_attempt(member, round_)
@@ -540,7 +520,7 @@ def test_counting_picks_the_right_attempt(bank, organizer, frozen_clock, make_us
                                           counting, counted):
     round_ = _round(organizer, frozen_clock, attempts_allowed=3, counting=counting)
     member = make_user()
-    taken = [_take(member, round_, frozen_clock, right) for right in (2, 4, 3)]
+    taken = [take_round(member, round_, frozen_clock, right) for right in (2, 4, 3)]
     result = db.session.execute(select(RoundResult).where(
         RoundResult.round_id == round_.id)).scalar_one()
     assert result.attempt_id == taken[counted].id
@@ -555,9 +535,9 @@ def test_counting_picks_the_right_attempt(bank, organizer, frozen_clock, make_us
 def test_best_counting_prefers_the_faster_of_equal_scores(bank, organizer, frozen_clock, make_user):
     round_ = _round(organizer, frozen_clock, attempts_allowed=3, counting="best")
     member = make_user()
-    slow = _take(member, round_, frozen_clock, 3, seconds=300)
-    fast = _take(member, round_, frozen_clock, 3, seconds=100)
-    _take(member, round_, frozen_clock, 3, seconds=200)
+    slow = take_round(member, round_, frozen_clock, 3, seconds=300)
+    fast = take_round(member, round_, frozen_clock, 3, seconds=100)
+    take_round(member, round_, frozen_clock, 3, seconds=200)
     result = db.session.execute(select(RoundResult)).scalar_one()
     assert result.attempt_id == fast.id != slow.id
     assert result.time_taken_seconds == 100
@@ -641,11 +621,11 @@ def test_contest_ranking_adds_up_closed_rounds(bank, organizer, frozen_clock, ma
     db.session.commit()
     x, y = make_user(username="dv-x"), make_user(username="dv-y")
     frozen_clock.set(first.opens_at)
-    _take(x, first, frozen_clock, 5, seconds=100)
-    _take(y, first, frozen_clock, 3, seconds=100)
+    take_round(x, first, frozen_clock, 5, seconds=100)
+    take_round(y, first, frozen_clock, 3, seconds=100)
     frozen_clock.set(second.opens_at)
-    _take(y, second, frozen_clock, 5, seconds=100)
-    _take(x, second, frozen_clock, 1, seconds=100)
+    take_round(y, second, frozen_clock, 5, seconds=100)
+    take_round(x, second, frozen_clock, 1, seconds=100)
     frozen_clock.set(second.opens_at + timedelta(minutes=30))  # second still open: not counted
     assert [(r.user.username, r.score) for r in contests.contest_ranking(contest)] == [("dv-x", 5),
                                                                                        ("dv-y", 3)]
@@ -660,9 +640,9 @@ def test_contest_ranking_adds_up_closed_rounds(bank, organizer, frozen_clock, ma
 def test_prediction_actual_counts_participants(bank, organizer, frozen_clock, make_user):
     round_ = _round(organizer, frozen_clock, prediction_kind="participants", attempts_allowed=2)
     twice, once, never = make_user(), make_user(), make_user()
-    _take(twice, round_, frozen_clock, 2, prediction=3)
-    _take(twice, round_, frozen_clock, 3)
-    _take(once, round_, frozen_clock, 5)
+    take_round(twice, round_, frozen_clock, 2, prediction=3)
+    take_round(twice, round_, frozen_clock, 3)
+    take_round(once, round_, frozen_clock, 5)
     _start(never, round_)  # started, closes the browser
     assert contests.compute_prediction_actual(round_) == 2
     frozen_clock.set(round_.closes_at + timedelta(minutes=1))
@@ -674,10 +654,10 @@ def test_prediction_actual_counts_participants(bank, organizer, frozen_clock, ma
 def test_prediction_actual_counts_full_score_attempts(bank, organizer, frozen_clock, make_user):
     round_ = _round(organizer, frozen_clock, prediction_kind="full_scores", attempts_allowed=2)
     a, b, c = make_user(), make_user(), make_user()
-    _take(a, round_, frozen_clock, 5)
-    _take(a, round_, frozen_clock, 5)  # attempts, not members: counts twice
-    _take(b, round_, frozen_clock, 4)
-    _take(c, round_, frozen_clock, 5)
+    take_round(a, round_, frozen_clock, 5)
+    take_round(a, round_, frozen_clock, 5)  # attempts, not members: counts twice
+    take_round(b, round_, frozen_clock, 4)
+    take_round(c, round_, frozen_clock, 5)
     assert contests.refresh_prediction_actual(round_) is None  # still open: not published
     frozen_clock.set(round_.closes_at)
     assert contests.refresh_prediction_actual(round_) == 3
@@ -746,9 +726,9 @@ def _scripted_round(organizer, frozen_clock, make_user):
     for offset, n in enumerate("pqr"):
         attempt = started[n]
         contests.set_prediction(attempt, predictions[n])
-        answers = {item.question_id: _right(item) for item in attempt.items}
+        answers = {item.question_id: right_ids(item) for item in attempt.items}
         if n in "qr":
-            answers[x.id] = _wrong(next(i for i in attempt.items if i.question_id == x.id))
+            answers[x.id] = wrong_ids(next(i for i in attempt.items if i.question_id == x.id))
         if n == "r":
             answers[y.id] = [new_key.id]
         frozen_clock.set(t0 + timedelta(seconds=100 + offset))
@@ -944,7 +924,7 @@ def test_corrections_are_refused_while_open_and_once_finalized(bank, organizer, 
 def test_finalize_finishes_attempts_left_open_and_freezes_the_actual(bank, organizer, frozen_clock,
                                                                      make_user):
     round_ = _round(organizer, frozen_clock, prediction_kind="participants")
-    _take(make_user(), round_, frozen_clock, 3)
+    take_round(make_user(), round_, frozen_clock, 3)
     left = _start(make_user(), round_)
     frozen_clock.set(round_.closes_at)
     contests.finalize(organizer, round_)
@@ -1053,11 +1033,11 @@ def test_branch_counters_equal_a_rebuild(bank, organizer, frozen_clock, make_use
     a1, a2 = make_user(unit=unit_a), make_user(unit=unit_a)
     b1, b2 = make_user(unit=unit_b), make_user(unit=unit_b)
     c1 = make_user(unit=unit_c)
-    _take(a1, round_, frozen_clock, 3)
+    take_round(a1, round_, frozen_clock, 3)
     _start(a2, round_)                           # never finishes before the sweep
-    _take(b1, round_, frozen_clock, 4)
-    _take(b1, round_, frozen_clock, 2)
-    _take(b2, round_, frozen_clock, 5)
+    take_round(b1, round_, frozen_clock, 4)
+    take_round(b1, round_, frozen_clock, 2)
+    take_round(b2, round_, frozen_clock, 5)
     _start(c1, round_)
     b1_score = {"best": 4, "first": 4, "last": 2}[counting]
     expected = {unit_a.id: (2, 1, 1, 3, 0), unit_b.id: (3, 3, 2, b1_score + 5, 1),

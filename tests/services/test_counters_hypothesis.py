@@ -13,6 +13,7 @@ what an independent oracle in this file computes.
 from __future__ import annotations
 
 import random
+from fractions import Fraction
 from datetime import timedelta
 
 import pytest
@@ -188,8 +189,11 @@ def _check_oracle(round_: Round, finished: list[Attempt]) -> None:
     chosen = {}
     for user_id, mine in by_user.items():
         if round_.counting == "best":
-            chosen[user_id] = min(mine, key=lambda a: (-a.score, a.time_taken_seconds,
-                                                       a.finished_at, a.id))
+            # Best = the highest share of the attempt's own maximum (voids and re-keys
+            # change maxima per attempt), then the shorter time, the earlier finish.
+            chosen[user_id] = min(mine, key=lambda a: (
+                -(Fraction(a.score, a.max_score) if a.max_score else Fraction(0)),
+                a.time_taken_seconds, a.finished_at, a.id))
         elif round_.counting == "first":
             chosen[user_id] = min(mine, key=lambda a: (a.finished_at, a.id))
         else:

@@ -1,4 +1,4 @@
-"""Draft questions derived from an outline (services.drafts): the seed's structured
+"""Draft questions derived from an outline (services.drafting): the seed's structured
 outline, the seed's plain text and a second, invented outline (tests/data)."""
 from __future__ import annotations
 
@@ -10,7 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from quizapp.services import drafts
+from quizapp.services import drafting as drafts
+from quizapp.services.bank_format import KEY_RE
+from quizapp.services.drafting.documents import MAX_DOCX_UNPACKED_BYTES
+from quizapp.services.drafting.figures import NUM_RE, near_figures
 from quizapp.services.bank_format import SectionData, read_bank
 from tests.conftest import BANK_PATH, ROOT
 
@@ -129,7 +132,9 @@ def test_numeric_distractors_differ_from_the_right_value_and_from_other_right_va
             if choice.correct:
                 continue
             wrong = drafts.parse_figure(choice.text)
-            assert wrong is not None and wrong.template == right.template, (q.key, choice.text)
+            # a bound's wrong answers are the exact values it excludes ("90%" for "trên 90%")
+            assert wrong is not None and wrong.template in (right.template, right.bare_template), (
+                q.key, choice.text)
             assert wrong.numbers != right.numbers, (q.key, choice.text)
             assert not any(wrong.same(r) for r in also_right), (q.key, choice.text)
 
@@ -143,7 +148,7 @@ def test_false_statements_swap_in_a_figure_of_another_label(drafted):
             own = drafts.parse_figure(values[q.covers[0]])
             assert own is not None
             stated = tuple(drafts.parse_figure(n).numbers[0]
-                           for n in drafts.NUM_RE.findall(q.prompt)[-len(own.numbers):])
+                           for n in NUM_RE.findall(q.prompt)[-len(own.numbers):])
             assert stated != own.numbers, q.key
 
 
@@ -186,10 +191,10 @@ def test_a_distractor_close_to_a_member_of_the_list_is_never_offered():
 def test_figures_keep_the_vietnamese_number_style():
     assert drafts.parse_figure("1.886").text() == "1.886"
     assert drafts.parse_figure("10,5% - 11%").template == "{}% - {}%"
-    near = [f.text() for f in drafts._near_figures(drafts.parse_figure("02"))]
+    near = [f.text() for f in near_figures(drafts.parse_figure("02"))]
     assert near[:2] == ["03", "01"]
     assert all(f != "10,5% - 11%" for f in
-               (n.text() for n in drafts._near_figures(drafts.parse_figure("10,5% - 11%"))))
+               (n.text() for n in near_figures(drafts.parse_figure("10,5% - 11%"))))
     assert drafts.parse_figure("giảm từ 3% - 2%") is None
     assert drafts.parse_figure("81,8% = 9/11 trường") is None
 
@@ -262,7 +267,7 @@ def test_dump_outline_yaml_reads_back_equal(name, tmp_path):
 def test_parsing_never_fails_on_odd_text():
     assert drafts.parse_plain_outline("") == []
     odd = drafts.parse_plain_outline("just words\n\n(1) (2) (3)\n* \n**\nI.\n- : 5%\n")
-    assert all(drafts.KEY_RE.match(s.key) for s in odd)
+    assert all(KEY_RE.match(s.key) for s in odd)
 
 
 # ---------------------------------------------------------------- documents
@@ -332,7 +337,7 @@ def test_read_document_refuses_a_zip_bomb_docx():
     import zipfile
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("word/document.xml", b"\0" * (drafts.MAX_DOCX_UNPACKED_BYTES + 1))
+        archive.writestr("word/document.xml", b"\0" * (MAX_DOCX_UNPACKED_BYTES + 1))
     with pytest.raises(drafts.DocumentError, match="unpacks to more than"):
         drafts.read_document(out.getvalue(), "bomb.docx")
 

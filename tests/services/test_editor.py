@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import random
+from collections import Counter
 import unicodedata
 from datetime import timedelta
 
@@ -23,8 +24,10 @@ from quizapp.services.contest import RoundSettings
 from quizapp.services.errors import DomainError, NotFound
 
 STAT_FLAGS = {"too_easy", "too_hard", "negative_discrimination"}
-# viewpoint-1 holds exactly five approved questions in the bundled bank.
-VIEWPOINT_1 = {"vp1-motto", "vp1-basis", "vp1-opening", "vp1-speed", "vp1-long-term"}
+# viewpoint-1 holds exactly five approved questions in the bundled bank, and vp1-basis,
+# retired (its key was given away by vp1-motto).
+VIEWPOINT_1_APPROVED = {"vp1-motto", "vp1-opening", "vp1-speed", "vp1-long-term", "vp1-apply-decide"}
+VIEWPOINT_1 = VIEWPOINT_1_APPROVED | {"vp1-basis"}
 VIEWPOINTS_SUBTREE = {"viewpoints", "viewpoint-1", "viewpoint-2", "viewpoint-3", "viewpoint-4",
                       "viewpoint-5"}
 
@@ -38,11 +41,6 @@ def make_user(make_user):
         kw.setdefault("password", None)
         return make_user(**kw)
     return make
-
-
-@pytest.fixture
-def organizer(make_user):
-    return make_user(role="organizer", username="btc", full_name="Ban Tổ Chức")
 
 
 def plain(text: str) -> str:
@@ -180,9 +178,11 @@ def test_filter_by_status(bank, organizer):
     editor.set_status(organizer, current("vp-count"), "retired")
     editor.set_status(organizer, current("vp1-motto"), "draft")
     db.session.commit()
-    assert found(status="retired") == ["vp-count"]
+    retired = {q.key for q in bank.questions if q.status == "retired" and q.section in VIEWPOINTS_SUBTREE}
+    assert set(found(status="retired", section="viewpoints")) == retired | {"vp-count"}
     assert found(status="draft") == ["vp1-motto"]
-    assert len(found(status="approved")) == len(bank.questions) - 2
+    approved = sum(q.status == "approved" for q in bank.questions)
+    assert editor.search(status="approved")[1] == approved - 2
 
 
 def test_filter_by_quality_flag(bank, organizer):
@@ -542,7 +542,8 @@ def test_a_retired_question_is_never_in_a_new_practice(bank, organizer, make_use
         attempt = attempts.start_practice(member, PracticeSpec(["viewpoints"], 50, None, "exam"),
                                           rng=random.Random(seed))
         assert retired_id not in {i.question_id for i in attempt.items}
-        assert len(attempt.items) == 29
+        assert len(attempt.items) == sum(
+            q.section in VIEWPOINTS_SUBTREE and q.status == "approved" for q in bank.questions) - 1
 
 
 # ---------------------------------------------------------------- duplicate
@@ -590,8 +591,12 @@ def test_coverage_counts_approved_current_questions_per_section(bank, organizer)
             assert row.by_kind.get(kind, 0) == sum(q.kind == kind for q in own)
         for level in (1, 2, 3):
             assert row.by_difficulty.get(level, 0) == sum(q.difficulty == level for q in own)
+        assert row.by_purpose == dict(Counter(q.purpose for q in own))
     # Own questions only: the viewpoints row does not add its children.
-    assert rows["viewpoints"].total == 5
+    assert rows["viewpoints"].total == 8
+    mix = editor.purpose_mix(list(rows.values()))
+    assert mix == {p: sum(q.purpose == p for q in bank.questions if q.status == "approved")
+                   for p in (*editor.PURPOSES, "")}
 
 
 def test_coverage_leaves_out_drafts_retired_and_old_versions(bank, organizer, make_user):
@@ -600,7 +605,7 @@ def test_coverage_leaves_out_drafts_retired_and_old_versions(bank, organizer, ma
     old = current("vp1-motto")
     attempts.start_practice(member, PracticeSpec([], 1, None, "exam"), question_ids=[old.id])
     editor.save(organizer, data_of(old, prompt="Phương châm (sửa)?"), original_key="vp1-motto")
-    editor.set_status(organizer, current("vp1-basis"), "retired")
+    editor.set_status(organizer, current("vp1-speed"), "retired")
     editor.set_status(organizer, current("vp1-opening"), "draft")
     editor.save(organizer, question_data(key="qa-draft", section="viewpoint-1"))
     db.session.commit()
@@ -642,7 +647,8 @@ def test_refresh_flags_marks_few_choices(bank, organizer):
 
 
 # Roles of viewpoint-1's five questions in the scripted round below.
-EASY, HARD, NEGATIVE, GOOD_1, GOOD_2 = "vp1-motto", "vp1-basis", "vp1-opening", "vp1-speed", "vp1-long-term"
+EASY, HARD, NEGATIVE, GOOD_1, GOOD_2 = ("vp1-motto", "vp1-apply-decide", "vp1-opening", "vp1-speed",
+                                        "vp1-long-term")
 
 
 def _closed_round(organizer, make_user, ward, clock, members: int, *, close: bool = True):
@@ -733,3 +739,37 @@ def test_refresh_flags_ignores_practice_attempts(bank, organizer, make_user):
     editor.refresh_flags()
     assert not _stat_flags(EASY)
     assert db.session.scalar(select(func.count()).select_from(AttemptQuestion)) == 12
+
+
+# ---------------------------------------------------------------- lint and purpose
+
+def test_an_approved_question_that_points_at_an_option_by_position_is_refused(bank, organizer):
+    data = question_data(key="qa-lint", status="approved",
+                         explanation="Phương án cuối là đáp án đúng. (L143)")
+    with pytest.raises(DomainError) as caught:
+        editor.save(organizer, data)
+    assert "Phương án cuối" in caught.value.message
+    db.session.rollback()
+    assert not db.session.execute(select(Question).where(Question.key == "qa-lint")).first()
+
+
+def test_a_draft_with_a_lint_finding_is_saved_and_warned_about(bank, organizer):
+    data = question_data(key="qa-lint-draft", status="draft",
+                         explanation="Phương án cuối là đáp án đúng. (L143)")
+    editor.save(organizer, data)
+    db.session.commit()
+    errors, warnings = editor.lint(data)
+    assert errors == [] and any("Phương án cuối" in w for w in warnings)
+    with pytest.raises(DomainError):
+        editor.set_status(organizer, current("qa-lint-draft"), "approved")
+
+
+def test_the_editor_saves_purpose_and_exclusions_in_place(bank, organizer):
+    question = current("vp1-speed")
+    editor.save(organizer, data_of(question, purpose="application", excludes=["vp1-motto"]),
+                original_key="vp1-speed")
+    db.session.commit()
+    again = current("vp1-speed")
+    assert (again.version, again.purpose, again.excludes) == (question.version, "application", "vp1-motto")
+    with pytest.raises(DomainError):
+        editor.save(organizer, data_of(again, purpose="trivia"), original_key="vp1-speed")

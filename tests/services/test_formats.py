@@ -292,7 +292,7 @@ TRICKY = [
                              "a tab\t, a \u2028 line separator, a \x85 and \"quotes\"",
                  choices=[ChoiceData("%5 là sai", False), ChoiceData("50%", True),
                           ChoiceData("[html]<b>not html</b>", False), ChoiceData("a -> b", False)],
-                 covers=["item-a", "item-b"], origin=""),
+                 covers=["item-a", "item-b"], origin="", purpose="application", excludes=["t-multi"]),
     QuestionData(key="t-multi", section="viewpoint-2", kind="multiple", difficulty=3, status="retired",
                  prompt="[markdown] is text here", explanation="",
                  choices=[ChoiceData(f"c{i}", i % 2 == 0) for i in range(7)], covers=[], origin=""),
@@ -316,7 +316,8 @@ def test_tricky_texts_round_trip(name):
 def test_gift_dump_looks_like_gift():
     text = gift.dump(TRICKY[:1]).decode()
     assert "$CATEGORY: $course$/top/viewpoint-1" in text
-    assert "// quizapp: difficulty=2 status=approved covers=item-a,item-b" in text
+    assert ("// quizapp: difficulty=2 status=approved purpose=application covers=item-a,item-b "
+            "excludes=t-multi") in text
     assert "::t-single:: Braces \\{x\\}, tilde \\~, equals \\=, hash \\#, colon\\: a\\\\b" in text
     assert "~%0%%5 là sai" in text and "=50%" in text and "~[plain][html]" in text
     assert "####Multi\\nline\\: explanation" in text

@@ -24,6 +24,7 @@ from quizapp.services import contest as contests
 from quizapp.services.contest import RoundSettings
 from quizapp.services.errors import Conflict, DomainError
 from quizapp.services.standings import Weights
+from tests.conftest import right_ids, take_round
 
 # Every attempt gets the same five questions of viewpoint-1 (exactly five approved), so
 # scores can be scripted: "right=3" means the first three answered right.
@@ -39,11 +40,6 @@ def make_user(make_user):
         kw.setdefault("password", None)
         return make_user(**kw)
     return make
-
-
-@pytest.fixture
-def organizer(make_user):
-    return make_user(role="organizer", username="btc", full_name="Ban Tổ Chức")
 
 
 def _round(organizer, contest, clock, title, opens_in_hours, plan=SAME_FIVE, **overrides):
@@ -66,30 +62,8 @@ def clock(frozen_clock):
     return frozen_clock
 
 
-def _right(item) -> list[int]:
-    return [c.id for c in item.question.choices if c.is_correct]
-
-
-def _wrong(item) -> list[int]:
-    return [c.id for c in item.question.choices if not c.is_correct][:1]
-
-
 def _start(user, round_):
     attempt = contests.start_round_attempt(user, round_, rng=random.Random(user.id))
-    db.session.commit()
-    return attempt
-
-
-def _take(user, round_, clock, right, seconds=60):
-    """Start and submit: `right` = how many questions right (the first n by position) or
-    a predicate on the AttemptQuestion."""
-    attempt = _start(user, round_)
-    clock.advance(seconds=seconds)
-    answers = {}
-    for index, item in enumerate(attempt.items):
-        ok = right(item) if callable(right) else index < right
-        answers[item.question_id] = _right(item) if ok else _wrong(item)
-    attempts.submit(attempt, answers)
     db.session.commit()
     return attempt
 
@@ -159,8 +133,8 @@ def test_exempt_and_deactivated_members_leave_numerator_and_denominator(
     contest = contests.create_contest(organizer, "Cuộc thi", "", [])
     round_ = _round(organizer, contest, clock, "Vòng 1", 1)
     clock.set(round_.opens_at)
-    _take(an, round_, clock, 5)
-    _take(binh, round_, clock, 3)
+    take_round(an, round_, clock, 5)
+    take_round(binh, round_, clock, 3)
     # started, finished, participants, score_sum, max_sum, full_scores
     assert _unit_stats(round_, unit) == (2, 2, 2, 8, 10, 1)
     assert _roster(unit) == 5
@@ -212,8 +186,8 @@ def test_exempt_members_answers_leave_the_section_counters(bank, organizer, bran
     contest = contests.create_contest(organizer, "Cuộc thi", "", [])
     round_ = _round(organizer, contest, clock, "Vòng 1", 1)
     clock.set(round_.opens_at)
-    _take(an, round_, clock, 5)
-    _take(binh, round_, clock, 1)
+    take_round(an, round_, clock, 5)
+    take_round(binh, round_, clock, 1)
     viewpoints = db.session.execute(select(Section).where(Section.key == "viewpoints")).scalar_one()
     assert standings.mastery([round_], [unit]) == {(unit.id, viewpoints.id): (10, 6)}
     roster.set_exempt(organizer, an, True)
@@ -230,8 +204,8 @@ def test_attempt_finished_while_exempt_counts_once_the_member_counts_again(
     contest = contests.create_contest(organizer, "Cuộc thi", "", [])
     round_ = _round(organizer, contest, clock, "Vòng 1", 1)
     clock.set(round_.opens_at)
-    _take(dung, round_, clock, 4)
-    _take(an, round_, clock, 2)
+    take_round(dung, round_, clock, 4)
+    take_round(an, round_, clock, 2)
     assert _roster(unit) == 4
     assert _unit_stats(round_, unit) == (2, 2, 1, 2, 5, 0)
     _consistent()
@@ -274,10 +248,10 @@ def two_rounds(bank, organizer, three_branches, clock):
     r2 = _round(organizer, contest, clock, "Vòng 2", 4)
     clock.set(r1.opens_at)
     for who, right in (("a1", 5), ("a2", 3), ("b1", 2), ("b2", 2)):
-        _take(p[who], r1, clock, right)
+        take_round(p[who], r1, clock, right)
     clock.set(r2.opens_at)
     for who, right in (("a1", 4), ("a2", 4), ("a3", 5), ("b1", 5), ("c1", 0)):
-        _take(p[who], r2, clock, right)
+        take_round(p[who], r2, clock, right)
     clock.set(r2.closes_at)
     return contest, r1, r2, units, p
 
@@ -381,9 +355,9 @@ def test_improvement_is_kept_within_0_and_100(bank, organizer, make_unit, make_u
     r1 = _round(organizer, contest, clock, "Vòng 1", 1)
     r2 = _round(organizer, contest, clock, "Vòng 2", 4)
     clock.set(r1.opens_at)
-    _take(x, r1, clock, 5)          # X: P=100, S=100 then nothing: 50 + (0 − 100) → 0
+    take_round(x, r1, clock, 5)          # X: P=100, S=100 then nothing: 50 + (0 − 100) → 0
     clock.set(r2.opens_at)
-    _take(y, r2, clock, 5)          # Y: nothing then P=100, S=100: 50 + (100 − 0) → 100
+    take_round(y, r2, clock, 5)          # Y: nothing then P=100, S=100: 50 + (100 − 0) → 100
     rows = standings.round_standings(r2)
     assert _row(rows, falls).G == 0.0 and _row(rows, falls).improvement == pytest.approx(-100)
     assert _row(rows, rises).G == 100.0 and _row(rows, rises).improvement == pytest.approx(100)
@@ -406,7 +380,7 @@ def test_a_round_that_never_opened_is_not_the_previous_round(bank, organizer, ma
         draw_plan=SAME_FIVE))
     held = _round(organizer, contest, clock, "Vòng 1", 1)
     clock.set(held.opens_at)
-    _take(member, held, clock, 5)
+    take_round(member, held, clock, 5)
     assert [r.title for r in standings.contest_rounds(contest)] == ["Vòng 1"]
     row = _row(standings.round_standings(held), unit)
     assert row.previous is None and row.G == 50.0
@@ -441,7 +415,7 @@ def test_contest_standings_before_the_second_round_opens_equal_round_one(
     r1 = _round(organizer, contest, clock, "Vòng 1", 1)
     _round(organizer, contest, clock, "Vòng 2", 4)
     clock.set(r1.opens_at)
-    _take(p["a1"], r1, clock, 5)
+    take_round(p["a1"], r1, clock, 5)
     assert [r.title for r in standings.contest_rounds(contest)] == ["Vòng 1"]
     by_round = {r.unit.id: r for r in standings.round_standings(r1)}
     for row in standings.contest_standings(contest):
@@ -464,7 +438,7 @@ def test_tie_rule_index_then_rate_then_average(bank, organizer, make_unit, make_
     clock.set(round_.opens_at)
     for key, scores in (("bac", (5, 0)), ("an", (0, 5)), ("cau", (5,)), ("det", (1, 1))):
         for member, score in zip(people[key], scores):
-            _take(member, round_, clock, score)
+            take_round(member, round_, clock, score)
 
     # (50, 50, 0): Bắc = An = Cầu = 75, Dệt = 60. Bắc and An share rank 1 on rate and
     # average and are listed by name; Cầu has the lower rate.
@@ -505,13 +479,13 @@ def test_mastery_sums_section_counters_by_top_level_section(bank, organizer, mak
     r1 = _round(organizer, contest, clock, "Vòng 1", 1)
     r2 = _round(organizer, contest, clock, "Vòng 2", 4, plan="viewpoint-1: 3\nbreakthrough-1: 2")
     clock.set(r1.opens_at)
-    _take(a1, r1, clock, 5)
-    _take(a2, r1, clock, 2)
-    _take(b1, r1, clock, 0)
+    take_round(a1, r1, clock, 5)
+    take_round(a2, r1, clock, 2)
+    take_round(b1, r1, clock, 0)
     clock.set(r2.opens_at)
     in_viewpoints = lambda item: item.question.section_id == sections["viewpoint-1"].id  # noqa: E731
-    _take(a1, r2, clock, in_viewpoints)     # viewpoints right, breakthroughs wrong
-    _take(b1, r2, clock, 5)                 # everything right
+    take_round(a1, r2, clock, in_viewpoints)     # viewpoints right, breakthroughs wrong
+    take_round(b1, r2, clock, 5)                 # everything right
 
     # The counters are kept per (leaf) section of the question …
     stored = {(s.round_id, s.unit_id, s.section_id): (s.answered, s.correct) for s in
@@ -541,7 +515,7 @@ def test_branch_page_lists_who_has_not_taken_the_open_round(bank, organizer, bra
     contest = contests.create_contest(organizer, "Cuộc thi tìm hiểu Nghị quyết", "", [])
     round_ = _round(organizer, contest, clock, "Vòng 1", 1)
     clock.set(round_.opens_at)
-    _take(an, round_, clock, 4, seconds=95)
+    take_round(an, round_, clock, 4, seconds=95)
     in_progress = _start(binh, round_)
     page = standings.branch_page(unit, contest)
     assert page.open_round.id == round_.id
@@ -679,7 +653,7 @@ def test_collective_prizes_wait_for_the_close(bank, organizer, three_branches, c
     contest = contests.create_contest(organizer, "Cuộc thi", "", [])
     round_ = _round(organizer, contest, clock, "Vòng 1", 1)
     clock.set(round_.opens_at)
-    _take(p["a1"], round_, clock, 5)
+    take_round(p["a1"], round_, clock, 5)
     seen = standings.proposal_fingerprint(standings.propose_collective_prizes(round_))
     with pytest.raises(Conflict):
         standings.confirm_collective_prizes(organizer, round_, seen)
@@ -697,7 +671,7 @@ def test_a_tie_across_collective_prize_places_is_flagged_and_settled_knowingly(
     round_ = _round(organizer, contest, clock, "Vòng 1", 1)
     clock.set(round_.opens_at)
     for key, right in (("An", 5), ("Bắc", 5), ("Cầu", 2)):
-        _take(people[key], round_, clock, right)
+        take_round(people[key], round_, clock, right)
     clock.set(round_.closes_at)
     assert _proposed(round_) == [("first", "Chi bộ An", True), ("second", "Chi bộ Bắc", True),
                                  ("third", "Chi bộ Cầu", False)]
@@ -791,9 +765,9 @@ def test_exempting_a_member_during_a_live_round_loses_no_finish(app, bank, organ
     contest = contests.create_contest(organizer, "Cuộc thi", "", [])
     round_ = _round(organizer, contest, clock, "Vòng 1", 1)
     clock.set(round_.opens_at)
-    _take(an, round_, clock, 5)            # An has a result: exempting her rebuilds the round
+    take_round(an, round_, clock, 5)            # An has a result: exempting her rebuilds the round
     attempt = _start(binh, round_)         # Bình is in the middle of the round
-    answers = {item.question_id: _right(item) for item in attempt.items}
+    answers = {item.question_id: right_ids(item) for item in attempt.items}
     clock.advance(seconds=60)
     ids = {"actor": organizer.id, "an": an.id, "attempt": attempt.id}
 

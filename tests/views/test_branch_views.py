@@ -8,7 +8,6 @@ import csv
 import html
 import io
 import json
-import random
 import re
 from datetime import timedelta
 
@@ -18,12 +17,12 @@ from sqlalchemy import func, select
 
 from quizapp.extensions import db
 from quizapp.models import AuditLog, Contest, Unit, User
-from quizapp.services import attempts, roster, standings
+from quizapp.services import roster, standings
 from quizapp.services import contest as contests
 from quizapp.services.contest import RoundSettings
 from quizapp.services.roster import IMPORT_HEADERS
 from quizapp.services.standings import Weights
-from tests.conftest import BrowserClient
+from tests.conftest import BrowserClient, take_round
 
 pytestmark = pytest.mark.usefixtures("isolated_requests")
 
@@ -82,11 +81,6 @@ def _workbook(rows, headers=IMPORT_HEADERS) -> bytes:
 
 
 @pytest.fixture
-def organizer(make_user):
-    return make_user(role="organizer", username="btc", full_name="Ban Tổ Chức")
-
-
-@pytest.fixture
 def units(make_unit):
     a = make_unit("cb-a", name="Chi bộ Hoa Sen")
     b = make_unit("cb-b", name="Chi bộ Phú Mỹ")
@@ -113,32 +107,6 @@ def people(make_user, units):
 
 
 @pytest.fixture
-def browser(app):
-    def open_as(username: str) -> BrowserClient:
-        other = BrowserClient(app.test_client())
-        other.login(username)
-        return other
-    return open_as
-
-
-def _right(item) -> list[int]:
-    return [c.id for c in item.question.choices if c.is_correct]
-
-
-def _wrong(item) -> list[int]:
-    return [c.id for c in item.question.choices if not c.is_correct][:1]
-
-
-def _take(user, round_, clock, right: int, seconds: int = 60):
-    attempt = contests.start_round_attempt(user, round_, rng=random.Random(user.id))
-    clock.advance(seconds=seconds)
-    attempts.submit(attempt, {item.question_id: _right(item) if i < right else _wrong(item)
-                              for i, item in enumerate(attempt.items)})
-    db.session.commit()
-    return attempt
-
-
-@pytest.fixture
 def contest_round(bank, organizer, people, frozen_clock):
     """One open round (closes 12:00 Hà Nội): in A, An 5/5 and Bình 3/5 (2 of 4); in B,
     Em 2/5 (1 of 3)."""
@@ -150,9 +118,9 @@ def contest_round(bank, organizer, people, frozen_clock):
     contests.schedule(organizer, round_)
     db.session.commit()
     frozen_clock.set(round_.opens_at)
-    _take(people["a1"], round_, frozen_clock, 5)
-    _take(people["a2"], round_, frozen_clock, 3)
-    _take(people["b1"], round_, frozen_clock, 2)
+    take_round(people["a1"], round_, frozen_clock, 5)
+    take_round(people["a2"], round_, frozen_clock, 3)
+    take_round(people["b1"], round_, frozen_clock, 2)
     return contest, round_
 
 

@@ -109,6 +109,43 @@ def test_an_import_without_the_field_never_unreserves_and_false_does(app, bank):
     assert any("'reserve' must be true or false" in e for e in bad.errors)
 
 
+def test_purpose_excludes_and_reserve_travel_together_and_each_edits_in_place(app, bank):
+    """A question's purpose, exclusions and reserve flag all go through YAML, and a file
+    changing any one of them edits the question in place; a file silent on `reserve` keeps
+    the bank's flag while it changes the purpose."""
+    key = mark_reserve("viewpoint-1", limit=1)[0]
+    other = next(k for k in ("vp1-motto", "vp1-opening") if k != key)
+    data = bank_service.to_data(current(key))
+    data.purpose, data.excludes = "distinguish", [other]
+    text = yaml_format.dump([data]).decode()
+    assert "    purpose: distinguish\n" in text and "    reserve: true\n" in text
+    assert f'    excludes: ["{other}"]\n' in text
+    parsed = yaml_format.parse(text.encode())
+    assert parsed.ok, parsed.errors
+    assert (parsed.questions[0].purpose, parsed.questions[0].excludes, parsed.questions[0].reserve) \
+        == ("distinguish", [other], True)
+    first = current(key).id
+
+    def upsert(yaml_text: str):
+        result = bank_service.upsert_questions(yaml_format.parse(yaml_text.encode()).questions)
+        db.session.commit()
+        question = current(key)
+        assert question.id == first and question.version == 1  # metadata: no new version
+        return result, (question.purpose, question.excludes, question.reserve)
+
+    result, state = upsert(text)
+    assert result.updated == 1 and state == ("distinguish", other, True)
+    result, state = upsert(text)
+    assert result.unchanged == 1 and state == ("distinguish", other, True)
+    silent = text.replace("    reserve: true\n", "").replace("distinguish", "recall")
+    result, state = upsert(silent)
+    assert result.updated == 1 and state == ("recall", other, True)
+    result, state = upsert(silent.replace("    status:", "    reserve: false\n    status:"))
+    assert result.updated == 1 and state == ("recall", other, False)
+    result, state = upsert(silent.replace(f'    excludes: ["{other}"]\n', ""))
+    assert result.updated == 1 and state == ("recall", "", False)
+
+
 # ---------------------------------------------------------------- coverage
 
 def test_coverage_shows_both_pools_and_what_practice_has_now(org_client, organizer, frozen_clock):
@@ -121,7 +158,9 @@ def test_coverage_shows_both_pools_and_what_practice_has_now(org_client, organiz
     round_ = contests.create_round(organizer, contest, RoundSettings(
         title="Vòng mở", opens_at=frozen_clock.now + timedelta(minutes=5),
         closes_at=frozen_clock.now + timedelta(hours=2), time_limit_minutes=20,
-        question_count=6, draw_plan="viewpoint-1: 1\nviewpoint-2: 5"))
+        # 4 of viewpoint-2 (two of its 5 are kept apart by `excludes`): the round may
+        # still draw any of the 5, so all 5 leave practice.
+        question_count=5, draw_plan="viewpoint-1: 1\nviewpoint-2: 4"))
     contests.schedule(organizer, round_)
     db.session.commit()
     page = org_client.get(f"{BANK}/coverage")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import html
 import io
-import random
 import re
 from datetime import timedelta
 from zoneinfo import ZoneInfo
@@ -20,7 +19,7 @@ from quizapp.models import Attempt, AuditLog, CollectivePrize, Contest, Round, R
 from quizapp.services import attempts
 from quizapp.services import contest as contests
 from quizapp.services.contest import RoundSettings
-from tests.conftest import BrowserClient
+from tests.conftest import BrowserClient, right_ids, take_round, wrong_ids
 from tests.tokens import tokens_of
 
 pytestmark = pytest.mark.usefixtures("isolated_requests")
@@ -87,24 +86,9 @@ def _count(model) -> int:
 
 
 @pytest.fixture
-def organizer(make_user):
-    return make_user(role="organizer", username="btc", full_name="Ban Tổ Chức")
-
-
-@pytest.fixture
 def org_client(client, organizer):
     client.login("btc")
     return client
-
-
-@pytest.fixture
-def browser(app):
-    """Another browser, for a member."""
-    def open_as(username: str) -> BrowserClient:
-        other = BrowserClient(app.test_client())
-        other.login(username)
-        return other
-    return open_as
 
 
 def _service_round(organizer, clock, *, audience=(), schedule=True, open_now=True, **overrides):
@@ -121,24 +105,6 @@ def _service_round(organizer, clock, *, audience=(), schedule=True, open_now=Tru
     if open_now:
         clock.set(round_.opens_at)
     return round_
-
-
-def _right(item) -> list[int]:
-    return [c.id for c in item.question.choices if c.is_correct]
-
-
-def _wrong(item) -> list[int]:
-    return [c.id for c in item.question.choices if not c.is_correct][:1]
-
-
-def _take(user, round_, clock, right: int, seconds: int = 60):
-    """A member takes the round through the services (for tests about what comes after)."""
-    attempt = contests.start_round_attempt(user, round_, rng=random.Random(user.id))
-    clock.advance(seconds=seconds)
-    attempts.submit(attempt, {item.question_id: _right(item) if i < right else _wrong(item)
-                              for i, item in enumerate(attempt.items)})
-    db.session.commit()
-    return attempt
 
 
 # ---------------------------------------------------------------- creating contests and rounds
@@ -225,12 +191,12 @@ def test_members_and_secretaries_get_403_on_organize(client, bank, make_user, br
 
 def test_schedule_and_state_buttons(org_client, bank, organizer, frozen_clock):
     round_ = _service_round(organizer, frozen_clock, schedule=False, open_now=False)
-    response = _post(org_client, f"/organize/rounds/{round_.id}/schedule")
+    response = _post(org_client, f"/organize/rounds/{round_.id}/schedule", {"confirm": "y"})
     assert response.status_code == 302
     db.session.expire_all()
     assert contests.round_state(round_) == "scheduled"
     detail = f"/organize/rounds/{round_.id}"
-    response = _post(org_client, f"/organize/rounds/{round_.id}/schedule", back=detail,
+    response = _post(org_client, f"/organize/rounds/{round_.id}/schedule", {"confirm": "y"}, back=detail,
                      follow_redirects=True)
     assert response.status_code == 200 and _flashes(response)  # refused, with the reason
     response = _post(org_client, f"/organize/rounds/{round_.id}/finalize", back=detail,
@@ -256,7 +222,7 @@ def _quiz_post(member, attempt, right: int, action="submit", extra=None):
     data = {"action": action}
     for index, item in enumerate(attempt.items):
         data[f"q-{item.question_id}"] = [str(i) for i in tokens_of(
-            item, _right(item) if index < right else _wrong(item))]
+            item, right_ids(item) if index < right else wrong_ids(item))]
     data.update(extra or {})
     return member.form_post(f"/attempts/{attempt.id}", data, token_from=f"/attempts/{attempt.id}")
 
@@ -271,7 +237,7 @@ def test_member_sees_takes_and_submits_a_round(org_client, bank, frozen_clock, m
     member = browser("dangvien")
     assert "Vòng tháng Ba" not in member.get("/home").get_data(as_text=True)  # draft: hidden
     assert member.get(f"/rounds/{round_.id}").status_code == 404
-    _post(org_client, f"/organize/rounds/{round_.id}/schedule")
+    _post(org_client, f"/organize/rounds/{round_.id}/schedule", {"confirm": "y"})
 
     home = member.get("/home").get_data(as_text=True)
     assert "Vòng tháng Ba" in home and "10:00 02/03/2026" in home  # upcoming, with its time
@@ -327,7 +293,7 @@ def test_result_is_hidden_until_the_round_allows_it(org_client, bank, organizer,
     frozen_clock.set(round_.closes_at)
     if visibility == "on_publish":
         assert not shows_score(result)
-        _post(org_client, f"/organize/rounds/{round_.id}/publish")
+        _post(org_client, f"/organize/rounds/{round_.id}/publish", {"confirm": "y"})
     assert shows_score(result)
     assert shows_score(f"/rounds/{round_.id}")
     ranking = member.get(f"/rounds/{round_.id}/ranking")
@@ -475,7 +441,7 @@ def test_live_json_counts_per_branch(org_client, bank, organizer, frozen_clock, 
     round_ = _service_round(organizer, frozen_clock)
     a, b, c = (make_user(unit=one, password=None), make_user(unit=one, password=None),
                make_user(unit=two, password=None))
-    _take(a, round_, frozen_clock, 3)
+    take_round(a, round_, frozen_clock, 3)
     contests.start_round_attempt(b, round_)
     contests.start_round_attempt(c, round_)
     db.session.commit()
@@ -506,7 +472,7 @@ def finished_round(bank, organizer, frozen_clock, make_user, make_unit):
     round_ = _service_round(organizer, frozen_clock)
     for index, (name, right) in enumerate(NAMES):
         user = make_user(username=f"dv{index}", full_name=name, unit=branch, password=None)
-        _take(user, round_, frozen_clock, right, seconds=60 + index)
+        take_round(user, round_, frozen_clock, right, seconds=60 + index)
     frozen_clock.set(round_.closes_at)
     return round_
 

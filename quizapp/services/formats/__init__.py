@@ -18,7 +18,7 @@ from . import aiken, gift, xlsx, yaml_format
 from .common import MAX_BYTES, ParseResult
 
 __all__ = ["FORMATS", "MAX_BYTES", "Format", "ParseResult", "detect", "export_current",
-           "import_parsed", "known_section_keys"]
+           "import_parsed", "known_section_keys", "lint_parsed"]
 
 
 def known_section_keys() -> set[str] | None:
@@ -100,7 +100,7 @@ def match_existing(result: ParseResult) -> None:
     question: a question whose key the bank does not have, but whose prompt and choices
     (text and rightness) are those of one current question, takes that question's key,
     and what the file does not say (section, difficulty, status, covered items, an
-    explanation it lacks) is kept from the bank. So importing our own export in any
+    explanation, purpose or exclusions it lacks) is kept from the bank. So importing our own export in any
     format changes nothing. Outside an app context (no bank), nothing is done."""
     from flask import has_app_context
     if not has_app_context() or not result.questions:
@@ -139,6 +139,33 @@ def match_existing(result: ParseResult) -> None:
         data.difficulty, data.status = stored.difficulty, stored.status
         data.covers = [c for c in stored.covers.split(",") if c]
         data.explanation = data.explanation or stored.explanation
+        # Purpose and exclusions a file leaves out (Aiken, GIFT without our comment) are
+        # the bank's; the reserve flag needs nothing: None already keeps the bank's.
+        data.purpose = data.purpose or (stored.purpose or "")
+        data.excludes = data.excludes or [k for k in (stored.excludes or "").split(",") if k]
+
+
+def lint_parsed(result: ParseResult, forbidden: list[str]) -> None:
+    """Run the bank linter on a parse result against the current bank (services.bank_lint):
+    a finding about an approved question alone becomes an error (nothing is imported
+    until it is fixed), the rest (giveaway pairs with the bank, drafts) warnings."""
+    from flask import has_app_context
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from ...extensions import db
+    from ..bank import current_data
+    from ..bank_lint import lint_against
+    if not result.questions:
+        return
+    bank: list = []
+    if has_app_context():
+        try:
+            bank = current_data()
+        except SQLAlchemyError:   # validating a file without a database: lint it alone
+            db.session.rollback()
+    errors, warnings = lint_against(result.questions, bank, forbidden)
+    result.errors.extend(str(f) for f in errors)
+    result.warnings.extend(str(f) for f in warnings)
 
 
 def import_parsed(result: ParseResult):

@@ -12,7 +12,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from ..bank_format import KEY_RE, STATUSES, TRUE_FALSE_TEXTS, QuestionData
+from ..bank_format import KEY_RE, PURPOSES, STATUSES, TRUE_FALSE_TEXTS, QuestionData
 from ..grading import KINDS
 
 # A file's size limit. It admits our own export of a bank at the question limit: the
@@ -99,6 +99,7 @@ class ParseResult:
     questions: list[QuestionData] = field(default_factory=list)
     errors: Errors = field(default_factory=Errors)
     skipped: list[str] = field(default_factory=list)
+    # Parser warnings and lint findings that do not stop an import (formats.lint_parsed).
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -209,6 +210,13 @@ def check_question(question: QuestionData, where: str, errors: list[str],
         err(f"question '{key}': difficulty must be 1, 2 or 3")
     if question.status not in STATUSES:
         err(f"question '{key}': status must be draft, approved or retired")
+    if question.purpose not in ("", *PURPOSES):
+        err(f"question '{key}': purpose must be one of {', '.join(PURPOSES)}")
+    for other in question.excludes:
+        if not KEY_RE.match(other) or len(other) > MAX_KEY_LENGTH:
+            err(f"question '{key}': '{other}' is not a question key")
+    if len(",".join(question.excludes)) > MAX_COVERS_LENGTH:
+        err(f"question '{key}': the excluded questions are longer than {MAX_COVERS_LENGTH} characters")
     if not question.prompt.strip():
         err(f"question '{key}' has an empty prompt")
     if question.status == "approved" and not question.explanation.strip():

@@ -25,9 +25,9 @@ Reading, as the published format describes it:
 - essay `{}`, numerical `{#…}`, matching `{=a -> b}`, short answer (only `=` answers) and
   descriptions (no braces) are listed in `skipped` with their line, never imported.
 
-This app's extra: a `// quizapp: difficulty=2 status=approved covers=a,b` comment in a
-question's lines keeps what GIFT has no place for (Moodle ignores it). Without it a
-question is a draft of difficulty 1.
+This app's extra: a `// quizapp: difficulty=2 status=approved purpose=application
+covers=a,b excludes=k1,k2` comment in a question's lines keeps what GIFT has no place for
+(Moodle ignores it). Without it a question is an untagged draft of difficulty 1.
 """
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
-from ..bank_format import KEY_RE, STATUSES, TRUE_FALSE_TEXTS, ChoiceData, QuestionData
+from ..bank_format import KEY_RE, PURPOSES, STATUSES, TRUE_FALSE_TEXTS, ChoiceData, QuestionData
 from .common import MAX_ANSWERS, MAX_KEY_LENGTH, MAX_QUESTIONS, ParseResult, collect, decode_text, hash_key, slugify, \
     source_key, too_many_questions
 
@@ -196,21 +196,35 @@ def _blocks(text: str) -> list[_Block]:
     return [b for b in blocks if b.lines]
 
 
-def _read_meta(block: _Block, errors: list[str]) -> tuple[int, str, list[str]]:
-    difficulty, status, covers = 1, "draft", []
+@dataclass
+class _Meta:
+    difficulty: int = 1
+    status: str = "draft"
+    covers: list[str] = field(default_factory=list)
+    purpose: str = ""
+    excludes: list[str] = field(default_factory=list)
+
+
+def _read_meta(block: _Block, errors: list[str]) -> _Meta:
+    meta = _Meta()
     for number, body in block.meta:
         for token in body.split():
             name, sep, value = token.partition("=")
             if name == "difficulty" and value in ("1", "2", "3"):
-                difficulty = int(value)
+                meta.difficulty = int(value)
             elif name == "status" and value in STATUSES:
-                status = value
+                meta.status = value
+            elif name == "purpose" and value in PURPOSES:
+                meta.purpose = value
             elif name == "covers" and sep:
-                covers = [c for c in value.split(",") if c]
+                meta.covers = [c for c in value.split(",") if c]
+            elif name == "excludes" and sep:
+                meta.excludes = [c for c in value.split(",") if c]
             else:
                 errors.append(f"line {number}: cannot read '{token}' in the 'quizapp:' comment "
-                              "(difficulty=1|2|3 status=draft|approved|retired covers=key,key)")
-    return difficulty, status, covers
+                              "(difficulty=1|2|3 status=draft|approved|retired purpose="
+                              f"{'|'.join(PURPOSES)} covers=key,key excludes=key,key)")
+    return meta
 
 
 def _section(block: _Block, default_section: str | None, section_keys: set[str] | None) -> str:
@@ -328,7 +342,7 @@ def _read_question(block: _Block, result: ParseResult, default_section: str | No
                            "=right ~wrong answers, or T / F")
             return None
 
-    difficulty, status, covers = _read_meta(block, result.errors)
+    meta = _read_meta(block, result.errors)
     if len(result.errors) > errors_before:
         return None
     result.warnings.extend(warnings)
@@ -343,9 +357,9 @@ def _read_question(block: _Block, result: ParseResult, default_section: str | No
     if not (ours and title):
         derived.add(where)
     return QuestionData(key=key, section=_section(block, default_section, section_keys), kind=kind,
-                        difficulty=difficulty, status=status, prompt=prompt,
-                        explanation=explanation, choices=choices, covers=covers,
-                        origin=where), where
+                        difficulty=meta.difficulty, status=meta.status, prompt=prompt,
+                        explanation=explanation, choices=choices, covers=meta.covers,
+                        origin=where, purpose=meta.purpose, excludes=meta.excludes), where
 
 
 def _multiple_choice(src: _Source, start: int, end: int, text_format: str,
@@ -497,17 +511,23 @@ def _answers(question: QuestionData) -> list[str]:
 
 def dump(questions: list[QuestionData]) -> bytes:
     """The questions as GIFT: key as ::title::, section as $CATEGORY, explanation as
-    ####general feedback, and a '// quizapp:' comment for difficulty, status and covers."""
+    ####general feedback, and a '// quizapp:' comment for difficulty, status, purpose,
+    covered items and exclusions."""
     lines = ["// Question bank exported by quizapp (Moodle GIFT). The '// quizapp:' comments",
-             "// keep difficulty, status and covered outline items; Moodle ignores them.", ""]
+             "// keep difficulty, status, purpose, covered outline items and the questions",
+             "// never drawn together; Moodle ignores them.", ""]
     category = None
     for question in questions:
         if question.section != category:
             category = question.section
             lines += [f"{CATEGORY} $course$/top/{category}", ""]
         meta = f"// quizapp: difficulty={question.difficulty} status={question.status}"
+        if question.purpose:
+            meta += f" purpose={question.purpose}"
         if question.covers:
             meta += f" covers={','.join(question.covers)}"
+        if question.excludes:
+            meta += f" excludes={','.join(question.excludes)}"
         lines.append(meta)
         head = f"::{question.key}:: {escape(question.prompt)} {{"
         answers = _answers(question)

@@ -5,13 +5,17 @@ English names such as key, section, kind, prompt, answer are accepted too):
 
     Mã câu hỏi*  Mục  Loại  Độ khó  Trạng thái  Câu hỏi*  Phương án A*  Phương án B*
     Phương án C … F (more letters allowed)  Đáp án đúng*  Giải thích  Ý đề cương
+    Mục đích  Không cùng đề với
 
 (* the column must exist.) An empty key gets "xlsx-" and 8 hex digits of the prompt's
 hash; an empty section the default section. Loại is "một lựa chọn", "nhiều lựa chọn",
 "đúng/sai" (or single, multiple, truefalse; guessed from the answer when empty). Đáp án
 đúng holds option letters ("A", "A,C"), or Đúng/Sai for true/false. Độ khó 1–3 (empty:
 1), Trạng thái nháp / đã duyệt / ngừng dùng (or draft, approved, retired; empty: draft).
-Ý đề cương lists outline item keys separated by commas. Errors say "row N" with Excel's
+Ý đề cương lists outline item keys separated by commas. Mục đích is what the question
+tests: hiểu ý nghĩa / vận dụng / phân biệt / chỉ tiêu / ghi nhớ (or meaning, application,
+distinguish, target, recall; empty: not tagged). Không cùng đề với lists the keys of
+questions never drawn into one attempt with this one. Errors say "row N" with Excel's
 row numbers.
 """
 from __future__ import annotations
@@ -53,7 +57,8 @@ SHEET_TITLE = "Câu hỏi"
 HEADERS = {  # field → the Vietnamese header written
     "key": "Mã câu hỏi", "section": "Mục", "kind": "Loại", "difficulty": "Độ khó",
     "status": "Trạng thái", "prompt": "Câu hỏi", "answer": "Đáp án đúng",
-    "explanation": "Giải thích", "covers": "Ý đề cương",
+    "explanation": "Giải thích", "covers": "Ý đề cương", "purpose": "Mục đích",
+    "excludes": "Không cùng đề với",
 }
 ALIASES = {  # folded header text → field
     "ma cau hoi": "key", "ma": "key", "key": "key",
@@ -65,6 +70,8 @@ ALIASES = {  # folded header text → field
     "dap an dung": "answer", "dap an": "answer", "answer": "answer", "correct": "answer",
     "giai thich": "explanation", "explanation": "explanation",
     "y de cuong": "covers", "covers": "covers",
+    "muc dich": "purpose", "purpose": "purpose",
+    "khong cung de voi": "excludes", "excludes": "excludes",
 }
 OPTION_HEADER_RE = re.compile(r"^(?:phuong an|lua chon|choice|option) ([a-z])$")
 REQUIRED = ["key", "prompt", "option:A", "option:B", "answer"]
@@ -78,6 +85,12 @@ STATUS_NAMES = {"draft": "nháp", "approved": "đã duyệt", "retired": "ngừn
 STATUS_VALUES = {"": "draft", "draft": "draft", "nhap": "draft", "ban nhap": "draft",
                  "approved": "approved", "da duyet": "approved", "duyet": "approved",
                  "retired": "retired", "ngung dung": "retired", "da loai": "retired"}
+PURPOSE_NAMES = {"meaning": "hiểu ý nghĩa", "application": "vận dụng", "distinguish": "phân biệt",
+                 "target": "chỉ tiêu", "recall": "ghi nhớ"}
+PURPOSE_VALUES = {"": "", **{p: p for p in PURPOSE_NAMES},
+                  **{_n: p for p, _n in (("meaning", "hieu y nghia"), ("application", "van dung"),
+                                          ("distinguish", "phan biet"), ("target", "chi tieu"),
+                                          ("recall", "ghi nho"))}}
 DIFFICULTY_VALUES = {"": 1, "1": 1, "de": 1, "2": 2, "trung binh": 2, "3": 3, "kho": 3}
 TRUE_FALSE_VALUES = {"dung": True, "d": True, "true": True, "t": True,
                      "sai": False, "s": False, "false": False, "f": False}
@@ -286,6 +299,9 @@ def _read_row(cells: dict[str, str], options: list[tuple[str, str]], where: str,
     status = STATUS_VALUES.get(_norm(cells.get("status", "")))
     if status is None:
         err(f"Trạng thái '{cells['status']}' must be nháp, đã duyệt or ngừng dùng")
+    purpose = PURPOSE_VALUES.get(_norm(cells.get("purpose", "")))
+    if purpose is None:
+        err(f"Mục đích '{cells['purpose']}' must be one of {', '.join(PURPOSE_NAMES.values())}")
     key_text = cells.get("key", "")
     key = slugify(key_text) if key_text else hash_key("xlsx", prompt)
     if key_text and not key:
@@ -296,7 +312,8 @@ def _read_row(cells: dict[str, str], options: list[tuple[str, str]], where: str,
         key=key, section=cells.get("section") or default_section or "", kind=str(kind),
         difficulty=difficulty or 1, status=status or "draft", prompt=prompt,
         explanation=cells.get("explanation", ""), choices=choices,
-        covers=[c for c in re.split(r"[\s,;]+", cells.get("covers", "")) if c], origin=where)
+        covers=[c for c in re.split(r"[\s,;]+", cells.get("covers", "")) if c], origin=where,
+        purpose=purpose or "", excludes=[c for c in re.split(r"[\s,;]+", cells.get("excludes", "")) if c])
 
 
 def parse(content: bytes, filename: str = "", default_section: str | None = None, *,
@@ -376,7 +393,7 @@ def _sheet(workbook: Workbook, option_count: int) -> tuple:
     sheet.title = SHEET_TITLE
     fields = (["key", "section", "kind", "difficulty", "status", "prompt"]
               + [f"option:{chr(ord('A') + i)}" for i in range(option_count)]
-              + ["answer", "explanation", "covers"])
+              + ["answer", "explanation", "covers", "purpose", "excludes"])
     bold, fill = Font(bold=True), PatternFill("solid", fgColor="FFF2CC")
     for column, field in enumerate(fields, 1):
         cell = sheet.cell(row=1, column=column, value=_label(field))
@@ -386,7 +403,7 @@ def _sheet(workbook: Workbook, option_count: int) -> tuple:
         sheet.column_dimensions[get_column_letter(column)].width = width
     sheet.freeze_panes = "A2"
     for field, values in (("kind", KIND_NAMES.values()), ("difficulty", ("1", "2", "3")),
-                          ("status", STATUS_NAMES.values())):
+                          ("status", STATUS_NAMES.values()), ("purpose", PURPOSE_NAMES.values())):
         column = get_column_letter(fields.index(field) + 1)
         check = DataValidation(type="list", formula1='"' + ",".join(values) + '"', allow_blank=True)
         check.add(f"{column}2:{column}{MAX_ROWS + 1}")
@@ -403,7 +420,8 @@ def _row_values(question: QuestionData, option_count: int) -> list:
         answer = ",".join(chr(ord("A") + i) for i, c in enumerate(question.choices) if c.correct)
     return [question.key, question.section, KIND_NAMES.get(question.kind, question.kind),
             question.difficulty, STATUS_NAMES.get(question.status, question.status),
-            question.prompt, *options, answer, question.explanation, ",".join(question.covers)]
+            question.prompt, *options, answer, question.explanation, ",".join(question.covers),
+            PURPOSE_NAMES.get(question.purpose, question.purpose), ",".join(question.excludes)]
 
 
 def _write(questions: list[QuestionData]) -> Workbook:

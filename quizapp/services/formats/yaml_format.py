@@ -87,10 +87,14 @@ def dump(questions: list[QuestionData]) -> bytes:
             f"    difficulty: {question.difficulty}",
             f"    status: {question.status}",
         ]
+        if question.purpose:
+            lines.append(f"    purpose: {question.purpose}")
         if question.reserve:
             lines.append("    reserve: true")
         if question.covers:
             lines.append(f"    covers: [{', '.join(_quoted(c) for c in question.covers)}]")
+        if question.excludes:
+            lines.append(f"    excludes: [{', '.join(_quoted(c) for c in question.excludes)}]")
         lines.append(f"    prompt: {_quoted(question.prompt)}")
         if question.kind == "truefalse":
             right = next((c.correct for c in question.choices if c.text == TRUE_FALSE_TEXTS[0]),

@@ -1,0 +1,8 @@
+"""Learning that sticks: the daily review (review.py). Others call what is named here."""
+from .review import (BranchReview, HomeReview, SectionMastery, Serving, Today, answer,
+                     branch_activity, feedback, get_own_card, home, mastery, serve,
+                     start_today, streak, today)
+
+__all__ = ["BranchReview", "HomeReview", "SectionMastery", "Serving", "Today", "answer",
+           "branch_activity", "feedback", "get_own_card", "home", "mastery", "serve",
+           "start_today", "streak", "today"]
