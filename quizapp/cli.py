@@ -68,6 +68,10 @@ def _read_file(path, fmt: str, section: str | None, known: set[str] | None):
         click.echo(item)
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
+    for category, count in result.unmatched_categories.items():
+        where = f"go to section '{section}'" if section else "need --section"
+        click.echo(f"category '{category}' names no section (key or title): {count} question(s) "
+                   f"{where}", err=True)
     if result.errors:
         for line in result.errors.summary():
             click.echo(line, err=True)

@@ -226,3 +226,21 @@ def test_validate_and_import_of_a_file_run_the_bank_linter(runner, bank, tmp_pat
     result = runner.invoke(args=["bank", "import", str(path)])
     assert result.exit_code == 1 and "nothing imported" in result.output
     assert _questions() == before + 1
+
+
+def test_gift_category_names_a_section_by_its_title_and_the_rest_are_named(runner, bank, tmp_path):
+    path = tmp_path / "nghi-quyet.gift"
+    path.write_text("$CATEGORY: $course$/Nghị quyết/NĂM QUAN ĐIỂM CỦA ĐẠI HỘI\n\n"
+                    "::cli-cat-vp:: Đại hội đưa ra mấy quan điểm? {=5 ~4}\n\n"
+                    "$CATEGORY: $course$/Nghị quyết/Quan điểm\n\n"
+                    "::cli-cat-other:: Câu không rõ mục? {=Có ~Không}\n", encoding="utf-8")
+    result = runner.invoke(args=["bank", "validate", str(path)])
+    assert result.exit_code == 1
+    assert ("category '$course$/Nghị quyết/Quan điểm' names no section (key or title): "
+            "1 question(s) need --section") in result.output
+    assert "line 7: question 'cli-cat-other' has no section" in result.output
+    result = runner.invoke(args=["bank", "import", str(path), "--section", "targets"])
+    assert result.exit_code == 0, result.output
+    assert "1 question(s) go to section 'targets'" in result.output
+    sections = {q.key: q.section.key for q in current_questions()}
+    assert (sections["cli-cat-vp"], sections["cli-cat-other"]) == ("viewpoints", "targets")

@@ -159,6 +159,48 @@ def test_gift_category_last_component_is_the_section_when_it_is_one():
         ("a", "viewpoint-2"), ("b", "targets"), ("c", "targets")]
 
 
+# Sections as the database gives them (formats.known_section_keys): key → title.
+TITLED = {"viewpoints": "Năm quan điểm của Đại hội",
+          "viewpoint-1": "Quan điểm (1): Bám sát, vận dụng sáng tạo chủ trương",
+          "viewpoint-2": "Quan điểm (2): Phát huy giá trị văn hóa truyền thống",
+          "theme": "1. Về chủ đề Đại hội", "targets": "Chỉ tiêu chủ yếu đến năm 2030"}
+
+
+def test_gift_category_names_a_section_by_its_title_or_key_folded():
+    result = _gift("$CATEGORY: $course$/Nghị quyết/NĂM QUAN ĐIỂM CỦA ĐẠI HỘI\n\n::a:: A? {=x ~y}\n\n"
+                   "$CATEGORY: $course$/Nghị quyết/ve chu de dai hoi\n\n::b:: B? {=x ~y}\n\n"
+                   "$CATEGORY: $course$/Nghị quyết/Viewpoint 2/\n\n::c:: C? {=x ~y}\n\n"
+                   "$CATEGORY: $course$/Nghị quyết/Chỉ tiêu chủ yếu  đến năm 2030\n\n::d:: D? {=x ~y}",
+                   default=None, keys=TITLED)
+    assert not result.errors, result.errors
+    assert [(q.key, q.section) for q in result.questions] == [
+        ("a", "viewpoints"), ("b", "theme"), ("c", "viewpoint-2"), ("d", "targets")]
+    assert result.unmatched_categories == {}
+
+
+def test_gift_unmatched_categories_are_listed_and_go_to_the_default_section():
+    # "Quan điểm" is neither a key nor a whole title; "top" names no section at all.
+    text = ("$CATEGORY: $course$/Nghị quyết/Quan điểm\n\n::a:: A? {=x ~y}\n\n::b:: B? {=x ~y}\n\n"
+            "$CATEGORY: $course$/top\n\n::c:: C? {=x ~y}\n\n"
+            "$CATEGORY: $course$/top/viewpoint-1\n\n::d:: D? {=x ~y}")
+    result = _gift(text, default="targets", keys=TITLED)
+    assert not result.errors, result.errors
+    assert [(q.key, q.section) for q in result.questions] == [
+        ("a", "targets"), ("b", "targets"), ("c", "targets"), ("d", "viewpoint-1")]
+    assert result.unmatched_categories == {"$course$/Nghị quyết/Quan điểm": 2, "$course$/top": 1}
+    refused = _gift(text, default=None, keys=TITLED)
+    assert refused.errors == [f"line {n}: question '{k}' has no section: name one in the file or "
+                              "choose a default section" for n, k in ((3, "a"), (5, "b"), (9, "c"))]
+
+
+def test_gift_category_matching_two_sections_places_nothing():
+    # Two sections with one folded title: the category is ambiguous, so the default is used.
+    keys = {"a-1": "Quan điểm", "a-2": "QUAN ĐIỂM"}
+    result = _gift("$CATEGORY: x/quan diem\n\n::q:: Q? {=x ~y}", default="a-1", keys=keys)
+    assert _one(result).section == "a-1"
+    assert result.unmatched_categories == {"x/quan diem": 1}
+
+
 def test_gift_without_known_keys_a_key_shaped_category_is_taken():
     result = _gift("$CATEGORY: top/viewpoint-2\n\n::a:: A? {=x ~y}", default=None, keys=None)
     assert _one(result).section == "viewpoint-2"

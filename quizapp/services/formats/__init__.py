@@ -10,6 +10,7 @@ except through `Format.parse`, which, inside an app context and without explicit
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from types import ModuleType
 
@@ -21,8 +22,9 @@ __all__ = ["FORMATS", "MAX_BYTES", "Format", "ParseResult", "detect", "export_cu
            "import_parsed", "known_section_keys", "lint_parsed"]
 
 
-def known_section_keys() -> set[str] | None:
-    """The section keys in the database, or None outside an app context."""
+def known_section_keys() -> dict[str, str] | None:
+    """The database's sections, key → title (a GIFT category may name either; other
+    uses need only the keys), or None outside an app context."""
     from flask import has_app_context
     if not has_app_context():
         return None
@@ -30,7 +32,7 @@ def known_section_keys() -> set[str] | None:
 
     from ...extensions import db
     from ...models import Section
-    return set(db.session.execute(select(Section.key)).scalars())
+    return {key: title for key, title in db.session.execute(select(Section.key, Section.title)).all()}
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,7 @@ class Format:
     module: ModuleType
 
     def parse(self, content: bytes, filename: str = "", default_section: str | None = None, *,
-              section_keys: set[str] | None = None) -> ParseResult:
+              section_keys: Collection[str] | None = None) -> ParseResult:
         """Read a file. Sections are checked against `section_keys`, by default the
         database's (inside an app context)."""
         if section_keys is None:

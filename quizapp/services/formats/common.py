@@ -10,6 +10,7 @@ import codecs
 import hashlib
 import re
 import unicodedata
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
 from ..bank_format import KEY_RE, PURPOSES, STATUSES, TRUE_FALSE_TEXTS, QuestionData
@@ -101,6 +102,9 @@ class ParseResult:
     skipped: list[str] = field(default_factory=list)
     # Parser warnings and lint findings that do not stop an import (formats.lint_parsed).
     warnings: list[str] = field(default_factory=list)
+    # GIFT categories that name no section (see section_for_category), with how many
+    # questions each holds: those go to the default section (--section), or are refused.
+    unmatched_categories: dict[str, int] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -144,6 +148,41 @@ def fold(text: str) -> str:
     """Lowercase ASCII without Vietnamese diacritics ("Đúng/Sai" → "dung/sai")."""
     text = text.lower().replace("đ", "d")
     return "".join(ch for ch in unicodedata.normalize("NFD", text) if unicodedata.category(ch) != "Mn")
+
+
+def _name(text: str) -> str:
+    """A section key or title as compared with a category: folded (fold), '-' and '_' as
+    spaces, single-spaced ("Quan Điểm" and "quan-diem" are both "quan diem")."""
+    return " ".join(re.sub(r"[-_]", " ", fold(text).casefold()).split())
+
+
+# A title's own numbering: "1. ", "IV. ", "a) ".
+_NUMBERING_RE = re.compile(r"^\s*(?:[0-9]+|[ivxlc]+|[a-z])[.)]\s+", re.IGNORECASE)
+
+
+def section_for_category(category: str, sections: Collection[str] | None) -> str | None:
+    """The section a category path ("$course$/Nghị quyết/Quan điểm") places its questions
+    in: its last part, when that is a section key, or when, diacritics, case and spacing
+    folded, it is the key or the title of exactly one section (a title's numbering, as
+    "1. " or "IV. ", may be left out). `sections` is a set of keys or a mapping key → title
+    (formats.known_section_keys); None (no database to ask) accepts any well-formed key.
+    None when nothing, or more than one section, matches."""
+    last = category.strip().rstrip("/").split("/")[-1].strip()
+    if not last:
+        return None
+    if sections is None:
+        return last if KEY_RE.match(last) else None
+    if last in sections:
+        return last
+    wanted = _name(last)
+    titles = sections if isinstance(sections, Mapping) else {}
+    found = set()
+    for key in sections:
+        title = titles.get(key) or ""
+        names = {_name(key)} | ({_name(title), _name(_NUMBERING_RE.sub("", title))} if title else set())
+        if wanted in names:
+            found.add(key)
+    return found.pop() if len(found) == 1 else None
 
 
 def slugify(text: str) -> str:

@@ -2,9 +2,11 @@
 
 Reading, as the published format describes it:
 - questions are separated by blank lines; lines starting with `//` are comments;
-- `$CATEGORY: a/b/c` sets the category of the questions after it: its last component is
-  the section when it is a section key (one of `section_keys` when given), otherwise
-  the default section is used;
+- `$CATEGORY: a/b/c` sets the category of the questions after it: its last component
+  places them in the section whose key or title it is, diacritics and case folded
+  ("$course$/Nghị quyết/Năm quan điểm của Đại hội" → viewpoints; see
+  common.section_for_category); a category that names no section is listed in
+  `unmatched_categories` and its questions go to the default section;
 - `::title::` becomes the key when the question is written for this app (a `// quizapp:`
   comment, or a title that already is a key: a-z, 0-9, '-'); another title is prefixed
   with the file's name ("Câu 1" in nghi-quyet.gift → nghi-quyet-cau-1), so two files'
@@ -32,13 +34,14 @@ covers=a,b excludes=k1,k2` comment in a question's lines keeps what GIFT has no 
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
 from ..bank_format import KEY_RE, PURPOSES, STATUSES, TRUE_FALSE_TEXTS, ChoiceData, QuestionData
-from .common import MAX_ANSWERS, MAX_KEY_LENGTH, MAX_QUESTIONS, ParseResult, collect, decode_text, hash_key, slugify, \
-    source_key, too_many_questions
+from .common import MAX_ANSWERS, MAX_KEY_LENGTH, MAX_QUESTIONS, ParseResult, collect, decode_text, hash_key, \
+    section_for_category, slugify, source_key, too_many_questions
 
 SPECIAL = "~=#{}:"
 MARKER_RE = re.compile(r"\[(html|moodle|plain|markdown)\]", re.IGNORECASE)
@@ -227,16 +230,20 @@ def _read_meta(block: _Block, errors: list[str]) -> _Meta:
     return meta
 
 
-def _section(block: _Block, default_section: str | None, section_keys: set[str] | None) -> str:
+def _section(block: _Block, default_section: str | None, section_keys, result: ParseResult) -> str:
+    """The question's section: the one its category names (common.section_for_category),
+    else the default; a category that names none is counted in result.unmatched_categories."""
     if block.category:
-        last = block.category.rstrip("/").split("/")[-1].strip()
-        if (last in section_keys) if section_keys is not None else KEY_RE.match(last):
-            return last
+        found = section_for_category(block.category, section_keys)
+        if found is not None:
+            return found
+        name = block.category.strip()
+        result.unmatched_categories[name] = result.unmatched_categories.get(name, 0) + 1
     return default_section or ""
 
 
 def _read_question(block: _Block, result: ParseResult, default_section: str | None,
-                   section_keys: set[str] | None, filename: str,
+                   section_keys: Collection[str] | None, filename: str,
                    derived: set[str]) -> tuple[QuestionData, str] | None:
     src = _Source(block.lines)
     text = src.text
@@ -356,7 +363,7 @@ def _read_question(block: _Block, result: ParseResult, default_section: str | No
         or hash_key("gift", prompt)
     if not (ours and title):
         derived.add(where)
-    return QuestionData(key=key, section=_section(block, default_section, section_keys), kind=kind,
+    return QuestionData(key=key, section=_section(block, default_section, section_keys, result), kind=kind,
                         difficulty=meta.difficulty, status=meta.status, prompt=prompt,
                         explanation=explanation, choices=choices, covers=meta.covers,
                         origin=where, purpose=meta.purpose, excludes=meta.excludes), where
@@ -446,7 +453,7 @@ def _is_equal_split(right: list[tuple[ChoiceData, float]], weights: list[float])
 
 
 def parse(content: bytes, filename: str = "", default_section: str | None = None, *,
-          section_keys: set[str] | None = None) -> ParseResult:
+          section_keys: Collection[str] | None = None) -> ParseResult:
     """Read a GIFT file (see the module docstring for the rules)."""
     result = ParseResult()
     text = decode_text(content, result)
