@@ -24,3 +24,24 @@
     if (event.target.closest && event.target.closest("[data-print]")) { window.print(); }
   });
 })();
+/* "Show password" on the login page: the checkbox is hidden until this script runs, so
+   without JavaScript the field simply stays a password field. */
+(function () {
+  "use strict";
+  var boxes = document.querySelectorAll("[data-show-password]");
+  for (var i = 0; i < boxes.length; i++) {
+    var toggle = boxes[i].querySelector("input[data-toggles]");
+    var target = toggle && document.getElementById(toggle.getAttribute("data-toggles"));
+    if (!target) { continue; }
+    boxes[i].removeAttribute("hidden");
+    toggle.checked = false;
+    toggle.addEventListener("change", (function (input) {
+      return function (event) { input.type = event.target.checked ? "text" : "password"; };
+    })(target));
+    if (target.form) {  // sent as a password field, so the browser offers to remember it
+      target.form.addEventListener("submit", (function (input) {
+        return function () { input.type = "password"; };
+      })(target));
+    }
+  }
+})();
