@@ -45,3 +45,19 @@
     }
   }
 })();
+/* Copy buttons: data-copy names the textarea whose text goes to the clipboard (without
+   the clipboard API, the text is selected and copied the old way). */
+(function () {
+  "use strict";
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-copy]");
+    if (!button) { return; }
+    var text = document.getElementById(button.getAttribute("data-copy"));
+    if (!text) { return; }
+    text.select();
+    var done = function () { button.textContent = button.getAttribute("data-done"); };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text.value).then(done, function () { document.execCommand("copy"); done(); });
+    } else { document.execCommand("copy"); done(); }
+  });
+})();
