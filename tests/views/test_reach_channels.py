@@ -199,3 +199,58 @@ def test_without_public_url_nothing_is_guessed_from_the_request(app, bank, organ
     assert "<svg" not in poster and "chưa có mã QR" in poster
     text = _text(open_as("btc").get(f"/organize/rounds/{round_.id}"))
     assert "[địa chỉ" in re.search(r'<textarea id="share-text"[^>]*>(.*?)</textarea>', text, re.S).group(1)
+
+
+# ---------------------------------------------------------------- Vietnamese draw plans
+
+ENGLISH_PLAN = "viewpoints: 2 each\nbreakthroughs: 1 each\ntargets: rest\npurpose recall: at most 20%"
+VIETNAMESE_PLAN = ("viewpoints: 2 câu mỗi mục\nbreakthroughs: 1 mỗi mục\ntargets: còn lại\n"
+                   "mục đích ghi nhớ: tối đa 20%")
+
+
+def _round_form(plan: str) -> dict:
+    return {"title": "Vòng tiếng Việt", "opens_at": "2026-03-02T10:00", "closes_at": "2026-03-02T12:00",
+            "time_limit_minutes": "20", "question_count": "20", "draw_plan": plan,
+            "shuffle_questions": "y", "shuffle_choices": "y", "attempts_allowed": "1",
+            "counting": "best", "results_visibility": "at_close", "prediction_kind": "",
+            "prize_first": "1", "prize_second": "2", "prize_third": "3", "prize_consolation": "5"}
+
+
+def test_vietnamese_draw_plan_keywords_mean_the_english_ones():
+    import unicodedata
+
+    from quizapp.services import draw_plan
+
+    english, errors = draw_plan.parse(ENGLISH_PLAN)
+    assert errors == []
+    for plan in (VIETNAMESE_PLAN, unicodedata.normalize("NFD", VIETNAMESE_PLAN),
+                 "Viewpoints: 2 CÂU MỖI MỤC\nbreakthroughs: 1 each\ntargets: phần còn lại\n"
+                 "Mục đích recall: tối đa 20 %"):
+        rules, errors = draw_plan.parse(plan)
+        assert errors == [] and rules == english, plan
+
+
+def test_organizer_writes_the_draw_plan_in_vietnamese(app, bank, organizer, frozen_clock, open_as):
+    from sqlalchemy import select
+
+    from quizapp.extensions import db
+    from quizapp.models import Round
+    from quizapp.services import contest as contests
+
+    contest = contests.create_contest(organizer, "Tìm hiểu Nghị quyết", "", [])
+    db.session.commit()
+    org = open_as("btc")
+    form = _text(org.get(f"/organize/contests/{contest.id}/rounds/new"))
+    assert "viewpoints: 2 câu mỗi mục" in form and "'mã mục: còn lại'" in form
+    assert "mục đích ghi nhớ: tối đa 20%'" in form   # one % on the page
+    response = org.form_post(f"/organize/contests/{contest.id}/rounds/new",
+                             _round_form(VIETNAMESE_PLAN), token_from="/home")
+    assert response.status_code == 302, re.findall(r'<p class="error"[^>]*>(.*?)</p>', _text(response))
+    round_ = db.session.execute(select(Round).where(Round.title == "Vòng tiếng Việt")).scalar_one()
+    assert round_.draw_plan == VIETNAMESE_PLAN
+    # A wrong line is named in Vietnamese, with the Vietnamese forms, and nothing is saved.
+    response = org.form_post(f"/organize/contests/{contest.id}/rounds/new",
+                             _round_form("viewpoints: hai câu"), token_from="/home")
+    assert response.status_code == 200
+    assert "dòng 1: hãy viết 'mã mục: N câu', 'mã mục: N câu mỗi mục' hoặc 'mã mục: còn lại'" in _text(response)
+    assert len(db.session.execute(select(Round)).scalars().all()) == 1
