@@ -1,4 +1,5 @@
 """The organizers' pages: contests, rounds, live view, results, prizes, corrections."""
+from markupsafe import Markup
 from flask import Response, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from wtforms.fields.choices import SelectChoice
@@ -13,6 +14,7 @@ from ..services import contest as contests
 from ..services import exports, standings
 from ..services.audit import action_label
 from ..services.contest import RoundSettings
+from ..contest import share
 from ..templating import local_time
 from . import bp
 from .forms import (CollectivePrizesForm, ConfirmForm, ContestForm, CorrectionForm, ReasonForm,
@@ -135,7 +137,21 @@ def round_detail(round_id: int):
     return render_template("organize/round.html", round=round_, state=contests.round_state(round_),
                            label=contests.state_label, live=contests.live_counts(round_),
                            form=EmptyForm(), confirm_form=ConfirmForm(), reason_form=ReasonForm(),
-                           log=log, action_label=action_label)
+                           log=log, action_label=action_label,
+                           share_text=share.share_text(round_), short_url=share.short_url(round_))
+
+
+@bp.get("/rounds/<int:round_id>/poster")
+def round_poster(round_id: int):
+    """The round's A4 poster for the ward's bulletin boards (not for a draft: its public
+    address does not exist yet)."""
+    round_ = _round(round_id)
+    if contests.round_state(round_) == "draft":
+        abort(404)
+    url = share.short_url(round_)
+    return render_template("contest/poster.html", round=round_, unit=None, url=url,
+                           qr=Markup(share.qr_svg(url)) if url else "", summary=share.summary(round_),
+                           back=url_for("organize.round_detail", round_id=round_.id))
 
 
 @bp.get("/rounds/<int:round_id>/live.json")
