@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
+from sqlalchemy.exc import SQLAlchemyError
 
 from .extensions import db
 from .models import Attempt, Contest, Round
@@ -37,11 +38,82 @@ attempts_cli = click.Group("attempts", help="Quiz attempts.")
 demo_cli = click.Group("demo", help="Demo data for trying the app.")
 
 
+FORMAT_NAMES = ["yaml", "gift", "aiken", "xlsx"]
+
+
+def _file_format(target, fmt: str | None) -> str | None:
+    """The interchange format to read `target` in: --format, else what the extension says
+    (see formats.detect). None for a directory and for a .yaml/.yml file without
+    --format: those are read as the bundled bank (with its outline)."""
+    if fmt is not None or not target.is_file() or target.suffix.lower() in (".yaml", ".yml"):
+        return fmt
+    with target.open("rb") as handle:
+        found = detect(target.name, handle.read(65536))
+    if found is None:
+        raise click.ClickException(f"{target}: give --format ({', '.join(FORMAT_NAMES)}): "
+                                   "the file name does not tell it")
+    return found
+
+
+def _known_sections() -> set[str] | None:
+    """The database's section keys, or None when there is no database to ask (validating
+    a file then checks only the shape of section keys)."""
+
+    try:
+        return formats.known_section_keys()
+    except SQLAlchemyError:
+        db.session.rollback()
+        return None
+
+
+def _read_file(path, fmt: str, section: str | None, known: set[str] | None):
+    """Parse one question file; print what was skipped, the warnings and (bounded) the
+    errors; raise ClickException when there are errors."""
+    if not path.is_file():
+        raise click.ClickException(f"{path}: not a file (--format reads one question file)")
+    if section is not None and known is not None and section not in known:
+        raise click.ClickException(f"unknown section '{section}'")
+    with path.open("rb") as handle:
+        content = handle.read(formats.MAX_BYTES + 1)  # the parser reports a larger file
+    result = formats.FORMATS[fmt].parse(content, path.name, section, section_keys=known)
+    formats.lint_parsed(result, bank_forbidden(current_app.config["BANK_PATH"]))
+    for item in result.skipped:
+        click.echo(item)
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    for category, count in result.unmatched_categories.items():
+        where = f"go to section '{section}'" if section else "need --section"
+        click.echo(f"category '{category}' names no section (key or title): {count} question(s) "
+                   f"{where}", err=True)
+    if result.errors:
+        for line in result.errors.summary():
+            click.echo(line, err=True)
+        raise click.ClickException(f"{len(result.errors)} error(s) in {path}; nothing imported")
+    if not result.questions and not result.skipped:
+        raise click.ClickException(f"no questions in {path}")
+    return result
+
+
 @bank_cli.command("validate")
 @click.argument("path", required=False)
-def bank_validate(path: str | None) -> None:
-    """Check the bank (directory or one question file); exit 1 with file:line errors."""
-    bank = read_bank(_bank_path(path))
+@click.option("--format", "fmt", type=click.Choice(FORMAT_NAMES),
+              help="Read one question file in this format (default: from the extension: .gift, "
+                   ".txt, .aiken, .xlsx; a .yaml file or a directory is the bundled bank).")
+@click.option("--section", help="Section key for questions the file does not place (Aiken needs it).")
+def bank_validate(path: str | None, fmt: str | None, section: str | None) -> None:
+    """Check the bank (directory or one question file) or, in any format, one question
+    file without importing it (the same messages as the import preview); exit 1 on errors."""
+
+    target = Path(_bank_path(path))
+    fmt = _file_format(target, fmt)
+    if fmt is not None:
+        result = _read_file(target, fmt, section, _known_sections())
+        click.echo(f"OK: {target} ({fmt}): {len(result.questions)} questions, "
+                   f"{len(result.skipped)} skipped, {len(result.warnings)} warning(s)")
+        return
+    if section is not None:
+        raise click.ClickException("--section goes with a question file (--format)")
+    bank = read_bank(target)
     for error in bank.errors:
         click.echo(error, err=True)
     if bank.errors:
@@ -70,9 +142,6 @@ def bank_lint(path: str | None) -> None:
     click.echo(f"OK: {drawable} questions that can be drawn, no findings")
 
 
-FORMAT_NAMES = ["yaml", "gift", "aiken", "xlsx"]
-
-
 def _import_counts(result) -> str:
     return (f"questions: {result.created} new, {result.updated} updated, "
             f"{result.new_versions} new versions, {result.unchanged} unchanged")
@@ -81,17 +150,16 @@ def _import_counts(result) -> str:
 @bank_cli.command("import")
 @click.argument("path", required=False)
 @click.option("--format", "fmt", type=click.Choice(FORMAT_NAMES),
-              help="Read one question file in this format (default for a .gift, .txt or .xlsx "
-                   "file; without it a directory is a bundled bank: outline + bank/*.yaml).")
+              help="Read one question file in this format (default: from the extension: .gift, "
+                   ".txt, .aiken, .xlsx; without it a directory or .yaml file is the bundled "
+                   "bank: outline + bank/*.yaml).")
 @click.option("--section", help="Section key for questions the file does not place (Aiken needs it).")
 def bank_import(path: str | None, fmt: str | None, section: str | None) -> None:
     """Import the bundled bank (a directory: outline + bank/*.yaml) or, with --format, one
     question file into existing sections; all or nothing; re-importing changes nothing."""
 
     target = Path(_bank_path(path))
-    if fmt is None and target.is_file() and target.suffix.lower() in (".gift", ".txt", ".xlsx"):
-        with target.open("rb") as handle:
-            fmt = detect(target.name, handle.read(65536))
+    fmt = _file_format(target, fmt)
     if fmt is not None:
         _import_file(target, fmt, section)
         return
@@ -111,28 +179,14 @@ def bank_import(path: str | None, fmt: str | None, section: str | None) -> None:
 
 
 def _import_file(path, fmt: str, section: str | None) -> None:
-    """One question file in a format: print skipped items and every error; upsert all
-    or nothing."""
-    if not path.is_file():
-        raise click.ClickException(f"{path}: not a file (--format reads one question file)")
-    known = formats.known_section_keys() or set()
-    if section is not None and section not in known:
-        raise click.ClickException(f"unknown section '{section}'")
-    with path.open("rb") as handle:
-        content = handle.read(formats.MAX_BYTES + 1)  # the parser reports a larger file
-    result = formats.FORMATS[fmt].parse(content, path.name, section, section_keys=known)
-    formats.lint_parsed(result, bank_forbidden(current_app.config["BANK_PATH"]))
-    for item in result.skipped:
-        click.echo(item)
-    for warning in result.warnings:
-        click.echo(f"warning: {warning}", err=True)
-    if not result.questions and not result.errors and not result.skipped:
-        raise click.ClickException(f"no questions in {path}")
+    """One question file in a format: print skipped items, warnings and the errors;
+    upsert all or nothing."""
+    result = _read_file(path, fmt, section, formats.known_section_keys() or set())
     try:
         outcome = formats.import_parsed(result)
     except BankInvalid as exc:
         db.session.rollback()
-        for error in exc.errors:
+        for error in exc.errors[:100]:
             click.echo(error, err=True)
         raise click.ClickException(f"{len(exc.errors)} error(s) in {path}; nothing imported") from None
     db.session.commit()
@@ -140,7 +194,7 @@ def _import_file(path, fmt: str, section: str | None) -> None:
 
 
 @bank_cli.command("export")
-@click.argument("path", type=click.Path(dir_okay=False, writable=True))
+@click.argument("path", type=click.Path(dir_okay=False))
 @click.option("--format", "fmt", type=click.Choice(FORMAT_NAMES),
               help="Default: from the file name (.yaml, .gift, .txt = Aiken, .xlsx).")
 def bank_export(path: str, fmt: str | None) -> None:
@@ -149,12 +203,19 @@ def bank_export(path: str, fmt: str | None) -> None:
     if fmt is None:
         raise click.ClickException("give --format: the file name does not tell it")
     content, written, left_out = formats.export_current(fmt)
-    with open(path, "wb") as handle:
-        handle.write(content)
+    try:
+        with open(path, "wb") as handle:
+            handle.write(content)
+    except OSError as exc:
+        # One line, never a traceback: a missing folder, no permission, a full disk.
+        raise click.ClickException(f"cannot write {path}: {exc.strerror or exc}") from None
     click.echo(f"wrote {path} ({fmt}): {written} questions")
     if left_out:
         click.echo(f"skipped {left_out} question(s) {formats.FORMATS[fmt].label} cannot hold "
                    "(more than one right answer)")
+    if len(content) > formats.MAX_BYTES:
+        click.echo(f"warning: the file is larger than the import limit "
+                   f"({formats.MAX_BYTES // 1024 // 1024} MiB): import it back in parts", err=True)
 
 
 @bank_cli.command("stats")

@@ -8,6 +8,7 @@ import time
 from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template,
                    request, url_for)
 from flask_babel import gettext as _
+from markupsafe import Markup
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -17,6 +18,7 @@ from ..forms import EmptyForm
 from ..hardening import bounded_int
 from ..models import Contest, Round
 from ..policy import can_reset_password, role_required
+from ..contest import share
 from ..services import learning
 from ..services.branches import reports, roster, standings
 from ..services.branches.standings import Weights
@@ -88,6 +90,23 @@ def _round_url(round_: Round) -> str:
     if not configured:
         return _("[the contest site's address]")
     return configured + url_for("contest.round_page", round_id=round_.id)
+
+
+@bp.get("/branch/<int:unit_id>/rounds/<int:round_id>/poster")
+@role_required("secretary")
+def round_poster(unit_id: int, round_id: int):
+    """The branch's A4 poster of a round (the branch's name on it), for the residential
+    group's board: a unit in the secretary's scope, a round its members may take."""
+    unit = roster.get_unit_in_scope(current_user, unit_id)
+    round_ = db.get_or_404(Round, round_id)
+    audience = round_.contest.audience
+    if round_state(round_) == "draft" or (
+            audience and not any(unit.path.startswith(a.path) for a in audience)):
+        abort(404)
+    url = share.short_url(round_)
+    return render_template("contest/poster.html", round=round_, unit=unit, url=url,
+                           qr=Markup(share.qr_svg(url)) if url else "", summary=share.summary(round_),
+                           back=url_for("branch.page", unit_id=unit.id))
 
 
 def _contests() -> list[Contest]:

@@ -2,8 +2,11 @@
 from flask import Blueprint, abort, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
+from ..extensions import db
 from ..forms import EmptyForm
+from ..models import Round
 from ..services import contests
+from . import share
 
 bp = Blueprint("contest", __name__)
 
@@ -17,6 +20,22 @@ def round_page(round_id: int):
                            attempts=contests.member_attempts(current_user, round_),
                            results_visible=contests.results_visible_to(round_, current_user),
                            ranking_visible=contests.ranking_visible(round_), form=EmptyForm())
+
+
+@bp.get("/r/<int:round_id>")
+def round_public(round_id: int):
+    """The round's short public address, the one posters, Zalo texts and link previews
+    carry: for a visitor not logged in (and for the Zalo/Facebook crawlers) a page with
+    the round's name, window and Open Graph tags, and the way to log in; a logged-in
+    member goes straight to the round. Drafts do not exist here (404), as for members."""
+    round_ = db.session.get(Round, round_id)
+    if round_ is None or contests.round_state(round_) == "draft":
+        abort(404)
+    if current_user.is_authenticated:
+        return redirect(url_for("contest.round_page", round_id=round_.id))
+    return render_template("contest/round_public.html", round=round_,
+                           state=contests.round_state(round_), label=contests.state_label,
+                           summary=share.summary(round_), og_url=share.short_url(round_))
 
 
 @bp.post("/rounds/<int:round_id>/start")

@@ -199,7 +199,8 @@ def _parse(content: bytes, filename: str, fmt: str, section: str | None):
 
 @bp.route("/import", methods=["GET", "POST"])
 def import_file():
-    """Upload → preview (counts, first rows, every error with its line/row) → commit."""
+    """Upload → preview (counts, first rows, warnings, the first errors with their
+    line/row and how many more) → commit."""
     form = ImportForm()
     form.section.choices = _section_choices(blank=_("(none)"))
     result = token = name = None

@@ -1,6 +1,7 @@
 """The organizers' pages: contests, rounds, live view, results, prizes, corrections."""
 from flask import (Blueprint, Response, abort, flash, jsonify, redirect, render_template,
                    request, url_for)
+from markupsafe import Markup
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
@@ -11,6 +12,7 @@ from ..extensions import db
 from ..forms import EmptyForm
 from ..models import AuditLog, Contest, Round, RoundQuestionChange, Unit
 from ..policy import role_required
+from ..contest import share
 from ..services import contests
 from ..services.branches import exports, standings
 from ..services.contests import RoundSettings
@@ -136,7 +138,21 @@ def round_detail(round_id: int):
                            label=contests.state_label, live=contests.live_counts(round_),
                            actual=contests.prediction_actual(round_),
                            form=EmptyForm(), confirm_form=ConfirmForm(), reason_form=ReasonForm(),
-                           log=log, action_label=action_label)
+                           log=log, action_label=action_label,
+                           share_text=share.share_text(round_), short_url=share.short_url(round_))
+
+
+@bp.get("/rounds/<int:round_id>/poster")
+def round_poster(round_id: int):
+    """The round's A4 poster for the ward's bulletin boards (not for a draft: its public
+    address does not exist yet)."""
+    round_ = _round(round_id)
+    if contests.round_state(round_) == "draft":
+        abort(404)
+    url = share.short_url(round_)
+    return render_template("contest/poster.html", round=round_, unit=None, url=url,
+                           qr=Markup(share.qr_svg(url)) if url else "", summary=share.summary(round_),
+                           back=url_for("organize.round_detail", round_id=round_.id))
 
 
 @bp.get("/rounds/<int:round_id>/live.json")

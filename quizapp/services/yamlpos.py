@@ -45,9 +45,20 @@ def _convert(node: yaml.Node) -> Any:
         "").construct_object(node, deep=True)  # type: ignore[arg-type]
 
 
+class _NoAliasLoader(yaml.SafeLoader):
+    """Refuses aliases (`*name`): converting a node graph whose aliases nest ("billion
+    laughs") costs exponential time and memory, and the question files never need them."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            raise yaml.MarkedYAMLError(problem="aliases (*name) are not allowed",
+                                       problem_mark=self.peek_event().start_mark)
+        return super().compose_node(parent, index)
+
+
 def load(text: str) -> Any:
-    """Parse YAML text; raise yaml.YAMLError (with a mark) on syntax errors."""
-    node = yaml.compose(text, Loader=yaml.SafeLoader)
+    """Parse YAML text; raise yaml.YAMLError (with a mark) on syntax errors and aliases."""
+    node = yaml.compose(text, Loader=_NoAliasLoader)
     if node is None:
         return None
     return _convert(node)

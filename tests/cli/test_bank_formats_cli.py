@@ -183,7 +183,7 @@ def test_a_file_over_the_size_limit_is_refused(runner, bank, tmp_path):
     path.write_bytes(b"// padding\n" * (MAX_BYTES // 10))
     result = runner.invoke(args=["bank", "import", str(path)])
     assert result.exit_code != 0
-    assert "line 1: the file is larger than 2 MiB" in result.output
+    assert f"line 1: the file is larger than {MAX_BYTES // 1024 // 1024} MiB" in result.output
 
 
 def test_format_options_are_checked(runner, bank, tmp_path):
@@ -200,3 +200,47 @@ def test_directory_import_without_format_is_unchanged(runner, parsed_bank):
     assert result.exit_code == 0, result.output
     assert (f"sections: {len(parsed_bank.sections)} new, 0 updated; "
             f"questions: {len(parsed_bank.questions)} new") in result.output
+
+
+def test_validate_and_import_of_a_file_run_the_bank_linter(runner, bank, tmp_path):
+    """A file read by `bank validate` or `bank import --format` is linted like the editor's
+    upload: a draft's finding is a warning, an approved question's finding refuses the file."""
+    path = tmp_path / "lint.gift"
+    draft = ("::cli-lint:: Đáp án A đúng hay sai về khâu đột phá? {=Đúng ~Sai ####Giải thích.}\n"
+             "// quizapp: status=draft\n")
+    path.write_text("$CATEGORY: targets\n\n" + draft, encoding="utf-8")
+    before = _questions()
+    result = runner.invoke(args=["bank", "validate", str(path)])
+    assert result.exit_code == 0, result.output
+    assert re.search(r"(?m)^warning: .*\[positional\] cli-lint", result.output), result.output
+    result = runner.invoke(args=["bank", "import", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "[positional] cli-lint" in result.output
+    assert _questions() == before + 1
+
+    path.write_text("$CATEGORY: targets\n\n" + draft.replace("draft", "approved")
+                    .replace("cli-lint", "cli-lint-2").replace("khâu", "nhiệm vụ"), encoding="utf-8")
+    result = runner.invoke(args=["bank", "validate", str(path)])
+    assert result.exit_code == 1
+    assert "[positional] cli-lint-2" in result.output and "1 error(s)" in result.output
+    result = runner.invoke(args=["bank", "import", str(path)])
+    assert result.exit_code == 1 and "nothing imported" in result.output
+    assert _questions() == before + 1
+
+
+def test_gift_category_names_a_section_by_its_title_and_the_rest_are_named(runner, bank, tmp_path):
+    path = tmp_path / "nghi-quyet.gift"
+    path.write_text("$CATEGORY: $course$/Nghị quyết/NĂM QUAN ĐIỂM CỦA ĐẠI HỘI\n\n"
+                    "::cli-cat-vp:: Đại hội đưa ra mấy quan điểm? {=5 ~4}\n\n"
+                    "$CATEGORY: $course$/Nghị quyết/Quan điểm\n\n"
+                    "::cli-cat-other:: Câu không rõ mục? {=Có ~Không}\n", encoding="utf-8")
+    result = runner.invoke(args=["bank", "validate", str(path)])
+    assert result.exit_code == 1
+    assert ("category '$course$/Nghị quyết/Quan điểm' names no section (key or title): "
+            "1 question(s) need --section") in result.output
+    assert "line 7: question 'cli-cat-other' has no section" in result.output
+    result = runner.invoke(args=["bank", "import", str(path), "--section", "targets"])
+    assert result.exit_code == 0, result.output
+    assert "1 question(s) go to section 'targets'" in result.output
+    sections = {q.key: q.section.key for q in current_questions()}
+    assert (sections["cli-cat-vp"], sections["cli-cat-other"]) == ("viewpoints", "targets")

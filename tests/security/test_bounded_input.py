@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 
 from quizapp.extensions import db
 from quizapp.models import Attempt, User
-from quizapp.services import contests
+from quizapp.services import contests, workbook_limits
 from quizapp.services.branches import roster
 from quizapp.services.contests import RoundSettings
 from quizapp.services.branches.roster import IMPORT_HEADERS
@@ -219,7 +219,7 @@ def test_a_roster_stops_at_5000_rows_of_any_kind(organizer):
     assert _members() == 0
     # The same limit holds while reading, for rows the quick count cannot see.
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(roster, "_ROW_TAG", re.compile(rb"(?!)"))
+        patch.setattr(workbook_limits, "_ROW_TAG", re.compile(rb"(?!)"))
         assert roster.parse_import(content).errors == errors
 
 

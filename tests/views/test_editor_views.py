@@ -1067,3 +1067,18 @@ def test_the_import_preview_refuses_an_approved_question_the_linter_faults_and_w
     assert any("[positional] qa-lint-approved" in e for e in errors)
     assert "flash-warning" in page and "[forbidden] qa-lint-draft" in page
     assert commit_action(response) is None and question_count() == before
+
+
+def test_gift_categories_place_questions_by_section_title_and_the_rest_are_listed(app, org_client):
+    content = ("$CATEGORY: $course$/Nghị quyết/Năm quan điểm của Đại hội\n\n"
+               "::qa-cat-vp:: Đại hội đưa ra mấy quan điểm? {=5 ~4}\n\n"
+               "$CATEGORY: $course$/Nghị quyết/Quan điểm\n\n"
+               "::qa-cat-other:: Câu không rõ mục? {=Có ~Không}\n").encode("utf-8")
+    response = upload(org_client, content, "nghi-quyet.gift", section="targets")
+    html = response.get_data(as_text=True)
+    listed = re.findall(r"<li>(.*?)</li>", html.split('class="small unmatched-categories"')[1]
+                        .split("</ul>")[0])
+    assert listed == ["$course$/Nghị quyết/Quan điểm (1 câu hỏi)"]
+    assert button(org_client, commit_action(response)).status_code == 302
+    assert current("qa-cat-vp").section.key == "viewpoints"
+    assert current("qa-cat-other").section.key == "targets"

@@ -19,6 +19,7 @@ from ...clock import utcnow
 from ...extensions import db
 from ...models import Unit, User
 from ...policy import can_reset_password, can_view_unit
+from .. import workbook_limits
 from ..errors import DomainError, Forbidden, NotFound
 from ..people import audit
 from ..people.names import sort_key
@@ -38,9 +39,6 @@ MAX_LISTED_ERRORS = 100         # error messages kept; the rest are only counted
 MAX_UNPACKED_BYTES = 3 * 1024 * 1024
 MAX_ZIP_MEMBERS = 200
 MAX_CELLS = 30_000
-_CELL_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c[\s/>]")
-_ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s/>]")
-_SHARED_STRING_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?si[\s/>]")
 
 
 def subtree_units(root: Unit) -> list[Unit]:
@@ -212,31 +210,20 @@ def _cell_text(value) -> str:
 def workbook_cost_error(content: bytes) -> str | None:
     """Why the workbook is refused before parsing, or None: not a zip, too many members,
     more than MAX_UNPACKED_BYTES once unpacked, more than MAX_IMPORT_ROWS rows after the
-    header, or more than MAX_CELLS cells (or shared strings). Python's zipfile never inflates a member past the size its directory
-    declares, so the declared sizes bound the reading below. The tags are counted in
-    the raw XML, an upper bound (markup inside comments counts too), in C speed."""
+    header, or more than MAX_CELLS cells (or shared strings); see
+    services.workbook_limits for how they are measured."""
     too_large = _("The workbook is too large (more than %(mb)d MB unpacked or %(cells)d cells): "
                   "keep only the member list, at most %(n)d rows, and save it again.",
                   mb=MAX_UNPACKED_BYTES // (1024 * 1024), cells=MAX_CELLS, n=MAX_IMPORT_ROWS)
     try:
-        with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            members = archive.infolist()
-            if len(members) > MAX_ZIP_MEMBERS or sum(m.file_size for m in members) > MAX_UNPACKED_BYTES:
-                return too_large
-            cells = strings = rows = 0
-            for member in members:
-                name = member.filename.lower()
-                if name.startswith("xl/worksheets/") and name.endswith(".xml"):
-                    xml = archive.read(member)
-                    cells += len(_CELL_TAG.findall(xml))
-                    rows += len(_ROW_TAG.findall(xml))
-                elif name == "xl/sharedstrings.xml":
-                    strings += len(_SHARED_STRING_TAG.findall(archive.read(member)))
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError, NotImplementedError):
+        size = workbook_limits.measure(content, MAX_ZIP_MEMBERS, MAX_UNPACKED_BYTES)
+    except workbook_limits.NotAWorkbook:
         return _("The file is not an Excel workbook (.xlsx).")
-    if rows > MAX_IMPORT_ROWS + 1:   # the header, then rows of any kind
+    if size.too_large(MAX_ZIP_MEMBERS, MAX_UNPACKED_BYTES):
+        return too_large
+    if size.rows > MAX_IMPORT_ROWS + 1:   # the header, then rows of any kind
         return _("More than %(n)d rows: split the file.", n=MAX_IMPORT_ROWS)
-    if cells > MAX_CELLS or strings > MAX_CELLS:
+    if size.cells > MAX_CELLS or size.shared_strings > MAX_CELLS:
         return too_large
     return None
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 import random
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
@@ -33,11 +34,30 @@ from ...extensions import db
 from ...models import Question, Section
 from ..errors import DomainError
 
-RULE_RE = re.compile(r"^\s*([a-z0-9][a-z0-9-]*)\s*:\s*(?:(\d+)\s*(each)?|(rest))\s*$")
 PURPOSES = ("meaning", "application", "distinguish", "target", "recall")
-MIX_RE = re.compile(r"^\s*purpose\s+([a-z]+)\s*:\s*(at most|at least|max|min|tối đa|tối thiểu)\s*"
-                    r"(\d{1,3})\s*%\s*$", re.IGNORECASE)
+
+# The plan's keywords, English and Vietnamese alike (a line is NFC-normalised and matched
+# case-insensitively): "viewpoints: 2 câu mỗi mục", "targets: còn lại",
+# "mục đích ghi nhớ: tối đa 20%" mean "viewpoints: 2 each", "targets: rest",
+# "purpose recall: at most 20%".
+EACH_WORDS = ("each", "mỗi mục", "mỗi phần", "mỗi")
+REST_WORDS = ("rest", "phần còn lại", "còn lại")
+COUNT_NOUNS = ("câu hỏi", "câu")        # optional after N: "3 câu" is "3"
+PURPOSE_WORDS = ("purpose", "mục đích")
 AT_MOST = ("at most", "max", "tối đa")
+AT_LEAST = ("at least", "min", "tối thiểu")
+PURPOSE_ALIASES = {"ý nghĩa": "meaning", "hiểu": "meaning", "vận dụng": "application",
+                   "phân biệt": "distinguish", "chỉ tiêu": "target", "ghi nhớ": "recall"}
+
+
+def _words(words: tuple[str, ...]) -> str:
+    return "|".join(re.escape(w).replace("\\ ", r"\s+") for w in words)
+
+
+RULE_RE = re.compile(rf"^\s*([a-z0-9][a-z0-9-]*)\s*:\s*(?:(\d+)\s*(?:(?:{_words(COUNT_NOUNS)})\s*)?"
+                     rf"({_words(EACH_WORDS)})?|({_words(REST_WORDS)}))\s*$", re.IGNORECASE)
+MIX_RE = re.compile(rf"^\s*(?:{_words(PURPOSE_WORDS)})\s+([^\W\d_]+(?:\s+[^\W\d_]+)?)\s*:\s*"
+                    rf"({_words(AT_MOST + AT_LEAST)})\s*(\d{{1,3}})\s*%\s*$", re.IGNORECASE)
 
 
 @dataclass
@@ -77,12 +97,14 @@ def parse(text: str) -> tuple[list, list[str]]:
     rules: list = []
     errors: list[str] = []
     for number, raw in enumerate((text or "").splitlines(), start=1):
-        line = raw.strip()
+        line = unicodedata.normalize("NFC", raw).strip()
         if not line or line.startswith("#"):
             continue
         mix = MIX_RE.match(line)
         if mix:
-            purpose, how, percent = mix.group(1).lower(), mix.group(2).lower(), int(mix.group(3))
+            purpose = " ".join(mix.group(1).lower().split())
+            purpose = PURPOSE_ALIASES.get(purpose, purpose)
+            how, percent = " ".join(mix.group(2).lower().split()), int(mix.group(3))
             if purpose not in PURPOSES or percent > 100:
                 errors.append(_("line %(n)d: write 'purpose P: at most N%%' or 'purpose P: at least "
                                 "N%%', P one of %(purposes)s", n=number, purposes=", ".join(PURPOSES)))
@@ -95,6 +117,7 @@ def parse(text: str) -> tuple[list, list[str]]:
                             n=number))
             continue
         key, count, each, rest = match.groups()
+        key = key.lower()
         rules.append(Rule(key, None if rest else int(count), bool(each), number))
     if sum(1 for r in rules if isinstance(r, Rule) and r.count is None) > 1:
         errors.append(_("only one 'rest' line is allowed"))

@@ -10,6 +10,7 @@ except through `Format.parse`, which, inside an app context and without explicit
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from types import ModuleType
 
@@ -21,8 +22,9 @@ __all__ = ["FORMATS", "MAX_BYTES", "Format", "ParseResult", "detect", "export_cu
            "import_parsed", "known_section_keys", "lint_parsed"]
 
 
-def known_section_keys() -> set[str] | None:
-    """The section keys in the database, or None outside an app context."""
+def known_section_keys() -> dict[str, str] | None:
+    """The database's sections, key → title (a GIFT category may name either; other
+    uses need only the keys), or None outside an app context."""
     from flask import has_app_context
     if not has_app_context():
         return None
@@ -30,7 +32,7 @@ def known_section_keys() -> set[str] | None:
 
     from ...extensions import db
     from ...models import Section
-    return set(db.session.execute(select(Section.key)).scalars())
+    return {key: title for key, title in db.session.execute(select(Section.key, Section.title)).all()}
 
 
 @dataclass(frozen=True)
@@ -42,12 +44,14 @@ class Format:
     module: ModuleType
 
     def parse(self, content: bytes, filename: str = "", default_section: str | None = None, *,
-              section_keys: set[str] | None = None) -> ParseResult:
+              section_keys: Collection[str] | None = None) -> ParseResult:
         """Read a file. Sections are checked against `section_keys`, by default the
         database's (inside an app context)."""
         if section_keys is None:
             section_keys = known_section_keys()
-        return self.module.parse(content, filename, default_section, section_keys=section_keys)
+        result = self.module.parse(content, filename, default_section, section_keys=section_keys)
+        match_existing(result)
+        return result
 
     def dump(self, questions: list[QuestionData]) -> bytes:
         """The questions this format can hold (see `unsupported`) as a file."""
@@ -90,15 +94,78 @@ def detect(filename: str, content: bytes | None = None) -> str | None:
     return None
 
 
+def match_existing(result: ParseResult) -> None:
+    """Give a question the bank already holds, word for word, its key in the bank.
+
+    A file that names no key (Aiken, GIFT without titles, Excel rows without a key) or
+    names another one (a title in someone else's file) still re-imports as the same
+    question: a question whose key the bank does not have, but whose prompt and choices
+    (text and rightness) are those of one current question, takes that question's key,
+    and what the file does not say (section, difficulty, status, covered items, an
+    explanation, purpose or exclusions it lacks) is kept from the bank. So importing our own export in any
+    format changes nothing. Outside an app context (no bank), nothing is done."""
+    from flask import has_app_context
+    if not has_app_context() or not result.questions:
+        return
+    from sqlalchemy import select
+    from sqlalchemy.exc import SQLAlchemyError
+    from sqlalchemy.orm import selectinload
+
+    from ...extensions import db
+    from ...models import Question
+    prompts = {q.prompt for q in result.questions}
+    try:
+        current = list(db.session.execute(
+            select(Question).where(Question.is_current.is_(True), Question.prompt.in_(prompts))
+            .options(selectinload(Question.choices), selectinload(Question.section))).scalars())
+        keys = set(db.session.execute(select(Question.key).where(Question.is_current.is_(True)))
+                   .scalars())
+    except SQLAlchemyError:   # validating a file without a database
+        db.session.rollback()
+        return
+    by_content: dict[tuple, list[Question]] = {}
+    for question in current:
+        fingerprint = (question.prompt, tuple((c.text, c.is_correct) for c in question.choices))
+        by_content.setdefault(fingerprint, []).append(question)
+    taken = {q.key for q in result.questions}
+    for data in result.questions:
+        if data.key in keys:
+            continue
+        same = by_content.get((data.prompt, tuple((c.text, c.correct) for c in data.choices)), [])
+        if len(same) != 1 or same[0].key in taken:
+            continue
+        stored = same[0]
+        taken.add(stored.key)
+        data.key = stored.key
+        data.section = stored.section.key
+        data.difficulty, data.status = stored.difficulty, stored.status
+        data.covers = [c for c in stored.covers.split(",") if c]
+        data.explanation = data.explanation or stored.explanation
+        # Purpose and exclusions a file leaves out (Aiken, GIFT without our comment) are
+        # the bank's; the reserve flag needs nothing: None already keeps the bank's.
+        data.purpose = data.purpose or (stored.purpose or "")
+        data.excludes = data.excludes or [k for k in (stored.excludes or "").split(",") if k]
+
+
 def lint_parsed(result: ParseResult, forbidden: list[str]) -> None:
     """Run the bank linter on a parse result against the current bank (services.bank_lint):
     a finding about an approved question alone becomes an error (nothing is imported
     until it is fixed), the rest (giveaway pairs with the bank, drafts) warnings."""
+    from flask import has_app_context
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from ...extensions import db
     from ..bank import current_data
     from ..bank_lint import lint_against
     if not result.questions:
         return
-    errors, warnings = lint_against(result.questions, current_data(), forbidden)
+    bank: list = []
+    if has_app_context():
+        try:
+            bank = current_data()
+        except SQLAlchemyError:   # validating a file without a database: lint it alone
+            db.session.rollback()
+    errors, warnings = lint_against(result.questions, bank, forbidden)
     result.errors.extend(str(f) for f in errors)
     result.warnings.extend(str(f) for f in warnings)
 

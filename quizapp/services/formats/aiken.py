@@ -5,7 +5,8 @@
     B) another option
     ANSWER: B
 
-Options are a capital letter, "." or ")", a space and the text; "ANSWER:" names one of
+Options are a capital letter, "." or ")", a space (optional, as Moodle reads them) and
+the text; "ANSWER:" names one of
 their letters. Blank lines between questions are optional; a question's text may run
 over several lines before its first option (joined with spaces). Aiken has no keys,
 sections, explanations or difficulty: the key is "aiken-" and 8 hex digits of the prompt's
@@ -19,9 +20,10 @@ import re
 from dataclasses import dataclass, field
 
 from ..bank_format import TRUE_FALSE_TEXTS, ChoiceData, QuestionData
-from .common import ParseResult, collect, decode_text, hash_key
+from .common import MAX_QUESTIONS, ParseResult, collect, decode_text, hash_key, too_many_questions
 
-OPTION_RE = re.compile(r"^([A-Z])[.)][ \t]+(\S.*)$")
+# The space after "A." is optional, as in Moodle's reader ("A)text" is an option).
+OPTION_RE = re.compile(r"^([A-Z])[.)][ \t]*(\S.*)$")
 ANSWER_RE = re.compile(r"^ANSWER\s*:(.*)$", re.IGNORECASE)
 
 
@@ -88,6 +90,10 @@ def parse(content: bytes, filename: str = "", default_section: str | None = None
             continue
         answer = ANSWER_RE.match(line)
         option = OPTION_RE.match(line)
+        if answer and len(items) == MAX_QUESTIONS:
+            errors.append(too_many_questions(f"line {number}"))
+            draft = None
+            break
         if answer:
             if draft is None:
                 errors.append(f"line {number}: 'ANSWER:' without a question before it")
@@ -111,7 +117,8 @@ def parse(content: bytes, filename: str = "", default_section: str | None = None
         after_blank = False
     if draft is not None:
         unfinished(draft)
-    collect(result, items, section_keys, check_section=bool(default_section))
+    collect(result, items, section_keys, check_section=bool(default_section),
+            derived={where for _, where in items})
     return result
 
 

@@ -10,25 +10,101 @@ import codecs
 import hashlib
 import re
 import unicodedata
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
 from ..bank_format import KEY_RE, PURPOSES, STATUSES, TRUE_FALSE_TEXTS, QuestionData
 from ..grading import KINDS
 
-MAX_BYTES = 2 * 1024 * 1024
+# A file's size limit. It admits our own export of a bank at the question limit: the
+# bundled bank's GIFT export takes about 600 bytes a question, its YAML export 730
+# (tests/services/test_formats.py::test_the_size_limit_admits_our_own_export_of_a_full_bank).
+MAX_BYTES = 8 * 1024 * 1024
+MAX_QUESTIONS = 5000      # questions in one file
+MAX_ANSWERS = 20          # answers of one question
+MAX_LISTED_ERRORS = 100   # error messages kept; the rest are only counted
 MAX_KEY_LENGTH = 80       # Question.key is String(80)
 MAX_COVERS_LENGTH = 500   # Question.covers is String(500), comma-joined
+
+
+# Characters no question text may hold: C0 controls but tab and line breaks, and DEL
+# (PostgreSQL refuses NUL in text; the others are invisible, and .xlsx cannot hold them).
+# C1 controls such as U+0085 (NEL, a line break for YAML) are kept: they round-trip.
+CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def control_message(text: str) -> str | None:
+    """"control character U+0000 …" for the first control character in `text`, or None."""
+    match = CONTROL_RE.search(text)
+    if match is None:
+        return None
+    return (f"control character U+{ord(match.group()):04X} in the text (invisible characters "
+            "cannot be imported; delete it)")
+
+
+class Errors:
+    """Error messages: every one counted, the first MAX_LISTED_ERRORS kept (a file of
+    450,000 bad lines must not make a page of megabytes). `len()` and truth count them
+    all, so "did this question add an error" stays right past the limit; iterating and
+    indexing give the kept ones."""
+
+    def __init__(self, messages=()):
+        self.listed: list[str] = []
+        self.count = 0
+        self.extend(messages)
+
+    def append(self, message: str) -> None:
+        self.count += 1
+        if len(self.listed) < MAX_LISTED_ERRORS:
+            self.listed.append(message)
+
+    def extend(self, messages) -> None:
+        for message in messages:
+            self.append(message)
+
+    @property
+    def more(self) -> int:
+        """How many errors were counted but not kept."""
+        return self.count - len(self.listed)
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __bool__(self) -> bool:
+        return self.count > 0
+
+    def __iter__(self):
+        return iter(self.listed)
+
+    def __getitem__(self, index):
+        return self.listed[index]
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, Errors):
+            return (self.count, self.listed) == (other.count, other.listed)
+        return self.count == len(self.listed) and self.listed == other
+
+    def __repr__(self) -> str:
+        return f"Errors({self.listed!r}, count={self.count})"
+
+    def summary(self) -> list[str]:
+        """The kept messages, then "… and N more error(s)" when some were not kept."""
+        return self.listed + ([f"… and {self.more} more error(s)"] if self.more else [])
 
 
 @dataclass
 class ParseResult:
     """What a parser read: the valid questions, every error (nothing should be imported
-    while there is one), and the items skipped because the app has no such question kind."""
+    while there is one; the first MAX_LISTED_ERRORS are kept, see Errors), the items
+    skipped because the app has no such question kind, and warnings (imported, but look)."""
     questions: list[QuestionData] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
+    errors: Errors = field(default_factory=Errors)
     skipped: list[str] = field(default_factory=list)
-    # Lint findings that do not stop an import (formats.lint_parsed): pairs, drafts.
+    # Parser warnings and lint findings that do not stop an import (formats.lint_parsed).
     warnings: list[str] = field(default_factory=list)
+    # GIFT categories that name no section (see section_for_category), with how many
+    # questions each holds: those go to the default section (--section), or are refused.
+    unmatched_categories: dict[str, int] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -44,8 +120,9 @@ def check_size(content: bytes, result: ParseResult, unit: str = "line") -> bool:
 
 
 def decode_text(content: bytes, result: ParseResult) -> str | None:
-    """UTF-8 text (a BOM is allowed) with newlines normalised to "\\n", or None after
-    appending one error (too large, or not UTF-8)."""
+    """UTF-8 text (a BOM is allowed), NFC-normalised, with newlines normalised to "\\n",
+    or None after appending one error (too large, or not UTF-8). A control character is
+    an error with its line, and the text is still returned (so other errors are found)."""
     if not check_size(content, result):
         return None
     if content.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -58,13 +135,54 @@ def decode_text(content: bytes, result: ParseResult) -> str | None:
         result.errors.append(f"line {line}: not UTF-8 text (byte 0x{content[exc.start]:02x} "
                              "cannot be read as UTF-8); save the file as UTF-8")
         return None
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
+    line, counted_to = 1, 0
+    for match in CONTROL_RE.finditer(text):
+        line += text.count("\n", counted_to, match.start())
+        counted_to = match.start()
+        result.errors.append(f"line {line}: {control_message(match.group())}")
+    return text
 
 
 def fold(text: str) -> str:
     """Lowercase ASCII without Vietnamese diacritics ("Đúng/Sai" → "dung/sai")."""
     text = text.lower().replace("đ", "d")
     return "".join(ch for ch in unicodedata.normalize("NFD", text) if unicodedata.category(ch) != "Mn")
+
+
+def _name(text: str) -> str:
+    """A section key or title as compared with a category: folded (fold), '-' and '_' as
+    spaces, single-spaced ("Quan Điểm" and "quan-diem" are both "quan diem")."""
+    return " ".join(re.sub(r"[-_]", " ", fold(text).casefold()).split())
+
+
+# A title's own numbering: "1. ", "IV. ", "a) ".
+_NUMBERING_RE = re.compile(r"^\s*(?:[0-9]+|[ivxlc]+|[a-z])[.)]\s+", re.IGNORECASE)
+
+
+def section_for_category(category: str, sections: Collection[str] | None) -> str | None:
+    """The section a category path ("$course$/Nghị quyết/Quan điểm") places its questions
+    in: its last part, when that is a section key, or when, diacritics, case and spacing
+    folded, it is the key or the title of exactly one section (a title's numbering, as
+    "1. " or "IV. ", may be left out). `sections` is a set of keys or a mapping key → title
+    (formats.known_section_keys); None (no database to ask) accepts any well-formed key.
+    None when nothing, or more than one section, matches."""
+    last = category.strip().rstrip("/").split("/")[-1].strip()
+    if not last:
+        return None
+    if sections is None:
+        return last if KEY_RE.match(last) else None
+    if last in sections:
+        return last
+    wanted = _name(last)
+    titles = sections if isinstance(sections, Mapping) else {}
+    found = set()
+    for key in sections:
+        title = titles.get(key) or ""
+        names = {_name(key)} | ({_name(title), _name(_NUMBERING_RE.sub("", title))} if title else set())
+        if wanted in names:
+            found.add(key)
+    return found.pop() if len(found) == 1 else None
 
 
 def slugify(text: str) -> str:
@@ -83,6 +201,23 @@ def hash_key(prefix: str, prompt: str) -> str:
 def choices_key(text: str) -> str:
     """Choices that differ only in case or spacing count as the same choice."""
     return " ".join(text.casefold().split())
+
+
+def nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+def normalise(question: QuestionData) -> None:
+    """Every text of the question in NFC, the form the bank stores: a copy written with
+    combining accents (NFD, as some Mac and Word exports are) is the same question."""
+    question.prompt = nfc(question.prompt)
+    question.explanation = nfc(question.explanation)
+    for choice in question.choices:
+        choice.text = nfc(choice.text)
+
+
+def too_many_questions(where: str) -> str:
+    return f"{where}: more than {MAX_QUESTIONS} questions in one file: split it"
 
 
 def check_question(question: QuestionData, where: str, errors: list[str],
@@ -131,9 +266,16 @@ def check_question(question: QuestionData, where: str, errors: list[str],
     if len(",".join(question.covers)) > MAX_COVERS_LENGTH:
         err(f"question '{key}': the covered items are longer than {MAX_COVERS_LENGTH} characters")
 
+    for text in (question.prompt, question.explanation, *(c.text for c in question.choices)):
+        problem = control_message(text)
+        if problem:
+            err(f"question '{key}': {problem}")
+            break
     choices = question.choices
     if len(choices) < 2:
         err(f"question '{key}' needs at least 2 choices")
+    elif len(choices) > MAX_ANSWERS:
+        err(f"question '{key}' has {len(choices)} answers, more than {MAX_ANSWERS}")
     seen: set[str] = set()
     for choice in choices:
         if not choice.text.strip():
@@ -154,12 +296,39 @@ def check_question(question: QuestionData, where: str, errors: list[str],
     return len(errors) == before
 
 
+def source_key(filename: str, title: str) -> str:
+    """The key of a titled question from a file that is not ours: the file's name, then
+    the title ("nghi-quyet.gift", "Câu 1" → "nghi-quyet-cau-1"), so that another file's
+    "Câu 1" is another question, and importing the same file again updates its own."""
+    stem = (filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+    stem = re.sub(r"(\.(gift|aiken|txt|xml|xlsx|yaml|yml))+$", "", stem, flags=re.IGNORECASE)
+    prefix = slugify(stem)[:30].rstrip("-")
+    return slugify(f"{prefix} {title}") if prefix else slugify(title)
+
+
 def collect(result: ParseResult, items: list[tuple[QuestionData, str]],
-            section_keys: set[str] | None = None, check_section: bool = True) -> None:
-    """Check each (question, where) read from one file, refuse a key used twice, and keep
-    the valid questions in `result`."""
+            section_keys: set[str] | None = None, check_section: bool = True,
+            derived: set[str] = frozenset()) -> None:
+    """Check each (question, where) read from one file (texts NFC-normalised first) and
+    keep the valid questions in `result`.
+
+    A key the file states (YAML, an Excel key, our own GIFT export) used twice is an
+    error. A key derived from a title or a prompt (`derived`: the `where` of those
+    questions) used twice is not: the later question gets "-2", "-3"… and a warning, as
+    Moodle allows one title or stem twice. Two questions with one prompt are flagged as
+    possible duplicates either way."""
     first_seen: dict[str, str] = {}
+    prompts: dict[str, str] = {}
     for question, where in items:
+        normalise(question)
+        if question.key in first_seen and where in derived:
+            base, n = question.key[:MAX_KEY_LENGTH - 4], 2
+            while f"{base}-{n}" in first_seen:
+                n += 1
+            result.warnings.append(f"{where}: the title or question text of "
+                                   f"{first_seen[question.key]} again: imported as a separate "
+                                   f"question '{base}-{n}'")
+            question.key = f"{base}-{n}"
         valid = check_question(question, where, result.errors, section_keys, check_section)
         if question.key in first_seen:
             result.errors.append(f"{where}: key '{question.key}' is already used at "
@@ -167,5 +336,11 @@ def collect(result: ParseResult, items: list[tuple[QuestionData, str]],
             valid = False
         else:
             first_seen[question.key] = where
+        folded = choices_key(question.prompt)
+        if folded in prompts:
+            result.warnings.append(f"{where}: possible duplicate: the same question text as "
+                                   f"{prompts[folded]}")
+        else:
+            prompts[folded] = where
         if valid:
             result.questions.append(question)

@@ -2,11 +2,16 @@
 
 Reading, as the published format describes it:
 - questions are separated by blank lines; lines starting with `//` are comments;
-- `$CATEGORY: a/b/c` sets the category of the questions after it: its last component is
-  the section when it is a section key (one of `section_keys` when given), otherwise
-  the default section is used;
-- `::title::` becomes the key (slugified to a-z, 0-9, '-'); without a title the key is
-  "gift-" and 8 hex digits of the prompt's hash, so re-importing updates, not duplicates;
+- `$CATEGORY: a/b/c` sets the category of the questions after it: its last component
+  places them in the section whose key or title it is, diacritics and case folded
+  ("$course$/Nghị quyết/Năm quan điểm của Đại hội" → viewpoints; see
+  common.section_for_category); a category that names no section is listed in
+  `unmatched_categories` and its questions go to the default section;
+- `::title::` becomes the key when the question is written for this app (a `// quizapp:`
+  comment, or a title that already is a key: a-z, 0-9, '-'); another title is prefixed
+  with the file's name ("Câu 1" in nghi-quyet.gift → nghi-quyet-cau-1), so two files'
+  "Câu 1" are two questions; without a title the key is "gift-" and 8 hex digits of the
+  prompt's hash; a title or prompt repeated in one file gets "-2" and a warning;
 - `[html]`, `[moodle]`, `[plain]`, `[markdown]` before a text are removed; html texts lose
   their tags and entities; answers default to the question text's format;
 - escapes `\\~ \\= \\# \\{ \\} \\:` and `\\\\` give the character, `\\n` a line break; a raw line
@@ -29,12 +34,14 @@ covers=a,b excludes=k1,k2` comment in a question's lines keeps what GIFT has no 
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
 from ..bank_format import KEY_RE, PURPOSES, STATUSES, TRUE_FALSE_TEXTS, ChoiceData, QuestionData
-from .common import ParseResult, collect, decode_text, hash_key, slugify
+from .common import MAX_ANSWERS, MAX_KEY_LENGTH, MAX_QUESTIONS, ParseResult, collect, decode_text, hash_key, \
+    section_for_category, slugify, source_key, too_many_questions
 
 SPECIAL = "~=#{}:"
 MARKER_RE = re.compile(r"\[(html|moodle|plain|markdown)\]", re.IGNORECASE)
@@ -223,16 +230,21 @@ def _read_meta(block: _Block, errors: list[str]) -> _Meta:
     return meta
 
 
-def _section(block: _Block, default_section: str | None, section_keys: set[str] | None) -> str:
+def _section(block: _Block, default_section: str | None, section_keys, result: ParseResult) -> str:
+    """The question's section: the one its category names (common.section_for_category),
+    else the default; a category that names none is counted in result.unmatched_categories."""
     if block.category:
-        last = block.category.rstrip("/").split("/")[-1].strip()
-        if (last in section_keys) if section_keys is not None else KEY_RE.match(last):
-            return last
+        found = section_for_category(block.category, section_keys)
+        if found is not None:
+            return found
+        name = block.category.strip()
+        result.unmatched_categories[name] = result.unmatched_categories.get(name, 0) + 1
     return default_section or ""
 
 
 def _read_question(block: _Block, result: ParseResult, default_section: str | None,
-                   section_keys: set[str] | None) -> tuple[QuestionData, str] | None:
+                   section_keys: Collection[str] | None, filename: str,
+                   derived: set[str]) -> tuple[QuestionData, str] | None:
     src = _Source(block.lines)
     text = src.text
     where = f"line {block.lines[0][0]}"
@@ -240,6 +252,11 @@ def _read_question(block: _Block, result: ParseResult, default_section: str | No
 
     def error(index: int, message: str) -> None:
         result.errors.append(f"line {src.line_of(index)}: {message}")
+
+    warnings: list[str] = []
+
+    def warn(message: str) -> None:
+        warnings.append(f"{where}: {message}")
 
     # ---- title, then the answer block's braces
     pos, title = 0, ""
@@ -306,7 +323,7 @@ def _read_question(block: _Block, result: ParseResult, default_section: str | No
         return None
     notes: list[tuple[str, str]] = []  # (choice text, its feedback)
     if src.find("~", start, end) != -1:
-        kind, choices = _multiple_choice(src, start, end, text_format, notes, error)
+        kind, choices = _multiple_choice(src, start, end, text_format, notes, error, warn)
         if choices is None:
             return None
     elif src.find("=", start, end) != -1 and src.find("->", start, end) != -1:
@@ -335,30 +352,48 @@ def _read_question(block: _Block, result: ParseResult, default_section: str | No
     meta = _read_meta(block, result.errors)
     if len(result.errors) > errors_before:
         return None
+    result.warnings.extend(warnings)
     explanation = "\n".join([general] * bool(general)
                             + [f"{choice}: {note}" for choice, note in notes if note])
-    key = (slugify(title) if title else "") or hash_key("gift", prompt)
-    return QuestionData(key=key, section=_section(block, default_section, section_keys), kind=kind,
+    # A title names the key when the question is written for this app: it has a
+    # '// quizapp:' comment (our export) or the title already is a key ("vp1-khau-hieu").
+    # Any other title ("Câu 1", "Q1") is only unique in its file (see common.source_key).
+    ours = bool(block.meta) or (bool(KEY_RE.match(title)) and len(title) <= MAX_KEY_LENGTH)
+    key = ((slugify(title) if ours else source_key(filename, title)) if title else "") \
+        or hash_key("gift", prompt)
+    if not (ours and title):
+        derived.add(where)
+    return QuestionData(key=key, section=_section(block, default_section, section_keys, result), kind=kind,
                         difficulty=meta.difficulty, status=meta.status, prompt=prompt,
                         explanation=explanation, choices=choices, covers=meta.covers,
                         origin=where, purpose=meta.purpose, excludes=meta.excludes), where
 
 
 def _multiple_choice(src: _Source, start: int, end: int, text_format: str,
-                     notes: list[tuple[str, str]], error) -> tuple[str, list[ChoiceData] | None]:
+                     notes: list[tuple[str, str]], error, warn) -> tuple[str, list[ChoiceData] | None]:
+    """The kind and choices of a `{=… ~…}` block, as Moodle reads it: with an `=` answer
+    it is a one-answer question; without, a several-answers question whose right answers
+    are those with a positive weight. What this app cannot grade as Moodle does is an error
+    (two fully right answers in a one-answer question) or a warning with the question
+    imported as described in it (partial credit is dropped: this app grades right or
+    wrong)."""
     text = src.text
     marks = [i for i in range(start, end) if text[i] in "~=" and src.active[i]]
+    if len(marks) > MAX_ANSWERS:
+        error(marks[MAX_ANSWERS], f"more than {MAX_ANSWERS} answers in one question")
+        return "", None
     lead = text[start:marks[0]]
     if lead.strip():
         error(start + len(lead) - len(lead.lstrip()),
               f"'{lead.strip()}' before the first answer: answers start with '=' or '~'")
         return "", None
     choices: list[ChoiceData] = []
-    has_equals = False
+    weights: list[float] = []
+    equals = 0
     for n, mark_at in enumerate(marks):
         stop = marks[n + 1] if n + 1 < len(marks) else end
         mark = text[mark_at]
-        has_equals |= mark == "="
+        equals += mark == "="
         weight = 100.0 if mark == "=" else 0.0
         begin = mark_at + 1
         match = WEIGHT_RE.match(text, begin, stop)
@@ -377,26 +412,63 @@ def _multiple_choice(src: _Source, start: int, end: int, text_format: str,
         if not answer:
             error(mark_at, "an answer has no text")
             return "", None
+        weights.append(weight)
         choices.append(ChoiceData(answer, weight > 0))
         if note_at != -1:
             notes.append((answer, _clean_marked(text[note_at + 1:stop], answer_format)))
-    right = sum(c.correct for c in choices)
-    return ("single" if has_equals and right == 1 else "multiple"), choices
+    if equals:
+        full = [c.text for c, w in zip(choices, weights) if w >= 100]
+        partial = [f"{c.text} ({_weight(w)}%)" for c, w in zip(choices, weights) if 0 < w < 100]
+        penalties = [f"{c.text} ({_weight(w)}%)" for c, w in zip(choices, weights) if w < 0]
+        if len(full) != 1:
+            error(start, f"{len(full)} answers are fully right ({', '.join(full)}) in a one-answer "
+                         "question: this app gives full credit to exactly one answer; keep one '='")
+            return "", None
+        for choice, weight in zip(choices, weights):
+            choice.correct = weight >= 100
+        if partial:
+            warn(f"partial credit for {', '.join(partial)} cannot be kept: imported as a "
+                 f"one-answer question whose only right answer is '{full[0]}' (the others earn "
+                 "nothing)")
+        if penalties:
+            warn(f"negative weights for {', '.join(penalties)} cannot be kept (a wrong answer "
+                 "earns nothing here)")
+        return "single", choices
+    right = [(c, w) for c, w in zip(choices, weights) if w > 0]
+    if right and not _is_equal_split(right, weights):
+        warn("Moodle gives partial credit per answer ("
+             + ", ".join(f"{c.text} {_weight(w)}%" for c, w in zip(choices, weights) if w)
+             + "): imported as a several-answers question that is right only when exactly "
+               f"the answers with a positive weight ({', '.join(c.text for c, _ in right)}) "
+               "are chosen")
+    return "multiple", choices
+
+
+def _is_equal_split(right: list[tuple[ChoiceData, float]], weights: list[float]) -> bool:
+    """Weights as this app writes them: the right answers share 100 % equally and every
+    wrong one costs -100 % (all or nothing, the grading here)."""
+    share = 100 / len(right)
+    return (all(abs(w - share) < 0.01 for _, w in right)
+            and all(w <= -100 for w in weights if w <= 0))
 
 
 def parse(content: bytes, filename: str = "", default_section: str | None = None, *,
-          section_keys: set[str] | None = None) -> ParseResult:
+          section_keys: Collection[str] | None = None) -> ParseResult:
     """Read a GIFT file (see the module docstring for the rules)."""
     result = ParseResult()
     text = decode_text(content, result)
     if text is None:
         return result
     items = []
+    derived: set[str] = set()
     for block in _blocks(text):
-        read = _read_question(block, result, default_section, section_keys)
+        if len(items) == MAX_QUESTIONS:
+            result.errors.append(too_many_questions(f"line {block.lines[0][0]}"))
+            break
+        read = _read_question(block, result, default_section, section_keys, filename, derived)
         if read is not None:
             items.append(read)
-    collect(result, items, section_keys)
+    collect(result, items, section_keys, derived=derived)
     return result
 
 

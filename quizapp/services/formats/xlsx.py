@@ -23,20 +23,34 @@ from __future__ import annotations
 import re
 import warnings
 import zipfile
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from io import BytesIO
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
+from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from ..bank_format import TRUE_FALSE_TEXTS, ChoiceData, QuestionData
 from ..spreadsheet_safety import append_xlsx_row, set_xlsx_cell
-from .common import ParseResult, check_size, collect, fold, hash_key, slugify
+from .. import workbook_limits
+from .common import MAX_ANSWERS, MAX_QUESTIONS, ParseResult, check_size, collect, fold, hash_key, nfc, \
+    slugify
 
-MAX_ROWS = 5000
-MAX_UNPACKED_BYTES = 50 * 1024 * 1024  # an .xlsx is a zip: refuse one that inflates hugely
+MAX_ROWS = MAX_QUESTIONS
+# Bounds checked before openpyxl reads anything (services.workbook_limits). Our own export
+# of MAX_ROWS questions with MAX_ANSWERS answers each stays well inside them.
+MAX_COLUMNS = 64           # columns read; further ones are ignored like unknown headers
+MAX_CELLS = (MAX_ROWS + 10) * (MAX_ANSWERS + 12)
+MAX_UNPACKED_BYTES = 40 * 1024 * 1024
+MAX_ZIP_MEMBERS = 200
+_ROW_NUMBER = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row\b[^>]*?\br=\"(\d{1,9})\"")
+_MERGE = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?mergeCell\b[^>]*?\bref=\"([^\"]{1,40})\"")
+_CELL = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c\b([^>]*?)(?<!/)>(.*?)</(?:[A-Za-z_][\w.-]*:)?c>", re.DOTALL)
+_REF = re.compile(rb"\br=\"([A-Za-z]{1,3}\d{1,7})\"")
+_FORMULA = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s/>]")
+_VALUE = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(?:v|is)>\s*[^<\s]")
 MIN_OPTIONS = 6
 SHEET_TITLE = "Câu hỏi"
 
@@ -102,36 +116,113 @@ def _cell_text(value) -> str:
         return value.date().isoformat() if value.time() == time() else value.isoformat(sep=" ")
     if isinstance(value, (date, time)):
         return value.isoformat()
-    return str(value).strip()
+    return nfc(str(value).strip())
 
 
-def _read_rows(content: bytes, result: ParseResult) -> list[tuple] | None:
+def _refuse(result: ParseResult, message: str) -> None:
+    result.errors.append(message)
+
+
+def _first_sheet_problems(archive_path: str | None, content: bytes) -> tuple[int, list, set]:
+    """From the first sheet's XML: the largest row number, the merged ranges
+    ((first row, first column, last row, last column, "B2:B5")), and the cells holding a
+    formula without a saved value ((row, column), 1-based). openpyxl's read-only mode
+    says neither (merged cells read as empty, such formulas as None)."""
+    if archive_path is None:
+        return 0, [], set()
+    with zipfile.ZipFile(BytesIO(content)) as archive:
+        xml = archive.read(archive_path.lstrip("/"))
+    last_row = max((int(n) for n in _ROW_NUMBER.findall(xml)), default=0)
+    merges = []
+    for ref in _MERGE.findall(xml):
+        first, _, last = ref.decode("ascii", "replace").partition(":")
+        try:
+            top_col, top_row = coordinate_to_tuple_safe(first)
+            end_col, end_row = coordinate_to_tuple_safe(last or first)
+        except ValueError:
+            continue
+        merges.append((top_row, top_col, end_row, end_col, ref.decode("ascii", "replace")))
+    empty_formulas = set()
+    if _FORMULA.search(xml):
+        for attrs, body in _CELL.findall(xml):
+            ref = _REF.search(attrs)
+            if ref and _FORMULA.search(body) and not _VALUE.search(body):
+                try:
+                    column, row = coordinate_to_tuple_safe(ref.group(1).decode("ascii"))
+                except ValueError:
+                    continue
+                empty_formulas.add((row, column))
+    return last_row, merges, empty_formulas
+
+
+def coordinate_to_tuple_safe(ref: str) -> tuple[int, int]:
+    """"B5" → (2, 5): column then row; ValueError for anything else."""
+    match = re.fullmatch(r"([A-Z]{1,3})(\d{1,7})", ref.strip().upper())
+    if not match:
+        raise ValueError(ref)
+    return column_index_from_string(match.group(1)), int(match.group(2))
+
+
+@dataclass
+class _Sheet:
+    rows: list[tuple]
+    merges: list[tuple]
+    empty_formulas: set
+
+
+def _read_rows(content: bytes, result: ParseResult) -> _Sheet | None:
+    """The first sheet's rows (values, at most MAX_COLUMNS wide), with what openpyxl does
+    not say (see _first_sheet_problems), or None after one error. The workbook's cost is
+    measured before openpyxl reads anything (services.workbook_limits), then the sheet is
+    streamed (read-only mode), never past MAX_ROWS + 10 rows."""
     try:
-        with zipfile.ZipFile(BytesIO(content)) as archive:
-            unpacked = sum(info.file_size for info in archive.infolist())
-    except zipfile.BadZipFile:
-        result.errors.append("row 1: not an Excel workbook (.xlsx); save the file as "
-                             "'Excel Workbook (*.xlsx)'")
+        size = workbook_limits.measure(content, MAX_ZIP_MEMBERS, MAX_UNPACKED_BYTES)
+    except workbook_limits.NotAWorkbook:
+        _refuse(result, "row 1: not an Excel workbook (.xlsx); save the file as "
+                        "'Excel Workbook (*.xlsx)'")
         return None
-    if unpacked > MAX_UNPACKED_BYTES:
-        result.errors.append(f"row 1: the workbook unpacks to more than "
-                             f"{MAX_UNPACKED_BYTES // 1024 // 1024} MiB")
+    if size.too_large(MAX_ZIP_MEMBERS, MAX_UNPACKED_BYTES):
+        _refuse(result, f"row 1: the workbook unpacks to more than "
+                        f"{MAX_UNPACKED_BYTES // 1024 // 1024} MiB (or has more than "
+                        f"{MAX_ZIP_MEMBERS} parts); keep only the question sheet")
+        return None
+    if size.rows > MAX_ROWS + 10:
+        _refuse(result, f"row {MAX_ROWS + 11}: more than {MAX_ROWS} rows; split the file")
+        return None
+    if size.cells > MAX_CELLS or size.shared_strings > MAX_CELLS:
+        _refuse(result, f"row 1: more than {MAX_CELLS} cells; keep only the question sheet "
+                        "and its columns")
         return None
     try:
         with warnings.catch_warnings():
             # openpyxl warns about workbook features it drops (extensions, styles).
             warnings.simplefilter("ignore")
-            workbook = load_workbook(BytesIO(content), data_only=True)
+            workbook = load_workbook(BytesIO(content), read_only=True, data_only=True)
     except Exception as exc:  # an uploaded file: any damage is the file's, reported, not raised
-        result.errors.append(f"row 1: cannot read the workbook ({type(exc).__name__})")
+        _refuse(result, f"row 1: cannot read the workbook ({type(exc).__name__})")
         return None
-    sheet = workbook.worksheets[0]
-    if sheet.max_row > MAX_ROWS + 10:
-        result.errors.append(f"row {MAX_ROWS + 11}: more than {MAX_ROWS} rows")
+    rows: list[tuple] = []
+    try:
+        if not workbook.worksheets:
+            _refuse(result, "row 1: the workbook has no sheet")
+            return None
+        sheet = workbook.worksheets[0]
+        # openpyxl's read-only sheet knows the path of its XML in the zip.
+        last_row, merges, empty_formulas = _first_sheet_problems(
+            getattr(sheet, "_worksheet_path", None), content)
+        if last_row > MAX_ROWS + 10:
+            _refuse(result, f"row {last_row}: more than {MAX_ROWS} rows; split the file")
+            return None
+        for row in sheet.iter_rows(max_row=MAX_ROWS + 10, max_col=MAX_COLUMNS, values_only=True):
+            rows.append(tuple(row))
+    except (SyntaxError, ValueError, KeyError, TypeError, IndexError, EOFError, *workbook_limits.ZIP_ERRORS):
+        # Broken XML part-way through the sheet (xml.etree's ParseError is a SyntaxError).
+        _refuse(result, f"row {len(rows) + 1}: the sheet is damaged here; open it in Excel "
+                        "and save it again")
         return None
-    rows = [tuple(row) for row in sheet.iter_rows(values_only=True)]
-    workbook.close()
-    return rows
+    finally:
+        workbook.close()
+    return _Sheet(rows, merges, empty_formulas)
 
 
 def _columns(header: tuple, number: int, errors: list[str]) -> dict[str, int]:
@@ -231,9 +322,10 @@ def parse(content: bytes, filename: str = "", default_section: str | None = None
     result = ParseResult()
     if not check_size(content, result, unit="row"):
         return result
-    rows = _read_rows(content, result)
-    if rows is None:
+    sheet = _read_rows(content, result)
+    if sheet is None:
         return result
+    rows = sheet.rows
     header_at = next((i for i, row in enumerate(rows[:10])
                       if "prompt" in _columns(row, i + 1, [])), 0)
     columns = _columns(rows[header_at], header_at + 1, result.errors) if rows else {}
@@ -241,10 +333,15 @@ def parse(content: bytes, filename: str = "", default_section: str | None = None
     if missing:
         result.errors.append(f"row {header_at + 1}: missing column(s): {', '.join(missing)}")
         return result
+    option_columns = sorted((f[7:], i) for f, i in columns.items() if f.startswith("option:"))
+    if len(option_columns) > MAX_ANSWERS:
+        result.errors.append(f"row {header_at + 1}: {len(option_columns)} option columns, more "
+                             f"than {MAX_ANSWERS}")
+    _check_cells(sheet, header_at + 1, {i + 1 for i in columns.values()}, result)
     if result.errors:
         return result
-    option_columns = sorted((f[7:], i) for f, i in columns.items() if f.startswith("option:"))
     items: list[tuple[QuestionData, str]] = []
+    derived: set[str] = set()
     for index in range(header_at + 1, len(rows)):
         row = rows[index]
         texts = [_cell_text(v) for v in row]
@@ -260,8 +357,25 @@ def parse(content: bytes, filename: str = "", default_section: str | None = None
         question = _read_row(cells, options, where, default_section, result.errors)
         if question is not None:
             items.append((question, where))
-    collect(result, items, section_keys)
+            if not cells.get("key"):
+                derived.add(where)
+    collect(result, items, section_keys, derived=derived)
     return result
+
+
+def _check_cells(sheet: _Sheet, header_row: int, read_columns: set[int], result: ParseResult) -> None:
+    """Name, by cell, the merged ranges and the formulas without a saved value below the
+    header in the columns read: a merged cell reads as empty (a merged section would
+    silently fall back to the default section), such a formula as an empty cell."""
+    for top_row, top_col, end_row, end_col, ref in sorted(sheet.merges):
+        if end_row > header_row and any(top_col <= c <= end_col for c in read_columns):
+            result.errors.append(f"row {max(top_row, header_row + 1)}: cells {ref} are merged: "
+                                 "unmerge them and fill every cell")
+    for row, column in sorted(sheet.empty_formulas):
+        if row > header_row and column in read_columns:
+            result.errors.append(f"row {row}: cell {get_column_letter(column)}{row} holds a formula "
+                                 "without a saved value: open the file in Excel and save it, or "
+                                 "paste the values")
 
 
 # ---------------------------------------------------------------- writing

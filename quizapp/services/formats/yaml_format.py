@@ -11,7 +11,7 @@ import re
 
 from ..bank_format import QUESTIONS_FORMAT, TRUE_FALSE_TEXTS, Bank, QuestionData, load_yaml_text, \
     read_questions_data
-from .common import ParseResult, collect, decode_text
+from .common import MAX_QUESTIONS, ParseResult, collect, decode_text, too_many_questions
 
 _SOURCE = "yaml"  # the name bank_format puts in front of line numbers; replaced by "line"
 _LOCATED = re.compile(rf"^{_SOURCE}:(\d+): ")
@@ -32,6 +32,11 @@ def parse(content: bytes, filename: str = "", default_section: str | None = None
     data = load_yaml_text(text, _SOURCE, bank.errors)
     if data is None and not bank.errors:
         bank.errors.append(f"{_SOURCE}:1: expected 'format: {QUESTIONS_FORMAT}'")
+    if isinstance(data, dict) and isinstance(data.get("questions"), list) \
+            and len(data["questions"]) > MAX_QUESTIONS:
+        node = data["questions"][MAX_QUESTIONS]
+        result.errors.append(too_many_questions(f"line {getattr(node, 'line', 1)}"))
+        return result
     if data is not None:
         if default_section and isinstance(data, dict) and isinstance(data.get("questions"), list):
             for node in data["questions"]:
