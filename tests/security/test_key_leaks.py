@@ -22,9 +22,10 @@ from datetime import timedelta
 from statistics import NormalDist
 
 import pytest
+from sqlalchemy import select
 
 from quizapp.extensions import db
-from quizapp.models import Question
+from quizapp.models import Attempt, Question
 from quizapp.services import attempts as attempt_service
 from quizapp.services import contests
 from quizapp.services.attempts import PracticeSpec
@@ -155,3 +156,28 @@ def test_values_differ_between_attempts_of_the_same_question(client, bank, make_
         # And none of them is a choice's database id.
         choice_ids = {str(c.id) for c in db.session.get(Question, qid).choices}
         assert values[0][qid].isdisjoint(choice_ids)
+
+
+def test_a_round_that_keeps_one_order_for_everyone_does_not_show_the_authors_order(app, bank):
+    """With choice shuffling off, every member sees the same order, and it is not the
+    bank's stored order (where the right answer nearly always comes first): "always tick
+    the first option" must do no better than on a shuffled page."""
+    questions = db.session.execute(select(Question).where(
+        Question.is_current.is_(True), Question.status == "approved",
+        Question.kind == "single")).scalars().all()
+    assert len(questions) > 100
+    first_right = {}
+    for shuffle in (False, True):
+        attempt = Attempt()
+        attempt_service.freeze(attempt, questions, random.Random(7), shuffle_choices=shuffle)
+        right = 0
+        for question, item in zip(questions, attempt.items):
+            first = int(item.choice_order.split(",")[0])
+            right += any(c.id == first and c.is_correct for c in question.choices)
+        first_right[shuffle] = right / len(questions)
+        db.session.expunge_all()
+    # Stored order: the first choice is right for ~90 % of these questions.
+    stored = sum(q.choices[0].is_correct for q in questions) / len(questions)
+    assert stored > 0.8
+    # Four options on most questions: a fixed first pick scores about a quarter either way.
+    assert first_right[False] < 0.45 and first_right[True] < 0.45, (first_right, stored)

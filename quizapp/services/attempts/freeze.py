@@ -6,6 +6,7 @@ the round's plan, then freezes and inserts through this module).
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import timedelta
@@ -92,14 +93,26 @@ class PracticeSpec:
     title: str = ""
 
 
+def _natural(text: str) -> list[tuple]:
+    """Sort key reading digit runs as numbers ("2 câu" before "10 câu"), letters folded."""
+    return [(0, int(part), "") if part.isdigit() else (1, 0, part.casefold())
+            for part in re.split(r"(\d+)", text) if part]
+
+
 def freeze(attempt: Attempt, questions: list[Question], rng: random.Random,
            shuffle_choices: bool = True) -> None:
     """Add the questions to the attempt in this order, each with its choice order fixed
-    now (shuffled unless told otherwise; true/false keeps "Đúng" before "Sai")."""
+    now: shuffled, or, when a round keeps one order for everyone, the choices' texts in
+    natural order. Never the author's order: authors tend to write the right answer first,
+    so that order would tell the key. True/false keeps "Đúng" before "Sai"."""
     for position, question in enumerate(questions):
-        choice_ids = [c.id for c in question.choices]
-        if shuffle_choices and question.kind != "truefalse":
+        if question.kind == "truefalse":
+            choice_ids = [c.id for c in question.choices]
+        elif shuffle_choices:
+            choice_ids = [c.id for c in question.choices]
             rng.shuffle(choice_ids)
+        else:
+            choice_ids = [c.id for c in sorted(question.choices, key=lambda c: (_natural(c.text), c.id))]
         attempt.items.append(AttemptQuestion(
             question_id=question.id, position=position,
             choice_order=",".join(str(i) for i in choice_ids)))
