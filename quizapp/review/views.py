@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from ..extensions import db
 from ..forms import EmptyForm
 from ..services import learning
+from ..services.contests import sealing
 from .forms import ReviewAnswerForm
 
 bp = Blueprint("review", __name__)
@@ -18,7 +19,8 @@ bp = Blueprint("review", __name__)
 def show():
     plan = learning.today(current_user)
     if not plan.due:
-        return render_template("review/done.html", plan=plan, form=EmptyForm())
+        return render_template("review/done.html", plan=plan, form=EmptyForm(),
+                               notice=sealing.practice_notice())
     serving = learning.serve(plan.due[0])
     form = ReviewAnswerForm(ticket=serving.ticket)
     return render_template("review/question.html", plan=plan, serving=serving, form=form)

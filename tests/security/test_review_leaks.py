@@ -70,3 +70,12 @@ def test_new_questions_of_a_scheduled_round_are_not_introduced(member_client, or
     frozen_clock.set(round_.opens_at + timedelta(minutes=1))
     harvest |= review_all(member_client)
     assert known(harvest, take_round(member_client, round_)) == 0
+
+
+def test_an_empty_review_says_which_round_holds_its_questions_back(member_client, organizer, frozen_clock, app):
+    app.config.update(REVIEW_NEW_PER_DAY=0)
+    page = member_client.get("/review").get_data(as_text=True)
+    assert "Vòng tìm hiểu" not in page and 'class="plain small"' not in page
+    make_round(organizer, frozen_clock, title="Vòng tìm hiểu", draw_plan="letter: 9")
+    page = member_client.get("/review").get_data(as_text=True)
+    assert "Vòng tìm hiểu" in page
