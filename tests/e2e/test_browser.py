@@ -9,14 +9,12 @@ installs it from Debian; `make test` runs it).
 """
 from __future__ import annotations
 
-import os
 import re
 import threading
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from playwright import sync_api
 
 from quizapp import create_app
 from quizapp.clock import utcnow
@@ -32,9 +30,6 @@ pytestmark = [
     pytest.mark.sqlite_only,
 ]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
-                 "--disable-background-networking", "--disable-component-update"]
 VIEWPORT = {"width": 360, "height": 740}
 BANK_PATH = Path(__file__).resolve().parents[2] / "questions"
 USERNAME = "dangvien1"
@@ -95,22 +90,6 @@ def live(tmp_path_factory):
 
 
 # ---------------------------------------------------------------- the browser
-
-@pytest.fixture(scope="module")
-def browser():
-    # A missing browser is a missing service: outside CI the tests skip, under CI=true
-    # the skip fails the run (tests/conftest.py); `make test` installs it first.
-    if not os.path.exists(CHROMIUM):
-        pytest.skip(f"Debian chromium not installed at {CHROMIUM} (scripts/ensure-chromium.sh, "
-                    "run by `make test`, installs it)")
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
-                                              headless=True)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
 
 def _new_page(browser, live, **context_options):
     context = browser.new_context(viewport=VIEWPORT, base_url=live.url, **context_options)

@@ -9,14 +9,12 @@ folder named by JOURNEY_SCREENS (default: tests/e2e/artifacts/, gitignored).
 from __future__ import annotations
 
 import os
-import random
 import re
 import threading
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from playwright import sync_api
 
 from quizapp import clock, create_app
 from quizapp.extensions import db
@@ -28,9 +26,6 @@ from quizapp.services.bank_format import read_bank
 
 pytestmark = [pytest.mark.e2e, pytest.mark.sqlite_only]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
-                 "--disable-background-networking", "--disable-component-update"]
 BANK_PATH = Path(__file__).resolve().parents[2] / "questions"
 SCREENS = Path(os.environ.get("JOURNEY_SCREENS") or Path(__file__).resolve().parent / "artifacts")
 PASSWORD = "correct-horse-1"
@@ -106,20 +101,6 @@ def world(tmp_path_factory):
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not os.path.exists(CHROMIUM):
-        pytest.skip(f"Debian chromium not installed at {CHROMIUM} (scripts/ensure-chromium.sh, "
-                    "run by `make test`, installs it)")
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
-                                              headless=True)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 def _context(browser, world, **options):

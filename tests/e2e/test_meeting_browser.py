@@ -21,7 +21,7 @@ from quizapp.services.people import users as user_service
 from quizapp.services.bank import import_bank
 from quizapp.services.bank_format import read_bank
 from quizapp.services.learning import meeting
-from tests.e2e.test_browser import BANK_PATH, CHROMIUM, CHROMIUM_ARGS, PASSWORD
+from tests.e2e.test_browser import BANK_PATH, PASSWORD
 from tests.meeting_helpers import single_keys
 
 pytestmark = [pytest.mark.e2e, pytest.mark.sqlite_only]
@@ -69,18 +69,6 @@ def live(tmp_path_factory):
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not os.path.exists(CHROMIUM):
-        pytest.skip(f"Debian chromium not installed at {CHROMIUM}")
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 def _open(browser, url, viewport, username):

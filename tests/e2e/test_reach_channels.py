@@ -10,7 +10,8 @@ from datetime import timedelta
 import pytest
 from playwright import sync_api
 
-from tests.e2e.test_contest_journey import (CHROMIUM, CHROMIUM_ARGS, PASSWORD, PHONE, SCREENS, TIMEOUT_MS,
+from tests.e2e.chromium import CHROMIUM, CHROMIUM_ARGS
+from tests.e2e.test_contest_journey import (PASSWORD, PHONE, SCREENS, TIMEOUT_MS,
                                             _seed)
 from quizapp import create_app
 from quizapp.extensions import db

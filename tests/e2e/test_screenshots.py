@@ -12,7 +12,6 @@ that fails the run; `make test` installs it from Debian first).
 """
 from __future__ import annotations
 
-import os
 import random
 import re
 import threading
@@ -20,7 +19,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from playwright import sync_api
 
 from quizapp import clock, create_app
 from quizapp.extensions import db
@@ -37,9 +35,6 @@ pytestmark = [
     pytest.mark.sqlite_only,
 ]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
-                 "--disable-background-networking", "--disable-component-update"]
 BANK_PATH = Path(__file__).resolve().parents[2] / "questions"
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 PASSWORD = "correct-horse-1"
@@ -179,22 +174,6 @@ def world(tmp_path_factory):
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    # A missing browser is a missing service: outside CI the tests skip, under CI=true
-    # the skip fails the run (tests/conftest.py); `make test` installs it first.
-    if not os.path.exists(CHROMIUM):
-        pytest.skip(f"Debian chromium not installed at {CHROMIUM} (scripts/ensure-chromium.sh, "
-                    "run by `make test`, installs it)")
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
-                                              headless=True)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 def _log_in(page, username: str) -> None:
