@@ -246,7 +246,7 @@ def test_without_javascript_the_quiz_is_one_form(nojs_page, live):
         attempt = live.attempt(attempt_id)
         assert attempt.status == "finished" and attempt.finish_reason == "submitted"
         assert {i.question_id: i.selected_ids for i in attempt.items} == \
-            {i.question_id: set(ids_of(i, [picked[i.question_id]])) for i in attempt.items}
+            {i.question_id: set(ids_of(i, picked[i.question_id])) for i in attempt.items}
         assert score == f"{attempt.score}/3"
         db.session.remove()
 
@@ -270,15 +270,18 @@ def test_a_stale_tab_auto_submit_keeps_what_another_device_saved_later(browser, 
 
         log_in(phone)
         phone.goto(f"/attempts/{attempt_id}")
-        picked: dict[int, int] = {}
+        picked: dict[int, list[int]] = {}
         for n in range(4):
             fieldset = phone.locator("fieldset.question").nth(n)
             label = fieldset.locator("label.option").nth(1)
             with phone.expect_response(_answers_url(attempt_id)) as saved:
                 label.click()
             assert saved.value.status == 200 and saved.value.json()["saved"] is True
-            picked[int(fieldset.get_attribute("data-question-id"))] = \
-                int(label.locator("input").get_attribute("value"))
+            # What the phone now holds for the question: on a multiple-answer question the
+            # tab's saved pick stays ticked beside the phone's.
+            checked = fieldset.locator("input:checked")
+            picked[int(fieldset.get_attribute("data-question-id"))] = [
+                int(checked.nth(k).get_attribute("value")) for k in range(checked.count())]
 
         # The stale tab still shows questions 1-3 blank and its own answer to question 4.
         assert tab.locator("fieldset.question input:checked").count() == 1
@@ -289,7 +292,7 @@ def test_a_stale_tab_auto_submit_keeps_what_another_device_saved_later(browser, 
             attempt = live.attempt(attempt_id)
             assert attempt.status == "finished" and attempt.finish_reason == "submitted"
             assert {i.question_id: i.selected_ids for i in attempt.items} == \
-                {i.question_id: set(ids_of(i, [picked[i.question_id]])) for i in attempt.items}
+                {i.question_id: set(ids_of(i, picked[i.question_id])) for i in attempt.items}
             db.session.remove()
     finally:
         tab_context.close()
