@@ -83,20 +83,28 @@ def _open(browser, url, viewport, username):
     return context, page
 
 
-def _token(app, session_id: int, right: bool) -> str:
-    """The token of a right (or wrong) choice of the question being asked now."""
+def _token(app, session_id: int, right: bool) -> list[str]:
+    """The tokens of the right choices (or of one wrong choice) of the question asked now."""
     with app.app_context():
         live = db.session.get(MeetingSession, session_id)
         mq = db.session.get(MeetingQuestion, live.current_id)
         question = db.session.get(Question, mq.question_id)
-        choice = next(c for c in question.choices if c.is_correct == right)
-        value = choice_tokens.token(-session_id, question.id, choice.id)
+        # Right: every right choice (a rescue may draw a multiple-answer question); wrong: one.
+        chosen = [c for c in question.choices if c.is_correct] if right else \
+            [next(c for c in question.choices if not c.is_correct)]
+        values = [str(choice_tokens.token(-session_id, question.id, c.id)) for c in chosen]
         db.session.remove()
-    return str(value)
+    return values
 
 
-def _tap(page, value: str) -> None:
-    page.locator(f"form.answer-form button[value='{value}']").click()
+def _tap(page, values: list[str]) -> None:
+    buttons = page.locator(f"form.answer-form button[value='{values[0]}']")
+    if len(values) == 1 and buttons.count():
+        buttons.click()                                     # one tap answers
+    else:                                                   # multiple answers: tick, then send
+        for value in values:
+            page.locator(f"form.answer-form input[value='{value}']").check()
+        page.locator("form.answer-form button[type=submit]").click()
     page.wait_for_selector("text=/Đã trả lời|Answered/")
 
 
@@ -136,7 +144,7 @@ def test_golden_bell_with_elimination_rescue_and_reconnect(browser, live):
         # Question 1: An right; Bình's phone drops and comes back, then right; Cường wrong.
         _host(host, "start")
         for phone in phones:
-            phone.wait_for_selector("form.answer-form button.pick")
+            phone.wait_for_selector("form.answer-form .pick")
         _shot(host, "meeting-host-question-1280.png")
         _shot(an, "meeting-player-question-360.png")
         assert an.evaluate("document.documentElement.scrollWidth") <= 360
@@ -145,7 +153,7 @@ def test_golden_bell_with_elimination_rescue_and_reconnect(browser, live):
         binh.close()                                       # the tab is gone mid-question
         binh = contexts[2].new_page()
         binh.goto(f"/play/{session_id}")                   # reconnects where the session is
-        assert binh.locator("form.answer-form button.pick").count() >= 2
+        assert binh.locator("form.answer-form .pick").count() >= 2
         left = int(binh.locator("#countdown").inner_text())
         assert 0 < left <= 60
         _tap(binh, _token(app, session_id, True))
@@ -161,7 +169,7 @@ def test_golden_bell_with_elimination_rescue_and_reconnect(browser, live):
         _host(host, "leaderboard")
         _shot(host, "meeting-host-leaderboard-1280.png")
         _host(host, "rescue")
-        cuong.wait_for_selector("form.answer-form button.pick")
+        cuong.wait_for_selector("form.answer-form .pick")
         an.wait_for_selector("text=/chỉ dành cho người đã bị loại|eliminated players only/")
         _tap(cuong, _token(app, session_id, True))
         _host(host, "reveal")
@@ -171,7 +179,7 @@ def test_golden_bell_with_elimination_rescue_and_reconnect(browser, live):
         for _ in range(2):
             _host(host, "next")
             for phone in (an, binh, cuong):
-                phone.wait_for_selector("form.answer-form button.pick")
+                phone.wait_for_selector("form.answer-form .pick")
                 _tap(phone, _token(app, session_id, True))
             _host(host, "reveal")
         _host(host, "next")
