@@ -1,11 +1,10 @@
 """The question bank editor (organizers): browse, search, edit, coverage, formats."""
 import json
 import os
-from pathlib import Path
 import secrets
+from pathlib import Path
 
-from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template,
-                   request, url_for)
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -17,14 +16,13 @@ from ..forms import EmptyForm
 from ..hardening import bounded_int
 from ..models import Section
 from ..policy import role_required
-from ..services import editor, formats
-from ..services.people.audit import action_label
 from ..services import bank as bank_service
-from ..services import draft_store as drafting
+from ..services.bank import draft_store as drafting, editor, formats
+from ..services.bank.formats import xlsx as xlsx_format
 from ..services.contests import sealing
 from ..services.errors import DomainError
-from ..services.formats import xlsx as xlsx_format
 from ..services.people import audit
+from ..services.people.audit import action_label
 from .forms import CoverageForm, ImportForm, OutlineUploadForm, QuestionForm
 
 bp = Blueprint("editor", __name__, url_prefix="/organize/bank")

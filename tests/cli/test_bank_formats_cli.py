@@ -178,7 +178,7 @@ def test_a_file_in_another_encoding_is_refused(runner, bank, tmp_path):
 
 
 def test_a_file_over_the_size_limit_is_refused(runner, bank, tmp_path):
-    from quizapp.services.formats import MAX_BYTES
+    from quizapp.services.bank.formats import MAX_BYTES
     path = tmp_path / "huge.gift"
     path.write_bytes(b"// padding\n" * (MAX_BYTES // 10))
     result = runner.invoke(args=["bank", "import", str(path)])

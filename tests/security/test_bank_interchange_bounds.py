@@ -16,8 +16,8 @@ from sqlalchemy import func, select
 
 from quizapp.extensions import db
 from quizapp.models import Question
-from quizapp.services.formats import FORMATS, MAX_BYTES, common, xlsx
-from quizapp.services.formats.common import MAX_ANSWERS, MAX_LISTED_ERRORS, MAX_QUESTIONS
+from quizapp.services.bank.formats import FORMATS, MAX_BYTES, common, xlsx
+from quizapp.services.bank.formats.common import MAX_ANSWERS, MAX_LISTED_ERRORS, MAX_QUESTIONS
 from tests.conftest import BrowserClient
 
 pytestmark = pytest.mark.usefixtures("isolated_requests")

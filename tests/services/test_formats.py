@@ -1,4 +1,4 @@
-"""Question file formats (services/formats): each parser on examples written from the
+"""Question file formats (services/bank/formats): each parser on examples written from the
 published descriptions (Moodle's GIFT and Aiken pages), the xlsx sheet, errors with their
 line/row, and dump → parse round trips on the whole bundled bank."""
 from __future__ import annotations
@@ -9,8 +9,8 @@ from io import BytesIO
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from quizapp.services.bank_format import ChoiceData, QuestionData
-from quizapp.services.formats import FORMATS, MAX_BYTES, aiken, detect, gift, xlsx, yaml_format
+from quizapp.services.bank import ChoiceData, QuestionData
+from quizapp.services.bank.formats import FORMATS, MAX_BYTES, aiken, detect, gift, xlsx, yaml_format
 
 SECTIONS = {"viewpoints", "viewpoint-1", "viewpoint-2", "targets"}
 

@@ -23,7 +23,7 @@ from quizapp.extensions import db
 from quizapp.models import Attempt, AuditLog, Question, Section
 from quizapp.services import attempts
 from quizapp.services.attempts import choice_tokens
-from quizapp.services import editor
+from quizapp.services.bank import editor
 from quizapp.services.attempts import PracticeSpec
 from tests.conftest import ROOT, BrowserClient
 

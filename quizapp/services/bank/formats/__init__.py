@@ -14,7 +14,16 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from types import ModuleType
 
-from ..bank_format import QuestionData
+from flask import has_app_context
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import selectinload
+
+from ....extensions import db
+from ....models import Question, Section
+from ..lint import lint_against
+from ..schema import QuestionData
+from ..store import BankInvalid, current_data, current_questions, to_data, upsert_questions
 from . import aiken, gift, xlsx, yaml_format
 from .common import MAX_BYTES, ParseResult
 
@@ -25,13 +34,9 @@ __all__ = ["FORMATS", "MAX_BYTES", "Format", "ParseResult", "detect", "export_cu
 def known_section_keys() -> dict[str, str] | None:
     """The database's sections, key → title (a GIFT category may name either; other
     uses need only the keys), or None outside an app context."""
-    from flask import has_app_context
     if not has_app_context():
         return None
-    from sqlalchemy import select
 
-    from ...extensions import db
-    from ...models import Section
     return {key: title for key, title in db.session.execute(select(Section.key, Section.title)).all()}
 
 
@@ -104,15 +109,9 @@ def match_existing(result: ParseResult) -> None:
     and what the file does not say (section, difficulty, status, covered items, an
     explanation, purpose or exclusions it lacks) is kept from the bank. So importing our own export in any
     format changes nothing. Outside an app context (no bank), nothing is done."""
-    from flask import has_app_context
     if not has_app_context() or not result.questions:
         return
-    from sqlalchemy import select
-    from sqlalchemy.exc import SQLAlchemyError
-    from sqlalchemy.orm import selectinload
 
-    from ...extensions import db
-    from ...models import Question
     prompts = {q.prompt for q in result.questions}
     try:
         current = list(db.session.execute(
@@ -148,15 +147,10 @@ def match_existing(result: ParseResult) -> None:
 
 
 def lint_parsed(result: ParseResult, forbidden: list[str]) -> None:
-    """Run the bank linter on a parse result against the current bank (services.bank_lint):
+    """Run the bank linter on a parse result against the current bank (bank.lint):
     a finding about an approved question alone becomes an error (nothing is imported
     until it is fixed), the rest (giveaway pairs with the bank, drafts) warnings."""
-    from flask import has_app_context
-    from sqlalchemy.exc import SQLAlchemyError
 
-    from ...extensions import db
-    from ..bank import current_data
-    from ..bank_lint import lint_against
     if not result.questions:
         return
     bank: list = []
@@ -174,7 +168,6 @@ def import_parsed(result: ParseResult):
     """Upsert a parse result's questions by key (services.bank.upsert_questions: a changed
     question used by attempts gets a new version). Raises BankInvalid, writing nothing,
     when the result has errors or a section is unknown. The caller commits."""
-    from ..bank import BankInvalid, upsert_questions
     if result.errors:
         raise BankInvalid(result.errors)
     return upsert_questions(result.questions)
@@ -183,7 +176,6 @@ def import_parsed(result: ParseResult):
 def export_current(name: str) -> tuple[bytes, int, int]:
     """Every current question in format `name`: (file content, questions written,
     questions the format cannot hold and left out)."""
-    from ..bank import current_questions, to_data
     fmt = FORMATS[name]
     questions = [to_data(q) for q in current_questions()]
     left_out = len(fmt.unsupported(questions))

@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from . import yamlpos
-from .grading import KINDS
+from ..grading import KINDS
 
 OUTLINE_FORMAT = "quizapp-outline/1"
 QUESTIONS_FORMAT = "quizapp-questions/1"

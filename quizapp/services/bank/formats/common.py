@@ -13,8 +13,8 @@ import unicodedata
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
-from ..bank_format import KEY_RE, PURPOSES, STATUSES, TRUE_FALSE_TEXTS, QuestionData
-from ..grading import KINDS
+from ..schema import KEY_RE, PURPOSES, STATUSES, TRUE_FALSE_TEXTS, QuestionData
+from ...grading import KINDS
 
 # A file's size limit. It admits our own export of a bank at the question limit: the
 # bundled bank's GIFT export takes about 600 bytes a question, its YAML export 730
