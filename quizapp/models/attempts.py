@@ -111,6 +111,8 @@ class AttemptQuestion(db.Model):
     # between saves of the same page, so another device's clock never matters.
     save_client: Mapped[str | None] = mapped_column(String(32))
     is_correct: Mapped[bool | None] = mapped_column(Boolean)
+    # The credit earned, integer percent 0..100 (partial credit; is_correct = credit 100).
+    credit: Mapped[int | None] = mapped_column(Integer)
 
     attempt: Mapped[Attempt] = relationship(back_populates="items")
     question: Mapped[Question] = relationship()

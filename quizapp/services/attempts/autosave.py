@@ -101,7 +101,7 @@ def _autosave_statement(choices: int, mode: str):
     framed = literal(",").concat(items.c.choice_order).concat(",")
     conditions += [framed.like(bindparam(f"c{n}")) for n in range(choices)]
     if choices > 1:
-        many = [kind for kind, selects_many in grading.SELECTS_MANY.items() if selects_many]
+        many = [kind.name for kind in grading.REGISTRY.values() if kind.selects_many]
         conditions.append(select(questions.c.id).where(
             questions.c.id == items.c.question_id,
             or_(*(questions.c.kind == kind for kind in many))).exists())

@@ -63,7 +63,7 @@ def validate_selection(item: AttemptQuestion, choice_ids: list[int]) -> set[int]
     selected = set(choice_ids)
     if not selected <= set(item.choice_ids):
         raise DomainError(_("That choice is not part of this question."))
-    if len(selected) > 1 and not grading.SELECTS_MANY[item.question.kind]:
+    if len(selected) > 1 and not grading.selects_many(item.question.kind):
         raise DomainError(_("This question takes a single answer."))
     return selected
 
