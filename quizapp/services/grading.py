@@ -42,6 +42,13 @@ def exact_fraction(value: float) -> Fraction:
     return Fraction(Decimal(repr(float(value))))
 
 
+def fraction_to_credit(fraction: float) -> str:
+    """Moodle's fraction as the percent written in files and pages: 0.5 → "50",
+    0.3333333 → "33.33333"."""
+    text = f"{Decimal(repr(float(fraction))) * 100:.5f}".rstrip("0").rstrip(".")
+    return "0" if text in ("", "-0") else text
+
+
 def _one_of(correct: set[int], selected: set[int], fractions: Mapping[int, float] | None) -> int:
     if len(selected) != 1:
         return 0
@@ -102,6 +109,14 @@ def selects_many(name: str) -> bool:
 
 def is_fixed(name: str) -> bool:
     return REGISTRY[name].fixed_choices is not None
+
+
+def choice_fractions(choices) -> dict[int, float] | None:
+    """{choice id: fraction} of loaded choices when the question has partial credit,
+    else None (classic)."""
+    if all(c.fraction is None for c in choices):
+        return None
+    return {c.id: c.fraction or 0.0 for c in choices}
 
 
 def credit(kind_name: str, correct: set[int], selected: set[int],

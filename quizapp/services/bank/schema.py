@@ -17,7 +17,7 @@ import yaml
 
 from . import yamlpos
 from .. import grading
-from ..grading import KINDS, TRUE_FALSE_TEXTS
+from ..grading import KINDS, TRUE_FALSE_TEXTS, fraction_to_credit  # noqa: F401 (re-exported)
 
 OUTLINE_FORMAT = "quizapp-outline/1"
 QUESTIONS_FORMAT = "quizapp-questions/1"
@@ -53,12 +53,6 @@ def credit_to_fraction(value: Any) -> float | None:
     if not percent.is_finite() or not -100 <= percent <= 100:
         return None
     return float(percent / 100)
-
-
-def fraction_to_credit(fraction: float) -> str:
-    """Moodle's fraction as the percent written in files: 0.5 → "50", 1/3 → "33.33333"."""
-    text = f"{Decimal(repr(float(fraction))) * 100:.5f}".rstrip("0").rstrip(".")
-    return "0" if text in ("", "-0") else text
 
 
 @dataclass
