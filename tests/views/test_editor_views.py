@@ -19,11 +19,13 @@ from flask_babel import gettext
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
+from quizapp.editor.views import IMPORT_MAX_BODY
 from quizapp.extensions import db
 from quizapp.models import Attempt, AuditLog, Question, Section
 from quizapp.services import attempts
 from quizapp.services.attempts import choice_tokens
 from quizapp.services.bank import editor
+from quizapp.services.bank.formats import MAX_BYTES
 from quizapp.services.attempts import PracticeSpec
 from tests.conftest import ROOT, BrowserClient
 
@@ -817,11 +819,26 @@ def test_an_xlsx_file_with_missing_columns_lists_the_error_and_imports_nothing(a
     assert question_count() == before and uploads(app) == []
 
 
-def test_an_upload_over_the_size_limit_is_refused(app, org_client):
+def test_an_upload_over_the_size_limit_is_refused_with_the_limit_in_words(app, org_client):
     before = question_count()
-    response = upload(org_client, b"x" * (app.config["MAX_CONTENT_LENGTH"] + 1), "big.gift")
+    response = upload(org_client, b"x" * (IMPORT_MAX_BODY + 1), "big.gift")
     assert response.status_code == 413
+    page = text_of(response)
+    assert "8 MiB" in page and 'name="file"' in page   # the import page again, with the limit
     assert question_count() == before and uploads(app) == []
+
+
+def test_the_upload_page_admits_a_file_as_large_as_the_cli_does(app, org_client):
+    # Over the app's general body limit (2 MiB), within the formats' (8 MiB): read and
+    # checked like on the command line, not refused for its size.
+    assert app.config["MAX_CONTENT_LENGTH"] < 3 * 1024 * 1024 < MAX_BYTES
+    content = b"// " + b"x" * (3 * 1024 * 1024) + "\n::qa-big:: Câu hỏi? {=A ~B}\n".encode()
+    response = upload(org_client, content, "big.gift", section="viewpoints")
+    assert response.status_code == 200
+    assert commit_action(response)
+    too_big = upload(org_client, b"x" * (MAX_BYTES + 1), "big.gift", section="viewpoints")
+    assert too_big.status_code == 200
+    assert "larger than 8 MiB" in text_of(too_big) and commit_action(too_big) is None
 
 
 def test_import_commit_with_a_malformed_or_unknown_token(org_client):
@@ -835,7 +852,7 @@ def test_import_commit_with_a_malformed_or_unknown_token(org_client):
 def test_export_links_download_every_format(org_client, bank):
     index = org_client.get(f"{BANK}/").get_data(as_text=True)
     links = re.findall(rf'href="({BANK}/export\.(\w+))"', index)
-    assert sorted(fmt for _link, fmt in links) == ["aiken", "gift", "xlsx", "yaml"]
+    assert sorted(fmt for _link, fmt in links) == ["aiken", "gift", "xlsx", "xml", "yaml"]
     bodies = {}
     for link, fmt in links:
         response = org_client.get(link)
@@ -847,6 +864,7 @@ def test_export_links_download_every_format(org_client, bank):
     assert len(exported["questions"]) == len(bank.questions)
     assert "::vp-count::" in bodies["gift"].decode("utf-8")
     assert "ANSWER:" in bodies["aiken"].decode("utf-8")
+    assert "<name><text>vp-count</text></name>" in bodies["xml"].decode("utf-8")
     book = load_workbook(io.BytesIO(bodies["xlsx"]), read_only=True)
     rows = [r for r in book.worksheets[0].iter_rows(values_only=True) if any(v is not None for v in r)]
     header_index = next(i for i, r in enumerate(rows) if "Câu hỏi" in r)

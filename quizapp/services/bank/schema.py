@@ -49,6 +49,9 @@ class SectionData:
 class ChoiceData:
     text: str
     correct: bool
+    # Moodle's grade for choosing this answer, -1..1 (partial credit, penalties); None:
+    # the classic rule (right or wrong as `correct` says).
+    fraction: float | None = None
 
 
 @dataclass
