@@ -156,7 +156,9 @@ def _field(parent: ET.Element, tag: str, default_format: str) -> tuple[str, str,
         return "", default_format, 0
     text_format = node.get("format", default_format)
     raw = _raw(node)
-    embedded = len(node.findall("file")) + (raw.lower().count("<img") if text_format not in PLAIN_FORMATS else 0)
+    # An image is a <file> shown by an <img>: count either, not both.
+    images = raw.lower().count("<img") if text_format not in PLAIN_FORMATS else 0
+    embedded = max(len(node.findall("file")), images)
     return _convert(raw, text_format), text_format, embedded
 
 
@@ -209,7 +211,7 @@ class _Reader:
         name = " ".join(_raw(element.find("name")).split())
         named = f" '{name}'" if name else ""
         if kind not in SUPPORTED:
-            what = {"description": "a description"}.get(kind, f"a '{kind or '?'}' question")
+            what = {"description": "a description"}.get(kind, f"a question of type '{kind or '?'}'")
             self.result.skipped.append(f"{where}: skipped {what}{named} (this app has single, "
                                        "multiple and true/false questions)")
             return
@@ -324,7 +326,7 @@ class _Reader:
             question_kind = "multiple"
         if not classic:
             for choice, fraction in zip(choices, grades):
-                choice.fraction = fraction / 100
+                choice.fraction = round(fraction / 100, 7)   # Moodle keeps 7 decimals
         return question_kind, choices, embedded
 
     def true_false(self, element, text_format, notes, where):
