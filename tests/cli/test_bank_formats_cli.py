@@ -41,7 +41,7 @@ def _bank_data() -> list:
 
 
 @pytest.mark.parametrize("fmt, name", [("yaml", "bank.yaml"), ("gift", "bank.gift"),
-                                       ("xlsx", "bank.xlsx")])
+                                       ("xml", "bank.xml"), ("xlsx", "bank.xlsx")])
 def test_export_then_import_gives_back_the_same_bank(runner, bank, tmp_path, fmt, name):
     before = _stats(runner)
     path = tmp_path / name
@@ -55,7 +55,7 @@ def test_export_then_import_gives_back_the_same_bank(runner, bank, tmp_path, fmt
     assert _stats(runner) == before
 
 
-@pytest.mark.parametrize("fmt", ["yaml", "gift", "xlsx"])
+@pytest.mark.parametrize("fmt", ["yaml", "gift", "xml", "xlsx"])
 def test_export_then_import_into_an_empty_bank_recreates_every_question(runner, bank, tmp_path, fmt):
     original = _bank_data()
     path = tmp_path / f"bank.{fmt}"
