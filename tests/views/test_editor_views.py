@@ -778,6 +778,69 @@ def test_a_gift_file_named_txt_is_recognised(org_client):
     assert commit_action(response)
 
 
+MOODLE_XML = """<?xml version="1.0" encoding="UTF-8"?>
+<quiz>
+<question type="category"><category><text>$course$/top/Nghị quyết/Năm quan điểm của Đại hội</text></category></question>
+<question type="multichoice"><name><text>Câu 1</text></name>
+<questiontext format="html"><text><![CDATA[<p>Đại hội đưa ra mấy quan điểm?</p>]]></text></questiontext>
+<answer fraction="100"><text>5</text></answer><answer fraction="0"><text>4</text></answer></question>
+<question type="category"><category><text>$course$/top/Đề thi cũ</text></category></question>
+<question type="truefalse"><name><text>Câu 2</text></name>
+<questiontext format="plain_text"><text>Đại hội họp năm 2025.</text></questiontext>
+<answer fraction="100"><text>true</text></answer><answer fraction="0"><text>false</text></answer></question>
+<question type="multichoice"><name><text>Câu 3</text></name>
+<questiontext format="plain_text"><text>Chọn các chỉ tiêu kinh tế.</text></questiontext><single>false</single>
+<answer fraction="50"><text>A</text></answer><answer fraction="50"><text>B</text></answer>
+<answer fraction="0"><text>C</text></answer></question>
+</quiz>
+""".encode("utf-8")
+
+
+def test_a_moodle_xml_file_asks_a_section_for_each_unmatched_category(app, org_client):
+    before = question_count()
+    response = upload(org_client, MOODLE_XML, "de-thi.xml")
+    assert response.status_code == 200
+    page = text_of(response)
+    assert "(xml)" in page
+    # No default section and a category that names none: not a list of errors, but a
+    # section to pick for that category (one select per category) and the import button.
+    assert 'class="errors"' not in page
+    assert re.search(r'<label for="category-0">\$course\$/top/Đề thi cũ \(2 ', page)
+    assert 'name="category-1"' not in page
+    action = commit_action(response)
+    assert action and question_count() == before
+    # Importing without a pick imports nothing and asks again, the file kept.
+    refused = button(org_client, action)
+    assert refused.status_code == 200 and 'name="category-0"' in refused.get_data(as_text=True)
+    assert question_count() == before and len(uploads(app)) == 2
+    committed = button(org_client, action, {"category-0": "targets"})
+    assert committed.status_code == 302 and path_of(committed) == f"{BANK}/"
+    assert question_count() == before + 3 and uploads(app) == []
+    first = current("de-thi-nghi-quyet-nam-quan-diem-cua-dai-hoi-cau-1")
+    assert (first.section.key, first.kind) == ("viewpoints", "single")
+    assert current("de-thi-de-thi-cu-cau-2").section.key == "targets"
+    third = current("de-thi-de-thi-cu-cau-3")
+    assert (third.section.key, third.kind) == ("targets", "multiple")
+    [entry] = audit_rows(action="bank.import")
+    assert "targets" in str(entry.detail)
+
+
+def test_a_category_pick_overrides_the_default_section(app, org_client):
+    response = upload(org_client, MOODLE_XML, "de-thi.xml", section="goals")
+    page = text_of(response)
+    assert 'class="errors"' not in page and 'name="category-0"' in page
+    action = commit_action(response)
+    assert button(org_client, action, {"category-0": "viewpoint-2"}).status_code == 302
+    assert current("de-thi-de-thi-cu-cau-2").section.key == "viewpoint-2"
+
+
+def test_a_category_pick_that_is_no_section_is_not_taken(app, org_client):
+    response = upload(org_client, MOODLE_XML, "de-thi.xml", section="goals")
+    action = commit_action(response)
+    assert button(org_client, action, {"category-0": "no-such-section"}).status_code == 302
+    assert current("de-thi-de-thi-cu-cau-2").section.key == "goals"
+
+
 def xlsx_file(rows: list[list], headers: list[str] | None = None) -> bytes:
     book = Workbook()
     sheet = book.active
