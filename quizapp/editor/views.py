@@ -209,7 +209,7 @@ def _upload_too_large(_exc):
     flash(_("The file is larger than %(n)d MiB, the limit for a question file: split it into "
             "several files and import them one by one.", n=formats.MAX_BYTES // 1024 // 1024), "error")
     return render_template("editor/import.html", form=form, result=None, token=None, fmt=None,
-                           confirm=EmptyForm(formdata=None), pending=False, categories=[],
+                           confirm=EmptyForm(formdata=None), pending=False, read=None, categories=[],
                            sections=_sections(), chosen={}), 413
 
 
@@ -223,16 +223,17 @@ def _parse(content: bytes, filename: str, fmt: str, section: str | None,
     return result, name
 
 
-def _only_categories_missing(content: bytes, filename: str, name: str, section: str | None, result) -> bool:
-    """True when the file's only errors go away once each category that names no section
-    gets one (tried with the first section): the preview then asks for them instead."""
+def _only_categories_missing(content: bytes, filename: str, name: str, section: str | None, result):
+    """When the file's only errors go away once each category that names no section gets
+    one (tried with the first section), that trial's result (the questions the import
+    will hold): the preview then asks for the sections instead of listing errors. Else None."""
     if not result.errors or not result.unmatched_categories:
-        return False
+        return None
     first = next(iter(_sections()), None)
     if first is None:
-        return False
+        return None
     trial, _name = _parse(content, filename, name, section, {c: first.key for c in result.unmatched_categories})
-    return trial is not None and not trial.errors and bool(trial.questions)
+    return trial if trial is not None and not trial.errors and trial.questions else None
 
 
 def _chosen_sections(categories: list[str]) -> dict[str, str]:
@@ -249,8 +250,7 @@ def import_file():
     commit."""
     form = ImportForm()
     form.section.choices = _section_choices(blank=_("(none)"))
-    result = token = name = None
-    pending = False
+    result = token = name = trial = None
     if form.validate_on_submit():
         upload = form.file.data
         content = upload.read()
@@ -258,8 +258,8 @@ def import_file():
         if result is None:
             flash(_("Choose the format: it cannot be told from the file name."), "error")
         else:
-            pending = _only_categories_missing(content, upload.filename or "", name, form.section.data, result)
-        if result is not None and (pending or (not result.errors and result.questions)):
+            trial = _only_categories_missing(content, upload.filename or "", name, form.section.data, result)
+        if result is not None and (trial or (not result.errors and result.questions)):
             # Kept inside instance/ under a random name until the organizer confirms.
             token = secrets.token_hex(16)
             (_upload_dir() / f"bank-{token}.bin").write_bytes(content)
@@ -267,7 +267,8 @@ def import_file():
                 {"format": name, "section": form.section.data or None,
                  "filename": upload.filename or "", "categories": list(result.unmatched_categories)}))
     return render_template("editor/import.html", form=form, result=result, token=token, fmt=name,
-                           confirm=EmptyForm(), pending=pending, sections=_sections(), chosen={},
+                           confirm=EmptyForm(), pending=trial is not None, read=trial or result,
+                           sections=_sections(), chosen={},
                            categories=list(result.unmatched_categories.items()) if result else [])
 
 
@@ -292,8 +293,8 @@ def import_commit(token: str):
         form.section.choices = _section_choices(blank=_("(none)"))
         first, _name = _parse(content, meta["filename"], meta["format"], meta["section"])
         return render_template("editor/import.html", form=form, result=first, token=token, fmt=name,
-                               confirm=EmptyForm(), pending=True, sections=_sections(), chosen=chosen,
-                               categories=list(first.unmatched_categories.items()))
+                               confirm=EmptyForm(), pending=True, read=result, sections=_sections(),
+                               chosen=chosen, categories=list(first.unmatched_categories.items()))
     if result is None or result.errors:
         flash(_("The file has errors; nothing was imported."), "error")
         return redirect(url_for("editor.import_file"))

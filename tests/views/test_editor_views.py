@@ -807,6 +807,8 @@ def test_a_moodle_xml_file_asks_a_section_for_each_unmatched_category(app, org_c
     assert 'class="errors"' not in page
     assert re.search(r'<label for="category-0">\$course\$/top/Đề thi cũ \(2 ', page)
     assert 'name="category-1"' not in page
+    # The questions the import will hold are listed, those of the unmatched category too.
+    assert "de-thi-nghi-quyet-nam-quan-diem-cua-dai-hoi-cau-1" in page and "de-thi-de-thi-cu-cau-3" in page
     action = commit_action(response)
     assert action and question_count() == before
     # Importing without a pick imports nothing and asks again, the file kept.
