@@ -37,7 +37,7 @@ Reading:
   note each.
 
 Writing: a category per section (`$course$/top/` and the path of section titles), every
-question with name and ID number = its key, plain-text texts, the explanation as general
+question named by its key, plain-text texts, the explanation as general
 feedback, the grades above and the `quizapp:` tag; what Moodle assumes by default is left
 out, so that our export of a bank at the question limit stays within MAX_BYTES.
 """
@@ -46,7 +46,7 @@ from __future__ import annotations
 import math
 import xml.etree.ElementTree as ET
 from collections.abc import Collection, Mapping
-from xml.sax.saxutils import escape, quoteattr
+from xml.sax.saxutils import escape
 
 from defusedxml.common import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
 from defusedxml.ElementTree import DefusedXMLParser
