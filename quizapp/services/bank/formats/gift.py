@@ -6,7 +6,8 @@ Reading, as the published format describes it:
   places them in the section whose key or title it is, diacritics and case folded
   ("$course$/Nghị quyết/Năm quan điểm của Đại hội" → viewpoints; see
   common.section_for_category); a category that names no section is listed in
-  `unmatched_categories` and its questions go to the default section;
+  `unmatched_categories` and its questions go to the section picked for it in the
+  preview (`category_sections`), else to the default section;
 - `::title::` becomes the key when the question is written for this app (a `// quizapp:`
   comment, or a title that already is a key: a-z, 0-9, '-'); another title is prefixed
   with the file's name ("Câu 1" in nghi-quyet.gift → nghi-quyet-cau-1), so two files'
