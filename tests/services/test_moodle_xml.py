@@ -140,8 +140,14 @@ def test_names_are_keyed_by_file_category_and_name():
     first = _xml(body, "mot.xml")
     assert [q.key for q in first.questions] == ["mot-a-cau-1", "mot-b-cau-1"]
     assert [q.key for q in _xml(body, "hai.xml").questions] == ["hai-a-cau-1", "hai-b-cau-1"]
-    # A name that already is a key is ours: kept as it is.
-    assert [q.key for q in _xml(_mc("vp-count", _answers((100, "x"), (0, "y")))).questions] == ["vp-count"]
+    # A name that only looks like a key ("q1") is still another file's: two files' "q1"
+    # are two questions; our own export (with its quizapp: tag) keeps the name as the key.
+    plain = _mc("q1", _answers((100, "x"), (0, "y")))
+    assert [q.key for q in _xml(plain, "mot.xml").questions] == ["mot-q1"]
+    assert [q.key for q in _xml(plain, "hai.xml").questions] == ["hai-q1"]
+    ours = _mc("vp-count", _answers((100, "x"), (0, "y")),
+               extra="<tags><tag><text>quizapp: difficulty=2</text></tag></tags>")
+    assert [q.key for q in _xml(ours, "mot.xml").questions] == ["vp-count"]
 
 
 def test_a_long_path_keeps_its_start_and_a_digest():

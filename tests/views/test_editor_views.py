@@ -745,7 +745,8 @@ def test_a_good_gift_file_previews_then_imports_and_the_upload_is_removed(app, o
     response = upload(org_client, GOOD_GIFT, "cau-hoi.gift", section="viewpoint-1")
     assert response.status_code == 200
     page = text_of(response)
-    assert "qa-gift-count" in page and "qa-gift-tf" in page
+    # The titled question without a '// quizapp:' comment is another file's: keyed by file.
+    assert "qa-gift-count" in page and "cau-hoi-qa-gift-tf" in page
     action = commit_action(response)
     assert action
     # Previewing saves nothing; the file waits in instance/uploads under the token.
@@ -761,7 +762,7 @@ def test_a_good_gift_file_previews_then_imports_and_the_upload_is_removed(app, o
     assert [(c.text, c.is_correct) for c in counted.choices] == [
         ("5 quan điểm", True), ("4 quan điểm", False), ("3 quan điểm", False)]
     assert counted.explanation == "Văn bản ghi «Đại hội đưa ra 5 quan điểm». (L141)"
-    tf = current("qa-gift-tf")
+    tf = current("cau-hoi-qa-gift-tf")
     assert (tf.section.key, tf.status, tf.kind) == ("viewpoint-1", "draft", "truefalse")
     assert uploads(app) == []
     [entry] = audit_rows(action="bank.import")
@@ -1163,5 +1164,5 @@ def test_gift_categories_place_questions_by_section_title_and_the_rest_are_liste
     listed = re.findall(r'<label for="category-\d+">(.*?)</label>', html)
     assert listed == ["$course$/Nghị quyết/Quan điểm (1 câu hỏi)"]
     assert button(org_client, commit_action(response)).status_code == 302
-    assert current("qa-cat-vp").section.key == "viewpoints"
-    assert current("qa-cat-other").section.key == "targets"
+    assert current("nghi-quyet-qa-cat-vp").section.key == "viewpoints"
+    assert current("nghi-quyet-qa-cat-other").section.key == "targets"

@@ -8,8 +8,8 @@ Reading, as the published format describes it:
   common.section_for_category); a category that names no section is listed in
   `unmatched_categories` and its questions go to the section picked for it in the
   preview (`category_sections`), else to the default section;
-- `::title::` becomes the key when the question is written for this app (a `// quizapp:`
-  comment, or a title that already is a key: a-z, 0-9, '-'); another title is prefixed
+- `::title::` becomes the key when the question is written for this app (it has a
+  `// quizapp:` comment, as our export writes); another title, even "q1", is prefixed
   with the file's name ("Câu 1" in nghi-quyet.gift → nghi-quyet-cau-1), so two files'
   "Câu 1" are two questions; without a title the key is "gift-" and 8 hex digits of the
   prompt's hash; a title or prompt repeated in one file gets "-2" and a warning;
@@ -39,8 +39,8 @@ from collections.abc import Collection, Mapping
 from bisect import bisect_right
 from dataclasses import dataclass, field
 
-from ..schema import KEY_RE, TRUE_FALSE_TEXTS, ChoiceData, QuestionData
-from .common import MAX_ANSWERS, MAX_KEY_LENGTH, MAX_QUESTIONS, ParseResult, collect, decode_text, hash_key, \
+from ..schema import TRUE_FALSE_TEXTS, ChoiceData, QuestionData
+from .common import MAX_ANSWERS, MAX_QUESTIONS, ParseResult, collect, decode_text, hash_key, \
     html_to_text, meta_tokens, place_category, read_meta, slugify, source_key, too_many_questions
 
 SPECIAL = "~=#{}:"
@@ -279,10 +279,11 @@ def _read_question(block: _Block, result: ParseResult, default_section: str | No
     result.warnings.extend(warnings)
     explanation = "\n".join([general] * bool(general)
                             + [f"{choice}: {note}" for choice, note in notes if note])
-    # A title names the key when the question is written for this app: it has a
-    # '// quizapp:' comment (our export) or the title already is a key ("vp1-khau-hieu").
-    # Any other title ("Câu 1", "Q1") is only unique in its file (see common.source_key).
-    ours = bool(block.meta) or (bool(KEY_RE.match(title)) and len(title) <= MAX_KEY_LENGTH)
+    # A title names the key only when the question says it is written for this app: a
+    # '// quizapp:' comment (our export writes one for every question). Any other title,
+    # even one that looks like a key ("q1"), is only unique in its file (common.source_key),
+    # so two foreign files' "q1" are two questions.
+    ours = bool(block.meta)
     key = ((slugify(title) if ours else source_key(filename, title)) if title else "") \
         or hash_key("gift", prompt)
     if not (ours and title):

@@ -16,7 +16,7 @@ Reading:
   description, calculated, ddwtos, …) is listed in `skipped` with its line, never
   imported;
 - `<name>` gives the key: as it is when the question is written for this app (it has
-  `quizapp:` tags, or the name already is a key: a-z, 0-9, '-'); else the file's name,
+  `quizapp:` tags, as our export writes); else (even "q1") the file's name,
   the category path and the name (common.path_key), so that one name in two categories or
   two files is two questions; a name repeated in one category gets "-2" and a warning;
 - texts by their format: html (the default) loses its tags and entities, keeping a line
@@ -51,10 +51,10 @@ from xml.sax.saxutils import escape
 from defusedxml.common import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
 from defusedxml.ElementTree import DefusedXMLParser
 
-from ..schema import KEY_RE, TRUE_FALSE_TEXTS, ChoiceData, QuestionData
-from .common import MAX_ANSWERS, MAX_KEY_LENGTH, MAX_QUESTIONS, ParseResult, collect, decode_text, hash_key, \
-    html_to_text, join_category, meta_tokens, path_key, place_category, read_meta, split_category, \
-    too_many_questions
+from ..schema import TRUE_FALSE_TEXTS, ChoiceData, QuestionData
+from .common import MAX_ANSWERS, MAX_QUESTIONS, ParseResult, collect, decode_text, hash_key, \
+    html_to_text, join_category, meta_tokens, path_key, place_category, read_meta, slugify, \
+    split_category, too_many_questions
 
 # Elements in one file. Our own export takes about 20 a question, Moodle's up to 100 for
 # a question with 20 answers; 400,000 is 80 a question at the question limit, and stops a
@@ -248,9 +248,9 @@ class _Reader:
                                         "the text still makes sense without them")
         explanation = "\n".join([general] * bool(general)
                                 + [f"{choice}: {note}" for choice, note in notes if note])
-        ours = bool(meta_entries) or (bool(KEY_RE.match(name)) and len(name) <= MAX_KEY_LENGTH)
+        ours = bool(meta_entries)
         if ours:
-            key = name
+            key = slugify(name) or hash_key("xml", prompt)
         else:
             self.derived.add(where)
             parts = [p for p in split_category(self.category or "") if p and p != "top"
@@ -452,12 +452,12 @@ def _question(question: QuestionData) -> list[str]:
         lines += [_text("answer", choice.text, f' fraction="{_grade(grade)}"')
                   for choice, grade in zip(question.choices, _grades(question))]
     # One tag, without commas (Moodle splits tags at commas): covers=a covers=b. Difficulty 1
-    # and draft, the defaults, are left out.
+    # and draft, the defaults, are left out (an empty "quizapp:" tag still marks ours).
     tokens = [token for token in meta_tokens(question)
               if token not in ("difficulty=1", "status=draft") and not token.startswith(("covers=", "excludes="))]
     tokens += [f"covers={item}" for item in question.covers] + [f"excludes={key}" for key in question.excludes]
-    if tokens:
-        lines.append(f"<tags><tag><text>{escape(QUIZAPP_TAG + ' ' + ' '.join(tokens))}</text></tag></tags>")
+    # Always one tag, so the reader knows the name is our key (a foreign "q1" is not).
+    lines.append(f"<tags><tag><text>{escape(QUIZAPP_TAG + ' ' + ' '.join(tokens))}</text></tag></tags>")
     lines.append("</question>")
     return lines
 
