@@ -138,7 +138,7 @@ def paper(unit_id: int, round_id: int):
         try:
             wanted = contests.paper.attempt_id_from_token(ref)
         except DomainError as exc:
-            error, status = exc.message, 400
+            error, status, sheets = exc.message, 400, []
         else:
             sheets = [a for a in sheets if a.id == wanted]
             if not sheets:
