@@ -21,7 +21,9 @@ from ..models import Contest, Round
 from ..policy import can_reset_password, role_required
 from ..contest import share
 from ..services import contests, learning
-from ..services.branches import paper_forms, reports, roster, standings
+from ..services.branches import paper_forms, propagation, reports, roster, standings
+from ..services.learning import meeting
+from ..clock import utcnow
 from ..services.branches.standings import Weights
 from ..services.contests import round_state, state_label
 from ..services.errors import DomainError
@@ -217,6 +219,40 @@ def branch_report(unit_id: int):
     unit = roster.get_unit_in_scope(current_user, unit_id)
     data = standings.branch_page(unit, _contest_from_args(), viewer=current_user)
     return _download(reports.branch_report(data), f"bao-cao-{unit.code}.xlsx", XLSX)
+
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def _propagation(scope, filename: str) -> Response:
+    """The propagation report of `scope` (None: the whole ward) for the chosen contest."""
+    contest = _contest_from_args()
+    if contest is None:
+        abort(404)
+    activity = {}
+    for unit in standings.branch_units(scope):
+        review = learning.branch_activity(unit)
+        held = meeting.branch_meetings(unit)
+        activity[unit.id] = propagation.Activity(
+            meetings=len(held.sessions), meeting_members=len(held.members),
+            reviewers=review.active_members, review_days=review.days)
+    content = propagation.report(contest, scope, activity, viewer=current_user, now=utcnow())
+    return _download(content, filename, DOCX)
+
+
+@bp.get("/branch/<int:unit_id>/propagation.docx")
+@role_required("secretary")
+def branch_propagation(unit_id: int):
+    """The branch's report on bringing the resolution to its members (.docx, to sign)."""
+    unit = roster.get_unit_in_scope(current_user, unit_id)
+    return _propagation(unit, f"bao-cao-tuyen-truyen-{unit.code}.docx")
+
+
+@bp.get("/branches/propagation.docx")
+@role_required("organizer")
+def ward_propagation():
+    """The ward's report: every branch."""
+    return _propagation(None, "bao-cao-tuyen-truyen-phuong.docx")
 
 
 @bp.post("/branch/<int:unit_id>/members")
