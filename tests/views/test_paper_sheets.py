@@ -13,6 +13,7 @@ from sqlalchemy import select
 from quizapp.extensions import db
 from quizapp.models import Attempt, AuditLog, RoundResult, RoundUnitStats
 from quizapp.services import contests
+from quizapp.services.branches import exports
 from quizapp.services.contests import RoundSettings
 from tests.conftest import BrowserClient
 
@@ -169,3 +170,14 @@ def test_entry_stays_open_after_close_for_the_window_then_stops(setting, app):
     assert response.status_code in (400, 409)
     db.session.expire_all()
     assert db.session.get(Attempt, second.id).score in (None, 0)
+
+
+def test_the_results_export_marks_the_paper_sheet(setting, app):
+    s = setting
+    print_sheets(s, [s["members"][0].id])
+    attempt = paper_attempts(s["round"])[0]
+    data = {"sheet": [str(attempt.id)], **{f"a{attempt.id}_{n}": "A" for n in range(5)}}
+    assert s["client"].form_post(paper_url(s) + "/enter", data, token_from=paper_url(s)).status_code == 302
+    with app.test_request_context():
+        rows = exports.result_rows(db.session.get(type(s["round"]), s["round"].id))
+    assert [row[-1] for row in rows if row[-2] == attempt.id] == ["phiếu giấy (bí thư nhập)"]
