@@ -2,7 +2,7 @@
 attempt_questions.credit (the credit earned, integer percent 0..100)
 
 Revision ID: credit01_partial_credit
-Revises: bank_grade_01
+Revises: paper01_attempt_on_paper
 Create Date: 2026-12-04 10:20:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 
 revision = 'credit01_partial_credit'
-down_revision = 'bank_grade_01'
+down_revision = 'paper01_attempt_on_paper'
 branch_labels = None
 depends_on = None
 

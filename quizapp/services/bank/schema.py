@@ -153,6 +153,9 @@ def load_yaml_text(text: str, path: Path | str, errors: list[str]) -> Any:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else 1
+        # libyaml marks an unexpected end of a file without a final newline on the line
+        # after the last one: name the last line instead.
+        line = min(line, text.count("\n") + (not text.endswith("\n")) or 1)
         problem = getattr(exc, "problem", None) or str(exc)
         errors.append(f"{path}:{line}: YAML syntax error: {problem}")
         return None
