@@ -13,7 +13,7 @@ class ChoiceForm(Form):
     text = StringField(_l("Choice"), validators=[Optional(), Length(max=1000)])
     correct = BooleanField(_l("Right"))
     # Partial credit in percent (Moodle's fraction × 100); empty on every choice: classic.
-    credit = StringField(_l("Credit %"), validators=[Optional(), Regexp(
+    credit = StringField(_l("Credit (percent)"), validators=[Optional(), Regexp(
         r"^\s*-?\d{1,3}([.,]\d{1,5})?\s*$", message=_l("A credit is a percent between -100 and 100."))])
 
 
