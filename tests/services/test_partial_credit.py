@@ -11,6 +11,7 @@ from quizapp.extensions import db
 from quizapp.models import Question
 from quizapp.services import attempts, grading
 from quizapp.services.attempts import PracticeSpec
+from quizapp.services.attempts.finish import credit_for
 from quizapp.services.bank import Bank, ChoiceData, QuestionData, current_data, editor, upsert_questions
 from quizapp.services.bank import yamlpos
 from quizapp.services.bank.schema import read_questions_data
@@ -122,3 +123,12 @@ def test_the_editor_keeps_credits_and_refuses_ones_that_do_not_fit():
     bad = editor.form_data("q1", "viewpoints", "multiple", 1, "draft", "Which?", "",
                            [("a", True, 0.5), ("b", True, 0.3)], [])
     assert any("100 %" in e for e in editor.validate(bad))
+
+
+def test_a_rekeyed_weighted_question_is_graded_by_the_correction():
+    """A round's correction that re-keys a weighted question grades it classic by the
+    new key; the choices' fractions apply only while the key is theirs."""
+    fractions = {1: 0.0, 2: 0.5, 3: 1.0}
+    assert credit_for("single", {3}, {2}, fractions) == 50           # the bank's key
+    assert credit_for("single", {2}, {2}, fractions) == 100          # re-keyed to choice 2
+    assert credit_for("single", {2}, {3}, fractions) == 0
