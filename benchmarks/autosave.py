@@ -407,7 +407,7 @@ def write_report(results: list[Result], info: dict) -> None:
     for r in results:
         if r.error_samples:
             errors += f"\nError samples ({r.name}): " + "; ".join(r.error_samples) + "\n"
-    write_report_section("autosave", f"""## Autosave, quiz page and submit next to /healthz (`autosave.py`)
+    write_report_section("autosave", f"""## Autosave, quiz page and submit next to /healthz and a bare Flask route (`autosave.py`)
 
 - **Date:** {info['date']}
 - **Command:** `{info['command']}` (run by `make bench`)
