@@ -16,8 +16,8 @@ from sqlalchemy import func, select
 
 from quizapp.extensions import db
 from quizapp.models import Question
-from quizapp.services.formats import FORMATS, MAX_BYTES, common, xlsx
-from quizapp.services.formats.common import MAX_ANSWERS, MAX_LISTED_ERRORS, MAX_QUESTIONS
+from quizapp.services.bank.formats import FORMATS, MAX_BYTES, common, moodle_xml, xlsx
+from quizapp.services.bank.formats.common import MAX_ANSWERS, MAX_LISTED_ERRORS, MAX_QUESTIONS
 from tests.conftest import BrowserClient
 
 pytestmark = pytest.mark.usefixtures("isolated_requests")
@@ -283,7 +283,16 @@ def test_export_to_an_unwritable_place_is_one_clear_line(runner, bank, tmp_path,
 def test_the_size_limit_admits_our_own_export_of_a_full_bank(parsed_bank):
     """A bank at the question limit, written by us, is within the file limit: measured on
     the bundled bank's own exports (the longest format per question)."""
-    for name in ("gift", "yaml", "xlsx", "aiken"):
-        content = FORMATS[name].dump(parsed_bank.questions)
+    by_key = {s.key: s for s in parsed_bank.sections}
+    titles = {}   # Moodle XML names each category by the section titles, as in the app
+    for section in parsed_bank.sections:
+        path, at = [], section
+        while at is not None:
+            path.append(at.title)
+            at = by_key.get(at.parent_key)
+        titles[section.key] = path[::-1]
+    for name in ("gift", "yaml", "xlsx", "aiken", "xml"):
+        content = (moodle_xml.dump(parsed_bank.questions, section_paths=titles) if name == "xml"
+                   else FORMATS[name].dump(parsed_bank.questions))
         per_question = len(content) / len(parsed_bank.questions)
         assert per_question * MAX_QUESTIONS * 1.5 < MAX_BYTES, (name, per_question)

@@ -5,20 +5,21 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import selectinload
 
-from ..extensions import db
-from ..models import Attempt, AttemptQuestion, AuditLog, Question, Round, Section, User
-from ..models.attempts import FINISHED
-from . import bank_lint
-from .attempts import section_subtree_ids
-from .bank import ImportResult, current_data, fold, save_question, to_data
-from .bank_format import KEY_RE, PURPOSES, ChoiceData, QuestionData
-from .contests import point_biserial, round_state
-from .errors import DomainError, NotFound
-from .people import audit
+from ...extensions import db
+from ...models import Attempt, AttemptQuestion, AuditLog, Question, Round, Section, User
+from ...models.attempts import FINISHED
+from ..attempts import section_subtree_ids
+from ..contests import point_biserial, round_state
+from ..errors import DomainError, NotFound
+from ..people import audit
+from . import lint as bank_lint
+from .schema import KEY_RE, PURPOSES, ChoiceData, QuestionData
+from .store import ImportResult, current_data, fold, save_question, to_data
 
 PAGE_SIZE = 25
 TRANSITIONS = {"draft": {"approved", "retired"}, "approved": {"retired", "draft"},
@@ -90,7 +91,6 @@ def validate(data: QuestionData) -> list[str]:
 
 def forbidden_strings() -> list[str]:
     """The contradicted spots of the bundled outline (questions/contradictions.txt)."""
-    from flask import current_app
     return bank_lint.bank_forbidden(current_app.config["BANK_PATH"])
 
 

@@ -6,6 +6,9 @@ import unicodedata
 import zipfile
 from pathlib import Path
 
+import docx  # python-docx; its XML parser does not resolve entities
+from docx.table import Table
+
 MAX_DOCUMENT_BYTES = 2 * 1024 * 1024
 # A .docx is a zip: refuse archives that would inflate past this (zip bombs).
 MAX_DOCX_UNPACKED_BYTES = 40 * 1024 * 1024
@@ -51,8 +54,6 @@ def _read_docx(content: bytes, name: str) -> str:
     except zipfile.BadZipFile:
         raise DocumentError(f"{name}: not a .docx file (not a zip archive)") from None
     try:
-        import docx  # python-docx; its XML parser does not resolve entities
-        from docx.table import Table
         document = docx.Document(io.BytesIO(content))
         lines: list[str] = []
         numbered = 0

@@ -7,7 +7,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from ..bank_format import KEY_RE, SectionData
+from ..schema import KEY_RE, SectionData
 from .figures import QUAL, UNIT
 from .text import DASHES, lower_first, slug, upper_first
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from ..bank_format import ChoiceData
+from ..schema import ChoiceData
 from .context import Context, Item
 from .distractors import numeric_picks, sibling_figures, usable_sibling
 from .figures import Figure

@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from . import yamlpos
-from .grading import KINDS
+from ..grading import KINDS
 
 OUTLINE_FORMAT = "quizapp-outline/1"
 QUESTIONS_FORMAT = "quizapp-questions/1"
@@ -49,6 +49,9 @@ class SectionData:
 class ChoiceData:
     text: str
     correct: bool
+    # Moodle's grade for choosing this answer, -1..1 (partial credit, penalties); None:
+    # the classic rule (right or wrong as `correct` says).
+    fraction: float | None = None
 
 
 @dataclass

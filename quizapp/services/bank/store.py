@@ -1,14 +1,16 @@
 """Loading the bank into the database and counting it."""
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
-from ..extensions import db
-from ..models import AttemptQuestion, Choice, Question, Section
-from .bank_format import Bank, QuestionData
-from .errors import DomainError
+from ...extensions import db
+from ...models import AttemptQuestion, Choice, Question, Section
+from ..errors import DomainError
+from .schema import Bank, ChoiceData, QuestionData
 
 
 class BankInvalid(DomainError):
@@ -67,7 +69,6 @@ def _fill(question: Question, data: QuestionData, section: Section, digest: str)
 
 def fold(text: str) -> str:
     """Lowercase without Vietnamese diacritics ("Quan điểm" → "quan diem"), for search."""
-    import unicodedata
     text = text.lower().replace("đ", "d")
     return "".join(ch for ch in unicodedata.normalize("NFD", text) if unicodedata.category(ch) != "Mn")
 
@@ -178,7 +179,6 @@ def _reserve(data: QuestionData, question: Question) -> bool:
 
 def to_data(question: Question) -> QuestionData:
     """A stored question as format-neutral data (for exports and the editor)."""
-    from .bank_format import ChoiceData
     return QuestionData(
         key=question.key, section=question.section.key, kind=question.kind,
         difficulty=question.difficulty, status=question.status, prompt=question.prompt,
@@ -192,7 +192,6 @@ def to_data(question: Question) -> QuestionData:
 def current_data(exclude_key: str | None = None) -> list[QuestionData]:
     """Every current question as data (choices and sections loaded up front), for the
     linter's checks across the bank."""
-    from sqlalchemy.orm import selectinload
     rows = db.session.execute(
         select(Question).where(Question.is_current.is_(True))
         .options(selectinload(Question.choices), selectinload(Question.section))).scalars()

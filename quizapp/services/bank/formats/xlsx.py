@@ -32,9 +32,9 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from ..bank_format import TRUE_FALSE_TEXTS, ChoiceData, QuestionData
-from ..spreadsheet_safety import append_xlsx_row, set_xlsx_cell
-from .. import workbook_limits
+from ..schema import TRUE_FALSE_TEXTS, ChoiceData, QuestionData
+from ...spreadsheet_safety import append_xlsx_row, set_xlsx_cell
+from ... import workbook_limits
 from .common import MAX_ANSWERS, MAX_QUESTIONS, ParseResult, check_size, collect, fold, hash_key, nfc, \
     slugify
 

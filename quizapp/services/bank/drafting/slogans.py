@@ -2,7 +2,7 @@
 with segments of other slogans as wrong answers."""
 from __future__ import annotations
 
-from ..bank_format import ChoiceData
+from ..schema import ChoiceData
 from .context import Context, split_segments
 from .distractors import segment_pool
 from .sink import Drafts, lines_ref

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..bank_format import SectionData
+from ..schema import SectionData
 from .figures import Figure, parse_figure
 from .outline import ENUM_ITEM_RE, enum_of, headline, strip_heading_prefix
 from .text import DASHES, display_title, fold, norm_for_match

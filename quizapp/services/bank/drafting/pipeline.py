@@ -2,7 +2,7 @@
 decide which drafts are kept."""
 from __future__ import annotations
 
-from ..bank_format import QuestionData, SectionData
+from ..schema import QuestionData, SectionData
 from .context import Context
 from .facts import facts
 from .contradictions import answer_count_ok, rests_on_contradiction

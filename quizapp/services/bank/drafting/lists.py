@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from ..bank_format import ChoiceData
+from ..schema import ChoiceData
 from .context import Context, MemberList
 from .distractors import list_distractors
 from .sink import Drafts, excerpt, lines_ref

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from ..bank_format import ChoiceData, SectionData
+from ..schema import ChoiceData, SectionData
 from .context import Context, find_quotes
 from .distractors import family
 from .sink import Drafts, lines_ref

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from ..bank_format import ChoiceData, SectionData
+from ..schema import ChoiceData, SectionData
 from .context import Context, Item
 from .figures import near_figures, parse_figure
 from .numeric import in_context

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from ..bank_format import OUTLINE_FORMAT, QUESTIONS_FORMAT, Bank, QuestionData, SectionData, _read_outline
+from ..schema import OUTLINE_FORMAT, QUESTIONS_FORMAT, Bank, QuestionData, SectionData, _read_outline
 from .documents import MAX_DOCUMENT_BYTES, DocumentError, read_document
 from .outline import parse_plain_outline
 

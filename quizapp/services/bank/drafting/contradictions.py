@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ..bank_format import QuestionData
+from ..schema import QuestionData
 from .text import norm_for_match
 
 CONTRADICTIONS_FILE = "contradictions.txt"

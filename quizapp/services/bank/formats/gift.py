@@ -6,9 +6,10 @@ Reading, as the published format describes it:
   places them in the section whose key or title it is, diacritics and case folded
   ("$course$/Nghị quyết/Năm quan điểm của Đại hội" → viewpoints; see
   common.section_for_category); a category that names no section is listed in
-  `unmatched_categories` and its questions go to the default section;
-- `::title::` becomes the key when the question is written for this app (a `// quizapp:`
-  comment, or a title that already is a key: a-z, 0-9, '-'); another title is prefixed
+  `unmatched_categories` and its questions go to the section picked for it in the
+  preview (`category_sections`), else to the default section;
+- `::title::` becomes the key when the question is written for this app (it has a
+  `// quizapp:` comment, as our export writes); another title, even "q1", is prefixed
   with the file's name ("Câu 1" in nghi-quyet.gift → nghi-quyet-cau-1), so two files'
   "Câu 1" are two questions; without a title the key is "gift-" and 8 hex digits of the
   prompt's hash; a title or prompt repeated in one file gets "-2" and a warning;
@@ -34,14 +35,13 @@ covers=a,b excludes=k1,k2` comment in a question's lines keeps what GIFT has no 
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from bisect import bisect_right
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 
-from ..bank_format import KEY_RE, PURPOSES, STATUSES, TRUE_FALSE_TEXTS, ChoiceData, QuestionData
-from .common import MAX_ANSWERS, MAX_KEY_LENGTH, MAX_QUESTIONS, ParseResult, collect, decode_text, hash_key, \
-    section_for_category, slugify, source_key, too_many_questions
+from ..schema import TRUE_FALSE_TEXTS, ChoiceData, QuestionData
+from .common import MAX_ANSWERS, MAX_QUESTIONS, ParseResult, collect, decode_text, hash_key, \
+    html_to_text, meta_tokens, place_category, read_meta, slugify, source_key, too_many_questions
 
 SPECIAL = "~=#{}:"
 MARKER_RE = re.compile(r"\[(html|moodle|plain|markdown)\]", re.IGNORECASE)
@@ -93,39 +93,6 @@ class _Source:
         return i
 
 
-class _HTMLText(HTMLParser):
-    BREAKS = {"br", "p", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol"}
-
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.hidden = 0
-
-    def handle_starttag(self, tag, attrs):
-        if tag in ("script", "style"):
-            self.hidden += 1
-        elif tag in self.BREAKS:
-            self.parts.append("\n")
-
-    def handle_endtag(self, tag):
-        if tag in ("script", "style"):
-            self.hidden = max(0, self.hidden - 1)
-        elif tag in self.BREAKS:
-            self.parts.append("\n")
-
-    def handle_data(self, data):
-        if not self.hidden:
-            self.parts.append(data)
-
-
-def strip_html(text: str) -> str:
-    parser = _HTMLText()
-    parser.feed(text)
-    parser.close()
-    lines = (" ".join(line.split()) for line in "".join(parser.parts).split("\n"))
-    return "\n".join(line for line in lines if line)
-
-
 def unescape(text: str) -> str:
     out = []
     i = 0
@@ -155,10 +122,10 @@ def _split_marker(raw: str, default: str) -> tuple[str, str]:
 
 
 def _clean(raw: str, text_format: str) -> str:
-    text = unescape(raw.replace("\n", " "))
     if text_format == "html":
-        text = strip_html(text)
-    return text.strip()
+        # A raw line break is a space in HTML anyway, but inside <pre> it is kept.
+        return html_to_text(unescape(raw))
+    return unescape(raw.replace("\n", " ")).strip()
 
 
 def _clean_marked(raw: str, default: str) -> str:
@@ -199,52 +166,9 @@ def _blocks(text: str) -> list[_Block]:
     return [b for b in blocks if b.lines]
 
 
-@dataclass
-class _Meta:
-    difficulty: int = 1
-    status: str = "draft"
-    covers: list[str] = field(default_factory=list)
-    purpose: str = ""
-    excludes: list[str] = field(default_factory=list)
-
-
-def _read_meta(block: _Block, errors: list[str]) -> _Meta:
-    meta = _Meta()
-    for number, body in block.meta:
-        for token in body.split():
-            name, sep, value = token.partition("=")
-            if name == "difficulty" and value in ("1", "2", "3"):
-                meta.difficulty = int(value)
-            elif name == "status" and value in STATUSES:
-                meta.status = value
-            elif name == "purpose" and value in PURPOSES:
-                meta.purpose = value
-            elif name == "covers" and sep:
-                meta.covers = [c for c in value.split(",") if c]
-            elif name == "excludes" and sep:
-                meta.excludes = [c for c in value.split(",") if c]
-            else:
-                errors.append(f"line {number}: cannot read '{token}' in the 'quizapp:' comment "
-                              "(difficulty=1|2|3 status=draft|approved|retired purpose="
-                              f"{'|'.join(PURPOSES)} covers=key,key excludes=key,key)")
-    return meta
-
-
-def _section(block: _Block, default_section: str | None, section_keys, result: ParseResult) -> str:
-    """The question's section: the one its category names (common.section_for_category),
-    else the default; a category that names none is counted in result.unmatched_categories."""
-    if block.category:
-        found = section_for_category(block.category, section_keys)
-        if found is not None:
-            return found
-        name = block.category.strip()
-        result.unmatched_categories[name] = result.unmatched_categories.get(name, 0) + 1
-    return default_section or ""
-
-
 def _read_question(block: _Block, result: ParseResult, default_section: str | None,
-                   section_keys: Collection[str] | None, filename: str,
-                   derived: set[str]) -> tuple[QuestionData, str] | None:
+                   section_keys: Collection[str] | None, filename: str, derived: set[str],
+                   chosen: Mapping[str, str] | None = None) -> tuple[QuestionData, str] | None:
     src = _Source(block.lines)
     text = src.text
     where = f"line {block.lines[0][0]}"
@@ -349,21 +273,23 @@ def _read_question(block: _Block, result: ParseResult, default_section: str | No
                            "=right ~wrong answers, or T / F")
             return None
 
-    meta = _read_meta(block, result.errors)
+    meta = read_meta(block.meta, result.errors)
     if len(result.errors) > errors_before:
         return None
     result.warnings.extend(warnings)
     explanation = "\n".join([general] * bool(general)
                             + [f"{choice}: {note}" for choice, note in notes if note])
-    # A title names the key when the question is written for this app: it has a
-    # '// quizapp:' comment (our export) or the title already is a key ("vp1-khau-hieu").
-    # Any other title ("Câu 1", "Q1") is only unique in its file (see common.source_key).
-    ours = bool(block.meta) or (bool(KEY_RE.match(title)) and len(title) <= MAX_KEY_LENGTH)
+    # A title names the key only when the question says it is written for this app: a
+    # '// quizapp:' comment (our export writes one for every question). Any other title,
+    # even one that looks like a key ("q1"), is only unique in its file (common.source_key),
+    # so two foreign files' "q1" are two questions.
+    ours = bool(block.meta)
     key = ((slugify(title) if ours else source_key(filename, title)) if title else "") \
         or hash_key("gift", prompt)
     if not (ours and title):
         derived.add(where)
-    return QuestionData(key=key, section=_section(block, default_section, section_keys, result), kind=kind,
+    section = place_category(block.category, default_section, section_keys, result, chosen)
+    return QuestionData(key=key, section=section, kind=kind,
                         difficulty=meta.difficulty, status=meta.status, prompt=prompt,
                         explanation=explanation, choices=choices, covers=meta.covers,
                         origin=where, purpose=meta.purpose, excludes=meta.excludes), where
@@ -453,8 +379,10 @@ def _is_equal_split(right: list[tuple[ChoiceData, float]], weights: list[float])
 
 
 def parse(content: bytes, filename: str = "", default_section: str | None = None, *,
-          section_keys: Collection[str] | None = None) -> ParseResult:
-    """Read a GIFT file (see the module docstring for the rules)."""
+          section_keys: Collection[str] | None = None,
+          category_sections: Mapping[str, str] | None = None) -> ParseResult:
+    """Read a GIFT file (see the module docstring for the rules). `category_sections`
+    places a category's questions in the section chosen for it."""
     result = ParseResult()
     text = decode_text(content, result)
     if text is None:
@@ -465,7 +393,8 @@ def parse(content: bytes, filename: str = "", default_section: str | None = None
         if len(items) == MAX_QUESTIONS:
             result.errors.append(too_many_questions(f"line {block.lines[0][0]}"))
             break
-        read = _read_question(block, result, default_section, section_keys, filename, derived)
+        read = _read_question(block, result, default_section, section_keys, filename, derived,
+                              category_sections)
         if read is not None:
             items.append(read)
     collect(result, items, section_keys, derived=derived)
@@ -528,14 +457,7 @@ def dump(questions: list[QuestionData]) -> bytes:
         if question.section != category:
             category = question.section
             lines += [f"{CATEGORY} $course$/top/{category}", ""]
-        meta = f"// quizapp: difficulty={question.difficulty} status={question.status}"
-        if question.purpose:
-            meta += f" purpose={question.purpose}"
-        if question.covers:
-            meta += f" covers={','.join(question.covers)}"
-        if question.excludes:
-            meta += f" excludes={','.join(question.excludes)}"
-        lines.append(meta)
+        lines.append(f"// quizapp: {' '.join(meta_tokens(question))}")
         head = f"::{question.key}:: {escape(question.prompt)} {{"
         answers = _answers(question)
         feedback = [f"####{escape(question.explanation)}"] if question.explanation else []

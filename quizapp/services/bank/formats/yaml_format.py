@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from ..bank_format import QUESTIONS_FORMAT, TRUE_FALSE_TEXTS, Bank, QuestionData, load_yaml_text, \
+from ..schema import QUESTIONS_FORMAT, TRUE_FALSE_TEXTS, Bank, QuestionData, load_yaml_text, \
     read_questions_data
 from .common import MAX_QUESTIONS, ParseResult, collect, decode_text, too_many_questions
 

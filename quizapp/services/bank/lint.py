@@ -29,7 +29,7 @@ from pathlib import Path
 
 from flask_babel import gettext as _
 
-from .bank_format import QuestionData
+from .schema import QuestionData
 
 CONTRADICTIONS_FILE = "contradictions.txt"
 # Rules about one question alone, as opposed to a pair.

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ..bank_format import TRUE_FALSE_TEXTS, ChoiceData, QuestionData
+from ..schema import TRUE_FALSE_TEXTS, ChoiceData, QuestionData
 from .common import MAX_QUESTIONS, ParseResult, collect, decode_text, hash_key, too_many_questions
 
 # The space after "A." is optional, as in Moodle's reader ("A)text" is an option).

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from ..bank_format import ChoiceData, QuestionData, SectionData
+from ..schema import ChoiceData, QuestionData, SectionData
 from .outline import MARKER_RE
 from .text import contained, seeded_rng, short_hash
 

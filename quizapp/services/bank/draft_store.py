@@ -1,19 +1,22 @@
-"""Turning drafts (services.drafting) into draft questions in the bank."""
+"""Turning drafts (services.bank.drafting) into draft questions in the bank."""
 from __future__ import annotations
 
+import dataclasses
+import re
+import tempfile
 from pathlib import Path
 
 import yaml
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from ..extensions import db
-from ..models import Question, User
+from ...extensions import db
+from ...models import Question, Section, User
+from ..errors import DomainError
+from ..people import audit
 from . import drafting
-from .people import audit
-from .bank import ImportResult, _upsert_sections, upsert_questions
-from .bank_format import Bank, SectionData, read_bank
-from .errors import DomainError
+from .schema import Bank, SectionData, read_bank
+from .store import ImportResult, _upsert_sections, fold, upsert_questions
 
 MAX_OUTLINE_BYTES = 2 * 1024 * 1024
 
@@ -31,7 +34,6 @@ def sections_from_upload(content: bytes, filename: str) -> list[SectionData]:
         raise DomainError(_("The file is larger than 2 MB."))
     name = filename.lower()
     if name.endswith((".yaml", ".yml")):
-        import tempfile
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / "outline.yaml"
             path.write_bytes(content)
@@ -56,9 +58,6 @@ def sections_from_upload(content: bytes, filename: str) -> list[SectionData]:
 def namespaced(sections: list[SectionData], prefix: str) -> list[SectionData]:
     """Copies of an uploaded outline's sections under `prefix`-keys, placed after the
     existing outline, so that another outline never overwrites this one's text."""
-    import dataclasses
-    from sqlalchemy import func
-    from ..models import Section
     start = db.session.scalar(select(func.max(Section.position))) or 0
     out = []
     for s in sections:
@@ -70,8 +69,6 @@ def namespaced(sections: list[SectionData], prefix: str) -> list[SectionData]:
 
 
 def prefix_for(filename: str) -> str:
-    import re
-    from .bank import fold
     stem = re.sub(r"[^a-z0-9]+", "-", fold(Path(filename).stem)).strip("-")[:20] or "outline"
     return f"{stem}-"
 
@@ -87,7 +84,6 @@ def store_drafts(actor: User, sections: list[SectionData],
     in the bank are kept as the organizer left them. Sections whose keys exist are not
     changed (callers namespace an uploaded outline first, see `namespaced`).
     `contradictions` are the strings of this outline's own list (none by default)."""
-    from ..models import Section
     known = set(db.session.execute(select(Section.key)).scalars())
     result = ImportResult()
     section_rows = _upsert_sections(Bank(sections=[x for x in sections if x.key not in known]), result)
