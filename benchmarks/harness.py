@@ -290,7 +290,7 @@ Written by the scripts in `benchmarks/` (see benchmarks/README.md). `make bench`
 them all; each rewrites only its own section below, with the date, command and machine
 of its last run.
 """
-SECTION_ORDER = ("autosave", "contest", "scale")
+SECTION_ORDER = ("throughput", "autosave", "contest", "scale")
 _SECTION_RE = re.compile(r"<!-- begin:(\w+) -->\n(.*?)<!-- end:\1 -->\n", re.S)
 
 
