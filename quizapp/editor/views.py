@@ -17,7 +17,7 @@ from ..hardening import bounded_int
 from ..models import Section
 from ..policy import role_required
 from ..services import bank as bank_service
-from ..services.bank import draft_store as drafting, editor, formats
+from ..services.bank import credit_to_fraction, draft_store as drafting, editor, formats, fraction_to_credit
 from ..services.bank.formats import xlsx as xlsx_format
 from ..services.contests import sealing
 from ..services.errors import DomainError
@@ -69,13 +69,15 @@ def _fill_form(form: QuestionForm, question) -> None:
     for entry, choice in zip(form.choices.entries, question.choices):
         entry.form.text.data = choice.text
         entry.form.correct.data = choice.is_correct
+        entry.form.credit.data = "" if choice.fraction is None else fraction_to_credit(choice.fraction)
 
 
 def _data_from(form: QuestionForm):
     return editor.form_data(
         form.key.data or "", form.section.data, form.kind.data, form.difficulty.data, form.status.data,
         form.prompt.data or "", form.explanation.data or "",
-        [(e.form.text.data or "", e.form.correct.data) for e in form.choices.entries],
+        [(e.form.text.data or "", e.form.correct.data, credit_to_fraction(e.form.credit.data or ""))
+         for e in form.choices.entries],
         [c.strip() for c in (form.covers.data or "").split(",") if c.strip()],
         purpose=form.purpose.data or "", excludes=(form.excludes.data or "").split(","),
         reserve=bool(form.reserve.data))

@@ -53,12 +53,13 @@ def test_the_fixture_reads_every_supported_question_and_names_the_others(fixture
     assert not r.errors, r.errors
     assert [(q.origin, q.kind) for q in r.questions] == [
         ("line 26", "single"), ("line 78", "single"), ("line 121", "multiple"), ("line 139", "multiple"),
-        ("line 186", "truefalse"), ("line 212", "truefalse")]
-    # Every other kind by its line and name; the two questions Moodle itself would refuse
-    # to save are skipped with the reason, never imported changed.
+        ("line 153", "single"), ("line 186", "truefalse"), ("line 212", "truefalse")]
+    # Two answers at 100 % in a one-answer question: either alone is fully right (partial
+    # credit, issue 12). Every other kind by its line and name; the question Moodle itself
+    # would refuse to save is skipped with the reason, never imported changed.
+    two = r.questions[4]
+    assert [(c.correct, c.fraction) for c in two.choices][:2] == [(True, 1.0), (True, 1.0)]
     assert r.skipped == [
-        "line 153: skipped the question 'Hai đáp án': 2 answers earn 100 % (A, B) in a one-answer "
-        "question; this app gives full credit to exactly one answer",
         "line 167: skipped the question 'Tổng sai': the positive grades add up to 80 %, not 100 % "
         "(Moodle refuses such a several-answers question too)",
         *[f"line {line}: skipped {what} (this app has single, multiple and true/false questions)"
@@ -127,7 +128,7 @@ def test_what_is_not_kept_gets_one_note_each(fixture_result):
 
 def test_categories_place_questions_by_title_and_slash_in_a_name(fixture_result):
     assert [q.section for q in fixture_result.questions] == [
-        "quan-diem", "quan-diem", "targets", "targets", "letter", "letter"]
+        "quan-diem", "quan-diem", "targets", "targets", "targets", "letter", "letter"]
     assert not fixture_result.unmatched_categories
     assert _by_name(fixture_result, "dung-sai-1").section == "letter"   # "02-CV//ĐU" is one name
 

@@ -14,7 +14,8 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
-from ..schema import KEY_RE, PURPOSES, STATUSES, TRUE_FALSE_TEXTS, QuestionData
+from ..schema import CREDIT_PROBLEMS, KEY_RE, PURPOSES, STATUSES, QuestionData
+from ... import grading
 from ...grading import KINDS
 
 # A file's size limit. It admits our own export of a bank at the question limit: the
@@ -22,7 +23,7 @@ from ...grading import KINDS
 # (tests/services/test_formats.py::test_the_size_limit_admits_our_own_export_of_a_full_bank).
 MAX_BYTES = 8 * 1024 * 1024
 MAX_QUESTIONS = 5000      # questions in one file
-MAX_ANSWERS = 20          # answers of one question
+MAX_ANSWERS = grading.MAX_CHOICES  # answers of one question
 MAX_LISTED_ERRORS = 100   # error messages kept; the rest are only counted
 MAX_KEY_LENGTH = 80       # Question.key is String(80)
 MAX_COVERS_LENGTH = 500   # Question.covers is String(500), comma-joined
@@ -415,14 +416,19 @@ def check_question(question: QuestionData, where: str, errors: list[str],
         if folded in seen:
             err(f"question '{key}': choice '{choice.text}' appears twice")
         seen.add(folded)
+    spec = grading.REGISTRY.get(question.kind)
     right = sum(c.correct for c in choices)
-    if choices and right == 0:
+    problem = spec and grading.check_fractions(question.kind, [c.fraction for c in choices])
+    weighted = spec is not None and any(c.fraction is not None for c in choices)
+    if problem:
+        err(f"question '{key}': {CREDIT_PROBLEMS[problem]}")
+    elif choices and right == 0:
         err(f"question '{key}' has no right answer")
-    elif question.kind in ("single", "truefalse") and right > 1:
+    elif spec and not spec.selects_many and not weighted and right > 1:
         err(f"question '{key}': a one-answer question has {right} right answers")
-    if question.kind == "truefalse" and [c.text for c in choices] != list(TRUE_FALSE_TEXTS):
+    if spec and spec.fixed_choices and tuple(c.text for c in choices) != spec.fixed_choices:
         err(f"question '{key}': a true/false question has the choices "
-            f"{TRUE_FALSE_TEXTS[0]}/{TRUE_FALSE_TEXTS[1]}")
+            f"{'/'.join(spec.fixed_choices)}")
     return len(errors) == before
 
 

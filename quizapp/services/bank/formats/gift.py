@@ -39,7 +39,9 @@ from collections.abc import Collection, Mapping
 from bisect import bisect_right
 from dataclasses import dataclass, field
 
-from ..schema import TRUE_FALSE_TEXTS, ChoiceData, QuestionData
+from ..schema import CREDIT_PROBLEMS, TRUE_FALSE_TEXTS, ChoiceData, QuestionData, credit_to_fraction, \
+    fraction_to_credit
+from ... import grading
 from .common import MAX_ANSWERS, MAX_QUESTIONS, ParseResult, collect, decode_text, hash_key, \
     html_to_text, meta_tokens, place_category, read_meta, slugify, source_key, too_many_questions
 
@@ -299,10 +301,10 @@ def _multiple_choice(src: _Source, start: int, end: int, text_format: str,
                      notes: list[tuple[str, str]], error, warn) -> tuple[str, list[ChoiceData] | None]:
     """The kind and choices of a `{=… ~…}` block, as Moodle reads it: with an `=` answer
     it is a one-answer question; without, a several-answers question whose right answers
-    are those with a positive weight. What this app cannot grade as Moodle does is an error
-    (two fully right answers in a one-answer question) or a warning with the question
-    imported as described in it (partial credit is dropped: this app grades right or
-    wrong)."""
+    are those with a positive weight. Weights other than the classic ones are kept as
+    each choice's fraction (partial credit, graded as Moodle does by services.grading);
+    weights that cannot grade the kind (no 100 % answer, positives not adding up to 100 %)
+    are an error naming the line."""
     text = src.text
     marks = [i for i in range(start, end) if text[i] in "~=" and src.active[i]]
     if len(marks) > MAX_ANSWERS:
@@ -342,37 +344,28 @@ def _multiple_choice(src: _Source, start: int, end: int, text_format: str,
         choices.append(ChoiceData(answer, weight > 0))
         if note_at != -1:
             notes.append((answer, _clean_marked(text[note_at + 1:stop], answer_format)))
-    if equals:
-        full = [c.text for c, w in zip(choices, weights) if w >= 100]
-        partial = [f"{c.text} ({_weight(w)}%)" for c, w in zip(choices, weights) if 0 < w < 100]
-        penalties = [f"{c.text} ({_weight(w)}%)" for c, w in zip(choices, weights) if w < 0]
-        if len(full) != 1:
-            error(start, f"{len(full)} answers are fully right ({', '.join(full)}) in a one-answer "
-                         "question: this app gives full credit to exactly one answer; keep one '='")
-            return "", None
-        for choice, weight in zip(choices, weights):
-            choice.correct = weight >= 100
-        if partial:
-            warn(f"partial credit for {', '.join(partial)} cannot be kept: imported as a "
-                 f"one-answer question whose only right answer is '{full[0]}' (the others earn "
-                 "nothing)")
-        if penalties:
-            warn(f"negative weights for {', '.join(penalties)} cannot be kept (a wrong answer "
-                 "earns nothing here)")
-        return "single", choices
+    # Moodle: with an '=' answer the question takes one answer ('=' is 100 %, '~' 0 %
+    # unless weighted); with only '~' answers it takes several and the weights add up.
+    kind = "single" if equals else "multiple"
+    full = [c for c, w in zip(choices, weights) if w >= 100]
     right = [(c, w) for c, w in zip(choices, weights) if w > 0]
-    if right and not _is_equal_split(right, weights):
-        warn("Moodle gives partial credit per answer ("
-             + ", ".join(f"{c.text} {_weight(w)}%" for c, w in zip(choices, weights) if w)
-             + "): imported as a several-answers question that is right only when exactly "
-               f"the answers with a positive weight ({', '.join(c.text for c, _ in right)}) "
-               "are chosen")
-    return "multiple", choices
+    classic = (len(full) == 1 and all(w in (0, 100) for w in weights) if equals
+               else not right or _is_equal_split(right, weights))
+    for choice, weight in zip(choices, weights):
+        choice.fraction = None if classic else credit_to_fraction(_weight(weight))
+        choice.correct = grading.is_correct_choice(kind, choice.fraction, weight > 0)
+    if not classic:
+        problem = grading.check_fractions(kind, [c.fraction for c in choices])
+        if problem:
+            error(start, CREDIT_PROBLEMS[problem] + " ("
+                  + ", ".join(f"{c.text} {_weight(w)}%" for c, w in zip(choices, weights)) + ")")
+            return "", None
+    return kind, choices
 
 
 def _is_equal_split(right: list[tuple[ChoiceData, float]], weights: list[float]) -> bool:
-    """Weights as this app writes them: the right answers share 100 % equally and every
-    wrong one costs -100 % (all or nothing, the grading here)."""
+    """Weights as this app writes a classic several-answers question: the right answers
+    share 100 % equally and every wrong one costs -100 % (all or nothing)."""
     share = 100 / len(right)
     return (all(abs(w - share) < 0.01 for _, w in right)
             and all(w <= -100 for w in weights if w <= 0))
@@ -432,7 +425,16 @@ def _answers(question: QuestionData) -> list[str]:
         right = next((c.correct for c in question.choices if c.text == TRUE_FALSE_TEXTS[0]), True)
         return ["TRUE" if right else "FALSE"]
     lines = []
-    if question.kind == "multiple":
+    if any(c.fraction is not None for c in question.choices):
+        # Moodle reads '=' as "one answer": a one-answer question writes its full-credit
+        # answers with '=', a several-answers one has only weighted '~'.
+        many = grading.selects_many(question.kind)
+        for choice in question.choices:
+            fraction = choice.fraction or 0
+            mark = "=" if not many and grading.is_correct_choice(question.kind, fraction, False) else "~"
+            weight = "" if mark == "=" else f"%{fraction_to_credit(fraction)}%"
+            lines.append(f"{mark}{weight}{escape(choice.text)}")
+    elif question.kind == "multiple":
         share = _weight(100 / max(1, sum(c.correct for c in question.choices)))
         for choice in question.choices:
             lines.append(f"~%{share if choice.correct else '-100'}%{escape(choice.text)}")

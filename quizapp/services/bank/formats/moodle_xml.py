@@ -23,7 +23,7 @@ Reading:
   per paragraph and the line breaks of <pre>; moodle_auto_format keeps its line breaks;
   plain_text, markdown and wiki_like are kept as written; images and files embedded in a
   text cannot be kept (a warning says so);
-- answer grades (`fraction`, in %): a one-answer question needs exactly one answer at
+- answer grades (`fraction`, in %): a one-answer question needs at least one answer at
   100 %, a several-answers one positive grades adding up to 100 % (as Moodle checks them
   when it saves a question); grades other than this app's classic ones (100/0; the right
   answers sharing 100 % and -100 % for a wrong one) are kept as ChoiceData.fraction;
@@ -307,11 +307,9 @@ class _Reader:
                 best = max(grades, default=0)
                 return skip(f"no answer earns 100 % (the best earns {_grade(best)} %); Moodle "
                             "wants one that does")
-            if len(full) > 1:
-                return skip(f"{len(full)} answers earn 100 % ({', '.join(full)}) in a one-answer "
-                            "question; this app gives full credit to exactly one answer")
+            # Two answers earning 100 %: either alone is fully right (partial credit).
             choices = [ChoiceData(text, fraction >= 100) for text, fraction, _ in answers]
-            classic = all(fraction in (0, 100) for fraction in grades)
+            classic = len(full) == 1 and all(fraction in (0, 100) for fraction in grades)
             question_kind = "single"
         else:
             positive = sum(fraction for fraction in grades if fraction > 0)
