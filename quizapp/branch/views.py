@@ -82,14 +82,12 @@ def page(unit_id: int):
 
 
 def _round_url(round_: Round) -> str:
-    """The round's own address for texts sent outside the site (a member who follows it
-    lands on the round, after logging in if needed): PUBLIC_URL, never the request's
-    Host header (which whoever sends the request chooses). Unset: a placeholder the
-    secretary replaces before sending, rather than a guess."""
-    configured = current_app.config.get("PUBLIC_URL")
-    if not configured:
-        return _("[the contest site's address]")
-    return configured + url_for("contest.round_page", round_id=round_.id)
+    """The round's short public address (/r/<id>, as posters and Zalo texts carry) for
+    texts sent outside the site: a member who follows it logged out sees the round and
+    the way to log in, logged in he goes straight to the round. From PUBLIC_URL, never
+    the request's Host header (which whoever sends the request chooses). Unset: a
+    placeholder the secretary replaces before sending, rather than a guess."""
+    return share.short_url(round_) or _("[the contest site's address]")
 
 
 @bp.get("/branch/<int:unit_id>/rounds/<int:round_id>/poster")
