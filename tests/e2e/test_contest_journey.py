@@ -217,7 +217,7 @@ def walk_the_journey(browser, world, username: str, prefix: str, **context_optio
         # Back to the skipped question, answer it, and review again: nothing missing.
         back.click()
         skipped_id = skipped.get_attribute("data-question-id")
-        page.wait_for_url(re.compile(rf"/attempts/{attempt_id}#q-{skipped_id}$"))
+        page.wait_for_url(re.compile(rf"/attempts/{attempt_id}\?q=\d+#q-{skipped_id}$"))
         with page.expect_response(lambda r: r.url.endswith(f"/api/attempts/{attempt_id}/answers")):
             page.locator(f"#q-{skipped_id} label.option").first.click()
         page.locator("#review-button").click()
