@@ -19,7 +19,8 @@ def round_page(round_id: int):
                            label=contests.state_label,
                            attempts=contests.member_attempts(current_user, round_),
                            results_visible=contests.results_visible_to(round_, current_user),
-                           ranking_visible=contests.ranking_visible(round_), form=EmptyForm())
+                           ranking_visible=contests.ranking_visible(round_), form=EmptyForm(),
+                           extra=contests.extra_time.extra_minutes(current_user.id, round_.id))
 
 
 @bp.get("/r/<int:round_id>")

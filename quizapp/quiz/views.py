@@ -42,7 +42,9 @@ def show(attempt_id: int):
     current = min(max(request.args.get("q", 1, type=bounded_int) or 1, 1), max(count, 1))
     return render_template("quiz/attempt.html", attempt=attempt, form=AnswersForm(), key=key,
                            sealed=sealed, token=functools.partial(choice_tokens.tokens, attempt.id),
-                           one=current_user.one_per_screen, current=current)
+                           one=current_user.one_per_screen, current=current,
+                           extra=contests.extra_time.extra_minutes(current_user.id, attempt.round_id)
+                           if attempt.round_id else 0)
 
 
 def _position(raw: str | None, count: int) -> int | None:
