@@ -36,7 +36,7 @@ def round_public(round_id: int):
         return redirect(url_for("contest.round_page", round_id=round_.id))
     return render_template("contest/round_public.html", round=round_,
                            state=contests.round_state(round_), label=contests.state_label,
-                           summary=share.summary(round_), og_url=share.short_url(round_))
+                           summary=share.summary(round_))
 
 
 @bp.post("/rounds/<int:round_id>/start")
