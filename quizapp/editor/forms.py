@@ -44,7 +44,7 @@ class ImportForm(AppForm):
     file = FileField(_l("File"), validators=[FileRequired()])
     format = SelectField(_l("Format"), choices=[
         SelectChoice("auto", _l("From the file name")), SelectChoice("yaml", "YAML"),
-        SelectChoice("gift", "Moodle GIFT"), SelectChoice("aiken", "Aiken"), SelectChoice("xlsx", "Excel (.xlsx)")])
+        SelectChoice("gift", "Moodle GIFT"), SelectChoice("xml", "Moodle XML"), SelectChoice("aiken", "Aiken"), SelectChoice("xlsx", "Excel (.xlsx)")])
     section = SelectField(_l("Section for questions that name none"), choices=[])
 
 

@@ -63,7 +63,7 @@ class Question(db.Model):
     # Contest reserve: drawn only into contest rounds, never into practice, so a round
     # that draws from the reserve alone leaves practice whole (services.contests.sealing).
     reserve: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    # Quality flags (comma-separated), refreshed by services.editor.refresh_flags.
+    # Quality flags (comma-separated), refreshed by services.bank.editor.refresh_flags.
     flags: Mapped[str] = mapped_column(String(200), default="")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

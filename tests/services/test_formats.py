@@ -1,4 +1,4 @@
-"""Question file formats (services/formats): each parser on examples written from the
+"""Question file formats (services/bank/formats): each parser on examples written from the
 published descriptions (Moodle's GIFT and Aiken pages), the xlsx sheet, errors with their
 line/row, and dump → parse round trips on the whole bundled bank."""
 from __future__ import annotations
@@ -9,8 +9,8 @@ from io import BytesIO
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from quizapp.services.bank_format import ChoiceData, QuestionData
-from quizapp.services.formats import FORMATS, MAX_BYTES, aiken, detect, gift, xlsx, yaml_format
+from quizapp.services.bank import ChoiceData, QuestionData
+from quizapp.services.bank.formats import FORMATS, MAX_BYTES, aiken, detect, gift, xlsx, yaml_format
 
 SECTIONS = {"viewpoints", "viewpoint-1", "viewpoint-2", "targets"}
 
@@ -650,3 +650,13 @@ def test_files_over_the_size_limit_are_refused(name):
 ])
 def test_detect(filename, content, expected):
     assert detect(filename, content) == expected
+
+
+def test_a_title_shaped_like_a_key_in_a_foreign_file_never_meets_another_files():
+    """Two districts' files both titled ::q1:: are two questions; only our own export
+    (a '// quizapp:' comment before the question) names the key by its title."""
+    text = "::q1:: Đại hội họp năm nào? {=2025 ~2020}\n"
+    assert [q.key for q in _gift(text, filename="huyen-a.gift").questions] == ["huyen-a-q1"]
+    assert [q.key for q in _gift(text, filename="huyen-b.gift").questions] == ["huyen-b-q1"]
+    ours = "// quizapp: difficulty=1 status=draft\n" + text
+    assert [q.key for q in _gift(ours, filename="huyen-a.gift").questions] == ["q1"]

@@ -87,6 +87,7 @@ def _autosave_statement(choices: int, mode: str):
               .where(attempts_t.c.id == bindparam("a_id"),
                      attempts_t.c.user_id == bindparam("u_id"),
                      attempts_t.c.status == IN_PROGRESS,
+                     attempts_t.c.on_paper.is_(False),
                      attempts_t.c.deadline.is_(None)
                      | (attempts_t.c.deadline >= bindparam("cutoff", type_=attempts_t.c.deadline.type)),
                      users.c.active.is_(True),

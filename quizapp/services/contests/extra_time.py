@@ -89,7 +89,7 @@ def grant(actor: User, round_: Round, member: User, minutes: int, reason: str = 
               {"round": round_.id, "minutes": [before, minutes]}, reason)
     for attempt in db.session.execute(select(Attempt).where(
             Attempt.round_id == round_.id, Attempt.user_id == member.id,
-            Attempt.status == IN_PROGRESS)).scalars():
+            Attempt.status == IN_PROGRESS, Attempt.on_paper.is_(False))).scalars():
         if attempts.expire_if_overdue(attempt):
             continue
         attempt.deadline = deadline_for(round_, attempt.started_at, minutes, attempt.time_limit_seconds)
