@@ -25,9 +25,9 @@ from ..services.branches import paper_forms, propagation, reports, roster, stand
 from ..services.learning import meeting
 from ..clock import utcnow
 from ..services.branches.standings import Weights
-from ..services.contests import round_state, state_label
+from ..services.contests import extra_time, round_state, state_label
 from ..services.errors import DomainError
-from .forms import MemberForm, ReasonedForm, RosterUploadForm, WeightsForm
+from .forms import ExtraTimeForm, MemberForm, ReasonedForm, RosterUploadForm, WeightsForm
 
 bp = Blueprint("branch", __name__)
 
@@ -82,18 +82,18 @@ def page(unit_id: int):
     return render_template("branch/page.html", data=data, heat=heat, trend=trend, reminder=reminder,
                            form=MemberForm(), action_form=ReasonedForm(), state=round_state,
                            label=state_label, contests=_contests(), may_reset=can_reset_password,
-                           review_activity=learning.branch_activity(unit))
+                           review_activity=learning.branch_activity(unit),
+                           extra_rounds=[r for r in data.rounds if round_state(r) in ("scheduled", "open")],
+                           extras=extra_time.extras_for(data.rounds))
 
 
 def _round_url(round_: Round) -> str:
-    """The round's own address for texts sent outside the site (a member who follows it
-    lands on the round, after logging in if needed): PUBLIC_URL, never the request's
-    Host header (which whoever sends the request chooses). Unset: a placeholder the
-    secretary replaces before sending, rather than a guess."""
-    configured = current_app.config.get("PUBLIC_URL")
-    if not configured:
-        return _("[the contest site's address]")
-    return configured + url_for("contest.round_page", round_id=round_.id)
+    """The round's short public address (/r/<id>, as posters and Zalo texts carry) for
+    texts sent outside the site: a member who follows it logged out sees the round and
+    the way to log in, logged in he goes straight to the round. From PUBLIC_URL, never
+    the request's Host header (which whoever sends the request chooses). Unset: a
+    placeholder the secretary replaces before sending, rather than a guess."""
+    return share.short_url(round_) or _("[the contest site's address]")
 
 
 @bp.get("/branch/<int:unit_id>/rounds/<int:round_id>/poster")
@@ -270,6 +270,28 @@ def add_member(unit_id: int):
     flash(_("%(name)s was added with the username %(username)s. Use “Reset password” to give "
             "them a first password.", name=member.full_name, username=member.username), "success")
     return redirect(url_for("branch.page", unit_id=unit.id) + "#roster")
+
+
+@bp.post("/members/<int:user_id>/extra-time")
+@role_required("secretary")
+def extra_time_grant(user_id: int):
+    """Extra minutes for a member in a round (an accommodation): an organizer, or the
+    secretary whose scope holds the member (anyone else: 404, as for the roster)."""
+    member = roster.get_member_in_scope(current_user, user_id)
+    form = ExtraTimeForm()
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for error in errors:
+                flash(error, "error")
+        return redirect(url_for("branch.page", unit_id=member.unit_id) + "#roster")
+    round_ = db.session.get(Round, form.round_id.data)
+    if round_ is None:
+        abort(404)
+    minutes = form.minutes.data or 0
+    extra_time.grant(current_user, round_, member, minutes, form.reason.data or "")
+    flash(_("%(name)s has %(n)d extra minutes in “%(round)s”.", name=member.full_name, n=minutes,
+            round=round_.title), "success")
+    return redirect(url_for("branch.page", unit_id=member.unit_id) + "#roster")
 
 
 @bp.post("/members/<int:user_id>/<any(deactivate, activate, exempt, unexempt, reset_password, large_text, normal_text):action>")

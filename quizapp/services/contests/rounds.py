@@ -24,7 +24,7 @@ from ...models.contest import QUESTION_POOLS
 from .. import attempts
 from ..errors import Conflict, DomainError, NotFound
 from ..people import audit
-from . import draw_plan, hooks
+from . import draw_plan, extra_time, hooks
 from .state import in_audience, local_time, require, round_state, state_label
 
 
@@ -145,6 +145,7 @@ def _extend_deadlines(round_: Round) -> None:
     """After the close moved later: attempts in progress whose deadline was cut by the old
     close get min(start + time limit, new close). Ones already past deadline + grace are
     finished first, with what they saved."""
+    extras = extra_time.extras_of(round_)
     for attempt in db.session.execute(select(Attempt).where(
             Attempt.round_id == round_.id, Attempt.status == IN_PROGRESS)).scalars():
         if attempts.expire_if_overdue(attempt):
@@ -152,9 +153,9 @@ def _extend_deadlines(round_: Round) -> None:
         if attempt.on_paper:  # entered after the close: its window moves with it
             attempt.deadline = paper_deadline(round_)
             continue
-        attempt.deadline = min(attempt.started_at + timedelta(seconds=attempt.time_limit_seconds
-                                                              or round_.time_limit_seconds),
-                               round_.closes_at)
+        attempt.deadline = extra_time.deadline_for(round_, attempt.started_at,
+                                                   extras.get(attempt.user_id, 0),
+                                                   attempt.time_limit_seconds)
 
 
 def schedule(actor: User, round_: Round) -> None:
@@ -182,9 +183,16 @@ def close_now(actor: User, round_: Round, reason: str) -> None:
     now = utcnow()
     audit.log(actor, "round.close", f"round:{round_.id}", {"closes_at": [round_.closes_at, now]}, reason)
     round_.closes_at = now
+    extras = extra_time.extras_of(round_)
     db.session.execute(update(Attempt).where(
         Attempt.round_id == round_.id, Attempt.status == IN_PROGRESS, Attempt.deadline > now,
-        Attempt.on_paper.is_(False)).values(deadline=now).execution_options(synchronize_session=False))
+        Attempt.on_paper.is_(False), Attempt.user_id.not_in(list(extras) or [0]))
+        .values(deadline=now).execution_options(synchronize_session=False))
+    # A member with extra time keeps it after the close, as for a scheduled close.
+    for attempt in db.session.execute(select(Attempt).where(
+            Attempt.round_id == round_.id, Attempt.status == IN_PROGRESS,
+            Attempt.on_paper.is_(False), Attempt.user_id.in_(list(extras) or [0]))).scalars():
+        attempt.deadline = min(attempt.deadline, now + timedelta(minutes=extras[attempt.user_id]))
     db.session.flush()
 
 
@@ -295,7 +303,7 @@ def start_round_attempt(user: User, round_: Round, rng: random.Random | None = N
                                 round_.attempts_allowed))
     now = utcnow()
     attempt = draw_round_attempt(user, round_, len(existing) + 1, rng,
-                                 min(now + timedelta(seconds=round_.time_limit_seconds), round_.closes_at))
+                                 extra_time.deadline_for(round_, now, extra_time.extra_minutes(user.id, round_.id)))
     if not attempts.insert_round_attempt(attempt):
         # A concurrent start (double click on two workers) won the race: use its attempt.
         again = [a for a in member_attempts(user, round_) if a.status == IN_PROGRESS]
