@@ -2,7 +2,7 @@
 and round_extra_time (extra minutes an organizer or secretary grants a member for a round)
 
 Revision ID: reach02_quiz_layout_extra_time
-Revises: paper01_attempt_on_paper
+Revises: credit01_partial_credit
 Create Date: 2026-12-04 10:00:00
 
 """
@@ -12,7 +12,7 @@ import quizapp.models.types
 
 
 revision = 'reach02_quiz_layout_extra_time'
-down_revision = 'paper01_attempt_on_paper'
+down_revision = "credit01_partial_credit"
 branch_labels = None
 depends_on = None
 
