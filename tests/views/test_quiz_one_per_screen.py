@@ -124,3 +124,4 @@ def test_a_made_up_layout_is_refused_and_changes_nothing(member_client, member):
     response = member_client.post(f"/attempts/{attempt_id}", data=_browser_post(page, ("layout", "grid")))
     assert response.status_code == 400
     assert db.session.get(User, member.id).quiz_layout is None
+

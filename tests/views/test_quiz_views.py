@@ -815,3 +815,17 @@ def test_autosave_answers_401_then_404_before_judging_the_body(app, member_clien
     assert response.status_code == 401
     assert api_post(other_client, f"/api/attempts/{attempt_id}/answers", bad).status_code == 404
     assert api_post(member_client, f"/api/attempts/{attempt_id}/answers", bad).status_code == 400
+
+
+def test_the_long_page_offers_one_question_per_screen_at_its_top(member_client):
+    """A member on a 20-question page finds the switch before question 1, in its own small
+    form (posting it saves nothing else and loses nothing saved)."""
+    attempt_id = start_via_form(member_client, count=3)
+    page = member_client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
+    first_switch = page.index('name="layout" value="one"')
+    assert first_switch < page.index('id="quiz-form"')
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    response = member_client.post(f"/attempts/{attempt_id}", data={"csrf_token": token, "layout": "one"})
+    assert response.status_code == 302
+    page = member_client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "qmap-list" in page
