@@ -12,19 +12,16 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from .extensions import db
 from .models import Attempt, Contest, Round
-from .services import bank_lint as lint
-from .services import drafting, formats
 from .services.attempts import finish, overdue_ids
 from .services.backup import backup, restore
-from .services.bank import BankInvalid, import_bank, stats
-from .services.bank_format import read_bank
-from .services.bank_lint import bank_forbidden
+from .services.bank import BankInvalid, drafting, formats, import_bank, lint, read_bank, stats
+from .services.bank.formats import detect
+from .services.bank.lint import bank_forbidden
 from .services.branches import reports, standings
 from .services.branches.counters import recompute
 from .services.branches.exports import export
 from .services.demo import DEMO_ACCOUNTS, WARD_CODE, clashes, has_users, is_seeded, seed, seed_contest
 from .services.errors import DomainError
-from .services.formats import detect
 from .services.people.users import create_user, find_unit
 
 
@@ -38,7 +35,7 @@ attempts_cli = click.Group("attempts", help="Quiz attempts.")
 demo_cli = click.Group("demo", help="Demo data for trying the app.")
 
 
-FORMAT_NAMES = ["yaml", "gift", "aiken", "xlsx"]
+FORMAT_NAMES = ["yaml", "gift", "xml", "aiken", "xlsx"]
 
 
 def _file_format(target, fmt: str | None) -> str | None:
@@ -196,7 +193,7 @@ def _import_file(path, fmt: str, section: str | None) -> None:
 @bank_cli.command("export")
 @click.argument("path", type=click.Path(dir_okay=False))
 @click.option("--format", "fmt", type=click.Choice(FORMAT_NAMES),
-              help="Default: from the file name (.yaml, .gift, .txt = Aiken, .xlsx).")
+              help="Default: from the file name (.yaml, .gift, .xml = Moodle XML, .txt = Aiken, .xlsx).")
 def bank_export(path: str, fmt: str | None) -> None:
     """Write every current question (all statuses) to one file."""
     fmt = fmt or formats.detect(path)

@@ -18,8 +18,7 @@ from quizapp.models import User
 from quizapp.services import attempts as attempt_service
 from quizapp.services import contests as contest_service
 from quizapp.services.people import users as user_service
-from quizapp.services.bank import import_bank
-from quizapp.services.bank_format import read_bank
+from quizapp.services.bank import import_bank, read_bank
 
 ROOT = Path(__file__).resolve().parent.parent
 BANK_PATH = ROOT / "questions"

@@ -12,7 +12,6 @@ from ..services.attempts import choice_tokens
 from ..services.contests import sealing
 from ..services import contests
 from ..services.contests import answer_key
-from ..transaction import keep_settlement
 from .forms import AnswersForm, answers_from
 
 bp = Blueprint("quiz", __name__)
@@ -22,11 +21,14 @@ bp = Blueprint("quiz", __name__)
 @login_required
 def show(attempt_id: int):
     attempt = attempts.get_own_attempt(current_user, attempt_id, with_questions=True)
-    if attempts.expire_if_overdue(attempt):
-        keep_settlement()
-        flash(_("Time is up: your attempt was finished with the answers saved."), "info")
     if attempt.is_finished:
         return redirect(url_for("quiz.result", attempt_id=attempt.id))
+    if attempt.state(attempts.grace().seconds) == "expired":
+        # A GET never writes: the page says time is up and its one button (a POST) finishes
+        # the attempt with what was saved; the sweeper would do the same a minute later.
+        answered = sum(1 for item in attempt.items if item.selected_ids)
+        return render_template("quiz/time_up.html", attempt=attempt, answered=answered,
+                               form=EmptyForm())
     # The key only for the answers already checked (immediate practice): no query, and
     # nothing about the others reaches the page.
     locked = [item for item in attempt.items if item.locked]
@@ -108,12 +110,24 @@ def submit(attempt_id: int):
     return redirect(url_for("quiz.result", attempt_id=attempt_id))
 
 
+@bp.post("/attempts/<int:attempt_id>/finish")
+@login_required
+def finish_expired(attempt_id: int):
+    """The button of the "time is up" page: finish the member's own attempt whose
+    deadline has passed, with the answers saved before it. Anything else (still running,
+    already finished) goes back to the quiz page, which shows what applies."""
+    attempt = attempts.get_own_attempt(current_user, attempt_id, with_questions=True,
+                                       with_choices=False)
+    if EmptyForm().validate_on_submit() and attempts.expire_if_overdue(attempt):
+        flash(_("Time is up: your attempt was finished with the answers saved."), "info")
+        return redirect(url_for("quiz.result", attempt_id=attempt.id))
+    return redirect(url_for("quiz.show", attempt_id=attempt.id))
+
+
 @bp.get("/attempts/<int:attempt_id>/result")
 @login_required
 def result(attempt_id: int):
     attempt = attempts.get_own_attempt(current_user, attempt_id, with_questions=True)
-    if attempts.expire_if_overdue(attempt):
-        keep_settlement()
     if not attempt.is_finished:
         return redirect(url_for("quiz.show", attempt_id=attempt.id))
     round_ = attempt.round

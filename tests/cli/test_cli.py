@@ -16,7 +16,7 @@ from quizapp.extensions import db
 from quizapp.models import Attempt, Question, Section, Unit, User
 from quizapp.services import attempts as attempt_service
 from quizapp.services.attempts import PracticeSpec
-from quizapp.services.bank_format import read_bank
+from quizapp.services.bank import read_bank
 from quizapp.services.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
 from tests.conftest import BANK_PATH, BrowserClient
 

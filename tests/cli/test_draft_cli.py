@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import yaml
 
-from quizapp.services.bank_format import read_bank
+from quizapp.services.bank import read_bank
 from tests.conftest import BANK_PATH, ROOT
 
 OTHER_WARD = ROOT / "tests" / "data" / "outline_other_ward.txt"

@@ -21,8 +21,7 @@ from quizapp.clock import utcnow
 from quizapp.extensions import db
 from quizapp.models import Attempt
 from quizapp.services.people import users as user_service
-from quizapp.services.bank import import_bank
-from quizapp.services.bank_format import read_bank
+from quizapp.services.bank import import_bank, read_bank
 from tests.tokens import ids_of
 
 pytestmark = [

@@ -21,8 +21,7 @@ from quizapp.extensions import db
 from quizapp.models import Attempt
 from quizapp.services import contests as contest_service
 from quizapp.services.people import users as user_service
-from quizapp.services.bank import import_bank
-from quizapp.services.bank_format import read_bank
+from quizapp.services.bank import import_bank, read_bank
 
 pytestmark = [pytest.mark.e2e, pytest.mark.sqlite_only]
 

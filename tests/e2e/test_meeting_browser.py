@@ -18,8 +18,7 @@ from quizapp.extensions import db
 from quizapp.models import MeetingPlayer, MeetingQuestion, MeetingSession, Question
 from quizapp.services.attempts import choice_tokens
 from quizapp.services.people import users as user_service
-from quizapp.services.bank import import_bank
-from quizapp.services.bank_format import read_bank
+from quizapp.services.bank import import_bank, read_bank
 from quizapp.services.learning import meeting
 from tests.e2e.test_browser import BANK_PATH, PASSWORD
 from tests.meeting_helpers import single_keys

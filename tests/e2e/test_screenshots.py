@@ -27,8 +27,7 @@ from quizapp.services import attempts as attempt_service
 from quizapp.services import contests as contest_service
 from quizapp.services.branches import roster as roster_service
 from quizapp.services.people import users as user_service
-from quizapp.services.bank import import_bank
-from quizapp.services.bank_format import read_bank
+from quizapp.services.bank import import_bank, read_bank
 
 pytestmark = [
     pytest.mark.e2e,

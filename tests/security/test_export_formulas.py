@@ -19,9 +19,9 @@ from openpyxl import Workbook, load_workbook
 from quizapp.extensions import db
 from quizapp.services import attempts
 from quizapp.services import contests
-from quizapp.services.bank_format import ChoiceData, QuestionData
+from quizapp.services.bank import ChoiceData, QuestionData
 from quizapp.services.contests import RoundSettings
-from quizapp.services.formats import xlsx as xlsx_format
+from quizapp.services.bank.formats import xlsx as xlsx_format
 from quizapp.services.spreadsheet_safety import (append_xlsx_row, csv_bytes, csv_cell,
                                                   is_formula_like)
 from tests.conftest import BrowserClient

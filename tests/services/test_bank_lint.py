@@ -3,8 +3,8 @@ undetected if the rule were missing), the clean counterpart that must not be fla
 and the bundled bank, which lints clean."""
 from __future__ import annotations
 
-from quizapp.services import bank_lint
-from quizapp.services.bank_format import ChoiceData, QuestionData
+from quizapp.services.bank import lint as bank_lint
+from quizapp.services.bank import ChoiceData, QuestionData
 from tests.conftest import BANK_PATH
 
 

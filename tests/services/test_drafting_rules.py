@@ -8,9 +8,9 @@ from decimal import Decimal
 
 import pytest
 
-from quizapp.services import drafting
-from quizapp.services.bank_format import SectionData, read_bank
-from quizapp.services.drafting.figures import near_figures
+from quizapp.services.bank import drafting
+from quizapp.services.bank import SectionData, read_bank
+from quizapp.services.bank.drafting.figures import near_figures
 from tests.conftest import BANK_PATH, ROOT
 
 SEED_TEXT = BANK_PATH / "source" / "02-CV-DU-de-cuong-tuyen-truyen.txt"

@@ -1,4 +1,4 @@
-"""Draft questions derived from an outline (services.drafting): the seed's structured
+"""Draft questions derived from an outline (services.bank.drafting): the seed's structured
 outline, the seed's plain text and a second, invented outline (tests/data)."""
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from quizapp.services import drafting as drafts
-from quizapp.services.bank_format import KEY_RE
-from quizapp.services.drafting.documents import MAX_DOCX_UNPACKED_BYTES
-from quizapp.services.drafting.figures import NUM_RE, near_figures
-from quizapp.services.bank_format import SectionData, read_bank
+from quizapp.services.bank import drafting as drafts
+from quizapp.services.bank import KEY_RE
+from quizapp.services.bank.drafting.documents import MAX_DOCX_UNPACKED_BYTES
+from quizapp.services.bank.drafting.figures import NUM_RE, near_figures
+from quizapp.services.bank import SectionData, read_bank
 from tests.conftest import BANK_PATH, ROOT
 
 # The source document of the bundled bank, as plain text (questions/source/README.md).

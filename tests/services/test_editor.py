@@ -1,4 +1,4 @@
-"""The organizers' question editor through its services (services.editor): search that
+"""The organizers' question editor through its services (services.bank.editor): search that
 ignores Vietnamese diacritics, filters, the create/edit rules, versioning of questions
 attempts have used, status transitions and what is drawn, duplicates, the audit log,
 coverage and the quality flags (static ones and those from closed-round statistics)."""
@@ -17,9 +17,9 @@ from quizapp.extensions import db
 from quizapp.models import Attempt, AttemptQuestion, AuditLog, Question
 from quizapp.services import attempts
 from quizapp.services import contests
-from quizapp.services import editor
+from quizapp.services.bank import editor
 from quizapp.services.attempts import PracticeSpec
-from quizapp.services.bank_format import ChoiceData, QuestionData
+from quizapp.services.bank import ChoiceData, QuestionData
 from quizapp.services.contests import RoundSettings
 from quizapp.services.errors import DomainError, NotFound
 

@@ -17,7 +17,7 @@ from quizapp.models import AuditLog, Question, Round, Section
 from quizapp.services import bank as bank_service
 from quizapp.services import contests
 from quizapp.services.contests import RoundSettings
-from quizapp.services.formats import yaml_format
+from quizapp.services.bank.formats import yaml_format
 from tests.views.test_editor_views import BANK, coverage_rows, form_values, post_form
 
 pytestmark = pytest.mark.usefixtures("isolated_requests")

@@ -2,7 +2,7 @@
 review_logs.unit_id (the branch a review answer counts for)
 
 Revision ID: learnweight01_review_in_index
-Revises: bank_grade_01
+Revises: credit01_partial_credit
 Create Date: 2026-12-04 10:25:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 
 revision = 'learnweight01_review_in_index'
-down_revision = 'bank_grade_01'
+down_revision = 'credit01_partial_credit'
 branch_labels = None
 depends_on = None
 
