@@ -486,7 +486,7 @@ def test_standings_downloads_read_back(client, organizer, units, contest_round):
     response = client.get(base + "?format=json")
     assert response.status_code == 200
     data = json.loads(response.data)
-    assert data["weights"] == {"participation": 50, "score": 40, "improvement": 10}
+    assert data["weights"] == {"participation": 50, "score": 40, "improvement": 10, "review": 0}
     assert [(b_["rank"], b_["unit"], b_["index"], b_["tied"]) for b_ in data["branches"]] == [
         (1, "Chi bộ Hoa Sen", 62.0, False), (2, "Chi bộ Phú Mỹ", 37.665, False)]
     assert data["branches"][0]["arithmetic"] == rows[0].arithmetic(weights)
