@@ -33,13 +33,16 @@ class WeightsForm(Form):
     participation = IntegerField(_l("Participation weight (%)"), validators=[NumberRange(min=0, max=100)])
     score = IntegerField(_l("Average score weight (%)"), validators=[NumberRange(min=0, max=100)])
     improvement = IntegerField(_l("Improvement weight (%)"), validators=[NumberRange(min=0, max=100)])
+    review = IntegerField(_l("Daily review weight (%)"), default=0,
+                          validators=[Optional(), NumberRange(min=0, max=100)])
     public = BooleanField(_l("Publish the branch standings (readable without logging in)"))
 
     def validate(self, extra_validators=None) -> bool:
         if not super().validate(extra_validators):
             return False
-        total = (self.participation.data or 0) + (self.score.data or 0) + (self.improvement.data or 0)
+        total = (self.participation.data or 0) + (self.score.data or 0) + \
+            (self.improvement.data or 0) + (self.review.data or 0)
         if total != 100:
-            self.improvement.errors.append(_l("The three weights must add up to 100 %."))
+            self.improvement.errors.append(_l("The weights must add up to 100 %."))
             return False
         return True

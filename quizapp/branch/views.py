@@ -452,6 +452,7 @@ def _weights_form(contest: Contest) -> WeightsForm | None:
     form.participation.data = contest.weight_participation
     form.score.data = contest.weight_score
     form.improvement.data = contest.weight_improvement
+    form.review.data = contest.weight_review or 0
     form.public.data = contest.public_standings
     return form
 
@@ -467,6 +468,7 @@ def set_weights(contest_id: int):
                 flash(str(error), "error")
         return redirect(url_for("branch.contest_standings", contest_id=contest.id))
     standings.set_weights(current_user, contest, Weights(form.participation.data, form.score.data,
-                                                          form.improvement.data), form.public.data)
+                                                          form.improvement.data, form.review.data or 0),
+                           form.public.data)
     flash(_("Weights saved; the standings below use them."), "success")
     return redirect(url_for("branch.contest_standings", contest_id=contest.id))

@@ -33,6 +33,8 @@ class Contest(db.Model):
     weight_participation: Mapped[int] = mapped_column(Integer, default=50)
     weight_score: Mapped[int] = mapped_column(Integer, default=40)
     weight_improvement: Mapped[int] = mapped_column(Integer, default=10)
+    # Weight of the daily review figure R (services.branches.standings); 0 = not counted.
+    weight_review: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     public_standings: Mapped[bool] = mapped_column(Boolean, default=False)
 
     rounds: Mapped[list["Round"]] = relationship(back_populates="contest", order_by="Round.opens_at")
@@ -123,6 +125,9 @@ class RoundUnitStats(db.Model):
     # Sum of the counted attempts' maximum scores (they differ after a voided question).
     max_sum: Mapped[int] = mapped_column(Integer, default=0)
     full_scores: Mapped[int] = mapped_column(Integer, default=0)
+    # Member-days of daily review in the round's period (members who count, each local
+    # day at most once): services.branches.counters.after_review.
+    review_days: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     unit: Mapped[Unit] = relationship()
 

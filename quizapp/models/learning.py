@@ -54,6 +54,9 @@ class ReviewLog(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     card_id: Mapped[int] = mapped_column(ForeignKey("review_cards.id"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    # The member's branch when he answered (the review figure of the standings counts it
+    # there, as an attempt counts in the unit it was started in).
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), nullable=True)
     question_id: Mapped[int] = mapped_column(ForeignKey("questions.id"))
     selected: Mapped[str] = mapped_column(String(200), default="")
     correct: Mapped[bool] = mapped_column(Boolean)

@@ -4,7 +4,8 @@ members and organizers do to one open round (Hypothesis).
 The world: two branches of three (one a secretary), the organizer (who may take the round
 too: counted in started/finished only), one open round allowing two attempts, counting
 the best, first or last. Steps: start, save random choices, submit, let time pass, close
-overdue attempts, exempt or deactivate someone (and back). At the end the round closes
+overdue attempts, exempt or deactivate someone (and back), answer daily review questions
+(sometimes posting the same serving twice: the branch's review days). At the end the round closes
 and a question may be voided or re-keyed. After every step `counters.recompute(check=True)`
 must find nothing to correct; at the end every finished attempt's score must equal a
 regrade from its stored answers, and the counting results and branch counters must equal
@@ -22,10 +23,10 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, select, update
 
 from quizapp.extensions import db
-from quizapp.models import (Attempt, AttemptQuestion, Round, RoundQuestionChange, RoundResult,
-                            RoundUnitStats, Unit, User)
+from quizapp.models import (Attempt, AttemptQuestion, ReviewLog, Round, RoundQuestionChange,
+                            RoundResult, RoundUnitStats, Unit, User)
 from quizapp.models.attempts import FINISHED, IN_PROGRESS
-from quizapp.services import attempts
+from quizapp.services import attempts, learning
 from quizapp.services.branches import counters, roster
 from quizapp.services import contests
 from quizapp.services.people import users as user_service
@@ -117,6 +118,16 @@ def _run(step, round_id: int, organizer_id: int, user_ids: list[int], clock) -> 
         return
     if not user.active:
         return  # a deactivated member cannot log in
+    if kind == "review":
+        learning.start_today(user)
+        db.session.commit()
+        for card in learning.today(user).due[:step[2]]:
+            serving = learning.serve(card)
+            clock.advance(seconds=3)
+            for _post in range(1 + step[3]):  # a double post of the same serving
+                learning.answer(user, card, serving.ticket, [str(serving.choices[0][0])])
+                db.session.commit()
+        return
     try:
         if kind == "start":
             contests.start_round_attempt(user, round_, rng=random.Random(step[2]))
@@ -207,7 +218,7 @@ def _check_oracle(round_: Round, finished: list[Attempt]) -> None:
 
     expected: dict[int, list[int]] = {}
     for attempt in db.session.execute(select(Attempt).where(Attempt.round_id == round_.id)).scalars():
-        row = expected.setdefault(attempt.unit_id, [0] * 6)
+        row = expected.setdefault(attempt.unit_id, [0] * 7)
         row[0] += 1
         row[1] += attempt.status == FINISHED
     for user_id, attempt in chosen.items():
@@ -217,9 +228,16 @@ def _check_oracle(round_: Round, finished: list[Attempt]) -> None:
             row[3] += attempt.score
             row[4] += attempt.max_score
             row[5] += int(attempt.max_score > 0 and attempt.score == attempt.max_score)
-    have = {s.unit_id: [s.started, s.finished, s.participants, s.score_sum, s.max_sum, s.full_scores]
+    # Review days: each counting member's local days with an answer in the round's period.
+    days = {(log.user_id, log.day, log.unit_id) for log in db.session.execute(select(ReviewLog))
+            .scalars() if round_.opens_at <= log.reviewed_at < round_.closes_at
+            and db.session.get(User, log.user_id).counts_in_movement}
+    for _user, _day, unit_id in days:
+        expected.setdefault(unit_id, [0] * 7)[6] += 1
+    have = {s.unit_id: [s.started, s.finished, s.participants, s.score_sum, s.max_sum, s.full_scores,
+                        s.review_days]
             for s in db.session.execute(select(RoundUnitStats).where(
-                RoundUnitStats.round_id == round_.id)).scalars() if s.started}
+                RoundUnitStats.round_id == round_.id)).scalars() if s.started or s.review_days}
     assert have == expected
 
     for unit in db.session.execute(select(Unit)).scalars():
@@ -254,6 +272,7 @@ steps = st.lists(st.one_of(
     st.tuples(st.just("close_overdue")),
     st.tuples(st.just("exempt"), member),
     st.tuples(st.just("deactivate"), member),
+    st.tuples(st.just("review"), member, st.integers(1, 3), st.integers(0, 1)),
 ), min_size=6, max_size=20)
 corrections = st.lists(st.tuples(st.sampled_from(["void", "rekey"]), st.integers(0, 100),
                                  st.integers(0, 15)), max_size=2)

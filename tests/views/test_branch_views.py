@@ -486,7 +486,7 @@ def test_standings_downloads_read_back(client, organizer, units, contest_round):
     response = client.get(base + "?format=json")
     assert response.status_code == 200
     data = json.loads(response.data)
-    assert data["weights"] == {"participation": 50, "score": 40, "improvement": 10}
+    assert data["weights"] == {"participation": 50, "score": 40, "improvement": 10, "review": 0}
     assert [(b_["rank"], b_["unit"], b_["index"], b_["tied"]) for b_ in data["branches"]] == [
         (1, "Chi bộ Hoa Sen", 62.0, False), (2, "Chi bộ Phú Mỹ", 37.665, False)]
     assert data["branches"][0]["arithmetic"] == rows[0].arithmetic(weights)
@@ -525,6 +525,18 @@ def test_weights_form(client, browser, organizer, contest_round):
     assert saved() == (60, 30, 10, True)
     assert "(60 × P + 30 × S + 10 × G) ÷ 100" in html.unescape(page.get_data(as_text=True))
     assert db.session.execute(select(AuditLog).where(AuditLog.action == "contest.weights")).first()
+
+    # The daily review weight: part of the 100; the formula, its explanation and a column.
+    response = _post(client, path, {"participation": "50", "score": "30", "improvement": "10",
+                                    "review": "10", "public": "y"})
+    page = html.unescape(client.get(response.headers["Location"]).get_data(as_text=True))
+    db.session.expire_all()
+    assert db.session.get(Contest, contest.id).weight_review == 10
+    assert "(50 × P + 30 × S + 10 × G + 10 × R) ÷ 100" in page and "(R)</th>" in page
+    response = _post(client, path, {"participation": "60", "score": "30", "improvement": "10",
+                                    "review": "0", "public": "y"})
+    db.session.expire_all()
+    assert db.session.get(Contest, contest.id).weight_review == 0
 
     secretary = browser("bt-a")
     response = _post(secretary, path, {"participation": "100", "score": "0", "improvement": "0"})

@@ -7,7 +7,12 @@ Three kinds of rows, all written in the transaction that changes them:
   in the movement: active, not exempt, member or secretary);
 - RoundSectionStats: per branch, round and outline section, answers and right answers
   of the counting attempts of the members who count (the mastery heat map);
-plus Unit.active_roster, the participation denominator.
+plus Unit.active_roster, the participation denominator;
+- RoundUnitStats.review_days: per branch and round, the member-days of daily review in
+  the round's period — one for each member who counts and each local day on which he
+  answered at least one review question between the round's opening and its close,
+  counted in the branch of that day's first such answer (ReviewLog.unit_id). Repeated
+  submits, several answers a day and reviews outside the period add nothing.
 
 `recompute(check=True)` rebuilds all of them with grouped queries and reports every
 difference; standings and branch pages only ever read the maintained rows.
@@ -23,13 +28,14 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ...extensions import db
-from ...models import (Attempt, AttemptQuestion, Question, Round, RoundResult, RoundSectionStats,
-                      RoundUnitStats, Unit, User)
+from ...models import (Attempt, AttemptQuestion, Question, ReviewLog, Round, RoundResult,
+                      RoundSectionStats, RoundUnitStats, Unit, User)
 from ...models.attempts import FINISHED
 from ...models.org import ROSTER_ROLES
 from ..people import refresh_rosters
 
-UNIT_FIELDS = ("started", "finished", "participants", "score_sum", "max_sum", "full_scores")
+UNIT_FIELDS = ("started", "finished", "participants", "score_sum", "max_sum", "full_scores",
+               "review_days")
 
 
 def _dialect() -> str:
@@ -203,6 +209,41 @@ def _loaded_section_counts(attempt: Attempt) -> dict[int, tuple[int, int]] | Non
     return {k: (v[0], v[1]) for k, v in out.items()}
 
 
+def after_review(log: ReviewLog) -> None:
+    """A daily review answer was stored (learning.hooks.review_answered, same
+    transaction): for every round whose period holds it, a member-day for the branch
+    when this is the member's first answer of his local day within that period and he
+    counts in the movement."""
+    user = db.session.get(User, log.user_id)
+    if not user.counts_in_movement or log.unit_id is None:
+        return
+    for round_id, opens_at in db.session.execute(
+            select(Round.id, Round.opens_at).where(Round.opens_at <= log.reviewed_at,
+                                                   Round.closes_at > log.reviewed_at)
+            .order_by(Round.id)).all():
+        earlier = db.session.execute(select(ReviewLog.id).where(
+            ReviewLog.user_id == log.user_id, ReviewLog.day == log.day, ReviewLog.id < log.id,
+            ReviewLog.reviewed_at >= opens_at).limit(1)).first()
+        if earlier is None:
+            bump_unit(round_id, log.unit_id, review_days=1)
+
+
+def _review_days(round_: Round, counting: set[int], user_id: int | None = None) -> Counter:
+    """unit id → member-days of review in the round's period (see the module docstring),
+    from the review log: per member and local day, the branch of the first answer."""
+    first = (select(func.min(ReviewLog.id)).where(
+        ReviewLog.reviewed_at >= round_.opens_at, ReviewLog.reviewed_at < round_.closes_at)
+        .group_by(ReviewLog.user_id, ReviewLog.day))
+    if user_id is not None:
+        first = first.where(ReviewLog.user_id == user_id)
+    out = Counter()
+    for member, unit_id in db.session.execute(select(ReviewLog.user_id, ReviewLog.unit_id)
+                                              .where(ReviewLog.id.in_(first))):
+        if member in counting and unit_id is not None:
+            out[unit_id] += 1
+    return out
+
+
 # ---------------------------------------------------------------- recomputation
 
 @dataclass
@@ -281,10 +322,11 @@ def expected_for_round(round_: Round, expected: Expected, counting: set[int] | N
             max_sum[attempt.unit_id] += attempt.max_score
             full[attempt.unit_id] += _full(attempt.score, attempt.max_score)
             counting_ids.append(attempt.id)
-    for unit_id in set(started) | set(participants):
+    reviews = _review_days(round_, counting)
+    for unit_id in set(started) | set(participants) | set(reviews):
         expected.units[(round_.id, unit_id)] = (started[unit_id], finished[unit_id],
                                                 participants[unit_id], score_sum[unit_id],
-                                                max_sum[unit_id], full[unit_id])
+                                                max_sum[unit_id], full[unit_id], reviews[unit_id])
     for start in range(0, len(counting_ids), 500):
         chunk = counting_ids[start:start + 500]
         for unit_id, section_id, answered, right in db.session.execute(
@@ -421,4 +463,10 @@ def member_changed(user: User, counted_before: bool) -> None:
                   max_sum=sign * result.max_score,
                   full_scores=sign * _full(result.score, result.max_score))
         bump_sections(result.round_id, result.unit_id, result.attempt_id, sign)
+    for round_ in db.session.execute(select(Round).where(Round.id.in_(
+            select(Round.id).join(ReviewLog, (ReviewLog.reviewed_at >= Round.opens_at)
+                                  & (ReviewLog.reviewed_at < Round.closes_at))
+            .where(ReviewLog.user_id == user.id))).order_by(Round.id)).scalars():
+        for unit_id, days in sorted(_review_days(round_, {user.id}, user.id).items()):
+            bump_unit(round_.id, unit_id, review_days=sign * days)
     db.session.flush()

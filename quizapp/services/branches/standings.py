@@ -3,13 +3,18 @@
 Everything here reads the maintained counters (RoundUnitStats, RoundSectionStats,
 Unit.active_roster, RoundResult per member of one branch) — never the attempts.
 
-The emulation index of a branch in a round, with weights wP + wS + wG = 100 (%):
+The emulation index of a branch in a round, with weights wP + wS + wG + wR = 100 (%):
     P = participation rate × 100           (participants ÷ active roster)
     S = sum of the counted best scores × 100 ÷ sum of their maximum scores
     G = 50 + ((P + S)/2 − (P' + S')/2), kept within 0…100, where P', S' are the
         branch's figures in the previous round of the contest (G = 50 in the first)
-    index = (wP·P + wS·S + wG·G) ÷ 100
-Across a contest, P, S and G are averaged over the rounds that have opened, and the
+    R = member-days of daily review in the round's period × 100 ÷ (active roster ×
+        days of the period), at most 100 — the share of the days on which the average
+        member reviewed (counters.after_review: a member counts once a day, in the
+        round's opening-to-close window, local days counted inclusively)
+    index = (wP·P + wS·S + wG·G + wR·R) ÷ 100
+wR is 0 unless an organizer sets it; the term is then left out of the printed line.
+Across a contest, P, S, G and R are averaged over the rounds that have opened, and the
 index is computed from those averages.
 Rounding happens once, before the index: P, S and G are rounded half up to two
 decimals, and the index is computed exactly from those rounded figures (it has at most
@@ -45,6 +50,7 @@ from ...models import (Attempt, CollectivePrize, Contest, Round, RoundResult, Ro
 from ...models.attempts import IN_PROGRESS
 from ..contests import allot_prizes, in_audience, overrides_for, results_visible_to, round_state
 from ..errors import Conflict, DomainError
+from ..learning.review import local_day
 from ..people import audit, names
 from .roster import roster
 
@@ -69,15 +75,17 @@ class Weights:
     participation: int = 50
     score: int = 40
     improvement: int = 10
+    review: int = 0
 
     @classmethod
     def of(cls, contest: Contest) -> "Weights":
-        return cls(contest.weight_participation, contest.weight_score, contest.weight_improvement)
+        return cls(contest.weight_participation, contest.weight_score, contest.weight_improvement,
+                   contest.weight_review or 0)
 
     def check(self) -> None:
-        values = (self.participation, self.score, self.improvement)
+        values = (self.participation, self.score, self.improvement, self.review)
         if any(v < 0 or v > 100 for v in values) or sum(values) != 100:
-            raise DomainError(_("The three weights must be whole percentages that add up to 100 "
+            raise DomainError(_("The weights must be whole percentages that add up to 100 "
                                 "(now %(sum)d).", sum=sum(values)))
 
 
@@ -87,6 +95,7 @@ def set_weights(actor: User, contest: Contest, weights: Weights, public: bool) -
     contest.weight_participation = weights.participation
     contest.weight_score = weights.score
     contest.weight_improvement = weights.improvement
+    contest.weight_review = weights.review
     contest.public_standings = public
     audit.log(actor, "contest.weights", f"contest:{contest.id}",
               {"before": vars(before), "after": vars(weights), "public": public})
@@ -111,6 +120,8 @@ class BranchRow:
     rank: int = 0
     tied: bool = False
     rounds: int = 1
+    R: float | None = None      # the daily review figure (0..100)
+    review_days: int = 0
 
     @property
     def improvement(self) -> float | None:
@@ -136,8 +147,9 @@ class BranchRow:
         empty when the index is hidden from the viewer."""
         if self.index is None:
             return ""
+        review = f" + {w.review}×{self.R or 0:.2f}" if w.review else ""
         return (f"({w.participation}×{self.P:.2f} + {w.score}×{self.S:.2f} + "
-                f"{w.improvement}×{self.G:.2f}) ÷ 100 = {format_index(self.index)}")
+                f"{w.improvement}×{self.G:.2f}{review}) ÷ 100 = {format_index(self.index)}")
 
 
 CENT = Decimal("0.01")
@@ -158,9 +170,19 @@ def percent_of(numerator: int, denominator: int) -> Decimal:
     return round_figure(Decimal(numerator * 100) / Decimal(denominator))
 
 
-def index_of(w: Weights, P: Decimal, S: Decimal, G: Decimal) -> Decimal:
-    """(wP·P + wS·S + wG·G) ÷ 100, exact: integer weights times two-decimal figures."""
-    return (w.participation * P + w.score * S + w.improvement * G) / 100
+def index_of(w: Weights, P: Decimal, S: Decimal, G: Decimal, R: Decimal = Decimal(0)) -> Decimal:
+    """(wP·P + wS·S + wG·G + wR·R) ÷ 100, exact: integer weights times two-decimal figures."""
+    return (w.participation * P + w.score * S + w.improvement * G + w.review * R) / 100
+
+
+def period_days(round_: Round) -> int:
+    """Local days from the round's opening to its close, both counted (R's denominator)."""
+    return max(1, (local_day(round_.closes_at) - local_day(round_.opens_at)).days + 1)
+
+
+def review_of(review_days: int, roster: int, days: int) -> Decimal:
+    """R = review member-days × 100 ÷ (roster × days), at most 100, rounded once."""
+    return min(Decimal("100.00"), percent_of(review_days, roster * days))
 
 
 def improvement_of(P: Decimal, S: Decimal, previous: Decimal | None) -> Decimal:
@@ -248,6 +270,7 @@ def round_standings(round_: Round, scope: Unit | None = None, viewer=FULL_VIEW) 
     stats = _stats([round_.id] + ([prev_round.id] if prev_round else []),
                    [u.id for u in units] if scope is not None else None)
     max_score = round_max_score(round_)
+    days = period_days(round_)
     rows = []
     for unit in units:
         participants, score_sum, full, rate, average, P, S = _figures(
@@ -257,10 +280,14 @@ def round_standings(round_: Round, scope: Unit | None = None, viewer=FULL_VIEW) 
             *_rest, P0, S0 = _figures(stats.get((prev_round.id, unit.id)), unit.active_roster)
             previous = (P0 + S0) / 2
         G = improvement_of(P, S, previous)
-        value = index_of(weights, P, S, G)
+        stat = stats.get((round_.id, unit.id))
+        review_days = stat.review_days if stat else 0
+        R = review_of(review_days, unit.active_roster, days)
+        value = index_of(weights, P, S, G, R)
         rows.append(BranchRow(unit, unit.active_roster, participants, score_sum, full, max_score,
                               rate, average, float(P), float(S), float(G), float(value),
-                              None if previous is None else float(previous)))
+                              None if previous is None else float(previous), R=float(R),
+                              review_days=review_days))
     if not scores_shown(round_, viewer):
         for row in rows:
             row.hide_scores()
@@ -291,13 +318,15 @@ def contest_standings(contest: Contest, scope: Unit | None = None, viewer=FULL_V
         S = round_figure(sum((round_figure(r.S) for r in mine), Decimal(0)) / n)
         G = round_figure(sum((round_figure(r.G) for r in mine), Decimal(0)) / n) if mine \
             else Decimal("50.00")
+        R = round_figure(sum((round_figure(r.R or 0) for r in mine), Decimal(0)) / n)
         participants = sum(r.participants for r in mine)
         score_sum = sum(r.score_sum for r in mine)
-        value = index_of(weights, P, S, G)
+        value = index_of(weights, P, S, G, R)
         row = BranchRow(unit, unit.active_roster, participants, score_sum,
                         sum(r.full_scores for r in mine), sum(r.max_score for r in mine),
                         float(P) / 100, (score_sum / participants) if participants else None,
-                        float(P), float(S), float(G), float(value), rounds=len(mine))
+                        float(P), float(S), float(G), float(value), rounds=len(mine), R=float(R),
+                        review_days=sum(r.review_days for r in mine))
         rows.append(row)
     return _rank(rows)
 

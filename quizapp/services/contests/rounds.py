@@ -109,6 +109,8 @@ def create_round(actor: User, contest: Contest, settings: RoundSettings) -> Roun
     db.session.add(round_)
     db.session.flush()
     audit.log(actor, "round.create", f"round:{round_.id}", {"title": round_.title})
+    if round_.opens_at <= utcnow():
+        hooks.send(hooks.results_rebuilt, round_)  # review days already in its period
     return round_
 
 
@@ -138,6 +140,9 @@ def update_round(actor: User, round_: Round, settings: RoundSettings, reason: st
     if changed:
         audit.log(actor, "round.update", f"round:{round_.id}", changed, reason)
     db.session.flush()
+    if {"opens_at", "closes_at"} & set(changed):
+        # The review figure counts the review days within the round's period.
+        hooks.send(hooks.results_rebuilt, round_)
     return changed
 
 

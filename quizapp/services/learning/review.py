@@ -39,6 +39,7 @@ from ...extensions import db
 from ...models import Choice, Question, ReviewCard, ReviewLog, Section, Unit, User
 from ...models.org import ROSTER_ROLES
 from .. import grading
+from . import hooks
 from ..attempts import choice_tokens
 from ..contests import answer_key
 from ..errors import Conflict, DomainError, NotFound
@@ -288,12 +289,13 @@ def answer(user: User, card: ReviewCard, ticket: str, values: list[str]) -> Answ
     if moved.rowcount != 1:
         db.session.refresh(card)
         return Answered(last_log(card), counted=False)
-    log = ReviewLog(card_id=card.id, user_id=user.id, question_id=question.id,
+    log = ReviewLog(card_id=card.id, user_id=user.id, unit_id=user.unit_id, question_id=question.id,
                     selected=",".join(str(i) for i in sorted(chosen)), correct=correct,
                     rating=int(rating), duration_ms=min(int(seconds * 1000), 2**31 - 1),
                     reviewed_at=now, day=local_day(now))
     db.session.add(log)
     db.session.flush()
+    hooks.send(hooks.review_answered, log)
     db.session.expire(card)
     return Answered(log, counted=True)
 
