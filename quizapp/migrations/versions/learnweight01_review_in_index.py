@@ -2,7 +2,7 @@
 review_logs.unit_id (the branch a review answer counts for)
 
 Revision ID: learnweight01_review_in_index
-Revises: credit01_partial_credit
+Revises: reach02_quiz_layout_extra_time
 Create Date: 2026-12-04 10:25:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 
 revision = 'learnweight01_review_in_index'
-down_revision = 'credit01_partial_credit'
+down_revision = "reach02_quiz_layout_extra_time"
 branch_labels = None
 depends_on = None
 
