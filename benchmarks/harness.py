@@ -119,10 +119,19 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_gunicorn(port: int, log_file) -> subprocess.Popen:
+APP_SPEC = "quizapp:create_app()"
+# The ceiling: a bare Flask app (benchmarks/bare_app.py), served by the same gunicorn
+# with the same workers. It lives in benchmarks/, so production never imports it.
+BARE_APP_SPEC = "bare_app:app"
+
+
+def start_gunicorn(port: int, log_file, app_spec: str = APP_SPEC) -> subprocess.Popen:
     # No control socket: its default path is one per user, shared with any other server.
     cmd = [str(BIN / "gunicorn"), "-w", str(WORKERS), "-b", f"127.0.0.1:{port}",
-           "--no-control-socket", "quizapp:create_app()"]
+           "--no-control-socket"]
+    if app_spec == BARE_APP_SPEC:
+        cmd += ["--pythonpath", str(ROOT / "benchmarks")]
+    cmd.append(app_spec)
     log(" ".join(cmd))
     return subprocess.Popen(cmd, cwd=ROOT, env=server_env(), stdout=log_file,
                             stderr=subprocess.STDOUT, start_new_session=True)
@@ -184,14 +193,15 @@ def end_profile(proc: subprocess.Popen | None) -> None:
 
 
 @contextlib.contextmanager
-def gunicorn(log_name: str = "gunicorn.log"):
-    """Start gunicorn on a free loopback port, wait for /healthz, yield the port; stop it
-    on every path (also on failure or Ctrl-C), showing the log's tail on failure."""
+def gunicorn(log_name: str = "gunicorn.log", app_spec: str = APP_SPEC):
+    """Start gunicorn serving `app_spec` on a free loopback port, wait for /healthz, yield
+    the port; stop it on every path (also on failure or Ctrl-C), showing the log's tail on
+    failure."""
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     port = free_port()
     log_path = OUT_DIR / log_name
     with open(log_path, "w") as log_file:
-        proc = start_gunicorn(port, log_file)
+        proc = start_gunicorn(port, log_file, app_spec)
         global _master_pid
         _master_pid = proc.pid
         try:
@@ -280,7 +290,7 @@ Written by the scripts in `benchmarks/` (see benchmarks/README.md). `make bench`
 them all; each rewrites only its own section below, with the date, command and machine
 of its last run.
 """
-SECTION_ORDER = ("autosave", "contest", "scale")
+SECTION_ORDER = ("throughput", "autosave", "contest", "scale")
 _SECTION_RE = re.compile(r"<!-- begin:(\w+) -->\n(.*?)<!-- end:\1 -->\n", re.S)
 
 

@@ -35,7 +35,7 @@ attempts_cli = click.Group("attempts", help="Quiz attempts.")
 demo_cli = click.Group("demo", help="Demo data for trying the app.")
 
 
-FORMAT_NAMES = ["yaml", "gift", "aiken", "xlsx"]
+FORMAT_NAMES = ["yaml", "gift", "xml", "aiken", "xlsx"]
 
 
 def _file_format(target, fmt: str | None) -> str | None:
@@ -193,7 +193,7 @@ def _import_file(path, fmt: str, section: str | None) -> None:
 @bank_cli.command("export")
 @click.argument("path", type=click.Path(dir_okay=False))
 @click.option("--format", "fmt", type=click.Choice(FORMAT_NAMES),
-              help="Default: from the file name (.yaml, .gift, .txt = Aiken, .xlsx).")
+              help="Default: from the file name (.yaml, .gift, .xml = Moodle XML, .txt = Aiken, .xlsx).")
 def bank_export(path: str, fmt: str | None) -> None:
     """Write every current question (all statuses) to one file."""
     fmt = fmt or formats.detect(path)

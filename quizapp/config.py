@@ -35,6 +35,7 @@ def defaults(instance_path: str) -> dict[str, Any]:
         # Seconds after the deadline during which a save or submit is still accepted,
         # to absorb network latency; the browser's clock is never trusted.
         "QUIZ_GRACE_SECONDS": 5,
+        "PAPER_ENTRY_HOURS": 48,
         "PRACTICE_MAX_QUESTIONS": 50,
         # Daily review (services.learning.review): questions in a member's daily set, of
         # which at most REVIEW_NEW_PER_DAY are questions he has never reviewed.
@@ -90,6 +91,8 @@ def from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
         out["REDIS_URL"] = environ["REDIS_URL"]
     if environ.get("QUIZ_GRACE_SECONDS"):
         out["QUIZ_GRACE_SECONDS"] = int(environ["QUIZ_GRACE_SECONDS"])
+    if environ.get("PAPER_ENTRY_HOURS"):
+        out["PAPER_ENTRY_HOURS"] = int(environ["PAPER_ENTRY_HOURS"])
     if environ.get("REVIEW_DAILY_COUNT"):
         out["REVIEW_DAILY_COUNT"] = int(environ["REVIEW_DAILY_COUNT"])
     if environ.get("REVIEW_NEW_PER_DAY"):

@@ -19,8 +19,9 @@ from werkzeug.routing import IntegerConverter
 
 from .config import startup_warnings
 from .errors import discard_session, render_error
-from .extensions import db
+from .extensions import db, limiter
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
        "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
 
@@ -90,29 +91,69 @@ def check_json_body(max_bytes: int, max_depth: int) -> str | None:
     return None
 
 
+def has_nul_byte() -> bool:
+    """Whether the query string, a form field, a URL part or a JSON body carries a NUL
+    byte. The query string is looked at raw first (a NUL reaches `request.args` only as
+    %00 or a raw byte), so the common request parses nothing it would not parse anyway;
+    a form is only parsed for a method that may carry one."""
+    query = request.query_string
+    if (b"\x00" in query or b"%00" in query) and \
+            any("\x00" in v for values in request.args.listvalues() for v in values):
+        return True
+    if request.method not in SAFE_METHODS and request.content_length != 0 and \
+            any("\x00" in v for values in request.form.listvalues() for v in values):
+        return True
+    if request.view_args and \
+            any(isinstance(v, str) and "\x00" in v for v in request.view_args.values()):
+        return True
+    if request.is_json:
+        raw = request.get_data(cache=True, as_text=True)
+        if "\x00" in raw or "\\u0000" in raw:
+            return True
+    return False
+
+
+def drop_idle_limit_check(app: Flask) -> None:
+    """Flask-Limiter checks default and application-wide limits before every request;
+    this app sets none (its limits are on the login view, whose decorator checks them
+    itself), so that hook only costs time — 15 % of a /healthz in the profile
+    (benchmarks/REPORT.md). Drop it then; keep it as soon as any such limit is set."""
+    if limiter.limit_manager.default_limits or limiter.limit_manager.application_limits \
+            or getattr(limiter, "_meta_limits", None) \
+            or any(app.config.get(key) for key in
+                   ("RATELIMIT_DEFAULT", "RATELIMIT_APPLICATION", "RATELIMIT_META")):
+        return
+    hooks = app.before_request_funcs.get(None, [])
+    hooks[:] = [f for f in hooks if getattr(f, "__func__", None)
+                is not type(limiter)._check_request_limit or f.__self__ is not limiter]
+
+
+# The security headers every response carries (set unless the view set its own).
+SECURITY_HEADERS = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "same-origin"),
+    ("Content-Security-Policy", CSP),
+    ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
+)
+
+
 def init_hardening(app: Flask) -> None:
     if app.config.get("BEHIND_PROXY"):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+    drop_idle_limit_check(app)
 
     @app.before_request
     def refuse_nul_bytes():
         """NUL bytes have no business in a form or URL (PostgreSQL refuses them in text)."""
-        for source in (request.args, request.form):
-            for values in source.listvalues():
-                if any("\x00" in v for v in values):
-                    abort(400)
-        if any(isinstance(v, str) and "\x00" in v for v in (request.view_args or {}).values()):
+        if has_nul_byte():
             abort(400)
-        if request.is_json:
-            raw = request.get_data(cache=True, as_text=True)
-            if "\x00" in raw or "\\u0000" in raw:
-                abort(400)
 
     @app.before_request
     def bounded_json():
         """Every JSON body, for every endpoint, before any view parses it: a 400 with a
         message when it is too large or too deep (see check_json_body)."""
-        if not request.is_json or request.method in ("GET", "HEAD", "OPTIONS"):
+        if request.method in SAFE_METHODS or not request.is_json:
             return None
         problem = check_json_body(app.config["JSON_MAX_BYTES"], app.config["JSON_MAX_DEPTH"])
         if problem is None:
@@ -129,11 +170,11 @@ def init_hardening(app: Flask) -> None:
 
     @app.after_request
     def headers_and_log(response):
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("Content-Security-Policy", CSP)
-        response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        headers = response.headers
+        present = {key.lower() for key, _value in headers.items()} if len(headers) else ()
+        for key, value in SECURITY_HEADERS:
+            if key.lower() not in present:
+                headers.add(key, value)
         if request.is_secure:
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         response.headers["X-Request-ID"] = g.get("request_id", "")

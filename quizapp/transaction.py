@@ -7,9 +7,8 @@ that fails is handled like any error of the view (a 503 when the database is awa
 - a request that may write (POST, PUT, PATCH, DELETE) commits when its view returned a
   response below 400;
 - a GET, HEAD or OPTIONS request never commits (a GET never writes:
-  tests/security/test_get_never_writes.py) — except when its view settled the member's
-  own attempt whose deadline had passed and said so with `keep_settlement()` (the
-  member's quiz and result pages only);
+  tests/security/test_get_never_writes.py), without exception: even the member's own
+  expired attempt is finished by a POST (its "time is up" page) or the sweeper;
 - a DomainError whose work must be kept (`exc.commit`: the finish of a late submit, the
   answers a plain form saved with a refused check) commits before the error handler
   renders it; every other error rolls back (errors.py, and Flask-SQLAlchemy's teardown).
@@ -18,17 +17,12 @@ CLI commands commit once each, at their end (cli.py).
 """
 from __future__ import annotations
 
-from flask import Flask, g, request
+from flask import Flask, request
 
 from .extensions import db
 from .services.errors import DomainError
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-
-
-def keep_settlement() -> None:
-    """The view of a safe request settled an expired attempt: commit that."""
-    g.keep_settlement = True
 
 
 class TransactionalFlask(Flask):
@@ -39,7 +33,7 @@ class TransactionalFlask(Flask):
             if exc.commit:
                 db.session.commit()
             raise
-        if request.method in SAFE_METHODS and not g.get("keep_settlement"):
+        if request.method in SAFE_METHODS:
             return rv
         response = self.make_response(rv)
         if response.status_code < 400:

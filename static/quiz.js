@@ -233,6 +233,61 @@
     form.submit();
   }
 
+  // One question per screen: the map and the previous/next buttons show another
+  // question at once (nothing to post: every answer is autosaved), and the map marks
+  // each question answered or not as the member chooses.
+  var map = form.querySelector(".qmap");
+  if (map) {
+    var questions = form.querySelectorAll("fieldset.question");
+    var count = questions.length;
+    var currentField = document.getElementById("current-q");
+    var prevButton = document.getElementById("prev-button");
+    var nextButton = document.getElementById("next-button");
+    var prediction = form.querySelector("fieldset.prediction");
+    var leftEl = document.getElementById("qmap-left");
+    var markMap = function () {
+      var missing = 0;
+      for (var i = 0; i < questions.length; i++) {
+        var answered = selection(questions[i]).length > 0;
+        if (!answered) { missing++; }
+        var item = map.querySelector('.qmap-item[data-question-id="' + questions[i].dataset.questionId + '"]');
+        if (!item) { continue; }
+        item.className = "qmap-item " + (answered ? "answered" : "unanswered");
+        var state = item.querySelector(".qmap-state");
+        state.textContent = answered ? state.dataset.answered : state.dataset.unanswered;
+      }
+      leftEl.textContent = leftEl.dataset.template.replace("{n}", String(missing));
+    };
+    var showQuestion = function (n) {
+      n = Math.min(Math.max(n, 1), count);
+      for (var i = 0; i < questions.length; i++) { questions[i].hidden = (i !== n - 1); }
+      if (prediction) { prediction.hidden = (n !== count); }
+      currentField.value = String(n);
+      prevButton.value = String(n - 1);
+      prevButton.hidden = (n === 1);
+      nextButton.value = String(n + 1);
+      nextButton.hidden = (n === count);
+      var items = map.querySelectorAll(".qmap-item");
+      for (var j = 0; j < items.length; j++) {
+        if (j === n - 1) { items[j].setAttribute("aria-current", "step"); } else { items[j].removeAttribute("aria-current"); }
+      }
+      if (window.history && history.replaceState) { history.replaceState(null, "", "?q=" + n); }
+      var legend = questions[n - 1].querySelector("legend");
+      legend.setAttribute("tabindex", "-1");
+      legend.focus();
+      questions[n - 1].scrollIntoView({block: "start"});
+    };
+    form.addEventListener("click", function (event) {
+      var button = event.target.closest('button[name="goto"]');
+      if (!button) { return; }
+      event.preventDefault();
+      showQuestion(parseInt(button.value, 10));
+    });
+    form.addEventListener("change", function (event) {
+      if (event.target.closest("fieldset.question")) { markMap(); }
+    });
+  }
+
   var MILESTONES = [10, 5, 1];
   var announced = null;
   var announceEl = document.getElementById("timer-announce");

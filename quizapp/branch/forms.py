@@ -16,6 +16,14 @@ class ReasonedForm(Form):
     reason = StringField(_l("Reason (kept in the log)"), validators=[Optional(), Length(max=300)])
 
 
+class ExtraTimeForm(Form):
+    """Extra minutes for one member in one round (0 takes them back)."""
+    round_id = IntegerField(_l("Round"), validators=[DataRequired()])
+    minutes = IntegerField(_l("Extra minutes"), validators=[
+        Optional(), NumberRange(min=0, max=240, message=_l("Extra time must be between 0 and %(max)s minutes."))])
+    reason = StringField(_l("Reason (kept in the log)"), validators=[Optional(), Length(max=300)])
+
+
 class RosterUploadForm(Form):
     file = FileField(_l("Roster file (.xlsx)"), validators=[
         FileRequired(), FileAllowed(["xlsx"], _l("Choose an .xlsx file."))])

@@ -8,6 +8,7 @@ import time
 from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template,
                    request, url_for)
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from markupsafe import Markup
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -19,11 +20,14 @@ from ..hardening import bounded_int
 from ..models import Contest, Round
 from ..policy import can_reset_password, role_required
 from ..contest import share
-from ..services import learning
-from ..services.branches import reports, roster, standings
+from ..services import contests, learning
+from ..services.branches import paper_forms, propagation, reports, roster, standings
+from ..services.learning import meeting
+from ..clock import utcnow
 from ..services.branches.standings import Weights
-from ..services.contests import round_state, state_label
-from .forms import MemberForm, ReasonedForm, RosterUploadForm, WeightsForm
+from ..services.contests import extra_time, round_state, state_label
+from ..services.errors import DomainError
+from .forms import ExtraTimeForm, MemberForm, ReasonedForm, RosterUploadForm, WeightsForm
 
 bp = Blueprint("branch", __name__)
 
@@ -78,18 +82,18 @@ def page(unit_id: int):
     return render_template("branch/page.html", data=data, heat=heat, trend=trend, reminder=reminder,
                            form=MemberForm(), action_form=ReasonedForm(), state=round_state,
                            label=state_label, contests=_contests(), may_reset=can_reset_password,
-                           review_activity=learning.branch_activity(unit))
+                           review_activity=learning.branch_activity(unit),
+                           extra_rounds=[r for r in data.rounds if round_state(r) in ("scheduled", "open")],
+                           extras=extra_time.extras_for(data.rounds))
 
 
 def _round_url(round_: Round) -> str:
-    """The round's own address for texts sent outside the site (a member who follows it
-    lands on the round, after logging in if needed): PUBLIC_URL, never the request's
-    Host header (which whoever sends the request chooses). Unset: a placeholder the
-    secretary replaces before sending, rather than a guess."""
-    configured = current_app.config.get("PUBLIC_URL")
-    if not configured:
-        return _("[the contest site's address]")
-    return configured + url_for("contest.round_page", round_id=round_.id)
+    """The round's short public address (/r/<id>, as posters and Zalo texts carry) for
+    texts sent outside the site: a member who follows it logged out sees the round and
+    the way to log in, logged in he goes straight to the round. From PUBLIC_URL, never
+    the request's Host header (which whoever sends the request chooses). Unset: a
+    placeholder the secretary replaces before sending, rather than a guess."""
+    return share.short_url(round_) or _("[the contest site's address]")
 
 
 @bp.get("/branch/<int:unit_id>/rounds/<int:round_id>/poster")
@@ -109,6 +113,102 @@ def round_poster(unit_id: int, round_id: int):
                            back=url_for("branch.page", unit_id=unit.id))
 
 
+def _unit_and_round(unit_id: int, round_id: int):
+    """A unit in the viewer's scope and a round its members may take (else 404)."""
+    unit = roster.get_unit_in_scope(current_user, unit_id)
+    round_ = db.get_or_404(Round, round_id)
+    audience = round_.contest.audience
+    if round_state(round_) == "draft" or (
+            audience and not any(unit.path.startswith(a.path) for a in audience)):
+        abort(404)
+    return unit, round_
+
+
+PAPER_FIELD_MAX = 12  # characters of one typed answer ("ABCD" with spaces and commas)
+
+
+@bp.get("/branch/<int:unit_id>/rounds/<int:round_id>/paper")
+@role_required("secretary")
+def paper(unit_id: int, round_id: int):
+    """Paper sheets of a round for one branch: print them, then enter what members ticked
+    (the whole grid, or one sheet found by its QR reference)."""
+    unit, round_ = _unit_and_round(unit_id, round_id)
+    sheets = contests.paper.paper_attempts(round_, [unit.id])
+    ref = (request.args.get("ref") or "").strip()[:200]
+    error, status = None, 200
+    if ref:
+        try:
+            wanted = contests.paper.attempt_id_from_token(ref)
+        except DomainError as exc:
+            error, status, sheets = exc.message, 400, []
+        else:
+            sheets = [a for a in sheets if a.id == wanted]
+            if not sheets:
+                abort(404)
+    return _paper_page(unit, round_, sheets, {}, [error] if error else [], status, ref=ref)
+
+
+def _paper_page(unit, round_, sheets, typed, errors, status=200, ref=""):
+    return render_template(
+        "branch/paper.html", unit=unit, round=round_, sheets=sheets, typed=typed, errors=errors,
+        members=[m for m in roster.roster(unit) if m.active], letters_of=contests.paper.letters_of,
+        may_print=round_state(round_) == "open", entry_open=contests.paper.entry_open(round_),
+        entry_until=contests.paper.paper_deadline(round_), ref=ref,
+        field_max=PAPER_FIELD_MAX), status
+
+
+@bp.post("/branch/<int:unit_id>/rounds/<int:round_id>/paper/sheets.pdf")
+@role_required("secretary")
+def paper_sheets(unit_id: int, round_id: int):
+    """Draw (or find again) the chosen members' sheets and send them as one A4 PDF."""
+    unit, round_ = _unit_and_round(unit_id, round_id)
+    members = [m for m in roster.roster(unit) if m.active]
+    chosen = set(request.form.getlist("member", type=bounded_int))
+    if chosen:
+        members = [m for m in members if m.id in chosen]
+    drawn = contests.paper.draw_sheets(current_user, round_, members)
+    if not drawn.sheets:
+        raise DomainError(_("No sheet to print: %(reasons)s", reasons="; ".join(
+            f"{m.full_name} ({why})" for m, why in drawn.skipped) or _("no member chosen")))
+    sheets = contests.paper.load_sheets([a.id for a in drawn.sheets])
+    return _download(paper_forms.sheets_pdf(round_, sheets),
+                     f"phieu-{unit.code}-vong-{round_.id}.pdf", "application/pdf")
+
+
+@bp.post("/branch/<int:unit_id>/rounds/<int:round_id>/paper/enter")
+@role_required("secretary")
+def paper_enter(unit_id: int, round_id: int):
+    """Enter the typed sheets: every row with at least one answer is submitted through
+    the engine; nothing is saved when any typed answer is wrong (the page comes back
+    with what was typed and the reasons)."""
+    unit, round_ = _unit_and_round(unit_id, round_id)
+    by_id = {a.id: a for a in contests.paper.paper_attempts(round_, [unit.id])}
+    posted = request.form.getlist("sheet", type=bounded_int)
+    if any(attempt_id not in by_id for attempt_id in posted):
+        abort(404)
+    typed, errors, ready = {}, [], []
+    for attempt_id in posted:
+        attempt = by_id[attempt_id]
+        texts = [request.form.get(f"a{attempt_id}_{item.position}", "")[:PAPER_FIELD_MAX]
+                 for item in attempt.items]
+        typed[attempt_id] = texts
+        if attempt.is_finished or not any(t.strip() for t in texts):
+            continue
+        try:
+            ready.append((attempt, contests.paper.check_entry(attempt, texts)))
+        except DomainError as exc:
+            errors.append(f"{attempt.user.full_name}: {exc.message}")
+    if errors:
+        return _paper_page(unit, round_, [by_id[i] for i in posted], typed, errors, 400)
+    if ready and not contests.paper.entry_open(round_):
+        raise DomainError(_("The time for entering paper sheets of this round is over."))
+    entered = sum(contests.paper.enter_sheet(current_user, round_, attempt, answers)
+                  for attempt, answers in ready)
+    flash(ngettext("%(num)d sheet entered and graded.", "%(num)d sheets entered and graded.",
+                   entered), "success")
+    return redirect(url_for("branch.paper", unit_id=unit.id, round_id=round_.id))
+
+
 def _contests() -> list[Contest]:
     return list(db.session.execute(select(Contest).order_by(Contest.created_at.desc())).scalars())
 
@@ -119,6 +219,40 @@ def branch_report(unit_id: int):
     unit = roster.get_unit_in_scope(current_user, unit_id)
     data = standings.branch_page(unit, _contest_from_args(), viewer=current_user)
     return _download(reports.branch_report(data), f"bao-cao-{unit.code}.xlsx", XLSX)
+
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def _propagation(scope, filename: str) -> Response:
+    """The propagation report of `scope` (None: the whole ward) for the chosen contest."""
+    contest = _contest_from_args()
+    if contest is None:
+        abort(404)
+    activity = {}
+    for unit in standings.branch_units(scope):
+        review = learning.branch_activity(unit)
+        held = meeting.branch_meetings(unit)
+        activity[unit.id] = propagation.Activity(
+            meetings=len(held.sessions), meeting_members=len(held.members),
+            reviewers=review.active_members, review_days=review.days)
+    content = propagation.report(contest, scope, activity, viewer=current_user, now=utcnow())
+    return _download(content, filename, DOCX)
+
+
+@bp.get("/branch/<int:unit_id>/propagation.docx")
+@role_required("secretary")
+def branch_propagation(unit_id: int):
+    """The branch's report on bringing the resolution to its members (.docx, to sign)."""
+    unit = roster.get_unit_in_scope(current_user, unit_id)
+    return _propagation(unit, f"bao-cao-tuyen-truyen-{unit.code}.docx")
+
+
+@bp.get("/branches/propagation.docx")
+@role_required("organizer")
+def ward_propagation():
+    """The ward's report: every branch."""
+    return _propagation(None, "bao-cao-tuyen-truyen-phuong.docx")
 
 
 @bp.post("/branch/<int:unit_id>/members")
@@ -136,6 +270,28 @@ def add_member(unit_id: int):
     flash(_("%(name)s was added with the username %(username)s. Use “Reset password” to give "
             "them a first password.", name=member.full_name, username=member.username), "success")
     return redirect(url_for("branch.page", unit_id=unit.id) + "#roster")
+
+
+@bp.post("/members/<int:user_id>/extra-time")
+@role_required("secretary")
+def extra_time_grant(user_id: int):
+    """Extra minutes for a member in a round (an accommodation): an organizer, or the
+    secretary whose scope holds the member (anyone else: 404, as for the roster)."""
+    member = roster.get_member_in_scope(current_user, user_id)
+    form = ExtraTimeForm()
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for error in errors:
+                flash(error, "error")
+        return redirect(url_for("branch.page", unit_id=member.unit_id) + "#roster")
+    round_ = db.session.get(Round, form.round_id.data)
+    if round_ is None:
+        abort(404)
+    minutes = form.minutes.data or 0
+    extra_time.grant(current_user, round_, member, minutes, form.reason.data or "")
+    flash(_("%(name)s has %(n)d extra minutes in “%(round)s”.", name=member.full_name, n=minutes,
+            round=round_.title), "success")
+    return redirect(url_for("branch.page", unit_id=member.unit_id) + "#roster")
 
 
 @bp.post("/members/<int:user_id>/<any(deactivate, activate, exempt, unexempt, reset_password, large_text, normal_text):action>")

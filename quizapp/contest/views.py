@@ -19,7 +19,8 @@ def round_page(round_id: int):
                            label=contests.state_label,
                            attempts=contests.member_attempts(current_user, round_),
                            results_visible=contests.results_visible_to(round_, current_user),
-                           ranking_visible=contests.ranking_visible(round_), form=EmptyForm())
+                           ranking_visible=contests.ranking_visible(round_), form=EmptyForm(),
+                           extra=contests.extra_time.extra_minutes(current_user.id, round_.id))
 
 
 @bp.get("/r/<int:round_id>")
@@ -35,7 +36,7 @@ def round_public(round_id: int):
         return redirect(url_for("contest.round_page", round_id=round_.id))
     return render_template("contest/round_public.html", round=round_,
                            state=contests.round_state(round_), label=contests.state_label,
-                           summary=share.summary(round_), og_url=share.short_url(round_))
+                           summary=share.summary(round_))
 
 
 @bp.post("/rounds/<int:round_id>/start")

@@ -3,22 +3,24 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import (BooleanField, FieldList, Form, FormField, IntegerField, SelectField,
                      StringField, TextAreaField)
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
 from ..forms import Form as AppForm
+from ..services.grading import kind_choices
 
 
 class ChoiceForm(Form):
     text = StringField(_l("Choice"), validators=[Optional(), Length(max=1000)])
     correct = BooleanField(_l("Right"))
+    # Partial credit in percent (Moodle's fraction × 100); empty on every choice: classic.
+    credit = StringField(_l("Credit (percent)"), validators=[Optional(), Regexp(
+        r"^\s*-?\d{1,3}([.,]\d{1,5})?\s*$", message=_l("A credit is a percent between -100 and 100."))])
 
 
 class QuestionForm(AppForm):
     key = StringField(_l("Key"), validators=[DataRequired(), Length(max=80)])
     section = SelectField(_l("Section"), choices=[], validate_choice=True)
-    kind = SelectField(_l("Kind"), choices=[
-        SelectChoice("single", _l("One right answer")), SelectChoice("multiple", _l("Several right answers")),
-        SelectChoice("truefalse", _l("True / false"))])
+    kind = SelectField(_l("Kind"), choices=[SelectChoice(name, label) for name, label in kind_choices()])
     difficulty = SelectField(_l("Difficulty"), coerce=int, choices=[
         SelectChoice(1, _l("Easy")), SelectChoice(2, _l("Medium")), SelectChoice(3, _l("Hard"))])
     status = SelectField(_l("Status"), choices=[
@@ -44,7 +46,7 @@ class ImportForm(AppForm):
     file = FileField(_l("File"), validators=[FileRequired()])
     format = SelectField(_l("Format"), choices=[
         SelectChoice("auto", _l("From the file name")), SelectChoice("yaml", "YAML"),
-        SelectChoice("gift", "Moodle GIFT"), SelectChoice("aiken", "Aiken"), SelectChoice("xlsx", "Excel (.xlsx)")])
+        SelectChoice("gift", "Moodle GIFT"), SelectChoice("xml", "Moodle XML"), SelectChoice("aiken", "Aiken"), SelectChoice("xlsx", "Excel (.xlsx)")])
     section = SelectField(_l("Section for questions that name none"), choices=[])
 
 

@@ -17,7 +17,7 @@ from ..hardening import bounded_int
 from ..models import Section
 from ..policy import role_required
 from ..services import bank as bank_service
-from ..services.bank import draft_store as drafting, editor, formats
+from ..services.bank import credit_to_fraction, draft_store as drafting, editor, formats, fraction_to_credit
 from ..services.bank.formats import xlsx as xlsx_format
 from ..services.contests import sealing
 from ..services.errors import DomainError
@@ -69,13 +69,15 @@ def _fill_form(form: QuestionForm, question) -> None:
     for entry, choice in zip(form.choices.entries, question.choices):
         entry.form.text.data = choice.text
         entry.form.correct.data = choice.is_correct
+        entry.form.credit.data = "" if choice.fraction is None else fraction_to_credit(choice.fraction)
 
 
 def _data_from(form: QuestionForm):
     return editor.form_data(
         form.key.data or "", form.section.data, form.kind.data, form.difficulty.data, form.status.data,
         form.prompt.data or "", form.explanation.data or "",
-        [(e.form.text.data or "", e.form.correct.data) for e in form.choices.entries],
+        [(e.form.text.data or "", e.form.correct.data, credit_to_fraction(e.form.credit.data or ""))
+         for e in form.choices.entries],
         [c.strip() for c in (form.covers.data or "").split(",") if c.strip()],
         purpose=form.purpose.data or "", excludes=(form.excludes.data or "").split(","),
         reserve=bool(form.reserve.data))
@@ -186,37 +188,90 @@ def _upload_dir() -> Path:
     return shared()
 
 
-def _parse(content: bytes, filename: str, fmt: str, section: str | None):
+# An import's body: the file at the formats' size limit (which admits our own export of a
+# bank at the question limit), plus the form's other fields and the multipart framing.
+IMPORT_MAX_BODY = formats.MAX_BYTES + 256 * 1024
+
+
+@bp.url_value_preprocessor
+def _import_body_limit(endpoint, _values):
+    """The upload page admits a file as large as the CLI does (formats.MAX_BYTES), not just
+    the app's MAX_CONTENT_LENGTH. Set before any before_request reads the body (CSRF)."""
+    if endpoint == "editor.import_file":
+        request.max_content_length = max(IMPORT_MAX_BODY, current_app.config["MAX_CONTENT_LENGTH"] or 0)
+
+
+@bp.errorhandler(413)
+def _upload_too_large(_exc):
+    """A question file over the limit: the import page again, saying the limit, never a
+    bare error page."""
+    db.session.rollback()
+    form = ImportForm(formdata=None)
+    form.section.choices = _section_choices(blank=_("(none)"))
+    flash(_("The file is larger than %(n)d MiB, the limit for a question file: split it into "
+            "several files and import them one by one.", n=formats.MAX_BYTES // 1024 // 1024), "error")
+    return render_template("editor/import.html", form=form, result=None, token=None, fmt=None,
+                           confirm=EmptyForm(formdata=None), pending=False, read=None, categories=[],
+                           sections=_sections(), chosen={}), 413
+
+
+def _parse(content: bytes, filename: str, fmt: str, section: str | None,
+           chosen: dict[str, str] | None = None):
     name = formats.detect(filename, content) if fmt == "auto" else fmt
     if name not in formats.FORMATS:
         return None, name
-    result = formats.FORMATS[name].parse(content, filename, section or None)
+    result = formats.FORMATS[name].parse(content, filename, section or None, category_sections=chosen)
     formats.lint_parsed(result, editor.forbidden_strings())
     return result, name
+
+
+def _only_categories_missing(content: bytes, filename: str, name: str, section: str | None, result):
+    """When the file's only errors go away once each category that names no section gets
+    one (tried with the first section), that trial's result (the questions the import
+    will hold): the preview then asks for the sections instead of listing errors. Else None."""
+    if not result.errors or not result.unmatched_categories:
+        return None
+    first = next(iter(_sections()), None)
+    if first is None:
+        return None
+    trial, _name = _parse(content, filename, name, section, {c: first.key for c in result.unmatched_categories})
+    return trial if trial is not None and not trial.errors and trial.questions else None
+
+
+def _chosen_sections(categories: list[str]) -> dict[str, str]:
+    """The preview's picks, category → section key (unknown keys and blanks left out)."""
+    keys = {s.key for s in _sections()}
+    picks = {category: request.form.get(f"category-{n}", "") for n, category in enumerate(categories)}
+    return {category: key for category, key in picks.items() if key in keys}
 
 
 @bp.route("/import", methods=["GET", "POST"])
 def import_file():
     """Upload → preview (counts, first rows, warnings, the first errors with their
-    line/row and how many more) → commit."""
+    line/row and how many more; a section to pick for each category that names none) →
+    commit."""
     form = ImportForm()
     form.section.choices = _section_choices(blank=_("(none)"))
-    result = token = name = None
+    result = token = name = trial = None
     if form.validate_on_submit():
         upload = form.file.data
         content = upload.read()
         result, name = _parse(content, upload.filename or "", form.format.data, form.section.data)
         if result is None:
             flash(_("Choose the format: it cannot be told from the file name."), "error")
-        elif not result.errors and result.questions:
+        else:
+            trial = _only_categories_missing(content, upload.filename or "", name, form.section.data, result)
+        if result is not None and (trial or (not result.errors and result.questions)):
             # Kept inside instance/ under a random name until the organizer confirms.
             token = secrets.token_hex(16)
             (_upload_dir() / f"bank-{token}.bin").write_bytes(content)
             (_upload_dir() / f"bank-{token}.json").write_text(json.dumps(
                 {"format": name, "section": form.section.data or None,
-                 "filename": upload.filename or ""}))
+                 "filename": upload.filename or "", "categories": list(result.unmatched_categories)}))
     return render_template("editor/import.html", form=form, result=result, token=token, fmt=name,
-                           confirm=EmptyForm())
+                           confirm=EmptyForm(), pending=trial is not None, read=trial or result,
+                           sections=_sections(), chosen={},
+                           categories=list(result.unmatched_categories.items()) if result else [])
 
 
 @bp.post("/import/<token>")
@@ -228,7 +283,20 @@ def import_commit(token: str):
         flash(_("That upload has expired; upload the file again."), "error")
         return redirect(url_for("editor.import_file"))
     meta = json.loads(meta_path.read_text())
-    result, name = _parse(data_path.read_bytes(), meta["filename"], meta["format"], meta["section"])
+    categories = meta.get("categories", [])
+    chosen = _chosen_sections(categories)
+    content = data_path.read_bytes()
+    result, name = _parse(content, meta["filename"], meta["format"], meta["section"], chosen)
+    if result is not None and result.errors and categories:
+        # A category still without a section: the same preview, with what was picked.
+        flash(_("Choose a section for every category that names none (or a section for "
+                "questions that name none); nothing was imported."), "error")
+        form = ImportForm(formdata=None)
+        form.section.choices = _section_choices(blank=_("(none)"))
+        first, _name = _parse(content, meta["filename"], meta["format"], meta["section"])
+        return render_template("editor/import.html", form=form, result=first, token=token, fmt=name,
+                               confirm=EmptyForm(), pending=True, read=result, sections=_sections(),
+                               chosen=chosen, categories=list(first.unmatched_categories.items()))
     if result is None or result.errors:
         flash(_("The file has errors; nothing was imported."), "error")
         return redirect(url_for("editor.import_file"))
@@ -241,7 +309,8 @@ def import_commit(token: str):
         return redirect(url_for("editor.import_file"))
     audit.log(current_user, "bank.import", "bank", {"format": name, "created": outcome.created,
                                                      "updated": outcome.updated,
-                                                     "new_versions": outcome.new_versions})
+                                                     "new_versions": outcome.new_versions,
+                                                     "categories": chosen})
     os.remove(data_path)
     os.remove(meta_path)
     flash(_("Imported: %(c)d new, %(u)d updated, %(v)d new versions, %(n)d unchanged.",
@@ -249,15 +318,12 @@ def import_commit(token: str):
     return redirect(url_for("editor.index"))
 
 
-@bp.get("/export.<any(yaml, gift, aiken, xlsx):fmt>")
+@bp.get("/export.<any(yaml, gift, xml, aiken, xlsx):fmt>")
 def export(fmt: str):
-    data = [bank_service.to_data(q) for q in bank_service.current_questions()]
-    content = formats.FORMATS[fmt].dump(data)
-    ext = {"yaml": "yaml", "gift": "gift.txt", "aiken": "aiken.txt", "xlsx": "xlsx"}[fmt]
-    mimetype = ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" if fmt == "xlsx"
-                else "text/plain; charset=utf-8")
-    return Response(content, mimetype=mimetype,
-                    headers={"Content-Disposition": f'attachment; filename="ngan-hang-cau-hoi.{ext}"'})
+    content, _written, _left_out = formats.export_current(fmt)
+    chosen = formats.FORMATS[fmt]
+    return Response(content, mimetype=chosen.mimetype, headers={
+        "Content-Disposition": f'attachment; filename="ngan-hang-cau-hoi.{chosen.extension}"'})
 
 
 @bp.get("/template.xlsx")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import utcnow
@@ -56,6 +56,9 @@ class Attempt(db.Model):
     last_saved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # A token from the start form: a double click starts one attempt, not two.
     start_token: Mapped[str | None] = mapped_column(String(64))
+    # A round attempt drawn for a printed answer sheet (contests.paper): the member ticks
+    # the paper, a secretary enters it; its deadline is the round's close + the entry window.
+    on_paper: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     user: Mapped[User] = relationship()
     round: Mapped["Round | None"] = relationship("Round")  # noqa: F821
@@ -111,6 +114,8 @@ class AttemptQuestion(db.Model):
     # between saves of the same page, so another device's clock never matters.
     save_client: Mapped[str | None] = mapped_column(String(32))
     is_correct: Mapped[bool | None] = mapped_column(Boolean)
+    # The credit earned, integer percent 0..100 (partial credit; is_correct = credit 100).
+    credit: Mapped[int | None] = mapped_column(Integer)
 
     attempt: Mapped[Attempt] = relationship(back_populates="items")
     question: Mapped[Question] = relationship()

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, false
+from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import utcnow
@@ -63,6 +63,8 @@ class Question(db.Model):
     # Contest reserve: drawn only into contest rounds, never into practice, so a round
     # that draws from the reserve alone leaves practice whole (services.contests.sealing).
     reserve: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Whether its choices carry fractions (partial credit): grading reads them only then.
+    partial_credit: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Quality flags (comma-separated), refreshed by services.bank.editor.refresh_flags.
     flags: Mapped[str] = mapped_column(String(200), default="")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -80,5 +82,8 @@ class Choice(db.Model):
     position: Mapped[int] = mapped_column(Integer)
     text: Mapped[str] = mapped_column(Text)
     is_correct: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Moodle's fraction, this choice's share of the mark (-1..1); None: classic
+    # right/wrong by is_correct (services.grading).
+    fraction: Mapped[float | None] = mapped_column(Float)
 
     question: Mapped[Question] = relationship(back_populates="choices")

@@ -160,6 +160,22 @@ class RoundQuestionChange(db.Model):
     actor: Mapped[User] = relationship()
 
 
+class RoundExtraTime(db.Model):
+    """Extra minutes granted to one member for one round (an accommodation, as Moodle's
+    user overrides): his attempt runs time limit + extra, and the round's close moves
+    for him by the same extra (contests.extra_time)."""
+
+    __tablename__ = "round_extra_time"
+    __table_args__ = (UniqueConstraint("round_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    minutes: Mapped[int] = mapped_column(Integer)
+    granted_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class Prize(db.Model):
     __tablename__ = "prizes"
     __table_args__ = (UniqueConstraint("round_id", "user_id"),)

@@ -70,10 +70,22 @@ class User(UserMixin, db.Model):
     # Large-text mode ("Chữ lớn"): larger type and controls, no sticky bars; set once by
     # the member or his secretary.
     large_text: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The quiz page's layout the member chose: "one" (one question per screen, with a map
+    # of the questions) or "long" (every question on one page); None: one per screen in
+    # large-text mode, the long page otherwise (User.one_per_screen).
+    quiz_layout: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     unit: Mapped[Unit] = relationship()
+
+    @property
+    def one_per_screen(self) -> bool:
+        """Whether the quiz shows one question per screen: the member's own choice, else
+        what his text size suggests (large text: one per screen)."""
+        if self.quiz_layout is None:
+            return self.large_text
+        return self.quiz_layout == "one"
 
     # Flask-Login
     @property

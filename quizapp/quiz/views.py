@@ -12,7 +12,7 @@ from ..services.attempts import choice_tokens
 from ..services.contests import sealing
 from ..services import contests
 from ..services.contests import answer_key
-from ..transaction import keep_settlement
+from ..services.people import users
 from .forms import AnswersForm, answers_from
 
 bp = Blueprint("quiz", __name__)
@@ -22,11 +22,14 @@ bp = Blueprint("quiz", __name__)
 @login_required
 def show(attempt_id: int):
     attempt = attempts.get_own_attempt(current_user, attempt_id, with_questions=True)
-    if attempts.expire_if_overdue(attempt):
-        keep_settlement()
-        flash(_("Time is up: your attempt was finished with the answers saved."), "info")
     if attempt.is_finished:
         return redirect(url_for("quiz.result", attempt_id=attempt.id))
+    if attempt.state(attempts.grace().seconds) == "expired":
+        # A GET never writes: the page says time is up and its one button (a POST) finishes
+        # the attempt with what was saved; the sweeper would do the same a minute later.
+        answered = sum(1 for item in attempt.items if item.selected_ids)
+        return render_template("quiz/time_up.html", attempt=attempt, answered=answered,
+                               form=EmptyForm())
     # The key only for the answers already checked (immediate practice): no query, and
     # nothing about the others reaches the page.
     locked = [item for item in attempt.items if item.locked]
@@ -34,8 +37,25 @@ def show(attempt_id: int):
                      questions=[i.question for i in locked]) if locked else {}
     # Only a page that can show feedback needs the sealed keys (a contest page never does).
     sealed = sealing.sealed_in(attempt) if attempt.feedback == "immediate" else set()
+    # One question per screen: every question is on the page (a post carries only what
+    # the page changed), the one at ?q=N is shown and the others hidden; without
+    # JavaScript the map and the next/previous buttons post the form and come back here.
+    count = len(attempt.items)
+    current = min(max(request.args.get("q", 1, type=bounded_int) or 1, 1), max(count, 1))
     return render_template("quiz/attempt.html", attempt=attempt, form=AnswersForm(), key=key,
-                           sealed=sealed, token=functools.partial(choice_tokens.tokens, attempt.id))
+                           sealed=sealed, token=functools.partial(choice_tokens.tokens, attempt.id),
+                           one=current_user.one_per_screen, current=current,
+                           extra=contests.extra_time.extra_minutes(current_user.id, attempt.round_id)
+                           if attempt.round_id else 0)
+
+
+def _position(raw: str | None, count: int) -> int | None:
+    """A question number posted by the page (1..count), else None."""
+    try:
+        value = bounded_int(raw or "")
+    except ValueError:
+        return None
+    return value if 1 <= value <= count else None
 
 
 @bp.post("/attempts/<int:attempt_id>")
@@ -49,6 +69,9 @@ def post(attempt_id: int):
     if not form.validate_on_submit():
         return redirect(url_for("quiz.show", attempt_id=attempt.id))
     posted = answers_from(request, attempt.id, [item.question_id for item in attempt.items])
+    count = len(attempt.items)
+    here = _position(request.form.get("q"), count)
+    goto = _position(request.form.get("goto"), count)
     locked = {item.question_id for item in attempt.items if item.locked}
     # Only what this page changed: a stale tab never overwrites a later save.
     unlocked = {qid: ids for qid, ids in posted.changed.items() if qid not in locked}
@@ -71,13 +94,20 @@ def post(attempt_id: int):
         attempts.submit(attempt, unlocked, seqs=posted.seqs, client=posted.client)
         return redirect(url_for("quiz.result", attempt_id=attempt_id))
     attempts.save_answers(attempt, unlocked, seqs=posted.seqs, client=posted.client)
+    layout = request.form.get("layout")
+    if layout:
+        # Switching layout keeps the answers just posted and the question in view.
+        users.set_quiz_layout(current_user, layout)
     anchor = ""
     if check is not None:
         sealing.check_answer(attempt, check, posted.answers.get(check, []))
         anchor = f"#q-{check}"
-    else:
+    elif goto is None and not layout:
         flash(_("Your answers are saved."), "success")
-    return redirect(url_for("quiz.show", attempt_id=attempt.id) + anchor)
+    target = goto or here
+    if target is not None and not anchor and not current_user.one_per_screen:
+        anchor = f"#q-{attempt.items[target - 1].question_id}"
+    return redirect(url_for("quiz.show", attempt_id=attempt.id, q=target) + anchor)
 
 
 @bp.get("/attempts/<int:attempt_id>/review")
@@ -108,12 +138,24 @@ def submit(attempt_id: int):
     return redirect(url_for("quiz.result", attempt_id=attempt_id))
 
 
+@bp.post("/attempts/<int:attempt_id>/finish")
+@login_required
+def finish_expired(attempt_id: int):
+    """The button of the "time is up" page: finish the member's own attempt whose
+    deadline has passed, with the answers saved before it. Anything else (still running,
+    already finished) goes back to the quiz page, which shows what applies."""
+    attempt = attempts.get_own_attempt(current_user, attempt_id, with_questions=True,
+                                       with_choices=False)
+    if EmptyForm().validate_on_submit() and attempts.expire_if_overdue(attempt):
+        flash(_("Time is up: your attempt was finished with the answers saved."), "info")
+        return redirect(url_for("quiz.result", attempt_id=attempt.id))
+    return redirect(url_for("quiz.show", attempt_id=attempt.id))
+
+
 @bp.get("/attempts/<int:attempt_id>/result")
 @login_required
 def result(attempt_id: int):
     attempt = attempts.get_own_attempt(current_user, attempt_id, with_questions=True)
-    if attempts.expire_if_overdue(attempt):
-        keep_settlement()
     if not attempt.is_finished:
         return redirect(url_for("quiz.show", attempt_id=attempt.id))
     round_ = attempt.round

@@ -34,7 +34,7 @@ def _rows() -> int:
     return db.session.scalar(select(func.count()).select_from(Question)) or 0
 
 
-@pytest.mark.parametrize("fmt, name", [("yaml", "bank.yaml"), ("gift", "bank.gift"),
+@pytest.mark.parametrize("fmt, name", [("yaml", "bank.yaml"), ("gift", "bank.gift"), ("xml", "bank.xml"),
                                        ("aiken", "bank.aiken"), ("xlsx", "bank.xlsx")])
 def test_our_own_export_in_every_format_reimports_with_zero_changes(runner, bank, tmp_path, fmt, name):
     # How a question is used survives too: purpose and exclusions (the bundled bank has

@@ -126,7 +126,7 @@ def _reminder_link(browser, world) -> str:
         text = page.locator("textarea#reminder").input_value()
     finally:
         context.close()
-    link = re.search(r"https?://\S+/rounds/\d+", text)
+    link = re.search(r"https?://\S+/r/\d+", text)
     assert link, text
     return link.group(0)
 
@@ -170,7 +170,8 @@ def walk_the_journey(browser, world, username: str, prefix: str, **context_optio
     context = _context(browser, world, **context_options)
     try:
         page = context.new_page()
-        page.goto(link)                                   # logged out: the login form first
+        page.goto(link)                                   # logged out: the round's public page
+        page.locator("main a.button.primary").click()     # "log in to take part"
         page.wait_for_url(re.compile(r"/login"))
         _log_in(page, username)
         page.wait_for_url(re.compile(rf"/rounds/{world.ids['round']}$"))   # back on the round
@@ -192,9 +193,20 @@ def walk_the_journey(browser, world, username: str, prefix: str, **context_optio
         questions = page.locator("fieldset.question")
         count = questions.count()
         skipped = questions.nth(count - 1)
+        one_per_screen = page.locator("nav.qmap").count() == 1
+        assert one_per_screen == (prefix == "large-")    # large text: one question per screen
         for n in range(count - 1):
             with page.expect_response(lambda r: r.url.endswith(f"/api/attempts/{attempt_id}/answers")):
                 questions.nth(n).locator("label.option").first.click()
+            if one_per_screen:
+                _no_clipping(page)
+                if n == 0:
+                    _shot(page, f"{prefix}one-question")
+                page.locator("#next-button").click()     # at once, nothing posted
+                assert questions.nth(n + 1).is_visible() and not questions.nth(n).is_visible()
+        if one_per_screen:   # the map: every question answered but the last one
+            assert page.locator(".qmap-item.answered").count() == count - 1
+            assert page.locator(".qmap-item.unanswered").count() == 1
         _no_clipping(page)
         if prefix == "large-":
             # No sticky timer or button bar eating half of a zoomed screen.
@@ -203,7 +215,7 @@ def walk_the_journey(browser, world, username: str, prefix: str, **context_optio
             assert page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)") >= 20
         else:
             assert page.evaluate(STICKY) >= 1   # the timer stays in view in the normal mode
-        questions.first.screenshot(path=str(SCREENS / f"{prefix}question.png"))
+        page.locator("fieldset.question:not([hidden])").first.screenshot(path=str(SCREENS / f"{prefix}question.png"))
 
         page.locator("#review-button").click()
         page.wait_for_url(re.compile(rf"/attempts/{attempt_id}/review$"))
@@ -216,7 +228,7 @@ def walk_the_journey(browser, world, username: str, prefix: str, **context_optio
         # Back to the skipped question, answer it, and review again: nothing missing.
         back.click()
         skipped_id = skipped.get_attribute("data-question-id")
-        page.wait_for_url(re.compile(rf"/attempts/{attempt_id}#q-{skipped_id}$"))
+        page.wait_for_url(re.compile(rf"/attempts/{attempt_id}\?q=\d+#q-{skipped_id}$"))
         with page.expect_response(lambda r: r.url.endswith(f"/api/attempts/{attempt_id}/answers")):
             page.locator(f"#q-{skipped_id} label.option").first.click()
         page.locator("#review-button").click()

@@ -10,6 +10,7 @@ login limit in tests/views/test_auth.py.
 from __future__ import annotations
 
 import html
+import io
 import random
 import re
 import statistics
@@ -23,6 +24,7 @@ from werkzeug.routing import IntegerConverter
 from markupsafe import escape
 from sqlalchemy import func, select
 
+from quizapp.editor.views import IMPORT_MAX_BODY
 from quizapp.extensions import db
 from quizapp.models import Attempt, Question, ReviewCard, Section, User
 from quizapp.services import attempts as attempt_service
@@ -692,12 +694,14 @@ def test_oversized_bodies_are_refused_with_413(app, world, open_as):
     assert "Traceback" not in response.get_data(as_text=True)
     response = BrowserClient(app.test_client()).form_post("/login", {"login": big, "password": "x"})
     assert response.status_code == 413
+    # The bank import page admits a question file as large as the CLI does (8 MiB), no more:
+    # past that, the import page again with the limit said, never a bare error page.
     organizer = open_as("btc")
-    import io
     response = organizer.post("/organize/bank/import", data={
         "csrf_token": organizer.csrf_token("/home"), "format": "yaml",
-        "file": (io.BytesIO(b"x" * (limit + 1)), "bank.yaml")}, content_type="multipart/form-data")
+        "file": (io.BytesIO(b"x" * (IMPORT_MAX_BODY + 1)), "bank.yaml")}, content_type="multipart/form-data")
     assert response.status_code == 413
+    assert "8 MiB" in response.get_data(as_text=True)
     assert _attempt_state(attempt.id)[4] == "in_progress"
 
 

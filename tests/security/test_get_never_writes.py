@@ -109,6 +109,9 @@ def _pages(world) -> dict[str, list[str]]:
                     "/outline"],
         "dv-dang": ["/home", f"/attempts/{world['taking']}", f"/api/attempts/{world['taking']}",
                     f"/rounds/{r2}"],
+        # The owner of the expired attempt: his quiz page says time is up, and still writes
+        # nothing (the last exception to "a GET never writes" is gone).
+        "dv-tre": ["/home", f"/attempts/{world['unsettled']}", f"/rounds/{r1}"],
     }
 
 
@@ -131,6 +134,26 @@ def test_no_get_page_writes_even_with_an_expired_attempt_unsettled(client, conte
     db.session.expire_all()
     assert db.session.get(Attempt, contest_world["unsettled"]).status == "in_progress"
     assert db.session.get(Round, contest_world["first"]).prediction_actual is None
+
+
+def test_the_member_settles_his_expired_attempt_with_a_post(client, contest_world):
+    attempt_id = contest_world["unsettled"]
+    client.login("dv-tre")
+    with writes() as seen:
+        result = client.get(f"/attempts/{attempt_id}/result")
+    assert result.status_code == 302 and result.headers["Location"].endswith(f"/attempts/{attempt_id}")
+    assert seen == []
+    page = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
+    assert "Hết giờ làm bài" in page and "đã trả lời 1/" in page
+    response = client.form_post(f"/attempts/{attempt_id}/finish", {}, token_from=f"/attempts/{attempt_id}")
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/attempts/{attempt_id}/result")
+    db.session.expire_all()
+    attempt = db.session.get(Attempt, attempt_id)
+    assert (attempt.status, attempt.finish_reason) == ("finished", "expired")
+    # Another member cannot settle it.
+    client.post("/logout", data={"csrf_token": client.csrf_token("/home")})
+    client.login("dv-xong")
+    assert client.form_post(f"/attempts/{attempt_id}/finish", {}, token_from="/home").status_code == 404
 
 
 def test_the_ranking_reads_the_settled_results_and_names_the_unsettled(client, contest_world):

@@ -9,6 +9,7 @@ from io import BytesIO
 import pytest
 from openpyxl import Workbook, load_workbook
 
+from quizapp.services import grading
 from quizapp.services.bank import ChoiceData, QuestionData
 from quizapp.services.bank.formats import FORMATS, MAX_BYTES, aiken, detect, gift, xlsx, yaml_format
 
@@ -63,36 +64,76 @@ def test_gift_weights_without_equals_make_multiple(answers, right):
     assert [c.correct for c in q.choices] == right
 
 
-def test_gift_partial_credit_with_one_equals_stays_one_answer_with_a_warning():
-    """Moodle: one '=' makes a one-answer question; ~%50% options earn part of the mark.
-    Before issue 12 this became "select all of Bethlehem, Galilee, Nazareth", so the
-    right answer alone was graded wrong."""
+def _fractions(q):
+    return [(c.text, c.correct, c.fraction) for c in q.choices]
+
+
+def _credit(q, *picked):
+    """What Moodle's grading gives for these picked texts (choice ids = positions)."""
+    ids = {c.text: i for i, c in enumerate(q.choices)}
+    right = {i for i, c in enumerate(q.choices) if c.correct}
+    fractions = {i: c.fraction for i, c in enumerate(q.choices)} if q.choices[0].fraction is not None else None
+    return grading.credit(q.kind, right, {ids[t] for t in picked}, fractions)
+
+
+def test_gift_partial_credit_with_one_equals_is_a_one_answer_question_with_credit():
+    """Moodle's GIFT docs: one '=' makes a one-answer question and ~%50% options earn
+    part of the mark. Before issue 12 this became "select all of Bethlehem, Galilee,
+    Nazareth", so the right answer alone was graded wrong."""
     result = _gift("::jesus:: Where did Jesus grow up? "
                    "{~Jerusalem ~%25%Bethlehem ~%50%Galilee =Nazareth}")
     q = _one(result)
     assert q.kind == "single"
-    assert _choices(q) == [("Jerusalem", False), ("Bethlehem", False), ("Galilee", False),
-                           ("Nazareth", True)]
-    assert len(result.warnings) == 1
-    warning = result.warnings[0]
-    assert warning.startswith("line 1: partial credit for Bethlehem (25%), Galilee (50%)")
-    assert "'Nazareth'" in warning
+    assert _fractions(q) == [("Jerusalem", False, 0.0), ("Bethlehem", False, 0.25),
+                             ("Galilee", False, 0.5), ("Nazareth", True, 1.0)]
+    assert not result.warnings and not result.errors
+    assert _credit(q, "Nazareth") == 100
+    assert _credit(q, "Galilee") == 50
+    assert _credit(q, "Bethlehem") == 25
+    assert _credit(q, "Jerusalem") == 0
+    assert _credit(q, "Nazareth", "Galilee") == 0  # one answer only
 
 
-def test_gift_two_fully_right_answers_in_a_one_answer_question_are_refused():
-    result = _gift("::m:: Which one? {=a =b ~c}")
+def test_gift_two_fully_right_answers_make_a_one_answer_question_where_either_is_right():
+    """Moodle: {=A =B ~C} is one-answer; A alone or B alone earns the full mark."""
+    q = _one(_gift("::m:: Which one? {=a =b ~c}"))
+    assert q.kind == "single"
+    assert _fractions(q) == [("a", True, 1.0), ("b", True, 1.0), ("c", False, 0.0)]
+    assert (_credit(q, "a"), _credit(q, "b"), _credit(q, "c"), _credit(q, "a", "b")) == (100, 100, 0, 0)
+
+
+def test_gift_weights_of_a_several_answers_question_are_kept():
+    q = _one(_gift("::m:: Which? {~%50%a ~%50%b ~c}"))
+    assert q.kind == "multiple"
+    assert _fractions(q) == [("a", True, 0.5), ("b", True, 0.5), ("c", False, 0.0)]
+    assert (_credit(q, "a"), _credit(q, "a", "b"), _credit(q, "a", "b", "c")) == (50, 100, 100)
+    penalised = _one(_gift("::m:: Which? {~%50%a ~%50%b ~%-50%c ~%-50%d}"))
+    assert (_credit(penalised, "a", "c"), _credit(penalised, "a", "b", "c", "d")) == (0, 0)
+    assert _credit(penalised, "a", "b", "c") == 50
+    # our own export of a classic question (equal shares, -100% for wrong) stays classic
+    classic = _one(_gift("::m:: Which? {~%50%a ~%50%b ~%-100%c}"))
+    assert [c.fraction for c in classic.choices] == [None, None, None]
+
+
+def test_gift_weights_that_cannot_grade_are_refused_by_line():
+    result = _gift("::m:: Which? {~%50%a ~%30%b ~c}")
     assert not result.questions
-    assert result.errors == ["line 1: 2 answers are fully right (a, b) in a one-answer question: "
-                             "this app gives full credit to exactly one answer; keep one '='"]
+    assert len(result.errors) == 1 and result.errors[0].startswith("line 1: the positive credits")
 
 
-def test_gift_weights_that_are_not_all_or_nothing_are_warned():
-    result = _gift("::m:: Which? {~%50%a ~%50%b ~c}")
-    q = _one(result)
-    assert (q.kind, [c.correct for c in q.choices]) == ("multiple", [True, True, False])
-    assert len(result.warnings) == 1 and "a 50%, b 50%" in result.warnings[0]
-    # our own export's weights (equal shares, -100% for wrong) are exact: no warning
-    assert not _gift("::m:: Which? {~%50%a ~%50%b ~%-100%c}").warnings
+def test_gift_yaml_and_xlsx_round_trips_keep_the_fractions():
+    source = ("::jesus:: Where? {~Jerusalem ~%25%Bethlehem ~%50%Galilee =Nazareth}\n\n"
+              "::thirds:: Which? {~%33.33333%a ~%33.33333%b ~%33.33333%c ~%-50%d}\n\n"
+              "::two:: Which one? {=a =b ~c}\n")
+    questions = _gift(source).questions
+    assert [c.fraction for c in questions[1].choices] == [0.3333333, 0.3333333, 0.3333333, -0.5]
+    for name in ("gift", "yaml", "xlsx"):
+        fmt = FORMATS[name]
+        parsed = fmt.module.parse(fmt.dump(questions), "back." + name, "viewpoints", section_keys=SECTIONS)
+        assert not parsed.errors, (name, parsed.errors)
+        again = parsed.questions
+        assert [_fractions(q) for q in again] == [_fractions(q) for q in questions], name
+        assert [q.content_hash() for q in again] == [q.content_hash() for q in questions], name
 
 
 @pytest.mark.parametrize("mark, value", [("T", True), ("TRUE", True), ("F", False),
@@ -650,3 +691,13 @@ def test_files_over_the_size_limit_are_refused(name):
 ])
 def test_detect(filename, content, expected):
     assert detect(filename, content) == expected
+
+
+def test_a_title_shaped_like_a_key_in_a_foreign_file_never_meets_another_files():
+    """Two districts' files both titled ::q1:: are two questions; only our own export
+    (a '// quizapp:' comment before the question) names the key by its title."""
+    text = "::q1:: Đại hội họp năm nào? {=2025 ~2020}\n"
+    assert [q.key for q in _gift(text, filename="huyen-a.gift").questions] == ["huyen-a-q1"]
+    assert [q.key for q in _gift(text, filename="huyen-b.gift").questions] == ["huyen-b-q1"]
+    ours = "// quizapp: difficulty=1 status=draft\n" + text
+    assert [q.key for q in _gift(ours, filename="huyen-a.gift").questions] == ["q1"]

@@ -130,8 +130,9 @@ def test_the_contest_submit_goes_through_check_your_answers(bank, organizer, fro
     review = _text(member.get(f"/attempts/{attempt.id}/review"))
     assert "Bạn đã trả lời 3/5 câu" in review
     missing = [item for item in attempt.items if not item.selected_ids]
-    for item in missing:
-        assert f'href="/attempts/{attempt.id}#q-{item.question_id}"' in review
+    for item in missing:   # ?q=N: the question's own screen in one-per-screen mode
+        n = attempt.items.index(item) + 1
+        assert f'href="/attempts/{attempt.id}?q={n}#q-{item.question_id}"' in review
     answered = [item for item in attempt.items if item.selected_ids]
     assert f"#q-{answered[0].question_id}" not in review
     assert f'action="/attempts/{attempt.id}/submit"' in review
@@ -254,11 +255,14 @@ def test_the_reminder_links_to_the_round_itself(app, bank, organizer, frozen_clo
     round_ = _round(organizer, frozen_clock)
     page = _text(open_as("bithu").get(f"/branch/{branch.id}"))
     reminder = re.search(r'<textarea id="reminder"[^>]*>(.*?)</textarea>', page, re.S).group(1)
-    assert f"https://thi.tay-mo.vn/rounds/{round_.id}" in reminder
-    # A member who follows it logged out lands on the round after logging in.
+    assert f"https://thi.tay-mo.vn/r/{round_.id}" in reminder
+    assert f"/rounds/{round_.id}" not in reminder   # the public address, as posters carry
+    # A member who follows it logged out sees the round and logs in from there...
     anonymous = BrowserClient(app.test_client())
-    response = anonymous.get(f"/rounds/{round_.id}")
-    assert response.status_code == 302 and "/login" in response.headers["Location"]
-    login_page = response.headers["Location"]
-    response = anonymous.form_post(login_page, {"login": "dangvien", "password": "correct-horse-1"})
+    public = anonymous.get(f"/r/{round_.id}")
+    assert public.status_code == 200 and round_.title in _text(public)
+    login_page = re.search(r'href="([^"]*/login\?next=[^"]*)"', public.get_data(as_text=True)).group(1)
+    response = anonymous.form_post(html.unescape(login_page), {"login": "dangvien", "password": "correct-horse-1"})
     assert response.headers["Location"].endswith(f"/rounds/{round_.id}")
+    # ...and, logged in, the same link goes straight to the round.
+    assert anonymous.get(f"/r/{round_.id}").headers["Location"].endswith(f"/rounds/{round_.id}")

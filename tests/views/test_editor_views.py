@@ -19,11 +19,13 @@ from flask_babel import gettext
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
+from quizapp.editor.views import IMPORT_MAX_BODY
 from quizapp.extensions import db
 from quizapp.models import Attempt, AuditLog, Question, Section
 from quizapp.services import attempts
 from quizapp.services.attempts import choice_tokens
 from quizapp.services.bank import editor
+from quizapp.services.bank.formats import MAX_BYTES
 from quizapp.services.attempts import PracticeSpec
 from tests.conftest import ROOT, BrowserClient
 
@@ -743,7 +745,8 @@ def test_a_good_gift_file_previews_then_imports_and_the_upload_is_removed(app, o
     response = upload(org_client, GOOD_GIFT, "cau-hoi.gift", section="viewpoint-1")
     assert response.status_code == 200
     page = text_of(response)
-    assert "qa-gift-count" in page and "qa-gift-tf" in page
+    # The titled question without a '// quizapp:' comment is another file's: keyed by file.
+    assert "qa-gift-count" in page and "cau-hoi-qa-gift-tf" in page
     action = commit_action(response)
     assert action
     # Previewing saves nothing; the file waits in instance/uploads under the token.
@@ -759,7 +762,7 @@ def test_a_good_gift_file_previews_then_imports_and_the_upload_is_removed(app, o
     assert [(c.text, c.is_correct) for c in counted.choices] == [
         ("5 quan điểm", True), ("4 quan điểm", False), ("3 quan điểm", False)]
     assert counted.explanation == "Văn bản ghi «Đại hội đưa ra 5 quan điểm». (L141)"
-    tf = current("qa-gift-tf")
+    tf = current("cau-hoi-qa-gift-tf")
     assert (tf.section.key, tf.status, tf.kind) == ("viewpoint-1", "draft", "truefalse")
     assert uploads(app) == []
     [entry] = audit_rows(action="bank.import")
@@ -774,6 +777,71 @@ def test_a_gift_file_named_txt_is_recognised(org_client):
     response = upload(org_client, GOOD_GIFT, "cau-hoi.txt", section="viewpoint-1")
     assert "(gift)" in text_of(response)
     assert commit_action(response)
+
+
+MOODLE_XML = """<?xml version="1.0" encoding="UTF-8"?>
+<quiz>
+<question type="category"><category><text>$course$/top/Nghị quyết/Năm quan điểm của Đại hội</text></category></question>
+<question type="multichoice"><name><text>Câu 1</text></name>
+<questiontext format="html"><text><![CDATA[<p>Đại hội đưa ra mấy quan điểm?</p>]]></text></questiontext>
+<answer fraction="100"><text>5</text></answer><answer fraction="0"><text>4</text></answer></question>
+<question type="category"><category><text>$course$/top/Đề thi cũ</text></category></question>
+<question type="truefalse"><name><text>Câu 2</text></name>
+<questiontext format="plain_text"><text>Đại hội họp năm 2025.</text></questiontext>
+<answer fraction="100"><text>true</text></answer><answer fraction="0"><text>false</text></answer></question>
+<question type="multichoice"><name><text>Câu 3</text></name>
+<questiontext format="plain_text"><text>Chọn các chỉ tiêu kinh tế.</text></questiontext><single>false</single>
+<answer fraction="50"><text>A</text></answer><answer fraction="50"><text>B</text></answer>
+<answer fraction="0"><text>C</text></answer></question>
+</quiz>
+""".encode("utf-8")
+
+
+def test_a_moodle_xml_file_asks_a_section_for_each_unmatched_category(app, org_client):
+    before = question_count()
+    response = upload(org_client, MOODLE_XML, "de-thi.xml")
+    assert response.status_code == 200
+    page = text_of(response)
+    assert "(xml)" in page
+    # No default section and a category that names none: not a list of errors, but a
+    # section to pick for that category (one select per category) and the import button.
+    assert 'class="errors"' not in page
+    assert re.search(r'<label for="category-0">\$course\$/top/Đề thi cũ \(2 ', page)
+    assert 'name="category-1"' not in page
+    # The questions the import will hold are listed, those of the unmatched category too.
+    assert "de-thi-nghi-quyet-nam-quan-diem-cua-dai-hoi-cau-1" in page and "de-thi-de-thi-cu-cau-3" in page
+    action = commit_action(response)
+    assert action and question_count() == before
+    # Importing without a pick imports nothing and asks again, the file kept.
+    refused = button(org_client, action)
+    assert refused.status_code == 200 and 'name="category-0"' in refused.get_data(as_text=True)
+    assert question_count() == before and len(uploads(app)) == 2
+    committed = button(org_client, action, {"category-0": "targets"})
+    assert committed.status_code == 302 and path_of(committed) == f"{BANK}/"
+    assert question_count() == before + 3 and uploads(app) == []
+    first = current("de-thi-nghi-quyet-nam-quan-diem-cua-dai-hoi-cau-1")
+    assert (first.section.key, first.kind) == ("viewpoints", "single")
+    assert current("de-thi-de-thi-cu-cau-2").section.key == "targets"
+    third = current("de-thi-de-thi-cu-cau-3")
+    assert (third.section.key, third.kind) == ("targets", "multiple")
+    [entry] = audit_rows(action="bank.import")
+    assert "targets" in str(entry.detail)
+
+
+def test_a_category_pick_overrides_the_default_section(app, org_client):
+    response = upload(org_client, MOODLE_XML, "de-thi.xml", section="goals")
+    page = text_of(response)
+    assert 'class="errors"' not in page and 'name="category-0"' in page
+    action = commit_action(response)
+    assert button(org_client, action, {"category-0": "viewpoint-2"}).status_code == 302
+    assert current("de-thi-de-thi-cu-cau-2").section.key == "viewpoint-2"
+
+
+def test_a_category_pick_that_is_no_section_is_not_taken(app, org_client):
+    response = upload(org_client, MOODLE_XML, "de-thi.xml", section="goals")
+    action = commit_action(response)
+    assert button(org_client, action, {"category-0": "no-such-section"}).status_code == 302
+    assert current("de-thi-de-thi-cu-cau-2").section.key == "goals"
 
 
 def xlsx_file(rows: list[list], headers: list[str] | None = None) -> bytes:
@@ -817,11 +885,26 @@ def test_an_xlsx_file_with_missing_columns_lists_the_error_and_imports_nothing(a
     assert question_count() == before and uploads(app) == []
 
 
-def test_an_upload_over_the_size_limit_is_refused(app, org_client):
+def test_an_upload_over_the_size_limit_is_refused_with_the_limit_in_words(app, org_client):
     before = question_count()
-    response = upload(org_client, b"x" * (app.config["MAX_CONTENT_LENGTH"] + 1), "big.gift")
+    response = upload(org_client, b"x" * (IMPORT_MAX_BODY + 1), "big.gift")
     assert response.status_code == 413
+    page = text_of(response)
+    assert "8 MiB" in page and 'name="file"' in page   # the import page again, with the limit
     assert question_count() == before and uploads(app) == []
+
+
+def test_the_upload_page_admits_a_file_as_large_as_the_cli_does(app, org_client):
+    # Over the app's general body limit (2 MiB), within the formats' (8 MiB): read and
+    # checked like on the command line, not refused for its size.
+    assert app.config["MAX_CONTENT_LENGTH"] < 3 * 1024 * 1024 < MAX_BYTES
+    content = b"// " + b"x" * (3 * 1024 * 1024) + "\n::qa-big:: Câu hỏi? {=A ~B}\n".encode()
+    response = upload(org_client, content, "big.gift", section="viewpoints")
+    assert response.status_code == 200
+    assert commit_action(response)
+    too_big = upload(org_client, b"x" * (MAX_BYTES + 1), "big.gift", section="viewpoints")
+    assert too_big.status_code == 200
+    assert "larger than 8 MiB" in text_of(too_big) and commit_action(too_big) is None
 
 
 def test_import_commit_with_a_malformed_or_unknown_token(org_client):
@@ -835,7 +918,7 @@ def test_import_commit_with_a_malformed_or_unknown_token(org_client):
 def test_export_links_download_every_format(org_client, bank):
     index = org_client.get(f"{BANK}/").get_data(as_text=True)
     links = re.findall(rf'href="({BANK}/export\.(\w+))"', index)
-    assert sorted(fmt for _link, fmt in links) == ["aiken", "gift", "xlsx", "yaml"]
+    assert sorted(fmt for _link, fmt in links) == ["aiken", "gift", "xlsx", "xml", "yaml"]
     bodies = {}
     for link, fmt in links:
         response = org_client.get(link)
@@ -847,6 +930,7 @@ def test_export_links_download_every_format(org_client, bank):
     assert len(exported["questions"]) == len(bank.questions)
     assert "::vp-count::" in bodies["gift"].decode("utf-8")
     assert "ANSWER:" in bodies["aiken"].decode("utf-8")
+    assert "<name><text>vp-count</text></name>" in bodies["xml"].decode("utf-8")
     book = load_workbook(io.BytesIO(bodies["xlsx"]), read_only=True)
     rows = [r for r in book.worksheets[0].iter_rows(values_only=True) if any(v is not None for v in r)]
     header_index = next(i for i, r in enumerate(rows) if "Câu hỏi" in r)
@@ -1076,9 +1160,9 @@ def test_gift_categories_place_questions_by_section_title_and_the_rest_are_liste
                "::qa-cat-other:: Câu không rõ mục? {=Có ~Không}\n").encode("utf-8")
     response = upload(org_client, content, "nghi-quyet.gift", section="targets")
     html = response.get_data(as_text=True)
-    listed = re.findall(r"<li>(.*?)</li>", html.split('class="small unmatched-categories"')[1]
-                        .split("</ul>")[0])
+    # Listed with a section to pick (the default section until one is picked).
+    listed = re.findall(r'<label for="category-\d+">(.*?)</label>', html)
     assert listed == ["$course$/Nghị quyết/Quan điểm (1 câu hỏi)"]
     assert button(org_client, commit_action(response)).status_code == 302
-    assert current("qa-cat-vp").section.key == "viewpoints"
-    assert current("qa-cat-other").section.key == "targets"
+    assert current("nghi-quyet-qa-cat-vp").section.key == "viewpoints"
+    assert current("nghi-quyet-qa-cat-other").section.key == "targets"

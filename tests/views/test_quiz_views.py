@@ -576,14 +576,24 @@ def test_form_submit_after_deadline_without_referrer_is_a_409_page(app, member_c
     assert attempt.score == 0
 
 
-def test_opening_an_expired_attempt_finishes_it(app, member_client, frozen_clock):
+def test_opening_an_expired_attempt_says_time_is_up_and_one_post_finishes_it(app, member_client, frozen_clock):
     attempt_id = start_via_form(member_client, count=2, time_limit=2)
     item = load_attempt(attempt_id).items[0]
     api_post(member_client, f"/api/attempts/{attempt_id}/answers",
              {"question_id": item.question_id, "choice_ids": right_ids(item)})
     frozen_clock.advance(minutes=3)
     assert load_attempt(attempt_id).status == "in_progress"  # nothing finished it yet
+    # The GET writes nothing: it says time is up, with the count of saved answers.
     response = member_client.get(f"/attempts/{attempt_id}")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and 'name="answers' not in page
+    assert translated(app, "You answered %(n)s of %(total)s questions before the deadline.") % {
+        "n": 1, "total": 2} in html.unescape(page)
+    assert load_attempt(attempt_id).status == "in_progress"
+    assert path_of(member_client.get(f"/attempts/{attempt_id}/result")) == f"/attempts/{attempt_id}"
+    # Its one button finishes it with what was saved, the deadline as its end.
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    response = member_client.post(f"/attempts/{attempt_id}/finish", data={"csrf_token": token})
     assert response.status_code == 302
     assert path_of(response) == f"/attempts/{attempt_id}/result"
     attempt = load_attempt(attempt_id)
@@ -595,6 +605,19 @@ def test_opening_an_expired_attempt_finishes_it(app, member_client, frozen_clock
     assert result.status_code == 200 and '<p class="big-score">1/2</p>' in page
     assert translated(app, "Time is up: your attempt was finished with the answers saved.") \
         in flashes(page)
+    # Pressed again (a second tab): one result, nothing else happens.
+    again = member_client.post(f"/attempts/{attempt_id}/finish", data={"csrf_token": token})
+    assert path_of(again) == f"/attempts/{attempt_id}"
+    assert load_attempt(attempt_id).score == 1
+
+
+def test_finishing_a_running_attempt_early_through_the_time_up_button_is_refused(member_client):
+    attempt_id = start_via_form(member_client, count=2, time_limit=10)
+    page = member_client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    response = member_client.post(f"/attempts/{attempt_id}/finish", data={"csrf_token": token})
+    assert path_of(response) == f"/attempts/{attempt_id}"
+    assert load_attempt(attempt_id).status == "in_progress"
 
 
 def test_timer_is_shown_from_the_server_clock(member_client, frozen_clock):

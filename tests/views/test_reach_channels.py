@@ -254,3 +254,33 @@ def test_organizer_writes_the_draw_plan_in_vietnamese(app, bank, organizer, froz
     assert response.status_code == 200
     assert "dòng 1: hãy viết 'mã mục: N câu', 'mã mục: N câu mỗi mục' hoặc 'mã mục: còn lại'" in _text(response)
     assert len(db.session.execute(select(Round)).scalars().all()) == 1
+
+
+@pytest.mark.parametrize("app_config", [{"PUBLIC_URL": PUBLIC}])
+def test_shared_links_carry_an_open_graph_picture_at_an_absolute_address(app, bank, organizer,
+                                                                         frozen_clock, app_config):
+    round_ = _round(organizer, frozen_clock)
+    visitor = BrowserClient(app.test_client())
+    home = visitor.get("/", follow_redirects=True)   # the site's root lands on the login page
+    for page, title in ((_text(visitor.get(f"/r/{round_.id}")), "Vòng 3 – Tìm hiểu Nghị quyết"),
+                        (_text(home), "Học tập Nghị quyết")):
+        assert _meta(page, "og:title") == title
+        assert _meta(page, "og:description")
+        image = _meta(page, "og:image")
+        assert image == f"{PUBLIC}/static/og-image.png"
+        assert page.count('property="og:title"') == 1   # the round's tags replace the site's
+        # The picture is a real PNG of the Open Graph size, served by the app itself.
+        served = visitor.get(image.removeprefix(PUBLIC))
+        assert served.status_code == 200 and served.mimetype == "image/png"
+        # PNG signature, then the IHDR chunk: width and height as big-endian 32-bit.
+        assert served.data[:8] == b"\x89PNG\r\n\x1a\n" and served.data[12:16] == b"IHDR"
+        assert (int.from_bytes(served.data[16:20], "big"), int.from_bytes(served.data[20:24], "big")) \
+            == (1200, 630)
+        assert _meta(page, "og:image:width") == "1200" and _meta(page, "og:image:height") == "630"
+    assert _meta(_text(home), "og:url") == f"{PUBLIC}/"
+
+
+def test_without_public_url_there_is_no_relative_picture_address(app, bank, organizer, frozen_clock):
+    round_ = _round(organizer, frozen_clock)
+    page = _text(BrowserClient(app.test_client()).get(f"/r/{round_.id}"))
+    assert _meta(page, "og:title") and _meta(page, "og:image") is None and _meta(page, "og:url") is None

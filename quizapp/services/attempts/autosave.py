@@ -87,6 +87,7 @@ def _autosave_statement(choices: int, mode: str):
               .where(attempts_t.c.id == bindparam("a_id"),
                      attempts_t.c.user_id == bindparam("u_id"),
                      attempts_t.c.status == IN_PROGRESS,
+                     attempts_t.c.on_paper.is_(False),
                      attempts_t.c.deadline.is_(None)
                      | (attempts_t.c.deadline >= bindparam("cutoff", type_=attempts_t.c.deadline.type)),
                      users.c.active.is_(True),
@@ -101,7 +102,7 @@ def _autosave_statement(choices: int, mode: str):
     framed = literal(",").concat(items.c.choice_order).concat(",")
     conditions += [framed.like(bindparam(f"c{n}")) for n in range(choices)]
     if choices > 1:
-        many = [kind for kind, selects_many in grading.SELECTS_MANY.items() if selects_many]
+        many = [kind.name for kind in grading.REGISTRY.values() if kind.selects_many]
         conditions.append(select(questions.c.id).where(
             questions.c.id == items.c.question_id,
             or_(*(questions.c.kind == kind for kind in many))).exists())

@@ -47,6 +47,40 @@ def bank_key(question_ids: Iterable[int], questions: Iterable[Question] = ()) ->
     return key
 
 
+def fractions_for(question_ids: Iterable[int], questions: Iterable[Question] = ()
+                  ) -> dict[int, dict[int, float]]:
+    """Partial credit: per question with weighted choices, each choice's fraction
+    (classic questions are left out). Loaded choices are read as they are; the rest
+    in one query."""
+    question_ids = list(question_ids)
+    known = {q.id: q for q in questions}
+    loaded = {q.id: q for q in questions if "choices" in q.__dict__}
+    out: dict[int, dict[int, float]] = {}
+    for qid in question_ids:
+        if qid in loaded and any(c.fraction is not None for c in loaded[qid].choices):
+            out[qid] = {c.id: c.fraction or 0.0 for c in loaded[qid].choices}
+    # A loaded question says whether it has credit; a classic one costs no query.
+    missing = [qid for qid in question_ids if qid not in loaded
+               and (qid not in known or known[qid].partial_credit)]
+    if missing:
+        for qid, cid, fraction in db.session.execute(
+                select(Choice.question_id, Choice.id, Choice.fraction).where(
+                    Choice.question_id.in_(missing), Choice.fraction.is_not(None))):
+            out.setdefault(qid, {})[cid] = fraction
+    return out
+
+
+def credit_for(kind: str, right: set[int], selected: set[int],
+               fractions: dict[int, float] | None) -> int:
+    """The credit (percent) of an answer: by the choices' fractions when the key is still
+    the one they define, else classic by the key (a round's correction re-keyed it)."""
+    if fractions:
+        natural = {cid for cid, f in fractions.items() if grading.is_correct_choice(kind, f, False)}
+        if natural != right:
+            fractions = None
+    return grading.credit(kind, right, selected, fractions)
+
+
 def key_for(question_ids: Iterable[int], round_id: int | None,
             questions: Iterable[Question] = ()) -> AnswerKey:
     """The key an attempt is graded with: the round's (corrections included, from
@@ -141,23 +175,30 @@ def _grade(attempt: Attempt, given: AnswerKey | None = None) -> None:
     questions = [i.question for i in items if "question" in i.__dict__]
     if len(questions) == len(items):
         kinds = {q.id: q.kind for q in questions}
+        weighted = [q.id for q in questions if q.partial_credit]
     else:
-        kinds = dict(db.session.execute(
-            select(Question.id, Question.kind).where(Question.id.in_(question_ids))).all())
+        rows = db.session.execute(select(Question.id, Question.kind, Question.partial_credit)
+                                  .where(Question.id.in_(question_ids))).all()
+        kinds = {qid: kind for qid, kind, _credit in rows}
+        weighted = [qid for qid, _kind, credit in rows if credit]
     given = given or {}
     key = {qid: given[qid] for qid in question_ids if qid in given}
     missing = [qid for qid in question_ids if qid not in key]
     if missing:
         wanted = set(missing)
         key.update(key_for(missing, attempt.round_id, [q for q in questions if q.id in wanted]))
+    weights = fractions_for(weighted, questions) if weighted else {}
     score = 0
     counted = 0
     for item in items:
         right = key[item.question_id]
         if right is None:
             item.is_correct = None
+            item.credit = None
             continue
-        item.is_correct = grading.grade(kinds[item.question_id], right, item.selected_ids)
+        item.credit = credit_for(kinds[item.question_id], right, item.selected_ids,
+                                 weights.get(item.question_id))
+        item.is_correct = item.credit == grading.FULL
         score += int(item.is_correct)
         counted += 1
     attempt.score = score

@@ -20,6 +20,7 @@ from ...clock import utcnow
 from ...extensions import db
 from ...models import Attempt, AttemptQuestion, Question, Section, User
 from ...models.attempts import IN_PROGRESS
+from .. import grading
 from ..errors import DomainError
 from . import hooks
 
@@ -106,7 +107,7 @@ def freeze(attempt: Attempt, questions: list[Question], rng: random.Random,
     natural order. Never the author's order: authors tend to write the right answer first,
     so that order would tell the key. True/false keeps "Đúng" before "Sai"."""
     for position, question in enumerate(questions):
-        if question.kind == "truefalse":
+        if grading.is_fixed(question.kind):
             choice_ids = [c.id for c in question.choices]
         elif shuffle_choices:
             choice_ids = [c.id for c in question.choices]

@@ -30,7 +30,8 @@ def get_own_attempt(user: User, attempt_id: int, with_questions: bool = False,
     """The attempt if it belongs to `user`; NotFound otherwise (never 403: ids are not
     confirmed to exist). `with_questions` loads its round, questions and sections too,
     and their choices unless `with_choices` is false, in three or four queries, for the
-    pages and posts that use them (lazy loading was two queries per question: most of
+    pages and posts that use them; a paper sheet's attempt is not its member's to open
+    (NotFound). (Lazy loading was two queries per question: most of
     the quiz page's time in the profile; a submit needs no Choice objects)."""
     if with_questions:
         question = selectinload(Attempt.items).joinedload(AttemptQuestion.question)
@@ -40,7 +41,9 @@ def get_own_attempt(user: User, attempt_id: int, with_questions: bool = False,
             joinedload(Attempt.round), question)).scalar_one_or_none()
     else:
         attempt = db.session.get(Attempt, attempt_id)
-    if attempt is None or attempt.user_id != user.id:
+    # A paper sheet's attempt is answered on paper and entered by a secretary
+    # (contests.paper): its member neither continues it nor reads it online.
+    if attempt is None or attempt.user_id != user.id or attempt.on_paper:
         raise NotFound(_("Attempt not found."))
     return attempt
 
@@ -63,7 +66,7 @@ def validate_selection(item: AttemptQuestion, choice_ids: list[int]) -> set[int]
     selected = set(choice_ids)
     if not selected <= set(item.choice_ids):
         raise DomainError(_("That choice is not part of this question."))
-    if len(selected) > 1 and not grading.SELECTS_MANY[item.question.kind]:
+    if len(selected) > 1 and not grading.selects_many(item.question.kind):
         raise DomainError(_("This question takes a single answer."))
     return selected
 

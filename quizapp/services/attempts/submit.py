@@ -15,7 +15,7 @@ from ...models import Attempt, AttemptQuestion
 from ...models.attempts import FINISHED
 from .. import grading
 from ..errors import Conflict, DomainError
-from .finish import ensure_open, finish, key_for
+from .finish import credit_for, ensure_open, finish, fractions_for, key_for
 from .state import item_for, lock_attempt, reload_answers, validate_selection
 
 
@@ -111,7 +111,9 @@ def check_answer(attempt: Attempt, question_id: int, choice_ids: list[int]) -> A
     if not item.locked:
         item.locked = True
         right = key_for([item.question_id], attempt.round_id, [item.question])[item.question_id]
-        item.is_correct = grading.grade(item.question.kind, right or set(), item.selected_ids)
+        weights = fractions_for([item.question_id], [item.question]).get(item.question_id)
+        item.credit = credit_for(item.question.kind, right or set(), item.selected_ids, weights)
+        item.is_correct = item.credit == grading.FULL
         db.session.flush()
     return item
 

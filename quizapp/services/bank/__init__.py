@@ -16,11 +16,11 @@ contests or branches imports the bank.
 """
 from . import draft_store, drafting, editor, formats, lint
 from .schema import (KEY_RE, PURPOSES, STATUSES, TRUE_FALSE_TEXTS, Bank, ChoiceData, QuestionData,
-                     SectionData, read_bank)
+                     SectionData, credit_to_fraction, fraction_to_credit, read_bank)
 from .store import (BankInvalid, ImportResult, current_data, current_questions, fold, import_bank, stats,
                     to_data, upsert_questions)
 
 __all__ = ["Bank", "BankInvalid", "ChoiceData", "ImportResult", "KEY_RE", "PURPOSES", "QuestionData",
-           "STATUSES", "SectionData", "TRUE_FALSE_TEXTS", "current_data", "current_questions",
-           "draft_store", "drafting", "editor", "fold", "formats", "import_bank", "lint", "read_bank",
+           "STATUSES", "SectionData", "TRUE_FALSE_TEXTS", "credit_to_fraction", "current_data", "current_questions",
+           "draft_store", "drafting", "editor", "fold", "fraction_to_credit", "formats", "import_bank", "lint", "read_bank",
            "stats", "to_data", "upsert_questions"]

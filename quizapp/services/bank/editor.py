@@ -15,6 +15,7 @@ from ...models import Attempt, AttemptQuestion, AuditLog, Question, Round, Secti
 from ...models.attempts import FINISHED
 from ..attempts import section_subtree_ids
 from ..contests import point_biserial, round_state
+from .. import grading
 from ..errors import DomainError, NotFound
 from ..people import audit
 from . import lint as bank_lint
@@ -68,7 +69,8 @@ def validate(data: QuestionData) -> list[str]:
         errors.append(_("The key uses lowercase letters a–z, digits and '-'."))
     if not data.prompt.strip():
         errors.append(_("The question text is empty."))
-    if data.kind not in ("single", "multiple", "truefalse"):
+    spec = grading.REGISTRY.get(data.kind)
+    if spec is None:
         errors.append(_("Unknown kind."))
     texts = [c.text.strip() for c in data.choices]
     if len(texts) < 2:
@@ -76,9 +78,14 @@ def validate(data: QuestionData) -> list[str]:
     if len(set(texts)) != len(texts):
         errors.append(_("Two choices have the same text."))
     right = sum(c.correct for c in data.choices)
-    if data.kind in ("single", "truefalse") and right != 1:
+    weighted = any(c.fraction is not None for c in data.choices)
+    if spec is not None and weighted and grading.check_fractions(data.kind, [c.fraction for c in data.choices]):
+        errors.append(_("The partial credits do not fit this kind: a one-answer question needs an "
+                        "answer worth 100 %, the right answers of a several-answers question add up "
+                        "to 100 %."))
+    elif spec is not None and not weighted and not spec.selects_many and right != 1:
         errors.append(_("Mark exactly one right answer."))
-    if data.kind == "multiple" and right < 1:
+    elif spec is not None and spec.selects_many and right < 1:
         errors.append(_("Mark at least one right answer."))
     if data.status == "approved" and not data.explanation.strip():
         errors.append(_("An approved question needs an explanation quoting the outline."))
@@ -207,15 +214,27 @@ def history(key: str) -> tuple[list[Question], list[AuditLog]]:
 
 
 def form_data(key: str, section: str, kind: str, difficulty: int, status: str, prompt: str,
-              explanation: str, choices: list[tuple[str, bool]], covers: list[str],
+              explanation: str, choices: list[tuple[str, bool, float | None]], covers: list[str],
               purpose: str = "", excludes: list[str] | None = None,
               reserve: bool = False) -> QuestionData:
-    if kind == "truefalse":
-        right_true = any(correct for text, correct in choices[:1])
-        choices = [("Đúng", right_true), ("Sai", not right_true)]
+    """The question an editor form describes. `choices`: (text, right, fraction or None);
+    a fraction on any choice makes the question weighted (the others earn 0 and
+    `correct` follows the fractions)."""
+    spec = grading.REGISTRY.get(kind)
+    if spec is not None and spec.fixed_choices:
+        right_true = any(correct for _text, correct, *_rest in choices[:1])
+        choices = [(spec.fixed_choices[0], right_true, None), (spec.fixed_choices[1], not right_true, None)]
+    kept = [(t.strip(), bool(c), *rest) for t, c, *rest in choices if t.strip()]
+    weighted = any(rest and rest[0] is not None for _t, _c, *rest in kept)
+    data_choices = []
+    for text, correct, *rest in kept:
+        fraction = (rest[0] if rest and rest[0] is not None else 0.0) if weighted else None
+        if weighted and spec is not None:
+            correct = grading.is_correct_choice(kind, fraction, correct)
+        data_choices.append(ChoiceData(text, correct, fraction))
     return QuestionData(key=key.strip().lower(), section=section, kind=kind, difficulty=difficulty,
                         status=status, prompt=prompt.strip(), explanation=explanation.strip(),
-                        choices=[ChoiceData(t.strip(), bool(c)) for t, c in choices if t.strip()],
+                        choices=data_choices,
                         covers=covers, origin="editor", purpose=purpose,
                         excludes=[k.strip().lower() for k in excludes or [] if k.strip()],
                         reserve=reserve)

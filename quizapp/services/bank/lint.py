@@ -29,6 +29,7 @@ from pathlib import Path
 
 from flask_babel import gettext as _
 
+from .. import grading
 from .schema import QuestionData
 
 CONTRADICTIONS_FILE = "contradictions.txt"
@@ -105,7 +106,7 @@ def bank_forbidden(bank_path: str | Path) -> list[str]:
 def _asserted(question: QuestionData) -> list[str]:
     """Texts the question shows as true to whoever reads it: a question's stem, or a
     true/false statement judged true (a false one asserts nothing)."""
-    if question.kind == "truefalse":
+    if grading.is_fixed(question.kind):
         return [question.prompt] if question.choices and question.choices[0].correct else []
     return [question.prompt]
 
@@ -156,7 +157,7 @@ def lint_question(question: QuestionData, forbidden: list[str] = (),
     def add(rule: str, message: str) -> None:
         out.append(Finding(rule, question.key, question.origin, message))
 
-    if question.kind != "truefalse":
+    if not grading.is_fixed(question.kind):
         match = _POSITIONAL.search(question.prompt)
         if match:
             add("positional", _("the prompt points at an option by its place (“%(text)s”), but "
@@ -165,7 +166,7 @@ def lint_question(question: QuestionData, forbidden: list[str] = (),
         if match:
             add("positional", _("the explanation points at an option by its place (“%(text)s”), "
                                 "but choices are shuffled: name the option instead", text=match.group(0)))
-    if question.kind == "multiple":
+    if grading.selects_many(question.kind):
         match = _PAGE_HINT.search(question.prompt)
         if match:
             add("page-hint", _("the prompt says “%(text)s”, which the page already shows for "
@@ -177,7 +178,7 @@ def lint_question(question: QuestionData, forbidden: list[str] = (),
             add("forbidden", _("the prompt or a choice holds “%(text)s”, a contradicted spot of "
                                "the outline (contradictions.txt)", text=needle))
     keys = [c for c in question.choices if c.correct]
-    if question.kind != "truefalse":
+    if not grading.is_fixed(question.kind):
         spans = [(c, _interval(c.text)) for c in question.choices]
         for key in keys:
             key_span = _interval(key.text)

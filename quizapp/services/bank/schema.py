@@ -9,13 +9,15 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from . import yamlpos
-from ..grading import KINDS
+from .. import grading
+from ..grading import KINDS, TRUE_FALSE_TEXTS, fraction_to_credit  # noqa: F401 (re-exported)
 
 OUTLINE_FORMAT = "quizapp-outline/1"
 QUESTIONS_FORMAT = "quizapp-questions/1"
@@ -28,8 +30,29 @@ SECTION_FIELDS = {"key", "title", "kind", "lines", "body", "items", "children"}
 ITEM_FIELDS = {"key", "label", "value"}
 QUESTION_FIELDS = {"key", "section", "kind", "difficulty", "status", "purpose", "reserve",
                    "covers", "excludes", "prompt", "choices", "answer", "explanation"}
-CHOICE_FIELDS = {"text", "correct"}
-TRUE_FALSE_TEXTS = ("Đúng", "Sai")
+CHOICE_FIELDS = {"text", "correct", "credit"}
+
+
+CREDIT_PROBLEMS = {
+    "fixed": "a true/false question has no partial credit",
+    "range": "a credit is a percent between -100 and 100",
+    "no-full": "a one-answer question with partial credit needs an answer with 'credit: 100'",
+    "sum": "the positive credits of a several-answers question must add up to 100",
+}
+
+
+def credit_to_fraction(value: Any) -> float | None:
+    """A percent (YAML `credit: 50`, GIFT `%50%`, an xlsx cell) as Moodle's fraction,
+    or None when it is not a number within -100..100."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return None
+    try:
+        percent = Decimal(str(value).strip().replace(",", "."))
+    except ArithmeticError:
+        return None
+    if not percent.is_finite() or not -100 <= percent <= 100:
+        return None
+    return float(percent / 100)
 
 
 @dataclass
@@ -49,6 +72,10 @@ class SectionData:
 class ChoiceData:
     text: str
     correct: bool
+    # Moodle's fraction: this choice's share of the question's mark, -1..1 (partial
+    # credit, see services.grading). None: classic right/wrong by `correct`, which keeps
+    # meaning a right answer (fraction 1 on single, fraction > 0 on multiple).
+    fraction: float | None = None
 
 
 @dataclass
@@ -75,7 +102,8 @@ class QuestionData:
         payload = {
             "section": self.section, "kind": self.kind, "difficulty": self.difficulty,
             "prompt": self.prompt, "explanation": self.explanation, "covers": self.covers,
-            "choices": [[c.text, c.correct] for c in self.choices],
+            "choices": [[c.text, c.correct] if c.fraction is None else [c.text, c.correct, c.fraction]
+                        for c in self.choices],
         }
         return hashlib.sha256(json.dumps(payload, ensure_ascii=False, sort_keys=True)
                               .encode()).hexdigest()
@@ -125,6 +153,9 @@ def load_yaml_text(text: str, path: Path | str, errors: list[str]) -> Any:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else 1
+        # libyaml marks an unexpected end of a file without a final newline on the line
+        # after the last one: name the last line instead.
+        line = min(line, text.count("\n") + (not text.endswith("\n")) or 1)
         problem = getattr(exc, "problem", None) or str(exc)
         errors.append(f"{path}:{line}: YAML syntax error: {problem}")
         return None
@@ -307,9 +338,28 @@ def _read_question(node: Any, path: Path | str, bank: Bank, section_keys: set[st
             if not isinstance(correct, bool):
                 bank.errors.append(f"{path}:{choice.line_of('correct')}: 'correct' must be true or false")
                 correct = False
-            choices.append(ChoiceData(text, correct))
+            fraction = None
+            if "credit" in choice:
+                fraction = credit_to_fraction(choice.get("credit"))
+                if fraction is None:
+                    bank.errors.append(f"{path}:{choice.line_of('credit')}: question '{key}': 'credit' "
+                                       "is a percent between -100 and 100")
+                elif "correct" in choice and correct != grading.is_correct_choice(kind, fraction, True):
+                    bank.errors.append(f"{path}:{choice.line_of('correct')}: question '{key}': "
+                                       f"'correct' contradicts 'credit: {choice.get('credit')}'")
+            choices.append(ChoiceData(text, correct, fraction))
+        weighted = any(c.fraction is not None for c in choices)
+        if weighted:
+            for choice in choices:
+                choice.fraction = choice.fraction if choice.fraction is not None else 0.0
+                choice.correct = grading.is_correct_choice(kind, choice.fraction, choice.correct)
+            problem = grading.check_fractions(kind, [c.fraction for c in choices])
+            if problem:
+                err("choices", f"question '{key}': {CREDIT_PROBLEMS[problem]}")
         right = sum(c.correct for c in choices)
-        if kind == "single" and choices and right != 1:
+        if weighted:
+            pass
+        elif kind == "single" and choices and right != 1:
             err("choices", f"question '{key}': a single-choice question needs exactly one right "
                            f"answer, found {right}")
         if kind == "multiple" and choices and right == 0:

@@ -78,8 +78,9 @@ def search_text(text: str) -> str:
 
 
 def _set_choices(question: Question, data: QuestionData) -> None:
-    question.choices = [Choice(position=i, text=c.text, is_correct=c.correct)
+    question.choices = [Choice(position=i, text=c.text, is_correct=c.correct, fraction=c.fraction)
                         for i, c in enumerate(data.choices)]
+    question.partial_credit = any(c.fraction is not None for c in data.choices)
 
 
 def import_bank(bank: Bank) -> ImportResult:
@@ -183,7 +184,7 @@ def to_data(question: Question) -> QuestionData:
         key=question.key, section=question.section.key, kind=question.kind,
         difficulty=question.difficulty, status=question.status, prompt=question.prompt,
         explanation=question.explanation,
-        choices=[ChoiceData(c.text, c.is_correct) for c in question.choices],
+        choices=[ChoiceData(c.text, c.is_correct, c.fraction) for c in question.choices],
         covers=[c for c in question.covers.split(",") if c], origin=f"question:{question.key}",
         purpose=question.purpose or "", excludes=[k for k in (question.excludes or "").split(",") if k],
         reserve=bool(question.reserve))

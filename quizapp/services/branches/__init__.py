@@ -8,7 +8,7 @@ Its public surface is these modules, imported from here:
 `from quizapp.services.branches import counters, standings, roster, reports, exports`.
 """
 from .. import attempts, contests
-from . import counters, exports, reports, roster, standings
+from . import counters, exports, paper_forms, propagation, reports, roster, standings
 
 
 def connect_hooks() -> None:
@@ -20,4 +20,4 @@ def connect_hooks() -> None:
     contests.hooks.results_rebuilt.connect(counters.rebuild_round, weak=False)
 
 
-__all__ = ["connect_hooks", "counters", "exports", "reports", "roster", "standings"]
+__all__ = ["connect_hooks", "counters", "exports", "paper_forms", "propagation", "reports", "roster", "standings"]

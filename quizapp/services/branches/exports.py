@@ -12,8 +12,10 @@ from flask import current_app
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
+from sqlalchemy import select
 
-from ...models import Round
+from ...extensions import db
+from ...models import Attempt, Round
 from .. import contests
 from ..people import names
 from ..spreadsheet_safety import append_xlsx_row, csv_bytes, set_xlsx_cell
@@ -21,7 +23,7 @@ from . import standings
 
 RESULT_HEADERS = ["Hạng", "Đồng hạng", "Họ và tên", "Tên đăng nhập", "Chi bộ", "Điểm",
                   "Điểm tối đa", "Tỉ lệ điểm (%)", "Dự đoán", "Chênh lệch dự đoán", "Thời gian làm bài (giây)",
-                  "Thời điểm nộp", "Mã bài thi"]
+                  "Thời điểm nộp", "Mã bài thi", "Hình thức"]
 PRIZE_HEADERS = ["Giải", "Hạng", "Họ và tên", "Tên đăng nhập", "Chi bộ", "Điểm",
                  "Điểm tối đa", "Tỉ lệ điểm (%)", "Thời gian làm bài (giây)", "Mã bài thi"]
 COLLECTIVE_HEADERS = ["Giải", "Hạng", "Chi bộ", "Số đảng viên (tính tỉ lệ)", "Số tham gia",
@@ -50,10 +52,16 @@ def _percent(share) -> float:
 
 
 def result_rows(round_: Round) -> list[list]:
+    """The ranking, each row saying whether the attempt was online or a paper sheet
+    entered by the secretary (contests.paper)."""
+    on_paper = set(db.session.execute(select(Attempt.id).where(
+        Attempt.round_id == round_.id, Attempt.on_paper.is_(True))).scalars())
     return [[r.rank, "=" if r.tied else "", r.user.full_name, r.user.username, r.unit.name,
              r.score, r.max_score, _percent(r.share), r.prediction if r.prediction is not None else "",
              r.distance if r.distance is not None else "", r.time_taken_seconds,
-             _local(r.finished_at), r.attempt_id] for r in contests.ranking(round_)]
+             _local(r.finished_at), r.attempt_id,
+             "phiếu giấy (bí thư nhập)" if r.attempt_id in on_paper else "trực tuyến"]
+            for r in contests.ranking(round_)]
 
 
 def _confirmed_by(user, at) -> str:

@@ -4,11 +4,11 @@ read), prizes and item analysis. Uses attempts; knows no branch (the branch coun
 follow through attempts.hooks and contests.hooks, connected by branches).
 
 Modules: state (round_state and visibility), rounds (lifecycle, taking a round, the
-prediction, live counts), draw_plan, answer_key, corrections, ranking, prizes,
+prediction, live counts), extra_time (a member's extra minutes), draw_plan, answer_key, corrections, ranking, prizes,
 item_analysis, sealing, hooks. Callers import from here.
 """
 from .. import attempts
-from . import draw_plan, hooks, sealing
+from . import draw_plan, extra_time, hooks, paper, sealing
 from .answer_key import answer_key, corrections
 from .corrections import correct_question, overrides_for, regrade_round, round_question_ids
 from .item_analysis import ItemStats, item_analysis, point_biserial, upper_lower_index
@@ -35,8 +35,9 @@ __all__ = ["ItemStats", "MemberRoundStatus", "PrizeProposal", "RankRow", "RoundS
     "allot_prizes", "answer_key", "close_now", "compute_prediction_actual",
     "confirm_prizes", "confirmed_prizes", "connect_hooks", "contest_ranking",
     "correct_question", "corrections", "create_contest", "create_round", "draw_plan",
+    "extra_time",
     "finalize", "finish_expired", "get_round_for_member", "hooks", "in_audience",
-    "item_analysis", "live_counts", "local_time", "member_attempts", "member_rank",
+    "item_analysis", "live_counts", "paper", "local_time", "member_attempts", "member_rank",
     "member_round_status", "member_rounds", "overrides_for", "point_biserial",
     "prediction_actual", "propose_prizes", "publish_results", "ranking", "ranking_visible",
     "rebuild_round", "refresh_prediction_actual", "regrade_round", "require",

@@ -58,20 +58,24 @@ def upper_lower_index(correct: list[bool], totals: list[float], share: float = 0
 
 
 def item_analysis(round_: Round) -> list[ItemStats]:
-    """Per question of a closed round: facility (share right) and discrimination, with
+    """Per question of a closed round: facility (the mean credit, as Moodle's facility
+    index: a 50 % answer counts half) and discrimination (of full-credit answers), with
     flags for negative discrimination, facility below 0.2 or above 0.95."""
     require(round_, "closed", "finalized")
     overrides = overrides_for(round_.id)
     rows = db.session.execute(
-        select(AttemptQuestion.question_id, AttemptQuestion.is_correct, Attempt.score)
+        select(AttemptQuestion.question_id, AttemptQuestion.is_correct, AttemptQuestion.credit,
+               Attempt.score)
         .join(Attempt, Attempt.id == AttemptQuestion.attempt_id)
         .where(Attempt.round_id == round_.id, Attempt.status == FINISHED)
         .order_by(AttemptQuestion.question_id, Attempt.id)).all()
     grouped: dict[int, tuple[list[bool], list[float]]] = {}
-    for qid, ok, score in rows:
+    credits: dict[int, int] = {}
+    for qid, ok, credit, score in rows:
         bucket = grouped.setdefault(qid, ([], []))
         bucket[0].append(bool(ok))
         bucket[1].append(float(score or 0))
+        credits[qid] = credits.get(qid, 0) + (credit if credit is not None else 100 * bool(ok))
     questions = {q.id: q for q in db.session.execute(
         select(Question).where(Question.id.in_(list(grouped)))
         .options(selectinload(Question.choices))).scalars()}
@@ -80,7 +84,7 @@ def item_analysis(round_: Round) -> list[ItemStats]:
     for qid, (correct, totals) in sorted(grouped.items()):
         voided = key[qid] is None
         n = len(correct)
-        facility = sum(correct) / n if n and not voided else None
+        facility = credits[qid] / (100 * n) if n and not voided else None
         stats = ItemStats(questions[qid], n, sum(correct), facility,
                           None if voided else point_biserial(correct, totals),
                           None if voided else upper_lower_index(correct, totals), voided,

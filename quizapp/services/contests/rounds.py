@@ -10,6 +10,7 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import func, select, update
@@ -23,7 +24,7 @@ from ...models.contest import QUESTION_POOLS
 from .. import attempts
 from ..errors import Conflict, DomainError, NotFound
 from ..people import audit
-from . import draw_plan, hooks
+from . import draw_plan, extra_time, hooks
 from .state import in_audience, local_time, require, round_state, state_label
 
 
@@ -144,13 +145,17 @@ def _extend_deadlines(round_: Round) -> None:
     """After the close moved later: attempts in progress whose deadline was cut by the old
     close get min(start + time limit, new close). Ones already past deadline + grace are
     finished first, with what they saved."""
+    extras = extra_time.extras_of(round_)
     for attempt in db.session.execute(select(Attempt).where(
             Attempt.round_id == round_.id, Attempt.status == IN_PROGRESS)).scalars():
         if attempts.expire_if_overdue(attempt):
             continue
-        attempt.deadline = min(attempt.started_at + timedelta(seconds=attempt.time_limit_seconds
-                                                              or round_.time_limit_seconds),
-                               round_.closes_at)
+        if attempt.on_paper:  # entered after the close: its window moves with it
+            attempt.deadline = paper_deadline(round_)
+            continue
+        attempt.deadline = extra_time.deadline_for(round_, attempt.started_at,
+                                                   extras.get(attempt.user_id, 0),
+                                                   attempt.time_limit_seconds)
 
 
 def schedule(actor: User, round_: Round) -> None:
@@ -178,9 +183,16 @@ def close_now(actor: User, round_: Round, reason: str) -> None:
     now = utcnow()
     audit.log(actor, "round.close", f"round:{round_.id}", {"closes_at": [round_.closes_at, now]}, reason)
     round_.closes_at = now
+    extras = extra_time.extras_of(round_)
     db.session.execute(update(Attempt).where(
-        Attempt.round_id == round_.id, Attempt.status == IN_PROGRESS, Attempt.deadline > now)
+        Attempt.round_id == round_.id, Attempt.status == IN_PROGRESS, Attempt.deadline > now,
+        Attempt.on_paper.is_(False), Attempt.user_id.not_in(list(extras) or [0]))
         .values(deadline=now).execution_options(synchronize_session=False))
+    # A member with extra time keeps it after the close, as for a scheduled close.
+    for attempt in db.session.execute(select(Attempt).where(
+            Attempt.round_id == round_.id, Attempt.status == IN_PROGRESS,
+            Attempt.on_paper.is_(False), Attempt.user_id.in_(list(extras) or [0]))).scalars():
+        attempt.deadline = min(attempt.deadline, now + timedelta(minutes=extras[attempt.user_id]))
     db.session.flush()
 
 
@@ -254,7 +266,8 @@ def member_round_status(user: User, rounds: list[Round]) -> dict[int, MemberRoun
             Attempt.user_id == user.id, Attempt.round_id.in_(ids))).scalars():
         status = out[attempt.round_id]
         if attempt.status == IN_PROGRESS:
-            status.in_progress = attempt
+            if not attempt.on_paper:  # a paper sheet is not continued online
+                status.in_progress = attempt
         else:
             status.finished += 1
     for result in db.session.execute(select(RoundResult).where(
@@ -279,12 +292,32 @@ def start_round_attempt(user: User, round_: Round, rng: random.Random | None = N
                          opens=local_time(round_.opens_at), closes=local_time(round_.closes_at)))
     existing = member_attempts(user, round_)
     for attempt in existing:
+        if attempt.status == IN_PROGRESS and attempt.on_paper:
+            raise Conflict(_("Your answers for this round are on a paper sheet; your branch "
+                             "secretary enters them."))
         if attempt.status == IN_PROGRESS and not attempts.expire_if_overdue(attempt):
             return attempt
     if len(existing) >= round_.attempts_allowed:
         raise Conflict(ngettext("You have used the %(num)d attempt allowed in this round.",
                                 "You have used all %(num)d attempts allowed in this round.",
                                 round_.attempts_allowed))
+    now = utcnow()
+    attempt = draw_round_attempt(user, round_, len(existing) + 1, rng,
+                                 extra_time.deadline_for(round_, now, extra_time.extra_minutes(user.id, round_.id)))
+    if not attempts.insert_round_attempt(attempt):
+        # A concurrent start (double click on two workers) won the race: use its attempt.
+        again = [a for a in member_attempts(user, round_) if a.status == IN_PROGRESS]
+        if again:
+            return again[0]
+        raise Conflict(_("Please try again."))
+    return attempt
+
+
+def draw_round_attempt(user: User, round_: Round, attempt_no: int, rng: random.Random | None,
+                       deadline: datetime, on_paper: bool = False) -> Attempt:
+    """A new, not yet stored attempt of `user` at the round: questions drawn with the
+    round's plan, question and choice order frozen (shuffled as the round says). The
+    one draw of a round, online (start_round_attempt) and on paper (contests.paper)."""
     rng = rng or random.Random()
     rules, _errors = draw_plan.parse(round_.draw_plan)
     question_ids = draw_plan.draw(rules, round_.question_count, rng, round_.question_pool)
@@ -293,20 +326,18 @@ def start_round_attempt(user: User, round_: Round, rng: random.Random | None = N
     questions = {q.id: q for q in db.session.execute(
         select(Question).where(Question.id.in_(question_ids))
         .options(selectinload(Question.choices))).scalars()}
-    now = utcnow()
     attempt = Attempt(user_id=user.id, kind="contest", feedback="exam", title=round_.title,
-                      round_id=round_.id, attempt_no=len(existing) + 1, unit_id=user.unit_id,
-                      started_at=now, status=IN_PROGRESS, max_score=len(question_ids),
-                      time_limit_seconds=round_.time_limit_seconds,
-                      deadline=min(now + timedelta(seconds=round_.time_limit_seconds), round_.closes_at))
+                      round_id=round_.id, attempt_no=attempt_no, unit_id=user.unit_id,
+                      started_at=utcnow(), status=IN_PROGRESS, max_score=len(question_ids),
+                      time_limit_seconds=round_.time_limit_seconds, deadline=deadline,
+                      on_paper=on_paper)
     attempts.freeze(attempt, [questions[qid] for qid in question_ids], rng, shuffle_choices=round_.shuffle_choices)
-    if not attempts.insert_round_attempt(attempt):
-        # A concurrent start (double click on two workers) won the race: use its attempt.
-        again = [a for a in member_attempts(user, round_) if a.status == IN_PROGRESS]
-        if again:
-            return again[0]
-        raise Conflict(_("Please try again."))
     return attempt
+
+
+def paper_deadline(round_: Round) -> datetime:
+    """Until when a paper sheet of the round may be entered: its close + PAPER_ENTRY_HOURS."""
+    return round_.closes_at + timedelta(hours=current_app.config["PAPER_ENTRY_HOURS"])
 
 
 def set_prediction(attempt: Attempt, value: int | None) -> None:

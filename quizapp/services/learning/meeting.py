@@ -537,9 +537,12 @@ def answer(session: MeetingSession, player: MeetingPlayer, meeting_question_id: 
                                   .where(Question.id == mq.question_id)).scalar_one()
     order = choice_order(mq)
     chosen = set(choice_tokens.choice_ids(_namespace(session.id), question.id, list(tokens)))
-    if not chosen or not chosen <= set(order) or (len(chosen) > 1 and not grading.SELECTS_MANY[question.kind]):
+    if not chosen or not chosen <= set(order) or (len(chosen) > 1 and not grading.selects_many(question.kind)):
         raise DomainError(_("Choose one of the answers shown."))
-    correct = grading.grade(question.kind, {c.id for c in question.choices if c.is_correct}, chosen)
+    # Meeting mode has no partial credit: an answer short of the full mark is wrong
+    # (the rules shown to players say so).
+    correct = grading.grade(question.kind, {c.id for c in question.choices if c.is_correct}, chosen,
+                            grading.choice_fractions(question.choices))
     total_ms = session.question_seconds * 1000
     elapsed = max(0, total_ms - int((mq.deadline - now).total_seconds() * 1000))
     row = MeetingAnswer(player_id=player.id, meeting_question_id=mq.id,

@@ -269,9 +269,13 @@ def answer(user: User, card: ReviewCard, ticket: str, values: list[str]) -> Answ
     if not chosen <= {c.id for c in question.choices}:
         raise DomainError(_("That choice is not part of this question."))
     right = answer_key([question.id], questions=[question])[question.id] or set()
-    correct = grading.grade(question.kind, right, chosen)
+    fractions = grading.choice_fractions(question.choices) if right == {
+        c.id for c in question.choices if c.is_correct} else None
+    credit = grading.credit(question.kind, right, chosen, fractions)
+    correct = credit == grading.FULL
     seconds = max(0.0, now.timestamp() - float(data.get("t", 0)))
-    rating = rating_for(correct, seconds)
+    # Partly right (partial credit): recalled with difficulty, not forgotten.
+    rating = rating_for(correct, seconds) if correct or not credit else Rating.Hard
     before = Card.from_json(card.fsrs_card)
     after, _log = SCHEDULER.review_card(before, rating, review_datetime=now,
                                         review_duration=int(seconds * 1000))

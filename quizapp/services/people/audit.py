@@ -43,6 +43,7 @@ ACTION_LABELS = {
     "round.schedule": _l("round scheduled"),
     "round.unschedule": _l("round moved back to draft"),
     "round.close": _l("round closed early"),
+    "round.extra_time": _l("extra time granted to a member"),
     "round.finalize": _l("round finalized"),
     "round.publish": _l("results published to members"),
     "round.prizes": _l("prizes confirmed"),

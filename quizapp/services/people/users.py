@@ -106,6 +106,17 @@ def replace_given_password(user: User, new: str) -> None:
     db.session.flush()
 
 
+QUIZ_LAYOUTS = ("one", "long")
+
+
+def set_quiz_layout(user: User, layout: str) -> None:
+    """The member's own choice of quiz layout, kept for his next quizzes: "one" question
+    per screen or the "long" page."""
+    if layout not in QUIZ_LAYOUTS:
+        raise DomainError(_("Unknown quiz layout."))
+    user.quiz_layout = layout
+
+
 def login_limit_key(login: str) -> str:
     """What the per-account login limit counts: the account that `login` (username or
     phone, in any spelling) names, or the normalized text when it names none (so the

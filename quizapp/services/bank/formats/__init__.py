@@ -1,4 +1,4 @@
-"""Question files in and out: the app's YAML, Moodle GIFT, Aiken and Excel .xlsx.
+"""Question files in and out: the app's YAML, Moodle GIFT, Moodle XML, Aiken and Excel .xlsx.
 
 Each format module has `parse(content, filename, default_section, *, section_keys=None)
 -> ParseResult` (questions, errors "line N: …" / "row N: …", skipped items) and
@@ -10,7 +10,7 @@ except through `Format.parse`, which, inside an app context and without explicit
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from types import ModuleType
 
@@ -24,11 +24,11 @@ from ....models import Question, Section
 from ..lint import lint_against
 from ..schema import QuestionData
 from ..store import BankInvalid, current_data, current_questions, to_data, upsert_questions
-from . import aiken, gift, xlsx, yaml_format
+from . import aiken, gift, moodle_xml, xlsx, yaml_format
 from .common import MAX_BYTES, ParseResult
 
 __all__ = ["FORMATS", "MAX_BYTES", "Format", "ParseResult", "detect", "export_current",
-           "import_parsed", "known_section_keys", "lint_parsed"]
+           "import_parsed", "known_section_keys", "lint_parsed", "section_paths"]
 
 
 def known_section_keys() -> dict[str, str] | None:
@@ -40,6 +40,24 @@ def known_section_keys() -> dict[str, str] | None:
     return {key: title for key, title in db.session.execute(select(Section.key, Section.title)).all()}
 
 
+def section_paths() -> dict[str, list[str]] | None:
+    """Each section's path of titles from the top (key → titles), or None outside an app
+    context: Moodle XML files questions in categories named so."""
+    if not has_app_context():
+        return None
+    rows = db.session.execute(select(Section.id, Section.key, Section.title, Section.parent_id)).all()
+    by_id = {row.id: row for row in rows}
+    paths: dict[str, list[str]] = {}
+    for row in rows:
+        path, seen, at = [], set(), row
+        while at is not None and at.id not in seen:
+            seen.add(at.id)
+            path.append(at.title)
+            at = by_id.get(at.parent_id)
+        paths[row.key] = path[::-1]
+    return paths
+
+
 @dataclass(frozen=True)
 class Format:
     name: str
@@ -49,17 +67,23 @@ class Format:
     module: ModuleType
 
     def parse(self, content: bytes, filename: str = "", default_section: str | None = None, *,
-              section_keys: Collection[str] | None = None) -> ParseResult:
+              section_keys: Collection[str] | None = None,
+              category_sections: Mapping[str, str] | None = None) -> ParseResult:
         """Read a file. Sections are checked against `section_keys`, by default the
-        database's (inside an app context)."""
+        database's (inside an app context). `category_sections` (category → section key,
+        the preview's choices) places the questions of categories that name no section;
+        only formats with categories (GIFT, Moodle XML) have any."""
         if section_keys is None:
             section_keys = known_section_keys()
-        result = self.module.parse(content, filename, default_section, section_keys=section_keys)
+        extra = {"category_sections": category_sections} if category_sections else {}
+        result = self.module.parse(content, filename, default_section, section_keys=section_keys, **extra)
         match_existing(result)
         return result
 
     def dump(self, questions: list[QuestionData]) -> bytes:
         """The questions this format can hold (see `unsupported`) as a file."""
+        if getattr(self.module, "USES_SECTION_PATHS", False):
+            return self.module.dump(questions, section_paths=section_paths())
         return self.module.dump(questions)
 
     def unsupported(self, questions: list[QuestionData]) -> list[QuestionData]:
@@ -71,16 +95,24 @@ TEXT = "text/plain; charset=utf-8"
 FORMATS: dict[str, Format] = {
     "yaml": Format("yaml", "YAML (quizapp-questions/1)", "yaml", "application/yaml", yaml_format),
     "gift": Format("gift", "Moodle GIFT", "gift.txt", TEXT, gift),
+    "xml": Format("xml", "Moodle XML", "xml", "application/xml", moodle_xml),
     "aiken": Format("aiken", "Aiken", "aiken.txt", TEXT, aiken),
     "xlsx": Format("xlsx", "Excel (.xlsx)", "xlsx",
                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", xlsx),
 }
 
 
+# A Moodle XML file: an optional XML declaration and comments, then <quiz>.
+# A comment cannot run past its own "-->", so a long file cannot make the pattern backtrack.
+_QUIZ_ROOT = re.compile(rb"^(?:\xef\xbb\xbf)?\s*(?:<\?xml[^>]*\?>\s*)?(?:<!--(?:(?!-->).)*-->\s*)*<quiz[\s>/]",
+                        re.DOTALL)
+
+
 def detect(filename: str, content: bytes | None = None) -> str | None:
-    """The format a file name suggests: .yaml/.yml, .gift (or .gift.txt), .aiken.txt, .xlsx;
-    a plain .txt is Aiken unless `content` looks like GIFT (braces, no "ANSWER:" line).
-    None when the name tells nothing."""
+    """The format a file name suggests: .yaml/.yml, .gift (or .gift.txt), .xml, .aiken.txt,
+    .xlsx; a file whose `content` starts with a <quiz> root is Moodle XML whatever its
+    name; a plain .txt is Aiken unless `content` looks like GIFT (braces, no "ANSWER:"
+    line). None when neither tells."""
     name = (filename or "").lower().strip()
     if name.endswith((".yaml", ".yml")):
         return "yaml"
@@ -88,6 +120,8 @@ def detect(filename: str, content: bytes | None = None) -> str | None:
         return "gift"
     if name.endswith(".xlsx"):
         return "xlsx"
+    if name.endswith(".xml") or (content is not None and _QUIZ_ROOT.match(content[:65536])):
+        return "xml"
     if name.endswith((".aiken", ".aiken.txt")):
         return "aiken"
     if name.endswith(".txt"):

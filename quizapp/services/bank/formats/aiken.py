@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..schema import TRUE_FALSE_TEXTS, ChoiceData, QuestionData
+from ... import grading
 from .common import MAX_QUESTIONS, ParseResult, collect, decode_text, hash_key, too_many_questions
 
 # The space after "A." is optional, as in Moodle's reader ("A)text" is an option).
@@ -123,9 +124,10 @@ def parse(content: bytes, filename: str = "", default_section: str | None = None
 
 
 def can_dump(question: QuestionData) -> bool:
-    """Aiken holds one right answer among at most 26 options, and a prompt that does not
-    read as an 'ANSWER:' line."""
-    return (question.kind in ("single", "truefalse")
+    """Aiken holds one right answer among at most 26 options, no partial credit, and a
+    prompt that does not read as an 'ANSWER:' line."""
+    return (not grading.selects_many(question.kind)
+            and all(c.fraction is None for c in question.choices)
             and sum(c.correct for c in question.choices) == 1
             and len(question.choices) <= 26
             and not ANSWER_RE.match(_one_line(question.prompt)))

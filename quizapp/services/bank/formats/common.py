@@ -12,8 +12,10 @@ import re
 import unicodedata
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 
-from ..schema import KEY_RE, PURPOSES, STATUSES, TRUE_FALSE_TEXTS, QuestionData
+from ..schema import CREDIT_PROBLEMS, KEY_RE, PURPOSES, STATUSES, QuestionData
+from ... import grading
 from ...grading import KINDS
 
 # A file's size limit. It admits our own export of a bank at the question limit: the
@@ -21,7 +23,7 @@ from ...grading import KINDS
 # (tests/services/test_formats.py::test_the_size_limit_admits_our_own_export_of_a_full_bank).
 MAX_BYTES = 8 * 1024 * 1024
 MAX_QUESTIONS = 5000      # questions in one file
-MAX_ANSWERS = 20          # answers of one question
+MAX_ANSWERS = grading.MAX_CHOICES  # answers of one question
 MAX_LISTED_ERRORS = 100   # error messages kept; the rest are only counted
 MAX_KEY_LENGTH = 80       # Question.key is String(80)
 MAX_COVERS_LENGTH = 500   # Question.covers is String(500), comma-joined
@@ -160,6 +162,21 @@ def _name(text: str) -> str:
 _NUMBERING_RE = re.compile(r"^\s*(?:[0-9]+|[ivxlc]+|[a-z])[.)]\s+", re.IGNORECASE)
 
 
+# A '/' inside a category name is written '//' (Moodle's rule), so that "02-CV/ĐU" stays
+# one part of "$course$/top/Công văn số 02-CV//ĐU".
+_SLASH = "\uffff"   # never in a text: not a character XML or this app's texts hold
+
+
+def split_category(path: str) -> list[str]:
+    """The parts of a category path, each stripped; '//' is a '/' inside a part."""
+    return [part.replace(_SLASH, "/").strip() for part in path.replace("//", _SLASH).split("/")]
+
+
+def join_category(parts: list[str]) -> str:
+    """The category path of `parts` (split_category's inverse)."""
+    return "/".join(part.replace("/", "//") for part in parts)
+
+
 def section_for_category(category: str, sections: Collection[str] | None) -> str | None:
     """The section a category path ("$course$/Nghị quyết/Quan điểm") places its questions
     in: its last part, when that is a section key, or when, diacritics, case and spacing
@@ -167,7 +184,8 @@ def section_for_category(category: str, sections: Collection[str] | None) -> str
     "1. " or "IV. ", may be left out). `sections` is a set of keys or a mapping key → title
     (formats.known_section_keys); None (no database to ask) accepts any well-formed key.
     None when nothing, or more than one section, matches."""
-    last = category.strip().rstrip("/").split("/")[-1].strip()
+    parts = [part for part in split_category(category.strip()) if part]
+    last = parts[-1] if parts else ""
     if not last:
         return None
     if sections is None:
@@ -185,11 +203,28 @@ def section_for_category(category: str, sections: Collection[str] | None) -> str
     return found.pop() if len(found) == 1 else None
 
 
-def slugify(text: str) -> str:
+def place_category(category: str | None, default_section: str | None, sections, result: ParseResult,
+                   chosen: Mapping[str, str] | None = None) -> str:
+    """The section of a question filed under `category`: the one the organizer chose for
+    that category (`chosen`, the preview's picker), else the one it names
+    (section_for_category), else the default; a category that names none is counted in
+    result.unmatched_categories."""
+    if category and category.strip():
+        name = category.strip()
+        if chosen and chosen.get(name):
+            return chosen[name]
+        found = section_for_category(name, sections)
+        if found is not None:
+            return found
+        result.unmatched_categories[name] = result.unmatched_categories.get(name, 0) + 1
+    return default_section or ""
+
+
+def slugify(text: str, limit: int | None = MAX_KEY_LENGTH) -> str:
     """A question key from a title: "Câu 1: Quan điểm" → "cau-1-quan-diem" ("" if nothing
-    is left)."""
+    is left), cut to `limit` characters."""
     slug = re.sub(r"[^a-z0-9]+", "-", fold(text)).strip("-")
-    return slug[:MAX_KEY_LENGTH].rstrip("-")
+    return slug[:limit].rstrip("-") if limit is not None else slug
 
 
 def hash_key(prefix: str, prompt: str) -> str:
@@ -214,6 +249,102 @@ def normalise(question: QuestionData) -> None:
     question.explanation = nfc(question.explanation)
     for choice in question.choices:
         choice.text = nfc(choice.text)
+
+
+# ---------------------------------------------------------------- what formats have no place for
+
+@dataclass
+class Meta:
+    """What GIFT and Moodle XML have no field for, kept in 'quizapp:' tokens (a GIFT
+    comment, Moodle XML tags): difficulty=2 status=approved purpose=… covers=a,b excludes=k."""
+    difficulty: int = 1
+    status: str = "draft"
+    covers: list[str] = field(default_factory=list)
+    purpose: str = ""
+    excludes: list[str] = field(default_factory=list)
+
+
+def read_meta(entries: list[tuple[int, str]], errors) -> Meta:
+    """Meta from (line, "difficulty=2 covers=a,b") entries; covers and excludes add up
+    over entries. A token that cannot be read is an error with its line."""
+    meta = Meta()
+    for number, body in entries:
+        for token in body.split():
+            name, sep, value = token.partition("=")
+            if name == "difficulty" and value in ("1", "2", "3"):
+                meta.difficulty = int(value)
+            elif name == "status" and value in STATUSES:
+                meta.status = value
+            elif name == "purpose" and value in PURPOSES:
+                meta.purpose = value
+            elif name == "covers" and sep:
+                meta.covers += [c for c in value.split(",") if c and c not in meta.covers]
+            elif name == "excludes" and sep:
+                meta.excludes += [c for c in value.split(",") if c and c not in meta.excludes]
+            else:
+                errors.append(f"line {number}: cannot read '{token}' in the 'quizapp:' comment "
+                              "(difficulty=1|2|3 status=draft|approved|retired purpose="
+                              f"{'|'.join(PURPOSES)} covers=key,key excludes=key,key)")
+    return meta
+
+
+def meta_tokens(question: QuestionData) -> list[str]:
+    """The 'quizapp:' tokens of a question (read_meta reads them back)."""
+    tokens = [f"difficulty={question.difficulty}", f"status={question.status}"]
+    if question.purpose:
+        tokens.append(f"purpose={question.purpose}")
+    if question.covers:
+        tokens.append(f"covers={','.join(question.covers)}")
+    if question.excludes:
+        tokens.append(f"excludes={','.join(question.excludes)}")
+    return tokens
+
+
+class _HTMLText(HTMLParser):
+    BREAKS = {"br", "p", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol"}
+
+    def __init__(self, newlines: bool):
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.hidden = 0
+        self.pre = 0
+        self.newlines = newlines
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("script", "style"):
+            self.hidden += 1
+        elif tag == "pre":
+            self.pre += 1
+            self.parts.append("\n")
+        elif tag in self.BREAKS:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag):
+        if tag in ("script", "style"):
+            self.hidden = max(0, self.hidden - 1)
+        elif tag == "pre":
+            self.pre = max(0, self.pre - 1)
+            self.parts.append("\n")
+        elif tag in self.BREAKS:
+            self.parts.append("\n")
+
+    def handle_data(self, data):
+        if self.hidden:
+            return
+        # In HTML a line break of the source is a space, but inside <pre> it is a line
+        # break (and in Moodle's auto-format every line break is one).
+        self.parts.append(data if self.pre or self.newlines else re.sub(r"\s+", " ", data))
+
+
+def html_to_text(text: str, newlines: bool = False) -> str:
+    """The text an HTML fragment shows: tags removed, entities decoded, a line per block
+    (<p>, <br>, <li>…) and per line of a <pre>, spaces collapsed, empty lines dropped.
+    `newlines`: the source's own line breaks are line breaks too (Moodle's auto-format)."""
+    parser = _HTMLText(newlines)
+    parser.feed(text)
+    parser.close()
+    lines = (" ".join(line.split()) for line in "".join(parser.parts).split("\n"))
+    return "\n".join(line for line in lines if line)
 
 
 def too_many_questions(where: str) -> str:
@@ -285,25 +416,47 @@ def check_question(question: QuestionData, where: str, errors: list[str],
         if folded in seen:
             err(f"question '{key}': choice '{choice.text}' appears twice")
         seen.add(folded)
+    spec = grading.REGISTRY.get(question.kind)
     right = sum(c.correct for c in choices)
-    if choices and right == 0:
+    problem = spec and grading.check_fractions(question.kind, [c.fraction for c in choices])
+    weighted = spec is not None and any(c.fraction is not None for c in choices)
+    if problem:
+        err(f"question '{key}': {CREDIT_PROBLEMS[problem]}")
+    elif choices and right == 0:
         err(f"question '{key}' has no right answer")
-    elif question.kind in ("single", "truefalse") and right > 1:
+    elif spec and not spec.selects_many and not weighted and right > 1:
         err(f"question '{key}': a one-answer question has {right} right answers")
-    if question.kind == "truefalse" and [c.text for c in choices] != list(TRUE_FALSE_TEXTS):
+    if spec and spec.fixed_choices and tuple(c.text for c in choices) != spec.fixed_choices:
         err(f"question '{key}': a true/false question has the choices "
-            f"{TRUE_FALSE_TEXTS[0]}/{TRUE_FALSE_TEXTS[1]}")
+            f"{'/'.join(spec.fixed_choices)}")
     return len(errors) == before
+
+
+def _source_prefix(filename: str) -> str:
+    stem = (filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+    stem = re.sub(r"(\.(gift|aiken|txt|xml|xlsx|yaml|yml))+$", "", stem, flags=re.IGNORECASE)
+    return slugify(stem)[:30].rstrip("-")
 
 
 def source_key(filename: str, title: str) -> str:
     """The key of a titled question from a file that is not ours: the file's name, then
     the title ("nghi-quyet.gift", "Câu 1" → "nghi-quyet-cau-1"), so that another file's
     "Câu 1" is another question, and importing the same file again updates its own."""
-    stem = (filename or "").replace("\\", "/").rsplit("/", 1)[-1]
-    stem = re.sub(r"(\.(gift|aiken|txt|xml|xlsx|yaml|yml))+$", "", stem, flags=re.IGNORECASE)
-    prefix = slugify(stem)[:30].rstrip("-")
+    prefix = _source_prefix(filename)
     return slugify(f"{prefix} {title}") if prefix else slugify(title)
+
+
+def path_key(filename: str, parts: list[str]) -> str:
+    """The key of a named question filed in a category, from a file that is not ours: the
+    file's name, the category path, the name ("de-thi.xml", ["Nghị quyết", "Quan điểm"],
+    "Câu 1" → "de-thi-nghi-quyet-quan-diem-cau-1"). One name in two categories or two
+    files is two questions. A key longer than the limit keeps its start and ends with 8
+    hex digits of the whole, so two long paths never meet on a shared start."""
+    whole = slugify(" ".join([_source_prefix(filename), *parts]), limit=None)
+    if len(whole) <= MAX_KEY_LENGTH:
+        return whole
+    digest = hashlib.sha256(whole.encode("utf-8")).hexdigest()[:8]
+    return f"{whole[:MAX_KEY_LENGTH - 9].rstrip('-')}-{digest}"
 
 
 def collect(result: ParseResult, items: list[tuple[QuestionData, str]],

@@ -6,9 +6,10 @@ Reading, as the published format describes it:
   places them in the section whose key or title it is, diacritics and case folded
   ("$course$/Nghị quyết/Năm quan điểm của Đại hội" → viewpoints; see
   common.section_for_category); a category that names no section is listed in
-  `unmatched_categories` and its questions go to the default section;
-- `::title::` becomes the key when the question is written for this app (a `// quizapp:`
-  comment, or a title that already is a key: a-z, 0-9, '-'); another title is prefixed
+  `unmatched_categories` and its questions go to the section picked for it in the
+  preview (`category_sections`), else to the default section;
+- `::title::` becomes the key when the question is written for this app (it has a
+  `// quizapp:` comment, as our export writes); another title, even "q1", is prefixed
   with the file's name ("Câu 1" in nghi-quyet.gift → nghi-quyet-cau-1), so two files'
   "Câu 1" are two questions; without a title the key is "gift-" and 8 hex digits of the
   prompt's hash; a title or prompt repeated in one file gets "-2" and a warning;
@@ -34,14 +35,15 @@ covers=a,b excludes=k1,k2` comment in a question's lines keeps what GIFT has no 
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from bisect import bisect_right
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 
-from ..schema import KEY_RE, PURPOSES, STATUSES, TRUE_FALSE_TEXTS, ChoiceData, QuestionData
-from .common import MAX_ANSWERS, MAX_KEY_LENGTH, MAX_QUESTIONS, ParseResult, collect, decode_text, hash_key, \
-    section_for_category, slugify, source_key, too_many_questions
+from ..schema import CREDIT_PROBLEMS, TRUE_FALSE_TEXTS, ChoiceData, QuestionData, credit_to_fraction, \
+    fraction_to_credit
+from ... import grading
+from .common import MAX_ANSWERS, MAX_QUESTIONS, ParseResult, collect, decode_text, hash_key, \
+    html_to_text, meta_tokens, place_category, read_meta, slugify, source_key, too_many_questions
 
 SPECIAL = "~=#{}:"
 MARKER_RE = re.compile(r"\[(html|moodle|plain|markdown)\]", re.IGNORECASE)
@@ -93,39 +95,6 @@ class _Source:
         return i
 
 
-class _HTMLText(HTMLParser):
-    BREAKS = {"br", "p", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol"}
-
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.hidden = 0
-
-    def handle_starttag(self, tag, attrs):
-        if tag in ("script", "style"):
-            self.hidden += 1
-        elif tag in self.BREAKS:
-            self.parts.append("\n")
-
-    def handle_endtag(self, tag):
-        if tag in ("script", "style"):
-            self.hidden = max(0, self.hidden - 1)
-        elif tag in self.BREAKS:
-            self.parts.append("\n")
-
-    def handle_data(self, data):
-        if not self.hidden:
-            self.parts.append(data)
-
-
-def strip_html(text: str) -> str:
-    parser = _HTMLText()
-    parser.feed(text)
-    parser.close()
-    lines = (" ".join(line.split()) for line in "".join(parser.parts).split("\n"))
-    return "\n".join(line for line in lines if line)
-
-
 def unescape(text: str) -> str:
     out = []
     i = 0
@@ -155,10 +124,10 @@ def _split_marker(raw: str, default: str) -> tuple[str, str]:
 
 
 def _clean(raw: str, text_format: str) -> str:
-    text = unescape(raw.replace("\n", " "))
     if text_format == "html":
-        text = strip_html(text)
-    return text.strip()
+        # A raw line break is a space in HTML anyway, but inside <pre> it is kept.
+        return html_to_text(unescape(raw))
+    return unescape(raw.replace("\n", " ")).strip()
 
 
 def _clean_marked(raw: str, default: str) -> str:
@@ -199,52 +168,9 @@ def _blocks(text: str) -> list[_Block]:
     return [b for b in blocks if b.lines]
 
 
-@dataclass
-class _Meta:
-    difficulty: int = 1
-    status: str = "draft"
-    covers: list[str] = field(default_factory=list)
-    purpose: str = ""
-    excludes: list[str] = field(default_factory=list)
-
-
-def _read_meta(block: _Block, errors: list[str]) -> _Meta:
-    meta = _Meta()
-    for number, body in block.meta:
-        for token in body.split():
-            name, sep, value = token.partition("=")
-            if name == "difficulty" and value in ("1", "2", "3"):
-                meta.difficulty = int(value)
-            elif name == "status" and value in STATUSES:
-                meta.status = value
-            elif name == "purpose" and value in PURPOSES:
-                meta.purpose = value
-            elif name == "covers" and sep:
-                meta.covers = [c for c in value.split(",") if c]
-            elif name == "excludes" and sep:
-                meta.excludes = [c for c in value.split(",") if c]
-            else:
-                errors.append(f"line {number}: cannot read '{token}' in the 'quizapp:' comment "
-                              "(difficulty=1|2|3 status=draft|approved|retired purpose="
-                              f"{'|'.join(PURPOSES)} covers=key,key excludes=key,key)")
-    return meta
-
-
-def _section(block: _Block, default_section: str | None, section_keys, result: ParseResult) -> str:
-    """The question's section: the one its category names (common.section_for_category),
-    else the default; a category that names none is counted in result.unmatched_categories."""
-    if block.category:
-        found = section_for_category(block.category, section_keys)
-        if found is not None:
-            return found
-        name = block.category.strip()
-        result.unmatched_categories[name] = result.unmatched_categories.get(name, 0) + 1
-    return default_section or ""
-
-
 def _read_question(block: _Block, result: ParseResult, default_section: str | None,
-                   section_keys: Collection[str] | None, filename: str,
-                   derived: set[str]) -> tuple[QuestionData, str] | None:
+                   section_keys: Collection[str] | None, filename: str, derived: set[str],
+                   chosen: Mapping[str, str] | None = None) -> tuple[QuestionData, str] | None:
     src = _Source(block.lines)
     text = src.text
     where = f"line {block.lines[0][0]}"
@@ -349,21 +275,23 @@ def _read_question(block: _Block, result: ParseResult, default_section: str | No
                            "=right ~wrong answers, or T / F")
             return None
 
-    meta = _read_meta(block, result.errors)
+    meta = read_meta(block.meta, result.errors)
     if len(result.errors) > errors_before:
         return None
     result.warnings.extend(warnings)
     explanation = "\n".join([general] * bool(general)
                             + [f"{choice}: {note}" for choice, note in notes if note])
-    # A title names the key when the question is written for this app: it has a
-    # '// quizapp:' comment (our export) or the title already is a key ("vp1-khau-hieu").
-    # Any other title ("Câu 1", "Q1") is only unique in its file (see common.source_key).
-    ours = bool(block.meta) or (bool(KEY_RE.match(title)) and len(title) <= MAX_KEY_LENGTH)
+    # A title names the key only when the question says it is written for this app: a
+    # '// quizapp:' comment (our export writes one for every question). Any other title,
+    # even one that looks like a key ("q1"), is only unique in its file (common.source_key),
+    # so two foreign files' "q1" are two questions.
+    ours = bool(block.meta)
     key = ((slugify(title) if ours else source_key(filename, title)) if title else "") \
         or hash_key("gift", prompt)
     if not (ours and title):
         derived.add(where)
-    return QuestionData(key=key, section=_section(block, default_section, section_keys, result), kind=kind,
+    section = place_category(block.category, default_section, section_keys, result, chosen)
+    return QuestionData(key=key, section=section, kind=kind,
                         difficulty=meta.difficulty, status=meta.status, prompt=prompt,
                         explanation=explanation, choices=choices, covers=meta.covers,
                         origin=where, purpose=meta.purpose, excludes=meta.excludes), where
@@ -373,10 +301,10 @@ def _multiple_choice(src: _Source, start: int, end: int, text_format: str,
                      notes: list[tuple[str, str]], error, warn) -> tuple[str, list[ChoiceData] | None]:
     """The kind and choices of a `{=… ~…}` block, as Moodle reads it: with an `=` answer
     it is a one-answer question; without, a several-answers question whose right answers
-    are those with a positive weight. What this app cannot grade as Moodle does is an error
-    (two fully right answers in a one-answer question) or a warning with the question
-    imported as described in it (partial credit is dropped: this app grades right or
-    wrong)."""
+    are those with a positive weight. Weights other than the classic ones are kept as
+    each choice's fraction (partial credit, graded as Moodle does by services.grading);
+    weights that cannot grade the kind (no 100 % answer, positives not adding up to 100 %)
+    are an error naming the line."""
     text = src.text
     marks = [i for i in range(start, end) if text[i] in "~=" and src.active[i]]
     if len(marks) > MAX_ANSWERS:
@@ -416,45 +344,38 @@ def _multiple_choice(src: _Source, start: int, end: int, text_format: str,
         choices.append(ChoiceData(answer, weight > 0))
         if note_at != -1:
             notes.append((answer, _clean_marked(text[note_at + 1:stop], answer_format)))
-    if equals:
-        full = [c.text for c, w in zip(choices, weights) if w >= 100]
-        partial = [f"{c.text} ({_weight(w)}%)" for c, w in zip(choices, weights) if 0 < w < 100]
-        penalties = [f"{c.text} ({_weight(w)}%)" for c, w in zip(choices, weights) if w < 0]
-        if len(full) != 1:
-            error(start, f"{len(full)} answers are fully right ({', '.join(full)}) in a one-answer "
-                         "question: this app gives full credit to exactly one answer; keep one '='")
-            return "", None
-        for choice, weight in zip(choices, weights):
-            choice.correct = weight >= 100
-        if partial:
-            warn(f"partial credit for {', '.join(partial)} cannot be kept: imported as a "
-                 f"one-answer question whose only right answer is '{full[0]}' (the others earn "
-                 "nothing)")
-        if penalties:
-            warn(f"negative weights for {', '.join(penalties)} cannot be kept (a wrong answer "
-                 "earns nothing here)")
-        return "single", choices
+    # Moodle: with an '=' answer the question takes one answer ('=' is 100 %, '~' 0 %
+    # unless weighted); with only '~' answers it takes several and the weights add up.
+    kind = "single" if equals else "multiple"
+    full = [c for c, w in zip(choices, weights) if w >= 100]
     right = [(c, w) for c, w in zip(choices, weights) if w > 0]
-    if right and not _is_equal_split(right, weights):
-        warn("Moodle gives partial credit per answer ("
-             + ", ".join(f"{c.text} {_weight(w)}%" for c, w in zip(choices, weights) if w)
-             + "): imported as a several-answers question that is right only when exactly "
-               f"the answers with a positive weight ({', '.join(c.text for c, _ in right)}) "
-               "are chosen")
-    return "multiple", choices
+    classic = (len(full) == 1 and all(w in (0, 100) for w in weights) if equals
+               else not right or _is_equal_split(right, weights))
+    for choice, weight in zip(choices, weights):
+        choice.fraction = None if classic else credit_to_fraction(_weight(weight))
+        choice.correct = grading.is_correct_choice(kind, choice.fraction, weight > 0)
+    if not classic:
+        problem = grading.check_fractions(kind, [c.fraction for c in choices])
+        if problem:
+            error(start, CREDIT_PROBLEMS[problem] + " ("
+                  + ", ".join(f"{c.text} {_weight(w)}%" for c, w in zip(choices, weights)) + ")")
+            return "", None
+    return kind, choices
 
 
 def _is_equal_split(right: list[tuple[ChoiceData, float]], weights: list[float]) -> bool:
-    """Weights as this app writes them: the right answers share 100 % equally and every
-    wrong one costs -100 % (all or nothing, the grading here)."""
+    """Weights as this app writes a classic several-answers question: the right answers
+    share 100 % equally and every wrong one costs -100 % (all or nothing)."""
     share = 100 / len(right)
     return (all(abs(w - share) < 0.01 for _, w in right)
             and all(w <= -100 for w in weights if w <= 0))
 
 
 def parse(content: bytes, filename: str = "", default_section: str | None = None, *,
-          section_keys: Collection[str] | None = None) -> ParseResult:
-    """Read a GIFT file (see the module docstring for the rules)."""
+          section_keys: Collection[str] | None = None,
+          category_sections: Mapping[str, str] | None = None) -> ParseResult:
+    """Read a GIFT file (see the module docstring for the rules). `category_sections`
+    places a category's questions in the section chosen for it."""
     result = ParseResult()
     text = decode_text(content, result)
     if text is None:
@@ -465,7 +386,8 @@ def parse(content: bytes, filename: str = "", default_section: str | None = None
         if len(items) == MAX_QUESTIONS:
             result.errors.append(too_many_questions(f"line {block.lines[0][0]}"))
             break
-        read = _read_question(block, result, default_section, section_keys, filename, derived)
+        read = _read_question(block, result, default_section, section_keys, filename, derived,
+                              category_sections)
         if read is not None:
             items.append(read)
     collect(result, items, section_keys, derived=derived)
@@ -503,7 +425,16 @@ def _answers(question: QuestionData) -> list[str]:
         right = next((c.correct for c in question.choices if c.text == TRUE_FALSE_TEXTS[0]), True)
         return ["TRUE" if right else "FALSE"]
     lines = []
-    if question.kind == "multiple":
+    if any(c.fraction is not None for c in question.choices):
+        # Moodle reads '=' as "one answer": a one-answer question writes its full-credit
+        # answers with '=', a several-answers one has only weighted '~'.
+        many = grading.selects_many(question.kind)
+        for choice in question.choices:
+            fraction = choice.fraction or 0
+            mark = "=" if not many and grading.is_correct_choice(question.kind, fraction, False) else "~"
+            weight = "" if mark == "=" else f"%{fraction_to_credit(fraction)}%"
+            lines.append(f"{mark}{weight}{escape(choice.text)}")
+    elif question.kind == "multiple":
         share = _weight(100 / max(1, sum(c.correct for c in question.choices)))
         for choice in question.choices:
             lines.append(f"~%{share if choice.correct else '-100'}%{escape(choice.text)}")
@@ -528,14 +459,7 @@ def dump(questions: list[QuestionData]) -> bytes:
         if question.section != category:
             category = question.section
             lines += [f"{CATEGORY} $course$/top/{category}", ""]
-        meta = f"// quizapp: difficulty={question.difficulty} status={question.status}"
-        if question.purpose:
-            meta += f" purpose={question.purpose}"
-        if question.covers:
-            meta += f" covers={','.join(question.covers)}"
-        if question.excludes:
-            meta += f" excludes={','.join(question.excludes)}"
-        lines.append(meta)
+        lines.append(f"// quizapp: {' '.join(meta_tokens(question))}")
         head = f"::{question.key}:: {escape(question.prompt)} {{"
         answers = _answers(question)
         feedback = [f"####{escape(question.explanation)}"] if question.explanation else []

@@ -32,7 +32,8 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from ..schema import TRUE_FALSE_TEXTS, ChoiceData, QuestionData
+from ..schema import TRUE_FALSE_TEXTS, ChoiceData, QuestionData, credit_to_fraction, fraction_to_credit
+from ... import grading
 from ...spreadsheet_safety import append_xlsx_row, set_xlsx_cell
 from ... import workbook_limits
 from .common import MAX_ANSWERS, MAX_QUESTIONS, ParseResult, check_size, collect, fold, hash_key, nfc, \
@@ -58,7 +59,7 @@ HEADERS = {  # field → the Vietnamese header written
     "key": "Mã câu hỏi", "section": "Mục", "kind": "Loại", "difficulty": "Độ khó",
     "status": "Trạng thái", "prompt": "Câu hỏi", "answer": "Đáp án đúng",
     "explanation": "Giải thích", "covers": "Ý đề cương", "purpose": "Mục đích",
-    "excludes": "Không cùng đề với",
+    "excludes": "Không cùng đề với", "credit": "Điểm từng phương án",
 }
 ALIASES = {  # folded header text → field
     "ma cau hoi": "key", "ma": "key", "key": "key",
@@ -72,6 +73,7 @@ ALIASES = {  # folded header text → field
     "y de cuong": "covers", "covers": "covers",
     "muc dich": "purpose", "purpose": "purpose",
     "khong cung de voi": "excludes", "excludes": "excludes",
+    "diem tung phuong an": "credit", "credit": "credit",
 }
 OPTION_HEADER_RE = re.compile(r"^(?:phuong an|lua chon|choice|option) ([a-z])$")
 REQUIRED = ["key", "prompt", "option:A", "option:B", "answer"]
@@ -248,6 +250,28 @@ def _letters(answer: str) -> list[str] | None:
     return list(dict.fromkeys(tokens))
 
 
+CREDIT_RE = re.compile(r"^([A-Za-z])\s*[:=]\s*(-?\d+(?:[.,]\d+)?)\s*%?$")
+
+
+def _read_credit(text: str, kind: str, options: list[tuple[str, str]], choices: list[ChoiceData],
+                 err) -> None:
+    """Partial credit "A:25; B:50; D:100" (percent per option letter; unnamed options
+    earn 0): sets each choice's fraction, and `correct` from it."""
+    letters = [letter for letter, _ in options]
+    fractions: dict[str, float] = {}
+    for part in (p.strip() for p in re.split(r"[;\n]+", text) if p.strip()):
+        match = CREDIT_RE.match(part)
+        fraction = credit_to_fraction(match.group(2)) if match else None
+        if fraction is None or match.group(1).upper() not in letters:
+            err(f"'{part}' in 'Điểm từng phương án' is not an option letter and a percent "
+                "between -100 and 100 (e.g. A:50; B:100)")
+            return
+        fractions[match.group(1).upper()] = fraction
+    for letter, choice in zip(letters, choices):
+        choice.fraction = fractions.get(letter, 0.0)
+        choice.correct = grading.is_correct_choice(kind, choice.fraction, choice.correct)
+
+
 def _read_row(cells: dict[str, str], options: list[tuple[str, str]], where: str,
               default_section: str | None, errors: list[str]) -> QuestionData | None:
     before = len(errors)
@@ -292,6 +316,8 @@ def _read_row(cells: dict[str, str], options: list[tuple[str, str]], where: str,
                     err(f"the right answer {letter} is not among the options "
                         f"({', '.join(present) or 'none'})")
             choices = [ChoiceData(text, letter in letters) for letter, text in options]
+            if cells.get("credit") and choices:
+                _read_credit(cells["credit"], kind, options, choices, err)
 
     difficulty = DIFFICULTY_VALUES.get(_norm(cells.get("difficulty", "")))
     if difficulty is None:
@@ -393,7 +419,7 @@ def _sheet(workbook: Workbook, option_count: int) -> tuple:
     sheet.title = SHEET_TITLE
     fields = (["key", "section", "kind", "difficulty", "status", "prompt"]
               + [f"option:{chr(ord('A') + i)}" for i in range(option_count)]
-              + ["answer", "explanation", "covers", "purpose", "excludes"])
+              + ["answer", "explanation", "covers", "purpose", "excludes", "credit"])
     bold, fill = Font(bold=True), PatternFill("solid", fgColor="FFF2CC")
     for column, field in enumerate(fields, 1):
         cell = sheet.cell(row=1, column=column, value=_label(field))
@@ -418,10 +444,12 @@ def _row_values(question: QuestionData, option_count: int) -> list:
     else:
         options = [c.text for c in question.choices] + [""] * (option_count - len(question.choices))
         answer = ",".join(chr(ord("A") + i) for i, c in enumerate(question.choices) if c.correct)
+    credit = "; ".join(f"{chr(ord('A') + i)}:{fraction_to_credit(c.fraction)}"
+                       for i, c in enumerate(question.choices) if c.fraction)
     return [question.key, question.section, KIND_NAMES.get(question.kind, question.kind),
             question.difficulty, STATUS_NAMES.get(question.status, question.status),
             question.prompt, *options, answer, question.explanation, ",".join(question.covers),
-            PURPOSE_NAMES.get(question.purpose, question.purpose), ",".join(question.excludes)]
+            PURPOSE_NAMES.get(question.purpose, question.purpose), ",".join(question.excludes), credit]
 
 
 def _write(questions: list[QuestionData]) -> Workbook:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from ..schema import QUESTIONS_FORMAT, TRUE_FALSE_TEXTS, Bank, QuestionData, load_yaml_text, \
+from ..schema import QUESTIONS_FORMAT, TRUE_FALSE_TEXTS, fraction_to_credit, Bank, QuestionData, load_yaml_text, \
     read_questions_data
 from .common import MAX_QUESTIONS, ParseResult, collect, decode_text, too_many_questions
 
@@ -106,6 +106,8 @@ def dump(questions: list[QuestionData]) -> bytes:
                 lines.append(f"      - text: {_quoted(choice.text)}")
                 if choice.correct:
                     lines.append("        correct: true")
+                if choice.fraction is not None:
+                    lines.append(f"        credit: {fraction_to_credit(choice.fraction)}")
         lines.append(f"    explanation: {_quoted(question.explanation)}")
         lines.append("")
     return ("\n".join(lines).rstrip("\n") + "\n").encode("utf-8")
