@@ -7,6 +7,10 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 TEST_DATABASE_URL ?=
 export TEST_DATABASE_URL
+# Test processes (pytest-xdist workers) for `make test`: one per core by default; 0 runs the
+# suite in this one process. Each worker has its own databases (tests/conftest.py).
+TEST_WORKERS ?= auto
+PYTEST := PYTEST_ADDOPTS="$(if $(filter 0,$(TEST_WORKERS)),-p no:xdist,-n $(TEST_WORKERS)) $$PYTEST_ADDOPTS" $(BIN)/python -m pytest
 
 .PHONY: run setup test test-sqlite test-postgres e2e-deps translations translations-update serve bench clean
 
@@ -49,14 +53,14 @@ test: test-sqlite
 	@if [ -n "$(TEST_DATABASE_URL)" ]; then $(MAKE) --no-print-directory test-postgres; fi
 
 test-sqlite: $(VENV)/.dev translations e2e-deps
-	$(BIN)/python -m pytest -q -rs
+	$(PYTEST) -q -rs
 
 test-postgres: $(VENV)/.dev translations
 	@if [ -z "$(TEST_DATABASE_URL)" ]; then \
 	  echo "test-postgres needs TEST_DATABASE_URL, e.g. postgresql://postgres@127.0.0.1:5432/test" >&2; \
 	  exit 2; fi
 	@echo "== on PostgreSQL ($(TEST_DATABASE_URL))"
-	$(BIN)/python -m pytest -q -rs --db=postgresql
+	$(PYTEST) -q -rs --db=postgresql
 
 # Production-style serving: gunicorn, N workers (WORKERS), settings from the environment
 # (QUIZAPP_ENV=production needs SECRET_KEY and REDIS_URL, or ALLOW_MEMORY_RATE_LIMITS=1;

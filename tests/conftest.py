@@ -8,8 +8,11 @@ import re
 import shutil
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
+import psycopg
 import pytest
+from psycopg import sql as psql
 from sqlalchemy import text
 
 from quizapp import clock, create_app
@@ -33,6 +36,39 @@ def pytest_addoption(parser):
 def pytest_configure(config):
     if config.getoption("--db") == "postgresql" and not os.environ.get("TEST_DATABASE_URL"):
         raise pytest.UsageError("--db=postgresql needs TEST_DATABASE_URL")
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker:
+        _services_of_worker(int(worker.removeprefix("gw")))
+
+
+# ---------------------------------------------------------------- parallel workers
+# `make test` runs the suite on pytest-xdist workers (TEST_WORKERS, one per core by default).
+# Each worker is a process of its own with its own temporary folder (so its own SQLite files)
+# and here gets its own PostgreSQL database and Redis databases, so that workers never share
+# a row or a key: worker N uses TEST_DATABASE_URL's database with the suffix "_gwN" (created
+# here when missing) and the Redis databases 2*N below the ones a single run uses.
+# Everything that reads these variables later (the fixtures, tests/ops/_support.py, the
+# backup and migration tests) then sees the worker's own.
+_REDIS_DEFAULTS = {"TEST_REDIS_URL": "redis://127.0.0.1:6379/15",
+                   "TEST_OPS_REDIS_URL": "redis://127.0.0.1:6379/14"}
+
+
+def _services_of_worker(number: int) -> None:
+    base = os.environ.get("TEST_DATABASE_URL")
+    if base:
+        parts = urlsplit(base)
+        name = f"{parts.path.lstrip('/')}_gw{number}"
+        admin = urlunsplit(parts._replace(scheme="postgresql", path="/postgres"))
+        with psycopg.connect(admin, autocommit=True) as connection:
+            if not connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+                connection.execute(psql.SQL("CREATE DATABASE {}").format(psql.Identifier(name)))
+        os.environ["TEST_DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{name}"))
+    for variable, default in _REDIS_DEFAULTS.items():
+        parts = urlsplit(os.environ.get(variable, default))
+        index = int(parts.path.lstrip("/") or 0) - 2 * number
+        if index < 0:
+            raise pytest.UsageError(f"{variable}: too many workers for Redis's 16 databases")
+        os.environ[variable] = urlunsplit(parts._replace(path=f"/{index}"))
 
 
 # Tests that belong to the other database's run are deselected, not skipped: a skip
@@ -211,6 +247,15 @@ def _pg_schema(backend):
         return
     app = create_app(_base_config(None, backend))
     with app.app_context():
+        # A test database needs no durability: commits that do not wait for the WAL to reach
+        # the disk make the per-test reset and every test's commits several times cheaper
+        # (a crash loses at most the last moments of a throw-away database). It holds for
+        # every later connection, those of the app's engine included.
+        db.session.execute(text(
+            "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET synchronous_commit = off',"
+            " current_database()); END $$"))
+        db.session.commit()
+        db.engine.dispose()
         db.drop_all()
         db.create_all()
         app.extensions["tests.pg_states"] = _PostgresStates()

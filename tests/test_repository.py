@@ -352,7 +352,8 @@ def test_passes():
 
 def _probe(tmp_path: Path, ci: str | None) -> subprocess.CompletedProcess:
     (tmp_path / "test_probe.py").write_text(PROBE, encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if k != "CI"}
+    # Not the run's own pytest settings (make's PYTEST_ADDOPTS, an xdist worker's name).
+    env = {k: v for k, v in os.environ.items() if k != "CI" and not k.startswith("PYTEST_")}
     if ci is not None:
         env["CI"] = ci
     env["PYTHONPATH"] = str(ROOT)
