@@ -160,10 +160,14 @@ class Session:
     async def get(self, path: str) -> Response:
         return await self.request("GET", path)
 
-    async def post_form(self, path: str, data, referer: str | None = None) -> Response:
+    async def post_form(self, path: str, data, referer: str | None = None,
+                        accept: str | None = None) -> Response:
         """`data`: a dict or a list of (name, value) pairs (a name may repeat);
-        `referer`: the path of the page the form is on, sent as a browser does."""
+        `referer`: the path of the page the form is on, sent as a browser does;
+        `accept`: the Accept header a page's script sends (e.g. application/json)."""
         headers = {"Content-Type": "application/x-www-form-urlencoded"}
+        if accept:
+            headers["Accept"] = accept
         if referer:
             headers["Referer"] = f"http://{self.host}:{self.port}{referer}"
         return await self.request("POST", path, urlencode(data).encode(), headers)

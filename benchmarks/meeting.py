@@ -8,8 +8,10 @@ session on BENCH_WORKERS (4) gunicorn workers, with short polling.
 2. starts gunicorn (production settings) and logs every virtual user in; each joins by
    PIN through the form;
 3. for each question: the host presses "start"/"next"; every phone polls its state
-   once a second (as static/meeting.js does), loads the question page when the version
-   changes and answers at a random moment within 3 s of the question's start; the host
+   once a second (as static/meeting.js does), takes the question (its id and choice
+   tokens) from that JSON when the version changes, without loading the page, and
+   answers at a random moment within 3 s of the question's start by the script's
+   request (Accept: application/json; the page itself is loaded once, after joining); the host
    screen polls its state once a second and reloads its page after each of its
    actions; when all have answered the host reveals, shows the leaderboard, and goes
    on; the last "next" ends the session;
@@ -21,6 +23,7 @@ Latencies are measured by the client (asyncio, one connection per virtual user).
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import random
 import re
@@ -115,15 +118,14 @@ async def run(port: int, session_id: int, pin: str) -> Timings:
         response = await timed(timings, "host page", host.get(f"/meetings/{session_id}/host"))
         host_page = response.text
 
-    async def phone_question(phone: Session, poller: Session, started: float) -> None:
-        # The phone notices the new question at its next poll, loads the page, answers.
+    async def phone_question(phone: Session, poller: Session, csrf: str, started: float) -> None:
+        # The phone notices the new question at its next poll and draws it from the JSON.
         await asyncio.sleep(random.uniform(0, POLL))
-        await timed(timings, "phone state poll", poller.get(f"/play/{session_id}/state"))
-        page = (await timed(timings, "phone page", phone.get(f"/play/{session_id}"))).text
-        choices = re.findall(r'name="choice" value="(\d+)"', page)
-        question = re.search(r'name="q" value="(\d+)"', page)
-        if not choices or not question:
-            timings.add("no question on page", 0)
+        state = json.loads((await timed(timings, "phone state poll",
+                                        poller.get(f"/play/{session_id}/state"))).text)
+        question = state.get("question")
+        if not question or not question.get("choices"):
+            timings.add("no question in state", 0)
             return
         wait = started + random.uniform(0.3, ANSWER_WINDOW) - time.perf_counter()
         while wait > POLL:   # keep polling while thinking, as the page does
@@ -132,18 +134,23 @@ async def run(port: int, session_id: int, pin: str) -> Timings:
             wait = started + random.uniform(0.3, ANSWER_WINDOW) - time.perf_counter()
         await asyncio.sleep(max(0.0, wait))
         response = await timed(timings, "answer POST", phone.post_form(
-            f"/play/{session_id}/answer", {"csrf_token": hidden_value(page, "csrf_token"),
-                                           "q": question.group(1), "choice": random.choice(choices)}))
-        if response.status != 302:
+            f"/play/{session_id}/answer", {"csrf_token": csrf, "q": question["id"],
+                                           "choice": random.choice(question["choices"])["token"]},
+            accept="application/json"))
+        if response.status != 200:
             timings.add("answer refused", 0)
 
     pollers = [phone.fork() for phone in phones]
+    csrfs = []
+    for phone in phones:   # the page a phone lands on after joining (the lobby)
+        page = (await timed(timings, "phone page", phone.get(f"/play/{session_id}"))).text
+        csrfs.append(hidden_value(page, "csrf_token"))
     host_task = asyncio.create_task(poll_host())
     for number in range(QUESTIONS):
         log(f"question {number + 1}")
         await host_action("start" if number == 0 else "next")
         started = time.perf_counter()
-        await asyncio.gather(*(phone_question(p, q, started) for p, q in zip(phones, pollers)))
+        await asyncio.gather(*(phone_question(p, q, c, started) for p, q, c in zip(phones, pollers, csrfs)))
         await host_action("reveal")
         await host_action("leaderboard")
     await host_action("next")
@@ -188,7 +195,7 @@ def main() -> int:
         values = timings.get(name, [])
         print(f"{name:22} {len(values):6d} {percentile(values, 50):8.1f} {percentile(values, 95):8.1f} "
               f"{percentile(values, 99):8.1f} {max(values) * 1000 if values else float('nan'):8.1f}")
-    problems = {k: len(v) for k, v in timings.items() if k in ("errors", "answer refused", "no question on page")}
+    problems = {k: len(v) for k, v in timings.items() if k in ("errors", "answer refused", "no question in state")}
     print(f"answers recorded: {rows} rows, {distinct} distinct (expected {PLAYERS * QUESTIONS}); problems: {problems}")
     errors = gunicorn_log_errors("gunicorn-meeting.log")
     if errors:

@@ -181,14 +181,48 @@ def play_state(session_id: int):
     live, player = _player_or_redirect(session_id)
     if player is None:
         return jsonify(error=_("Join the session first."), v="out"), 403
-    return jsonify(meeting.poll_state(live))
+    return jsonify(_phone_state(live, player))
+
+
+def _phone_state(live, player) -> dict:
+    """The phone's poll: the state, and while a question is asked the question with the
+    words the page shows around it (the same texts as templates/meeting/play.html)."""
+    state = meeting.player_state(live, player)
+    question, mine = state.get("question"), state.get("mine")
+    if question is None or mine is None:
+        return state
+    question["label"] = (_("Rescue question") if question["rescue"] else
+                         _("Question %(n)d of %(total)d", n=question["number"], total=question["total"]))
+    if mine["answered"]:
+        status = _("Answered: %(letters)s. Wait for the answer.", letters=", ".join(mine["letters"]))
+    elif not mine["may_answer"]:
+        status = (_("The rescue question is for eliminated players only.") if question["rescue"]
+                  else _("You are eliminated: wait for a rescue question."))
+    elif state["phase"] == "paused":
+        status = _("The host has paused the game: answer when it resumes.")
+    elif state["phase"] == "closed":
+        status = _("Time is up.")
+    else:
+        status = None
+    state["status"] = status
+    return state
+
+
+def _wants_json() -> bool:
+    return request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json"
 
 
 @bp.post("/play/<int:session_id>/answer")
 def play_answer(session_id: int):
+    """One answer. The form (no JavaScript) is redirected back to the page; the page's
+    script (Accept: application/json) gets the phone's new state, or the refusal."""
     live, player = _player_or_redirect(session_id)
+    wants_json = _wants_json()
     if player is None:
+        if wants_json:
+            return jsonify(error=_("Join the session first."), v="out"), 403
         return redirect(url_for(".play", session_id=session_id))
+    error, status = None, 400
     if EmptyForm().validate_on_submit():
         question_id = request.form.get("q", type=bounded_int)
         tokens = [int(t) for t in request.form.getlist("choice")
@@ -197,8 +231,17 @@ def play_answer(session_id: int):
             meeting.answer(live, player, question_id or 0, tokens)
         except DomainError as exc:
             db.session.rollback()
-            flash(exc.message, "error")
-    return redirect(url_for(".play", session_id=session_id))
+            error, status = exc.message, exc.status_code
+        else:
+            status = 200
+    if not wants_json:
+        if error:
+            flash(error, "error")
+        return redirect(url_for(".play", session_id=session_id))
+    state = _phone_state(live, player)
+    if error:
+        state["error"] = error
+    return jsonify(state), status
 
 
 @bp.post("/play/<int:session_id>/leave")

@@ -3,6 +3,7 @@ member who plays a meeting quiz while a contest round is scheduled, to harvest i
 answers, or who reads the phone's page and JSON for a hint of the right choice."""
 from __future__ import annotations
 
+import json
 import random
 import re
 
@@ -57,6 +58,14 @@ def test_meeting_never_asks_a_question_a_scheduled_round_seals(bank, make_user, 
         meeting.next_question(before)
 
 
+def _numbers(value) -> list[int]:
+    if isinstance(value, dict):
+        return [n for v in value.values() for n in _numbers(v)]
+    if isinstance(value, list):
+        return [n for v in value for n in _numbers(v)]
+    return [value] if isinstance(value, int) and not isinstance(value, bool) else []
+
+
 def test_phone_page_and_json_carry_no_key_before_the_reveal(bank, client, make_user, make_unit, frozen_clock):
     branch = make_unit()
     secretary = make_user(role="secretary", unit=branch)
@@ -77,6 +86,22 @@ def test_phone_page_and_json_carry_no_key_before_the_reveal(bank, client, make_u
     ids = {c.id for c in question.choices}
     assert not ids & set(values)                         # no database id on the page
     assert not re.search(r'class="[^"]*\bright\b', page) and "right" not in state
+    # The state the phone polls carries the question it draws without a reload: the
+    # prompt and the same tokens as the page, and nothing that tells the right one.
+    polled = json.loads(state)
+    assert polled["question"]["prompt"] == question.prompt
+    assert [c["token"] for c in polled["question"]["choices"]] == values
+    assert {c["text"] for c in polled["question"]["choices"]} == {c.text for c in question.choices}
+    for choice in polled["question"]["choices"]:
+        assert set(choice) == {"token", "letter", "text"}
+    assert not ids & set(_numbers(polled)) - {mq.id}     # no choice id anywhere in it
+    assert not re.search(r"right|correct|explanation|key", state, re.I)
+    assert question.key not in state
+    # Once it is revealed, the phone reloads its page for the result; the JSON stays bare.
+    meeting.reveal(db.session.get(type(live), live.id))
+    db.session.commit()
+    after = client.get(f"/play/{live.id}/state").get_json()
+    assert after["phase"] == "reveal" and "question" not in after
     # Another session with the same question names its choices differently.
     other = meeting.create_session(secretary, branch, meeting.SessionSpec(
         title="z", question_keys=[question.key]), rng=random.Random(3))

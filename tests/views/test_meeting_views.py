@@ -69,6 +69,46 @@ def test_member_joins_by_pin_and_answers_once(bank, client, make_user, secretary
     assert state["phase"] == "question" and state["remaining_ms"] == 20_000
 
 
+def test_the_phone_draws_the_question_from_its_state_and_answers_without_a_reload(
+        bank, client, make_user, secretary, branch, frozen_clock, app):
+    make_user(unit=branch, username="dangvien")
+    live = _live(secretary, branch)
+    client.login("dangvien")
+    client.form_post("/join", {"pin": live.pin}, token_from="/join")
+    lobby = client.get(f"/play/{live.id}/state").get_json()
+    assert lobby["phase"] == "lobby" and "question" not in lobby
+    meeting.start(_fresh(live))
+    db.session.commit()
+    live = _fresh(live)
+    mq = current(live)
+    state = client.get(f"/play/{live.id}/state").get_json()
+    assert state["v"] != lobby["v"] and state["question"]["id"] == mq.id
+    assert state["status"] is None and re.search(r"1\D+2", state["question"]["label"])
+    right = token(live, mq, True)
+    assert right in [c["token"] for c in state["question"]["choices"]]
+    json_answer = {"headers": {"Accept": "application/json"}, "token_from": f"/play/{live.id}"}
+    sent = client.form_post(f"/play/{live.id}/answer", {"q": str(mq.id), "choice": str(right)}, **json_answer)
+    assert sent.status_code == 200
+    letter = next(c["letter"] for c in state["question"]["choices"] if c["token"] == right)
+    assert sent.get_json()["v"] == state["v"] and letter in sent.get_json()["status"]
+    # One answer per player: the second is refused with the reason, the state says answered.
+    again = client.form_post(f"/play/{live.id}/answer",
+                             {"q": str(mq.id), "choice": str(token(live, mq, False))}, **json_answer)
+    assert again.status_code == 409 and again.get_json()["error"] and again.get_json()["status"]
+    # Late answers are refused as before, for another player and the next question.
+    make_user(unit=branch, username="dangvien2")
+    other = app.test_client()
+    from_other = type(client)(other)
+    from_other.login("dangvien2")
+    from_other.form_post("/join", {"pin": live.pin}, token_from="/join")
+    frozen_clock.advance(seconds=live.question_seconds + 5)
+    late = from_other.form_post(f"/play/{live.id}/answer", {"q": str(mq.id), "choice": str(right)},
+                                headers={"Accept": "application/json"}, token_from=f"/play/{live.id}")
+    assert late.status_code == 409 and late.get_json()["phase"] == "closed"
+    assert late.get_json()["question"]["id"] == mq.id and late.get_json()["status"]
+    rows = db.session.execute(select(MeetingAnswer)).scalars().all()
+    assert len(rows) == 1 and rows[0].correct
+
 def test_wrong_pins_are_rate_limited_but_right_ones_are_not(bank, client, make_user, secretary, branch):
     live = _live(secretary, branch, allow_guests=True)
     for n in range(5):
