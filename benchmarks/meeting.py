@@ -119,32 +119,38 @@ async def run(port: int, session_id: int, pin: str) -> Timings:
         host_page = response.text
 
     async def phone_question(phone: Session, poller: Session, csrf: str, started: float) -> None:
-        # The phone notices the new question at its next poll and draws it from the JSON.
+        # The phone notices the new question at its next poll and draws it from the JSON;
+        # each poll names the version the phone shows (?v=), the question comes only with
+        # a new one.
+        state_url = f"/play/{session_id}/state"
         await asyncio.sleep(random.uniform(0, POLL))
         state = json.loads((await timed(timings, "phone state poll",
-                                        poller.get(f"/play/{session_id}/state"))).text)
+                                        poller.get(f"{state_url}?v={shown[id(phone)]}"))).text)
         question = state.get("question")
         if not question or not question.get("choices"):
             timings.add("no question in state", 0)
             return
+        shown[id(phone)] = state["v"]
         wait = started + random.uniform(0.3, ANSWER_WINDOW) - time.perf_counter()
         while wait > POLL:   # keep polling while thinking, as the page does
             await asyncio.sleep(POLL)
-            await timed(timings, "phone state poll", poller.get(f"/play/{session_id}/state"))
+            await timed(timings, "phone state poll", poller.get(f"{state_url}?v={shown[id(phone)]}"))
             wait = started + random.uniform(0.3, ANSWER_WINDOW) - time.perf_counter()
         await asyncio.sleep(max(0.0, wait))
         response = await timed(timings, "answer POST", phone.post_form(
-            f"/play/{session_id}/answer", {"csrf_token": csrf, "q": question["id"],
-                                           "choice": random.choice(question["choices"])["token"]},
+            f"/play/{session_id}/answer?v={shown[id(phone)]}",
+            {"csrf_token": csrf, "q": question["id"], "choice": random.choice(question["choices"])["token"]},
             accept="application/json"))
         if response.status != 200:
             timings.add("answer refused", 0)
 
     pollers = [phone.fork() for phone in phones]
-    csrfs = []
+    csrfs: list[str] = []
+    shown: dict[int, str] = {}   # the version each phone's screen shows
     for phone in phones:   # the page a phone lands on after joining (the lobby)
         page = (await timed(timings, "phone page", phone.get(f"/play/{session_id}"))).text
         csrfs.append(hidden_value(page, "csrf_token"))
+        shown[id(phone)] = re.search(r'data-version="([^"]*)"', page).group(1)
     host_task = asyncio.create_task(poll_host())
     for number in range(QUESTIONS):
         log(f"question {number + 1}")

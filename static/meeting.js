@@ -77,19 +77,36 @@
     }
     el.textContent = message;
   }
+  /* The phone's own answer on the screen already drawn: its form gives way to the
+     status ("Answered: B…", "Time is up.") once there is one. */
+  function syncStatus(data) {
+    var form = screen && screen.querySelector("form.answer-form");
+    if (!data.status || !form) { return; }
+    var status = document.createElement("p");
+    status.className = "status";
+    status.textContent = data.status;
+    form.parentNode.replaceChild(status, form);
+  }
   function apply(data) {
     running = data.phase === "question";
     remaining = data.remaining_ms;
     last = Date.now();
-    if (data.v !== version || data.redraw) {
+    if (data.v !== version) {
       if (!(screen && pageTpl && data.question)) { window.location.reload(); return false; }
       version = data.v;
       box.setAttribute("data-version", version);
       box.setAttribute("data-phase", data.phase);
       drawQuestion(data);
+    } else {
+      syncStatus(data);
     }
     show();
     return true;
+  }
+  /* The state's address with the version the screen shows: the server sends the
+     question only when it is not that one. */
+  function withVersion(address) {
+    return address + (address.indexOf("?") < 0 ? "?" : "&") + "v=" + encodeURIComponent(version);
   }
   /* An answer by XMLHttpRequest: the form's fields, the pressed choice's token. */
   var sending = false;
@@ -99,7 +116,7 @@
     var body = new FormData(form);
     if (token !== null) { body.append("choice", token); }
     var xhr = new XMLHttpRequest();
-    xhr.open("POST", form.getAttribute("action"), true);
+    xhr.open("POST", withVersion(form.getAttribute("action")), true);
     xhr.setRequestHeader("Accept", "application/json");
     xhr.onreadystatechange = function () {
       if (xhr.readyState !== 4) { return; }
@@ -107,7 +124,6 @@
       var data;
       try { data = JSON.parse(xhr.responseText); } catch (e) { data = null; }
       if (!data || data.v === undefined) { window.location.reload(); return; }
-      data.redraw = xhr.status !== 400 || !data.error;   /* a bad pick keeps the form */
       if (apply(data) && data.error) { flashError(data.error); }
     };
     xhr.send(body);
@@ -133,7 +149,7 @@
     if (busy) { return; }
     busy = true;
     var xhr = new XMLHttpRequest();
-    xhr.open("GET", url, true);
+    xhr.open("GET", screen ? withVersion(url) : url, true);
     xhr.setRequestHeader("Accept", "application/json");
     xhr.onreadystatechange = function () {
       if (xhr.readyState !== 4) { return; }

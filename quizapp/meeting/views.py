@@ -185,18 +185,20 @@ def play_state(session_id: int):
 
 
 def _phone_state(live, player) -> dict:
-    """The phone's poll: the state, and while a question is asked the question with the
-    words the page shows around it (the same texts as templates/meeting/play.html)."""
-    state = meeting.player_state(live, player)
-    question, mine = state.get("question"), state.get("mine")
-    if question is None or mine is None:
+    """The phone's poll: the state, and while a question is asked the words the page
+    shows (the same texts as templates/meeting/play.html), with the question itself
+    when the phone's version (?v=) is not the current one."""
+    state = meeting.player_state(live, player, known_version=request.args.get("v"))
+    mine, question = state.get("mine"), state.get("question")
+    if mine is None:
         return state
-    question["label"] = (_("Rescue question") if question["rescue"] else
-                         _("Question %(n)d of %(total)d", n=question["number"], total=question["total"]))
+    if question is not None:
+        question["label"] = (_("Rescue question") if question["rescue"] else
+                             _("Question %(n)d of %(total)d", n=question["number"], total=question["total"]))
     if mine["answered"]:
         status = _("Answered: %(letters)s. Wait for the answer.", letters=", ".join(mine["letters"]))
     elif not mine["may_answer"]:
-        status = (_("The rescue question is for eliminated players only.") if question["rescue"]
+        status = (_("The rescue question is for eliminated players only.") if mine["rescue"]
                   else _("You are eliminated: wait for a rescue question."))
     elif state["phase"] == "paused":
         status = _("The host has paused the game: answer when it resumes.")

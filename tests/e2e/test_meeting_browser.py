@@ -141,13 +141,17 @@ def test_golden_bell_with_elimination_rescue_and_reconnect(browser, live):
         _shot(an, "meeting-player-lobby-360.png")
 
         # Question 1: An right; Bình's phone drops and comes back, then right; Cường wrong.
+        for phone in phones:                               # gone if the page reloads
+            phone.evaluate("window.sameMeetingPage = true")
         _host(host, "start")
         for phone in phones:
             phone.wait_for_selector("form.answer-form .pick")
+            assert phone.evaluate("window.sameMeetingPage === true")   # drawn from the state
         _shot(host, "meeting-host-question-1280.png")
         _shot(an, "meeting-player-question-360.png")
         assert an.evaluate("document.documentElement.scrollWidth") <= 360
         _tap(an, _token(app, session_id, True))
+        assert an.evaluate("window.sameMeetingPage === true")         # answered without a reload
         sync_api.expect(host.locator("#answered")).to_have_text("1")   # counted live, no reload
         binh.close()                                       # the tab is gone mid-question
         binh = contexts[2].new_page()

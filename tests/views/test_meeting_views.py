@@ -86,11 +86,15 @@ def test_the_phone_draws_the_question_from_its_state_and_answers_without_a_reloa
     assert state["status"] is None and re.search(r"1\D+2", state["question"]["label"])
     right = token(live, mq, True)
     assert right in [c["token"] for c in state["question"]["choices"]]
+    # A phone that shows this version already gets the light state, without the question.
+    same = client.get(f"/play/{live.id}/state?v={state['v']}").get_json()
+    assert same["v"] == state["v"] and "question" not in same and same["status"] is None
     json_answer = {"headers": {"Accept": "application/json"}, "token_from": f"/play/{live.id}"}
     sent = client.form_post(f"/play/{live.id}/answer", {"q": str(mq.id), "choice": str(right)}, **json_answer)
     assert sent.status_code == 200
     letter = next(c["letter"] for c in state["question"]["choices"] if c["token"] == right)
     assert sent.get_json()["v"] == state["v"] and letter in sent.get_json()["status"]
+    assert "question" in sent.get_json()                      # no ?v=: the whole state
     # One answer per player: the second is refused with the reason, the state says answered.
     again = client.form_post(f"/play/{live.id}/answer",
                              {"q": str(mq.id), "choice": str(token(live, mq, False))}, **json_answer)

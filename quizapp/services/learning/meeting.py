@@ -772,25 +772,29 @@ def poll_state(session: MeetingSession, host: bool = False, now: datetime | None
 ASKING = ("question", "paused", "closed")
 
 
-def player_state(session: MeetingSession, player: MeetingPlayer, now: datetime | None = None) -> dict:
+def player_state(session: MeetingSession, player: MeetingPlayer, now: datetime | None = None,
+                 known_version: str | None = None) -> dict:
     """poll_state for one phone: while a question is asked (or paused, or its time is
-    up), also the question itself — prompt and choice tokens, letters and texts, never
-    which is right (that stays for the reveal's page) — and the player's own answer, so
-    the phone shows the question without reloading its page."""
+    up), the player's own answer ("mine": answered, its letters, may he answer) and,
+    unless the phone already shows this version (`known_version`), the question itself
+    — prompt and choice tokens, letters and texts, never which is right (that stays for
+    the reveal's page) — so the phone shows it without reloading its page."""
     now = now or utcnow()
     out = poll_state(session, now=now)
     mq = current_question(session)
     if mq is None or out["phase"] not in ASKING:
         return out
-    view = _question_view(session, mq, revealed=False)
     mine = _existing(player.id, mq.id)
     chosen = {int(c) for c in mine.choice_ids.split(",")} if mine is not None else set()
-    out["question"] = {
-        "id": mq.id, "rescue": mq.is_rescue, "number": view.number, "total": view.total,
-        "prompt": view.prompt, "multiple": view.kind == "multiple",
-        "choices": [{"token": c.token, "letter": c.letter, "text": c.text} for c in view.choices]}
-    out["mine"] = {"answered": mine is not None, "may_answer": may_answer(player, mq),
-                   "letters": [c.letter for c, cid in zip(view.choices, choice_order(mq)) if cid in chosen]}
+    out["mine"] = {"answered": mine is not None, "may_answer": may_answer(player, mq), "rescue": mq.is_rescue,
+                   "letters": [LETTERS[i % len(LETTERS)] for i, cid in enumerate(choice_order(mq))
+                               if cid in chosen]}
+    if out["v"] != known_version:
+        view = _question_view(session, mq, revealed=False)
+        out["question"] = {
+            "id": mq.id, "rescue": mq.is_rescue, "number": view.number, "total": view.total,
+            "prompt": view.prompt, "multiple": view.kind == "multiple",
+            "choices": [{"token": c.token, "letter": c.letter, "text": c.text} for c in view.choices]}
     return out
 
 # ---------------------------------------------------------------- the branch's record
