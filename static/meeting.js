@@ -123,7 +123,10 @@
       sending = false;
       var data;
       try { data = JSON.parse(xhr.responseText); } catch (e) { data = null; }
-      if (!data || data.v === undefined) { window.location.reload(); return; }
+      /* Not understood, or refused without a reason (an expired form): the page anew. */
+      if (!data || data.v === undefined || (xhr.status !== 200 && !data.error)) {
+        window.location.reload(); return;
+      }
       if (apply(data) && data.error) { flashError(data.error); }
     };
     xhr.send(body);
