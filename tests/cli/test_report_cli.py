@@ -78,7 +78,8 @@ def test_report_branches_for_a_round(runner, world, tmp_path, fmt):
     else:
         data = json.loads(output.read_text(encoding="utf-8"))
         assert "Vòng 1" in data["title"]
-        assert data["weights"] == {"participation": 50, "score": 40, "improvement": 10}
+        # Review counts with weight 0 unless the organizer says otherwise.
+        assert data["weights"] == {"participation": 50, "score": 40, "improvement": 10, "review": 0}
         assert [(x["rank"], x["unit"], x["index"], x["P"], x["S"], x["G"]) for x in data["branches"]] == [
             (1, "Chi bộ An Lạc", 62.0, 50.0, 80.0, 50.0), (2, "Chi bộ Bình Minh", 46.0, 50.0, 40.0, 50.0)]
         assert data["branches"][0]["arithmetic"] == "(50×50.00 + 40×80.00 + 10×50.00) ÷ 100 = 62.00"
@@ -150,7 +151,8 @@ def test_standings_recompute_check_detects_and_repairs_a_corrupted_row(runner, w
     assert result.exit_code != 0
     # The difference is printed: which row, what is stored, what a rebuild gives.
     assert f"units ({r1.id}, {a.id})" in result.output
-    assert "(2, 2, 3, 99, 10, 1)" in result.output and "(2, 2, 2, 8, 10, 1)" in result.output
+    # (… the last figure: review days)
+    assert "(2, 2, 3, 99, 10, 1, 0)" in result.output and "(2, 2, 2, 8, 10, 1, 0)" in result.output
     assert "1 difference" in result.output
     db.session.expire_all()
     assert db.session.execute(select(RoundUnitStats.participants).where(
