@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import utcnow
@@ -78,6 +78,10 @@ class Round(db.Model):
     prize_second: Mapped[int] = mapped_column(Integer, default=2)
     prize_third: Mapped[int] = mapped_column(Integer, default=3)
     prize_consolation: Mapped[int] = mapped_column(Integer, default=5)
+    # Whether attempts answered on a printed sheet (Attempt.on_paper, entered by a
+    # secretary) may win individual prizes; they count for participation and standings
+    # either way (contests.prizes).
+    paper_prizes: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     scheduled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finalized_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

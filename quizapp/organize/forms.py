@@ -58,6 +58,7 @@ class RoundForm(Form):
     prize_third = IntegerField(_l("Third prizes"), default=3, validators=[InputRequired(), NumberRange(min=0, max=100)])
     prize_consolation = IntegerField(_l("Consolation prizes"), default=5,
                                      validators=[InputRequired(), NumberRange(min=0, max=500)])
+    paper_prizes = BooleanField(_l("Paper answer sheets count for prizes"), default=True)
     reason = StringField(_l("Reason for the change (kept in the log)"), validators=[Optional(), Length(max=500)])
 
 

@@ -79,7 +79,7 @@ def _settings(form: RoundForm) -> RoundSettings:
         results_visibility=form.results_visibility.data,
         prediction_kind=form.prediction_kind.data or None, prize_first=form.prize_first.data,
         prize_second=form.prize_second.data, prize_third=form.prize_third.data,
-        prize_consolation=form.prize_consolation.data)
+        prize_consolation=form.prize_consolation.data, paper_prizes=form.paper_prizes.data)
 
 
 def _validated_settings(form: RoundForm) -> RoundSettings | None:

@@ -49,9 +49,15 @@ def allot_prizes(rows: list, quota: list[tuple[str, int]]) -> list[tuple[str, ob
 
 def propose_prizes(round_: Round) -> list[PrizeProposal]:
     """Winners by rank: first, then second, third and consolation prizes in the numbers
-    the round sets. A tie that straddles two tiers or the last prize place is flagged."""
+    the round sets. A tie that straddles two tiers or the last prize place is flagged.
+    When the round does not let paper sheets win (Round.paper_prizes off), their rows are
+    passed over: they keep their rank in the ranking, the places go to the next online
+    attempts."""
     quota = [(tier, getattr(round_, f"prize_{tier}")) for tier in PRIZE_TIERS]
-    return [PrizeProposal(tier, row, flag) for tier, row, flag in allot_prizes(ranking(round_), quota)]
+    rows = ranking(round_)
+    if not round_.paper_prizes:
+        rows = [row for row in rows if not row.on_paper]
+    return [PrizeProposal(tier, row, flag) for tier, row, flag in allot_prizes(rows, quota)]
 
 
 def confirm_prizes(actor: User, round_: Round) -> list[Prize]:

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from ...extensions import db
-from ...models import Contest, Round, RoundResult, Unit, User
+from ...models import Attempt, Contest, Round, RoundResult, Unit, User
 from .rounds import prediction_actual
 from .state import round_state
 
@@ -32,6 +32,8 @@ class RankRow:
     extra: dict = field(default_factory=dict)
     # The common scale the ranking sorts by: a fraction of 1 per round (see share_of).
     share: Fraction = Fraction(0)
+    # The counting attempt was a printed sheet entered by a secretary (Attempt.on_paper).
+    on_paper: bool = False
 
     @property
     def percent(self) -> float:
@@ -62,11 +64,13 @@ def _assign_ranks(rows: list[RankRow], key) -> list[RankRow]:
     return rows
 
 
-def _results(round_id: int) -> list[RoundResult]:
-    """The round's counting results with their members and branches: one statement."""
-    return list(db.session.execute(select(RoundResult).where(RoundResult.round_id == round_id)
-                                   .options(joinedload(RoundResult.user),
-                                            joinedload(RoundResult.unit))).scalars())
+def _results(round_id: int) -> list[tuple[RoundResult, bool]]:
+    """The round's counting results with their members and branches, each with whether
+    its attempt was on paper: one statement."""
+    return list(db.session.execute(
+        select(RoundResult, Attempt.on_paper).join(Attempt, Attempt.id == RoundResult.attempt_id)
+        .where(RoundResult.round_id == round_id)
+        .options(joinedload(RoundResult.user), joinedload(RoundResult.unit))).tuples())
 
 
 def ranking(round_: Round) -> list[RankRow]:
@@ -86,14 +90,14 @@ def ranking(round_: Round) -> list[RankRow]:
     """
     actual = prediction_actual(round_) if round_.prediction_kind else None
     rows = []
-    for result in _results(round_.id):
+    for result, on_paper in _results(round_.id):
         distance = None
         if actual is not None and result.prediction is not None:
             distance = abs(result.prediction - actual)
         rows.append(RankRow(0, False, result.user, result.unit, result.attempt_id, result.score,
                             result.max_score, result.prediction, distance,
                             result.time_taken_seconds, result.finished_at,
-                            share=share_of(result.score, result.max_score)))
+                            share=share_of(result.score, result.max_score), on_paper=on_paper))
     use_distance = actual is not None
     return _assign_ranks(rows, lambda r: (
         -r.share, (r.distance if r.distance is not None else math.inf) if use_distance else 0,
@@ -111,7 +115,7 @@ def contest_ranking(contest: Contest) -> list[RankRow]:
         if round_state(round_) not in ("closed", "finalized"):
             continue
         actual = prediction_actual(round_) if round_.prediction_kind else None
-        for result in _results(round_.id):
+        for result, _on_paper in _results(round_.id):
             row = totals.get(result.user_id)
             if row is None:
                 row = totals[result.user_id] = RankRow(0, False, result.user, result.unit,

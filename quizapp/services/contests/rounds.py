@@ -58,6 +58,7 @@ class RoundSettings:
     prize_second: int = 2
     prize_third: int = 3
     prize_consolation: int = 5
+    paper_prizes: bool = True
 
     def errors(self) -> dict[str, list[str]]:
         """Field → messages; empty when the settings make a possible round."""
@@ -81,7 +82,7 @@ class RoundSettings:
 _SETTING_FIELDS = ("title", "opens_at", "closes_at", "question_count", "draw_plan",
                    "question_pool", "shuffle_questions", "shuffle_choices", "attempts_allowed", "counting",
                    "results_visibility", "prediction_kind", "prize_first", "prize_second",
-                   "prize_third", "prize_consolation")
+                   "prize_third", "prize_consolation", "paper_prizes")
 
 
 def _apply(round_: Round, settings: RoundSettings) -> dict:
