@@ -68,7 +68,8 @@ def _form_of(round_: Round, **overrides) -> dict:
             "prediction_kind": round_.prediction_kind or "",
             "prize_first": str(round_.prize_first), "prize_second": str(round_.prize_second),
             "prize_third": str(round_.prize_third),
-            "prize_consolation": str(round_.prize_consolation), "reason": ""}
+            "prize_consolation": str(round_.prize_consolation),
+            "paper_prizes": "y" if round_.paper_prizes else None, "reason": ""}
     data.update(overrides)
     return {k: v for k, v in data.items() if v is not None}
 
