@@ -460,6 +460,12 @@ def browser(app):
     return open_as
 
 
+@pytest.fixture
+def open_as(browser):
+    """The same as `browser`, under the name most view tests use."""
+    return browser
+
+
 def right_ids(item) -> list[int]:
     """The right choices of an attempt's question (an AttemptQuestion)."""
     return [c.id for c in item.question.choices if c.is_correct]

@@ -23,20 +23,6 @@ from tests.tokens import tokens_of
 pytestmark = pytest.mark.usefixtures("isolated_requests")
 
 
-@pytest.fixture
-def organizer(make_user):
-    return make_user(role="organizer", username="btc", full_name="Ban Tổ Chức")
-
-
-@pytest.fixture
-def open_as(app):
-    def open_(username: str) -> BrowserClient:
-        client = BrowserClient(app.test_client())
-        client.login(username)
-        return client
-    return open_
-
-
 def _round(organizer, clock, **overrides):
     contest = contests.create_contest(organizer, "Cuộc thi tìm hiểu Nghị quyết", "", [])
     values = dict(title="Vòng 2", opens_at=clock.now + timedelta(hours=1),

@@ -10,22 +10,12 @@ from sqlalchemy import func, select
 
 from quizapp.extensions import db
 from quizapp.models import AuditLog, User
-from tests.conftest import BrowserClient
 
 pytestmark = pytest.mark.usefixtures("isolated_requests")
 
 
 def _body(page: str) -> str:
     return re.search(r"<body[^>]*>", page).group(0)
-
-
-@pytest.fixture
-def open_as(app):
-    def open_(username: str) -> BrowserClient:
-        client = BrowserClient(app.test_client())
-        client.login(username)
-        return client
-    return open_
 
 
 def test_a_member_turns_large_text_on_once_and_every_page_follows(make_user, open_as):

@@ -18,23 +18,8 @@ from quizapp.extensions import db
 from quizapp.models import Round
 from quizapp.services import contests
 from quizapp.services.contests import RoundSettings
-from tests.conftest import BrowserClient
 
 pytestmark = pytest.mark.usefixtures("isolated_requests")
-
-
-@pytest.fixture
-def organizer(make_user):
-    return make_user(role="organizer", username="btc", full_name="Ban Tổ Chức")
-
-
-@pytest.fixture
-def open_as(app):
-    def open_(username: str) -> BrowserClient:
-        client = BrowserClient(app.test_client())
-        client.login(username)
-        return client
-    return open_
 
 
 def _text(response) -> str:
