@@ -54,6 +54,11 @@ def ward_report(rows: list[BranchRow], weights: Weights, title: str, fmt: str) -
     return buffer.getvalue()
 
 
+def _seconds(cell) -> int | str:
+    """A member's time in seconds; "—" for a paper sheet, whose time is not measured."""
+    return "—" if cell.time_taken is None else cell.time_taken
+
+
 def branch_report(page: BranchPage) -> bytes:
     """One branch: members × rounds, then the branch's figures per round."""
     workbook = Workbook()
@@ -71,9 +76,9 @@ def branch_report(page: BranchPage) -> bytes:
             if cell is None or not cell.finished:
                 row += ["đang làm" if cell and cell.in_progress else "chưa tham gia", ""]
             elif cell.score is None:  # took part; the round's results are not shown yet
-                row += ["đã nộp bài", cell.time_taken]
+                row += ["đã nộp bài", _seconds(cell)]
             else:
-                row += [f"{cell.score}/{cell.max_score}", cell.time_taken]
+                row += [f"{cell.score}/{cell.max_score}", _seconds(cell)]
         rows.append(row)
     _sheet(workbook.active, "Đảng viên", headers, rows)
     trend_headers = ["Vòng thi", "Đóng lúc", "Số tham gia", "Số đảng viên", "Tỉ lệ (%)",
