@@ -268,3 +268,83 @@ def test_a_paper_sheet_and_an_online_attempt_at_the_full_limit_go_by_finish_time
     assert [(r.user.id, r.rank, r.time_taken_seconds) for r in rows] == [
         (hường.id, 1, 1200), (đức.id, 2, 1200), (vũ.id, 3, 1200)]
     assert rows[1].attempt_id == online.id and not any(r.tied for r in rows)
+
+
+# ---------------------------------------------------------------- finalize with work left
+
+def _waiting_round(s, app):
+    """Two sheets printed and not entered, one member on 30 extra minutes who started 5
+    minutes before the close; the clock 10 minutes after the close."""
+    hường, đức, vũ = s["members"]
+    print_sheets(s, [hường.id, vũ.id])
+    round_ = db.session.get(type(s["round"]), s["round"].id)
+    contests.extra_time.grant(s["organizer"], round_, đức, 30)
+    s["clock"].set(round_.closes_at - timedelta(minutes=5))
+    working = contests.start_round_attempt(đức, round_)
+    db.session.commit()
+    s["clock"].set(round_.closes_at + timedelta(minutes=10))
+    return round_, working
+
+
+def _flash_text(page: str) -> str:
+    return " ".join(re.sub(r"<[^>]+>", " ", m) for m in re.findall(
+        r'<p class="flash flash-error"[^>]*>(.*?)</p>', page, re.S))
+
+
+def test_finalize_is_refused_while_sheets_wait_and_extra_time_runs(setting, app):
+    s = setting
+    round_, working = _waiting_round(s, app)
+    organizer = _organizer(app)
+    detail = f"/organize/rounds/{round_.id}"
+    page = organizer.get(detail).get_data(as_text=True)
+    assert "Chi bộ Khu dân cư số 4: 2 phiếu giấy chưa nhập" in page
+    assert "1 đảng viên vẫn đang làm bài trong thời gian cộng thêm" in page
+    assert 'id="confirm-finalize-box"' in page and "Vẫn chốt vòng" in page
+
+    response = organizer.form_post(detail + "/finalize", {}, token_from=detail, follow_redirects=True)
+    assert response.status_code == 200
+    message = _flash_text(response.get_data(as_text=True))
+    assert "Chưa chốt vòng" in message
+    assert "2 phiếu giấy đã in nhưng chưa nhập (Chi bộ Khu dân cư số 4: 2)" in message
+    assert "1 đảng viên vẫn đang làm bài trong thời gian cộng thêm" in message
+    db.session.expire_all()
+    assert contests.round_state(db.session.get(type(round_), round_.id)) == "closed"
+    assert [a.status for a in paper_attempts(round_)] == ["in_progress", "in_progress"]
+    assert db.session.get(Attempt, working.id).status == "in_progress"
+    assert db.session.scalar(select(AuditLog).where(AuditLog.action == "round.finalize")) is None
+
+    # nothing was lost: the sheet can still be entered, and counts
+    sheet = paper_attempts(round_)[0]
+    _enter_all_right(s, sheet)
+    db.session.expire_all()
+    assert db.session.get(Attempt, sheet.id).score == 5
+
+
+def test_finalize_anyway_finishes_what_is_left_and_logs_it(setting, app):
+    s = setting
+    round_, working = _waiting_round(s, app)
+    organizer = _organizer(app)
+    detail = f"/organize/rounds/{round_.id}"
+    response = organizer.form_post(detail + "/finalize", {"confirm": "y"}, token_from=detail)
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert contests.round_state(db.session.get(type(round_), round_.id)) == "finalized"
+    assert [(a.status, a.score) for a in paper_attempts(round_)] == [("finished", 0), ("finished", 0)]
+    assert db.session.get(Attempt, working.id).status == "finished"
+    log = db.session.execute(select(AuditLog).where(AuditLog.action == "round.finalize")).scalar_one()
+    assert log.actor_id == s["organizer"].id
+    assert '"unentered_sheets": 2' in log.detail and '"extra_time_cut": 1' in log.detail
+
+
+def test_finalize_needs_no_box_when_nothing_waits(setting, app):
+    s = setting
+    print_sheets(s, [s["members"][0].id])
+    _enter_all_right(s, paper_attempts(s["round"])[0])
+    round_ = db.session.get(type(s["round"]), s["round"].id)
+    s["clock"].set(round_.closes_at + timedelta(minutes=1))
+    organizer = _organizer(app)
+    detail = f"/organize/rounds/{round_.id}"
+    assert 'id="confirm-finalize-box"' not in organizer.get(detail).get_data(as_text=True)
+    assert organizer.form_post(detail + "/finalize", {}, token_from=detail).status_code == 302
+    db.session.expire_all()
+    assert contests.round_state(db.session.get(type(round_), round_.id)) == "finalized"
