@@ -27,7 +27,8 @@ from ..clock import utcnow
 from ..services.branches.standings import Weights
 from ..services.contests import extra_time, round_state, state_label
 from ..services.errors import DomainError
-from .forms import ExtraTimeForm, MemberForm, ReasonedForm, RosterUploadForm, WeightsForm
+from .forms import (ExtraTimeForm, MemberForm, ReasonedForm, RevokeExtraTimeForm, RosterUploadForm,
+                    WeightsForm)
 
 bp = Blueprint("branch", __name__)
 
@@ -292,6 +293,51 @@ def extra_time_grant(user_id: int):
     flash(_("%(name)s has %(n)d extra minutes in “%(round)s”.", name=member.full_name, n=minutes,
             round=round_.title), "success")
     return redirect(url_for("branch.page", unit_id=member.unit_id) + "#roster")
+
+
+def _round_for_grants(round_id: int):
+    """The round and the viewer's scope for its extra-time grants: an organizer sees
+    every grant (scope None), a secretary those of his unit's subtree; a draft round is
+    the organizers' alone (404 for a secretary, as elsewhere)."""
+    round_ = db.get_or_404(Round, round_id)
+    if current_user.has_role("organizer"):
+        return round_, None
+    if round_state(round_) == "draft":
+        abort(404)
+    return round_, current_user.unit
+
+
+@bp.get("/rounds/<int:round_id>/extra-time")
+@role_required("secretary")
+def extra_time_list(round_id: int):
+    """Who has extra time in the round: member, branch, minutes, granted by whom and
+    when, with a way to take it back while the round may still change it."""
+    round_, scope = _round_for_grants(round_id)
+    back = url_for("organize.round_detail", round_id=round_.id) if scope is None \
+        else url_for("branch.page", unit_id=scope.id)
+    return render_template("branch/extra_time.html", round=round_, scope=scope, back=back,
+                           grants=extra_time.grants(round_, scope), form=RevokeExtraTimeForm(),
+                           may_change=round_state(round_) in ("draft", "scheduled", "open"))
+
+
+@bp.post("/rounds/<int:round_id>/extra-time/<int:user_id>/revoke")
+@role_required("secretary")
+def extra_time_revoke(round_id: int, user_id: int):
+    """Take a member's extra time back: the member must be in the viewer's scope (404
+    otherwise), the box ticked; logged with the reason (round.extra_time)."""
+    round_, _scope = _round_for_grants(round_id)
+    member = roster.get_member_in_scope(current_user, user_id)
+    form = RevokeExtraTimeForm()
+    if not form.validate_on_submit():
+        abort(400)
+    listed = url_for("branch.extra_time_list", round_id=round_.id)
+    if not form.confirm.data:
+        flash(_("Nothing was done: tick the box to confirm first."), "error")
+        return redirect(listed + f"#grant-{member.id}")
+    minutes = extra_time.revoke(current_user, round_, member, form.reason.data or "")
+    flash(_("%(name)s's %(n)d extra minutes in “%(round)s” were taken back.", name=member.full_name,
+            n=minutes, round=round_.title), "success")
+    return redirect(listed)
 
 
 @bp.post("/members/<int:user_id>/<any(deactivate, activate, exempt, unexempt, reset_password, large_text, normal_text):action>")

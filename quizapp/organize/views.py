@@ -139,6 +139,7 @@ def round_detail(round_id: int):
                            actual=contests.prediction_actual(round_),
                            form=EmptyForm(), confirm_form=ConfirmForm(), reason_form=ReasonForm(),
                            log=log, action_label=action_label,
+                           extra_count=len(contests.extra_time.extras_of(round_)),
                            blockers=contests.finalize_blockers(round_)
                            if contests.round_state(round_) == "closed" else None,
                            share_text=share.share_text(round_), short_url=share.short_url(round_))
