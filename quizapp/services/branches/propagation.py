@@ -1,8 +1,9 @@
 """The propagation report (.docx) the ward's letter asks units to send: how the
 resolution was brought to members — rounds held, participation per branch, average
 scores where the viewer may see them (results_visible_to, through standings), meeting
-quizzes held and daily review activity — in the usual administrative layout, ready to
-sign. Organizers get the whole ward, a secretary his branch (his unit's subtree).
+quizzes held and daily review activity, and the mastery of each part of the outline
+(the share of right answers by top-level section, from the maintained section counters)
+— in the usual administrative layout, ready to sign. Organizers get the whole ward, a secretary his branch (his unit's subtree).
 
 The meeting and review figures belong to services.learning; the caller passes them in
 (by unit id), so this package keeps importing only downwards.
@@ -22,7 +23,8 @@ from sqlalchemy import select
 from ...extensions import db
 from ...models import Contest, Unit
 from ..contests import local_time, round_state
-from .standings import FULL_VIEW, branch_units, contest_rounds, hidden_rounds, round_standings
+from .standings import (FULL_VIEW, branch_units, contest_rounds, hidden_rounds, mastery,
+                        round_standings, top_sections)
 
 HIDDEN = "chưa công bố"
 
@@ -63,6 +65,38 @@ def gather(contest: Contest, scope: Unit | None, viewer=FULL_VIEW) -> tuple[list
     return rounds, list(lines.values())
 
 
+@dataclass
+class SectionLine:
+    title: str
+    per_round: dict[int, tuple[int, int]]   # round id → (answered, right), visible rounds only
+    total: tuple[int, int]                  # over the visible rounds
+
+
+def section_mastery(rounds: list, units: list[Unit], viewer=FULL_VIEW) -> list[SectionLine]:
+    """One line per top-level section of the outline (quan điểm, đột phá, mục tiêu,
+    nhiệm vụ, giải pháp…) that counted members answered in a round whose scores
+    `viewer` may see: (answered, right) per round and in all, summed over `units` (the
+    report's scope). Rounds whose scores are hidden contribute nothing here; the report
+    prints them as "chưa công bố". Reads RoundSectionStats (counted members only)."""
+    hidden = {r.id for r in hidden_rounds(rounds, viewer)}
+    shown = [r for r in rounds if r.id not in hidden]
+    per_round: dict[int, dict[int, list[int]]] = {}
+    for round_ in shown:
+        cells = per_round.setdefault(round_.id, {})
+        for (_unit, section_id), (answered, right) in mastery([round_], units, viewer).items():
+            cell = cells.setdefault(section_id, [0, 0])
+            cell[0] += answered
+            cell[1] += right
+    lines = []
+    for section in top_sections():
+        mine = {rid: (c[section.id][0], c[section.id][1]) for rid, c in per_round.items()
+                if c.get(section.id, (0, 0))[0]}
+        if mine:
+            lines.append(SectionLine(section.title, mine, (sum(a for a, _r in mine.values()),
+                                                           sum(r for _a, r in mine.values()))))
+    return lines
+
+
 def _cell(cell, text: str, bold: bool = False, size: float = 10, center: bool = False) -> None:
     cell.text = ""
     paragraph = cell.paragraphs[0]
@@ -92,6 +126,56 @@ def _number(value: float | None, hidden: bool) -> str:
     if hidden:
         return HIDDEN
     return "—" if value is None else f"{value:.2f}".replace(".", ",")
+
+
+def _share(answered: int, right: int) -> str:
+    return f"{_rate(right, answered)} ({right}/{answered})"
+
+
+def _mastery_table(document, rounds: list, sections: list[SectionLine], hidden: set[int]) -> None:
+    """Part III: the share of right answers per part of the outline, per round and in all."""
+    _para(document, "III. MỨC ĐỘ NẮM NỘI DUNG THEO TỪNG PHẦN CỦA ĐỀ CƯƠNG", bold=True)
+    if not rounds:
+        _para(document, "Chưa có vòng thi nào được mở.")
+        return
+    if all(r.id in hidden for r in rounds):
+        _para(document, f"Tỉ lệ trả lời đúng theo từng phần: {HIDDEN} (kết quả các vòng thi chưa "
+                        f"được công bố).")
+        return
+    if not sections:
+        _para(document, "Chưa có câu trả lời nào được tính.")
+        return
+    headers = ["STT", "Phần của đề cương"] + [f"{r.title}: tỉ lệ đúng (%)" for r in rounds]
+    if len(rounds) > 1:
+        headers.append("Cả cuộc thi (%)")
+    table = document.add_table(rows=1, cols=len(headers))
+    table.style = "Table Grid"
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    for cell, text in zip(table.rows[0].cells, headers):
+        _cell(cell, text, bold=True, size=9, center=True)
+    for n, line in enumerate(sections, 1):
+        values = [str(n), line.title]
+        for round_ in rounds:
+            if round_.id in hidden:
+                values.append(HIDDEN)
+            elif round_.id in line.per_round:
+                values.append(_share(*line.per_round[round_.id]))
+            else:
+                values.append("—")
+        if len(rounds) > 1:
+            values.append(_share(*line.total))
+        for i, (cell, text) in enumerate(zip(table.add_row().cells, values)):
+            _cell(cell, text, size=9, center=i != 1)
+    lowest = min(sections, key=lambda line: (line.total[1] / line.total[0], line.title))
+    note = ("Tỉ lệ đúng: số câu trả lời đúng ÷ số câu đã trả lời (trong ngoặc) của các đảng viên "
+            "được tính thi đua; “—”: phần này không có trong đề của vòng")
+    if hidden:
+        note += f"; “{HIDDEN}”: kết quả vòng thi chưa được công bố"
+        if len(rounds) > 1:
+            note += " (cột “Cả cuộc thi” chỉ gồm các vòng đã công bố)"
+    _para(document, note + ".", italic=True, size=11)
+    _para(document, f"Phần có tỉ lệ đúng thấp nhất: {lowest.title} — nên trao đổi thêm trong "
+                    f"sinh hoạt chi bộ.", size=13)
 
 
 def report(contest: Contest, scope: Unit | None, activity: dict[int, Activity],
@@ -176,7 +260,10 @@ def report(contest: Contest, scope: Unit | None, activity: dict[int, Activity],
                     f"chưa được công bố. Ôn tập hằng ngày: số đảng viên có trả lời câu hỏi ôn tập "
                     f"trong {days} ngày qua.", italic=True, size=11)
 
-    _para(document, "III. ĐÁNH GIÁ, KIẾN NGHỊ", bold=True)
+    _mastery_table(document, rounds, section_mastery(rounds, [line.unit for line in lines], viewer),
+                   hidden_round_ids)
+
+    _para(document, "IV. ĐÁNH GIÁ, KIẾN NGHỊ", bold=True)
     for _ in range(3):
         _para(document, "." * 110, size=11)
 
