@@ -146,12 +146,27 @@ def paper(unit_id: int, round_id: int):
             sheets = [a for a in sheets if a.id == wanted]
             if not sheets:
                 abort(404)
-    return _paper_page(unit, round_, sheets, {}, [error] if error else [], status, ref=ref)
+    return _paper_page(unit, round_, sheets, {}, [(error, "ref")] if error else [], status, ref=ref)
 
 
-def _paper_page(unit, round_, sheets, typed, errors, status=200, ref=""):
+def _wrong_cells(attempt, texts: list[str]) -> list[tuple[int, int]]:
+    """(attempt id, position) of the typed answers the sheet does not accept, in order:
+    the page marks those boxes and the error summary links to the first."""
+    wrong = []
+    for item, text in zip(attempt.items, texts):
+        try:
+            contests.paper.parse_letters(item, text)
+        except DomainError:
+            wrong.append((attempt.id, item.position))
+    return wrong
+
+
+def _paper_page(unit, round_, sheets, typed, errors, status=200, ref="", invalid=frozenset()):
+    """`errors`: (message, id of the field it is about) for the error summary's links;
+    `invalid`: the (attempt id, position) boxes to mark."""
     return render_template(
         "branch/paper.html", unit=unit, round=round_, sheets=sheets, typed=typed, errors=errors,
+        invalid=invalid,
         members=[m for m in roster.roster(unit) if m.active], letters_of=contests.paper.letters_of,
         may_print=round_state(round_) == "open", entry_open=contests.paper.entry_open(round_),
         entry_until=contests.paper.paper_deadline(round_), ref=ref,
@@ -187,7 +202,7 @@ def paper_enter(unit_id: int, round_id: int):
     posted = request.form.getlist("sheet", type=bounded_int)
     if any(attempt_id not in by_id for attempt_id in posted):
         abort(404)
-    typed, errors, ready = {}, [], []
+    typed, errors, ready, invalid = {}, [], [], set()
     for attempt_id in posted:
         attempt = by_id[attempt_id]
         texts = [request.form.get(f"a{attempt_id}_{item.position}", "")[:PAPER_FIELD_MAX]
@@ -198,9 +213,13 @@ def paper_enter(unit_id: int, round_id: int):
         try:
             ready.append((attempt, contests.paper.check_entry(attempt, texts)))
         except DomainError as exc:
-            errors.append(f"{attempt.user.full_name}: {exc.message}")
+            wrong = _wrong_cells(attempt, texts)
+            invalid.update(wrong)
+            errors.append((f"{attempt.user.full_name}: {exc.message}",
+                           "a{}_{}".format(*wrong[0]) if wrong else f"sheet-{attempt_id}"))
     if errors:
-        return _paper_page(unit, round_, [by_id[i] for i in posted], typed, errors, 400)
+        return _paper_page(unit, round_, [by_id[i] for i in posted], typed, errors, 400,
+                           invalid=invalid)
     if ready and not contests.paper.entry_open(round_):
         raise DomainError(_("The time for entering paper sheets of this round is over."))
     entered = sum(contests.paper.enter_sheet(current_user, round_, attempt, answers)
