@@ -118,6 +118,24 @@ def _para(document, text: str, bold: bool = False, size: float = 13, center: boo
     return paragraph
 
 
+TEXT_WIDTH_CM = 16.0   # A4 (21 cm) less the 3 cm and 2 cm margins
+
+
+def _widths(table, first: list[float]) -> None:
+    """Fixed column widths (cm): `first` for the leading columns (number, name…), the
+    rest of the text width shared by the others, so names do not wrap letter by letter
+    while figures get half a line each (Word reads the cells, LibreOffice the grid)."""
+    columns = len(table.columns)
+    rest = (TEXT_WIDTH_CM - sum(first)) / max(1, columns - len(first))
+    widths = [Cm(w) for w in first] + [Cm(rest)] * (columns - len(first))
+    table.autofit = False
+    for column, width in zip(table.columns, widths):
+        column.width = width
+    for row in table.rows:
+        for cell, width in zip(row.cells, widths):
+            cell.width = width
+
+
 def _rate(part: int, whole: int) -> str:
     return f"{100 * part / whole:.1f}".replace(".", ",") if whole else "0"
 
@@ -166,6 +184,7 @@ def _mastery_table(document, rounds: list, sections: list[SectionLine], hidden: 
             values.append(_share(*line.total))
         for i, (cell, text) in enumerate(zip(table.add_row().cells, values)):
             _cell(cell, text, size=9, center=i != 1)
+    _widths(table, [1.0, 5.5])
     lowest = min(sections, key=lambda line: (line.total[1] / line.total[0], line.title))
     note = ("Tỉ lệ đúng: số câu trả lời đúng ÷ số câu đã trả lời (trong ngoặc) của các đảng viên "
             "được tính thi đua; “—”: phần này không có trong đề của vòng")
@@ -255,6 +274,7 @@ def report(contest: Contest, scope: Unit | None, activity: dict[int, Activity],
                str(sum(activity.get(line.unit.id, Activity()).reviewers for line in lines))]
     for cell, text in zip(table.add_row().cells, totals):
         _cell(cell, text, bold=True, size=9, center=True)
+    _widths(table, [1.0, 3.4, 1.5])
     days = next(iter(activity.values())).review_days if activity else 30
     _para(document, f"Điểm TB: điểm trung bình của các bài được tính; “{HIDDEN}”: kết quả vòng thi "
                     f"chưa được công bố. Ôn tập hằng ngày: số đảng viên có trả lời câu hỏi ôn tập "
