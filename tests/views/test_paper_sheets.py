@@ -82,8 +82,6 @@ def test_the_sheets_pdf_has_each_members_own_questions_and_no_key(setting):
     stats = db.session.execute(select(RoundUnitStats).where(
         RoundUnitStats.round_id == s["round"].id, RoundUnitStats.unit_id == s["branch"].id)).scalar_one()
     assert stats.started == 4 and stats.finished == 0
-    with open("/tmp/paper/sheets.pdf", "wb") as out:   # looked at by hand (pdftoppm)
-        out.write(response.data)
 
 
 def test_printing_again_gives_the_same_sheets_and_some_members_only(setting):
