@@ -102,13 +102,36 @@ def pytest_collection_modifyitems(config, items):
     config._quizapp_deselected = counts
 
 
-def pytest_report_collectionfinish(config, start_path, items):
-    counts = getattr(config, "_quizapp_deselected", {})
-    if not counts:
-        return []
+def _deselected_line(config, counts: dict[str, int]) -> str:
     other = "the --db=postgresql run" if config.getoption("--db") == "sqlite" else "the default SQLite run"
     what = ", ".join(f"{n} {label}" for label, n in counts.items())
-    return [f"deselected {what} test(s): this run is {config.getoption('--db')}; they run in {other}"]
+    return f"deselected {what} test(s): this run is {config.getoption('--db')}; they run in {other}"
+
+
+def pytest_report_collectionfinish(config, start_path, items):
+    counts = getattr(config, "_quizapp_deselected", {})
+    return [_deselected_line(config, counts)] if counts else []
+
+
+# Under pytest-xdist the workers collect and deselect, and the line above is never printed:
+# each worker hands its counts to the controller, which prints them after the results.
+def pytest_sessionfinish(session):
+    if hasattr(session.config, "workeroutput"):
+        session.config.workeroutput["quizapp_deselected"] = getattr(
+            session.config, "_quizapp_deselected", {})
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    counts = getattr(node, "workeroutput", {}).get("quizapp_deselected")
+    if counts:
+        node.config._quizapp_worker_deselected = counts
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    counts = getattr(config, "_quizapp_worker_deselected", None)
+    if counts:
+        terminalreporter.write_line(_deselected_line(config, counts))
 
 
 def _fail_skip_in_ci(report) -> None:
