@@ -14,7 +14,7 @@ from .standings import BranchPage, BranchRow, Weights
 
 WARD_HEADERS = ["Hạng", "Đồng hạng", "Chi bộ", "Số đảng viên (tính tỉ lệ)", "Số tham gia",
                 "Tỉ lệ tham gia (%)", "Điểm trung bình", "Điểm tối đa", "Số bài đạt điểm tối đa",
-                "P", "S", "G (tiến bộ)", "Chỉ số thi đua", "Cách tính"]
+                "P", "S", "G (tiến bộ)", "R (ôn tập hằng ngày)", "Chỉ số thi đua", "Cách tính"]
 
 
 def _figure(value, digits: int = 2):
@@ -26,7 +26,7 @@ def ward_rows(rows: list[BranchRow], weights: Weights) -> list[list]:
     return [[r.rank, "=" if r.tied else "", r.unit.name, r.roster, r.participants,
              round(r.rate * 100, 2), _figure(r.average), r.max_score,
              "" if r.full_scores is None else r.full_scores, round(r.P, 2), _figure(r.S),
-             _figure(r.G), _figure(r.index, 4), r.arithmetic(weights)] for r in rows]
+             _figure(r.G), _figure(r.R), _figure(r.index, 4), r.arithmetic(weights)] for r in rows]
 
 
 def ward_report(rows: list[BranchRow], weights: Weights, title: str, fmt: str) -> bytes:
@@ -37,7 +37,7 @@ def ward_report(rows: list[BranchRow], weights: Weights, title: str, fmt: str) -
             "title": title,
             "weights": vars(weights),
             "branches": [dict(zip(["rank", "tied", "unit", "roster", "participants", "rate_percent",
-                                   "average", "max_score", "full_scores", "P", "S", "G", "index",
+                                   "average", "max_score", "full_scores", "P", "S", "G", "R", "index",
                                    "arithmetic"], [row[0], bool(row[1])] + [None if v == "" else v
                                                                             for v in row[2:]]))
                          for row in data],
