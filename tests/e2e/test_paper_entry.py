@@ -2,16 +2,21 @@
 prints the sheet of a member without a phone, opens the entry grid, types a letter the
 sheet does not have — the page comes back with everything typed still in the boxes, the
 wrong box marked and an error summary linking to it — corrects it, saves, and the
-member's result counts once (a second post of the same grid changes nothing)."""
+member's result counts once (a second post of the same grid changes nothing). axe-core
+finds nothing serious on the grid with its errors, nor on the round's extra-time list
+the secretary reaches from his branch page."""
 from __future__ import annotations
 
 import re
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from sqlalchemy import func, select
 
 from quizapp.extensions import db
-from quizapp.models import Attempt, RoundResult, RoundUnitStats, User
+from quizapp.models import Attempt, Round, RoundResult, RoundUnitStats, User
+from quizapp.services import contests
+from tests.e2e.test_accessibility import _violations
 from tests.e2e.test_contest_journey import _context, _log_in, _no_clipping, world  # noqa: F401
 
 pytestmark = [pytest.mark.e2e, pytest.mark.sqlite_only]
@@ -61,7 +66,8 @@ def test_a_secretary_enters_a_paper_sheet_at_360px(browser, world):
 
         # 2. Type the sheet with one letter it does not have: nothing is saved, every
         #    letter typed comes back, the wrong box is marked and the summary links to it.
-        typed = ["a", "B", "c", "Z", "", "b"]
+        # (A and B are on every question's sheet, whatever the draw; Z on none.)
+        typed = ["a", "B", "a", "Z", "", "b"]
         for box, text in zip(boxes.all(), typed):
             box.fill(text)
         page.get_by_role("button", name="Lưu và nộp các phiếu đã nhập").click()
@@ -74,6 +80,7 @@ def test_a_secretary_enters_a_paper_sheet_at_360px(browser, world):
         assert [b.get_attribute("aria-invalid") for b in boxes.all()] == [None, None, None, "true", None, None]
         _no_clipping(page)
         assert _figures(world.app, round_id, branch_id, "ongba") == ([(True, "in_progress", None, 6)], 0, 0)
+        assert _violations(Axe(), page) == []
         summary.get_by_role("link").click()
         assert page.evaluate("document.activeElement.id") == boxes.nth(3).get_attribute("id") \
             or page.url.endswith("#" + boxes.nth(3).get_attribute("id"))
@@ -82,11 +89,11 @@ def test_a_secretary_enters_a_paper_sheet_at_360px(browser, world):
         stale = context.new_page()
         stale.goto(f"/branch/{branch_id}/rounds/{round_id}/paper")
         stale_boxes = stale.locator("table.paper-grid tbody tr", has_text="Trần Văn Bảy").locator("input.paper-cell")
-        for box, text in zip(stale_boxes.all(), ["a", "b", "c", "d", "", "b"]):
+        for box, text in zip(stale_boxes.all(), ["a", "b", "a", "b", "", "b"]):
             box.fill(text)
 
         # 3. Correct the box and save: the sheet is graded and counted.
-        boxes.nth(3).fill("d")
+        boxes.nth(3).fill("b")
         page.get_by_role("button", name="Lưu và nộp các phiếu đã nhập").click()
         page.wait_for_url(re.compile(rf"/branch/{branch_id}/rounds/{round_id}/paper$"))
         assert "Đã nhập và chấm 1 phiếu." in page.locator("body").inner_text()
@@ -102,5 +109,20 @@ def test_a_secretary_enters_a_paper_sheet_at_360px(browser, world):
         stale.wait_for_url(re.compile(rf"/branch/{branch_id}/rounds/{round_id}/paper$"))
         assert "Đã nhập và chấm 0 phiếu." in stale.locator("body").inner_text()
         assert _figures(world.app, round_id, branch_id, "ongba") == (sheets, 1, 1)
+
+        # The round's extra-time list, from the branch page, with one grant to revoke.
+        with world.app.app_context():
+            organizer = db.session.execute(select(User).where(User.username == "btc")).scalar_one()
+            member = db.session.execute(select(User).where(User.username == "chunam")).scalar_one()
+            contests.extra_time.grant(organizer, db.session.get(Round, round_id), member, 25)
+            db.session.commit()
+            db.session.remove()
+        page.goto(f"/branch/{branch_id}")
+        page.locator("a", has_text="Đảng viên được cộng thêm thời gian trong vòng này").click()
+        page.wait_for_url(re.compile(rf"/rounds/{round_id}/extra-time$"))
+        assert "Lê Thị Năm" in page.locator("main").inner_text() and "+25 phút" in page.locator("main").inner_text()
+        page.locator("details summary", has_text="Thu hồi").click()
+        _no_clipping(page)
+        assert _violations(Axe(), page) == []
     finally:
         context.close()

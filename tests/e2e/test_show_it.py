@@ -8,8 +8,8 @@ show: `SCREENS_DIR=docs/screenshots .venv/bin/python -m pytest -p no:xdist
 tests/e2e/test_show_it.py`), else to a temporary folder. Each is what a phone shows
 (the viewport, 360 px wide), reduced to a 256-colour palette so that it stays small
 (≤ 150 KB); the test checks each page on the way as the journey test does. Staged for
-a reader: the server's clock runs 7 min 42 s ahead while the attempt is submitted (a
-member takes minutes, not the test's second), and the poster carries the placeholder
+a reader: the server's clock stands at 7 min 42 s after the start while the attempt is
+submitted (a member takes minutes, not the test's second), and the poster carries the placeholder
 public address https://hoctap.example.org rather than the test server's.
 """
 from __future__ import annotations
@@ -115,12 +115,15 @@ def _journey(browser, world, folder: Path, username: str, mode: str) -> list[Pat
         _no_clipping(page)
         saved.append(_save(page, folder, f"check-your-answers-{mode}"))
 
-        clock.set_clock(lambda: clock._system_now() + TAKEN)
+        with world.app.app_context():
+            submitted = db.session.get(Attempt, attempt_id).started_at + TAKEN
+            db.session.remove()
+        clock.set_clock(lambda: submitted)
         try:
             page.locator("#confirm-submit").click()
             page.wait_for_url(re.compile(rf"/attempts/{attempt_id}/result$"))
             done = page.locator("section.done-page").inner_text()
-            assert f"{ROUND_TITLE}: Đã nộp ✓" in done and "7:4" in done
+            assert f"{ROUND_TITLE}: Đã nộp ✓" in done and "7:42" in done
             assert f"{count - 1}/{count}" in done
             _no_clipping(page)
             saved.append(_save(page, folder, f"done-{mode}"))
