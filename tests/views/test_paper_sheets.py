@@ -250,6 +250,14 @@ def test_a_paper_sheet_counts_the_whole_time_limit_and_shows_no_time(setting, ap
     branch_page = s["client"].get(f"/branch/{s['branch'].id}").get_data(as_text=True)
     assert "5:00" in branch_page and "20:00" not in branch_page
 
+    # across the contest (closed rounds): the sheet's total time is not a measure either
+    s["clock"].set(round_.closes_at + timedelta(minutes=1))
+    contest = organizer.get(f"/organize/contests/{round_.contest.id}/ranking").get_data(as_text=True)
+    totals = {name: re.findall(r"<td>(.*?)</td>", row, re.S)[-1] for row in
+              re.findall(r"<tr>(.*?)</tr>", contest, re.S) for name in ("Trần Văn Đức", "Nguyễn Thị Hường")
+              if name in row}
+    assert totals == {"Trần Văn Đức": "5:00", "Nguyễn Thị Hường": "—"}
+
 
 def test_a_paper_sheet_and_an_online_attempt_at_the_full_limit_go_by_finish_time(setting, app):
     """Equal score and equal time (the online attempt used the whole 20 minutes): the
