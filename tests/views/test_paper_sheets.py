@@ -356,3 +356,16 @@ def test_finalize_needs_no_box_when_nothing_waits(setting, app):
     assert organizer.form_post(detail + "/finalize", {}, token_from=detail).status_code == 302
     db.session.expire_all()
     assert contests.round_state(db.session.get(type(round_), round_.id)) == "finalized"
+
+
+def test_sheets_whose_entry_window_is_over_do_not_hold_the_finalize(setting, app):
+    s = setting
+    print_sheets(s, [s["members"][0].id])
+    round_ = db.session.get(type(s["round"]), s["round"].id)
+    s["clock"].set(round_.closes_at + timedelta(hours=app.config["PAPER_ENTRY_HOURS"], minutes=1))
+    assert not contests.finalize_blockers(round_)
+    organizer = _organizer(app)
+    detail = f"/organize/rounds/{round_.id}"
+    assert organizer.form_post(detail + "/finalize", {}, token_from=detail).status_code == 302
+    db.session.expire_all()
+    assert [(a.status, a.score) for a in paper_attempts(round_)] == [("finished", 0)]
