@@ -5,12 +5,14 @@ from __future__ import annotations
 import io
 import random
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 from docx import Document
 
 from quizapp.extensions import db
 from quizapp.services import attempts, contests
+from quizapp.services.branches import propagation
 from quizapp.services.contests import RoundSettings
 from tests.conftest import BrowserClient
 
@@ -174,3 +176,23 @@ def test_the_report_gives_the_share_of_right_answers_per_part_of_the_outline(app
         title: f"{100 * right / answered:.1f}".replace(".", ",") + f" ({right}/{answered})"
         for title, (answered, right) in both.items()}
     assert len(both) > 1, "the round's questions came from several parts"
+
+
+def test_the_header_reads_as_an_administrative_report_ready_to_number_and_sign(app, ward_with_results):
+    """Left: the issuing committee, a star and the number line to fill in; right: the Party's
+    name and the date line starting with the place."""
+    s = ward_with_results
+    ward_doc = Document(io.BytesIO(_client(app, "btc").get("/branches/propagation.docx").data))
+    left, right = (cell.text for cell in ward_doc.tables[0].rows[0].cells)
+    assert "ĐẢNG BỘ PHƯỜNG TÂY MỖ" in left and "-BC/ĐU" in left and left.index("*") < left.index("Số")
+    assert "ĐẢNG CỘNG SẢN VIỆT NAM" in right and "Tây Mỗ, ngày" in right
+    branch = _client(app, "bithu1").get(f"/branch/{s['one'].id}/propagation.docx?contest={s['contest'].id}")
+    left = Document(io.BytesIO(branch.data)).tables[0].rows[0].cells[0].text
+    assert "CHI BỘ SỐ 1" in left and "-BC/CB" in left
+
+
+@pytest.mark.parametrize("name, place", [
+    ("Đảng bộ phường Tây Mỗ", "Tây Mỗ"), ("Đảng bộ phường Tây Mỗ (dữ liệu mẫu)", "Tây Mỗ"),
+    ("Đảng bộ xã Đông Anh", "Đông Anh"), ("Ban chỉ đạo", "")])
+def test_the_place_comes_from_the_wards_name(name, place):
+    assert propagation.place_of(SimpleNamespace(name=name)) == place

@@ -11,6 +11,7 @@ The meeting and review figures belong to services.learning; the caller passes th
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -44,6 +45,14 @@ class BranchLine:
     roster: int
     participants: dict[int, int]        # round id → members who took part
     averages: dict[int, float | None]   # round id → average score (None: hidden or nobody)
+
+
+def place_of(ward: Unit | None) -> str:
+    """The place name an administrative date line starts with ("Tây Mỗ, ngày …"): what
+    follows "phường", "xã" or "thị trấn" in the ward's name, without a bracketed note."""
+    name = re.sub(r"\s*\(.*?\)", "", ward.name if ward else "").strip()
+    found = re.search(r"(?:phường|xã|thị trấn)\s+(.+)$", name, re.IGNORECASE)
+    return found.group(1).strip() if found else ""
 
 
 def _ward_root() -> Unit | None:
@@ -221,13 +230,17 @@ def report(contest: Contest, scope: Unit | None, activity: dict[int, Activity],
         left.add_paragraph().add_run(issuer.name.upper()).bold = True
         left.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
     left.add_paragraph("*").alignment = WD_ALIGN_PARAGRAPH.CENTER
+    # The number is left blank for the office to write in when it files the report.
+    left.add_paragraph(f"Số      -BC/{'CB' if issuer is not ward else 'ĐU'}").alignment = \
+        WD_ALIGN_PARAGRAPH.CENTER
     _cell(right, "ĐẢNG CỘNG SẢN VIỆT NAM", bold=True, size=13, center=True)
     when = local_time(now) if now else ""
     day = when.split(" ")[-1] if when else "…/…/……"
     d, m, y = (day.split("/") + ["", "", ""])[:3]
     dated = right.add_paragraph()
     dated.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    place = dated.add_run(f"ngày {d} tháng {m} năm {y}")
+    where = place_of(ward)
+    place = dated.add_run(f"{where + ', ' if where else ''}ngày {d} tháng {m} năm {y}")
     place.italic = True
 
     _para(document, "BÁO CÁO", bold=True, size=15, center=True)
