@@ -110,9 +110,15 @@ def test_gift_weights_of_a_several_answers_question_are_kept():
     penalised = _one(_gift("::m:: Which? {~%50%a ~%50%b ~%-50%c ~%-50%d}"))
     assert (_credit(penalised, "a", "c"), _credit(penalised, "a", "b", "c", "d")) == (0, 0)
     assert _credit(penalised, "a", "b", "c") == 50
-    # our own export of a classic question (equal shares, -100% for wrong) stays classic
-    classic = _one(_gift("::m:: Which? {~%50%a ~%50%b ~%-100%c}"))
+    # Equal shares with -100% for a wrong answer: Moodle's weights from anyone else (one
+    # right answer of two earns 50 %) ...
+    moodle = _one(_gift("::m:: Which? {~%50%a ~%50%b ~%-100%c}"))
+    assert _fractions(moodle) == [("a", True, 0.5), ("b", True, 0.5), ("c", False, -1.0)]
+    assert (_credit(moodle, "a"), _credit(moodle, "a", "b"), _credit(moodle, "a", "b", "c")) == (50, 100, 0)
+    # ... and this app's all-or-nothing question when our export's comment says so.
+    classic = _one(_gift("// quizapp: grading=all-or-nothing\n::m:: Which? {~%50%a ~%50%b ~%-100%c}"))
     assert [c.fraction for c in classic.choices] == [None, None, None]
+    assert (_credit(classic, "a"), _credit(classic, "a", "b")) == (0, 100)
 
 
 def test_gift_weights_that_cannot_grade_are_refused_by_line():

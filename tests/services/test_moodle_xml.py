@@ -96,10 +96,12 @@ def test_several_answers_moodle_style_and_classic(fixture_result):
     moodle_style = _by_name(fixture_result, "2030-cau-1")
     assert [(c.text, c.correct, c.fraction) for c in moodle_style.choices] == [
         ("Tăng trưởng", True, 0.5), ("Thu ngân sách", True, 0.5), ("Tỷ lệ đảng viên", False, 0.0)]
-    classic = _by_name(fixture_result, "2030-cau-2")
-    # The right answers share 100 % and a wrong one costs 100 %: this app's own rule.
-    assert [(c.text, c.correct, c.fraction) for c in classic.choices] == [
-        ("Kết nạp đảng viên", True, None), ("Thu ngân sách", False, None), ("Chi bộ trong sạch", True, None)]
+    shared = _by_name(fixture_result, "2030-cau-2")
+    # The right answers share 100 % and a wrong one costs 100 %: in a Moodle user's file
+    # these are Moodle's weights (one right answer alone earns 50 %); only our export's
+    # tag `grading=all-or-nothing` makes them this app's all-or-nothing grading.
+    assert [(c.text, c.correct, c.fraction) for c in shared.choices] == [
+        ("Kết nạp đảng viên", True, 0.5), ("Thu ngân sách", False, -1.0), ("Chi bộ trong sạch", True, 0.5)]
 
 
 def test_true_false_images_pre_and_old_answer_names(fixture_result):

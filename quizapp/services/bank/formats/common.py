@@ -256,12 +256,22 @@ def normalise(question: QuestionData) -> None:
 @dataclass
 class Meta:
     """What GIFT and Moodle XML have no field for, kept in 'quizapp:' tokens (a GIFT
-    comment, Moodle XML tags): difficulty=2 status=approved purpose=… covers=a,b excludes=k."""
+    comment, Moodle XML tags): difficulty=2 status=approved purpose=… covers=a,b excludes=k
+    grading=all-or-nothing. `stated`: the names the file gave (difficulty, status…), so a
+    match with the bank (formats.match_existing) keeps what the file says."""
     difficulty: int = 1
     status: str = "draft"
     covers: list[str] = field(default_factory=list)
     purpose: str = ""
     excludes: list[str] = field(default_factory=list)
+    # A several-answers question graded all or nothing, as this app's classic ones are.
+    # Moodle has no such grading: it adds the chosen answers' weights, so the same weights
+    # without this token (a Moodle user's file) keep Moodle's partial credit.
+    all_or_nothing: bool = False
+    stated: set[str] = field(default_factory=set)
+
+
+ALL_OR_NOTHING = "all-or-nothing"
 
 
 def read_meta(entries: list[tuple[int, str]], errors) -> Meta:
@@ -281,10 +291,15 @@ def read_meta(entries: list[tuple[int, str]], errors) -> Meta:
                 meta.covers += [c for c in value.split(",") if c and c not in meta.covers]
             elif name == "excludes" and sep:
                 meta.excludes += [c for c in value.split(",") if c and c not in meta.excludes]
+            elif name == "grading" and value == ALL_OR_NOTHING:
+                meta.all_or_nothing = True
             else:
                 errors.append(f"line {number}: cannot read '{token}' in the 'quizapp:' comment "
                               "(difficulty=1|2|3 status=draft|approved|retired purpose="
-                              f"{'|'.join(PURPOSES)} covers=key,key excludes=key,key)")
+                              f"{'|'.join(PURPOSES)} covers=key,key excludes=key,key "
+                              f"grading={ALL_OR_NOTHING})")
+                continue
+            meta.stated.add(name)
     return meta
 
 
@@ -297,6 +312,8 @@ def meta_tokens(question: QuestionData) -> list[str]:
         tokens.append(f"covers={','.join(question.covers)}")
     if question.excludes:
         tokens.append(f"excludes={','.join(question.excludes)}")
+    if question.kind == "multiple" and all(c.fraction is None for c in question.choices):
+        tokens.append(f"grading={ALL_OR_NOTHING}")
     return tokens
 
 

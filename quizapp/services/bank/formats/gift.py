@@ -29,8 +29,9 @@ Reading, as the published format describes it:
   descriptions (no braces) are listed in `skipped` with their line, never imported.
 
 This app's extra: a `// quizapp: difficulty=2 status=approved purpose=application
-covers=a,b excludes=k1,k2` comment in a question's lines keeps what GIFT has no place for
-(Moodle ignores it). Without it a question is an untagged draft of difficulty 1.
+covers=a,b excludes=k1,k2 grading=all-or-nothing` comment in a question's lines keeps what
+GIFT has no place for (Moodle ignores it; the last token marks a several-answers question
+graded all or nothing, which Moodle's weights cannot say). Without it a question is an untagged draft of difficulty 1.
 """
 from __future__ import annotations
 
@@ -248,8 +249,10 @@ def _read_question(block: _Block, result: ParseResult, default_section: str | No
         skip("a numerical")
         return None
     notes: list[tuple[str, str]] = []  # (choice text, its feedback)
+    meta = read_meta(block.meta, result.errors)
     if src.find("~", start, end) != -1:
-        kind, choices = _multiple_choice(src, start, end, text_format, notes, error, warn)
+        kind, choices = _multiple_choice(src, start, end, text_format, notes, error, warn,
+                                         all_or_nothing=meta.all_or_nothing)
         if choices is None:
             return None
     elif src.find("=", start, end) != -1 and src.find("->", start, end) != -1:
@@ -275,7 +278,6 @@ def _read_question(block: _Block, result: ParseResult, default_section: str | No
                            "=right ~wrong answers, or T / F")
             return None
 
-    meta = read_meta(block.meta, result.errors)
     if len(result.errors) > errors_before:
         return None
     result.warnings.extend(warnings)
@@ -298,13 +300,17 @@ def _read_question(block: _Block, result: ParseResult, default_section: str | No
 
 
 def _multiple_choice(src: _Source, start: int, end: int, text_format: str,
-                     notes: list[tuple[str, str]], error, warn) -> tuple[str, list[ChoiceData] | None]:
+                     notes: list[tuple[str, str]], error, warn, *, all_or_nothing: bool = False
+                     ) -> tuple[str, list[ChoiceData] | None]:
     """The kind and choices of a `{=… ~…}` block, as Moodle reads it: with an `=` answer
     it is a one-answer question; without, a several-answers question whose right answers
     are those with a positive weight. Weights other than the classic ones are kept as
     each choice's fraction (partial credit, graded as Moodle does by services.grading);
     weights that cannot grade the kind (no 100 % answer, positives not adding up to 100 %)
-    are an error naming the line."""
+    are an error naming the line. Several answers sharing 100 % with -100 % for each wrong
+    one are this app's all-or-nothing grading only with the `grading=all-or-nothing`
+    token our export writes; from anyone else they are Moodle's weights (one right answer
+    of two earns 50 %)."""
     text = src.text
     marks = [i for i in range(start, end) if text[i] in "~=" and src.active[i]]
     if len(marks) > MAX_ANSWERS:
@@ -350,7 +356,7 @@ def _multiple_choice(src: _Source, start: int, end: int, text_format: str,
     full = [c for c, w in zip(choices, weights) if w >= 100]
     right = [(c, w) for c, w in zip(choices, weights) if w > 0]
     classic = (len(full) == 1 and all(w in (0, 100) for w in weights) if equals
-               else not right or _is_equal_split(right, weights))
+               else not right or (all_or_nothing and _is_equal_split(right, weights)))
     for choice, weight in zip(choices, weights):
         choice.fraction = None if classic else credit_to_fraction(_weight(weight))
         choice.correct = grading.is_correct_choice(kind, choice.fraction, weight > 0)

@@ -25,13 +25,15 @@ Reading:
   text cannot be kept (a warning says so);
 - answer grades (`fraction`, in %): a one-answer question needs at least one answer at
   100 %, a several-answers one positive grades adding up to 100 % (as Moodle checks them
-  when it saves a question); grades other than this app's classic ones (100/0; the right
-  answers sharing 100 % and -100 % for a wrong one) are kept as ChoiceData.fraction;
+  when it saves a question); grades other than this app's classic ones are kept as
+  ChoiceData.fraction: a one-answer question with 100/0 is classic; several answers
+  sharing 100 % with -100 % for a wrong one are classic (all or nothing) only with our
+  tag's `grading=all-or-nothing`, else Moodle's weights;
   what cannot be kept is skipped by name and line;
 - `<generalfeedback>` becomes the explanation, and per-answer `<feedback>` is added to it
   as "answer: feedback" lines;
 - a tag `quizapp: difficulty=2 status=approved purpose=… covers=item covers=item
-  excludes=key` keeps what Moodle has no field for (it survives a trip through Moodle);
+  excludes=key grading=all-or-nothing` keeps what Moodle has no field for (it survives a trip through Moodle);
   other tags, `<defaultgrade>` other than 1,
   `<shuffleanswers>` false and `<answernumbering>` other than abc are not kept, with one
   note each.
@@ -220,18 +222,19 @@ class _Reader:
         general, _, general_files = _field(element, "generalfeedback", text_format)
         embedded += general_files
         notes: list[tuple[str, str]] = []
-        if kind == "truefalse":
-            read = self.true_false(element, text_format, notes, where)
-        else:
-            read = self.multiple_choice(element, text_format, notes, where, named)
-        if read is None:
-            return
-        question_kind, choices, answer_files = read
-        embedded += answer_files
         tags = [" ".join(_raw(tag).split()) for tag in element.findall("tags/tag")]
         meta_entries = [(self.lines.get(element, 1), tag[len(QUIZAPP_TAG):]) for tag in tags
                         if tag.startswith(QUIZAPP_TAG)]
         meta = read_meta(meta_entries, self.result.errors)
+        if kind == "truefalse":
+            read = self.true_false(element, text_format, notes, where)
+        else:
+            read = self.multiple_choice(element, text_format, notes, where, named,
+                                        all_or_nothing=meta.all_or_nothing)
+        if read is None:
+            return
+        question_kind, choices, answer_files = read
+        embedded += answer_files
         if len(self.result.errors) > errors_before:
             return
         if any(not tag.startswith(QUIZAPP_TAG) for tag in tags if tag):
@@ -286,7 +289,7 @@ class _Reader:
             notes.append((text, feedback))
         return read
 
-    def multiple_choice(self, element, text_format, notes, where, named):
+    def multiple_choice(self, element, text_format, notes, where, named, all_or_nothing=False):
         single = _trans_single(element.findtext("single", "true"))
         if not _trans_single(element.findtext("shuffleanswers", "true")):
             self.note("shuffleanswers", where)
@@ -318,7 +321,9 @@ class _Reader:
                             "(Moodle refuses such a several-answers question too)")
             right = [fraction for fraction in grades if fraction > 0]
             share = 100 / len(right)
-            classic = (all(abs(fraction - share) < 0.01 for fraction in right)
+            # Right answers sharing 100 % and -100 % for a wrong one: Moodle's weights (one
+            # of two right earns 50 %), unless our export marked the question all or nothing.
+            classic = (all_or_nothing and all(abs(fraction - share) < 0.01 for fraction in right)
                        and all(fraction <= -100 for fraction in grades if fraction <= 0))
             choices = [ChoiceData(text, fraction > 0) for text, fraction, _ in answers]
             question_kind = "multiple"
