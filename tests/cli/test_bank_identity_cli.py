@@ -94,3 +94,36 @@ def test_one_title_or_stem_twice_in_a_file_is_two_questions_flagged(runner, bank
     result = runner.invoke(args=["bank", "import", str(path), "--section", "viewpoint-1"])
     assert _counts(result.output) == (3, 0, 0, 0)
 
+
+
+def test_a_matched_question_keeps_the_status_its_file_states(runner, bank, tmp_path):
+    """A file without our keys (no title, no key column) whose question is word for word
+    one of the bank's is that question; what the file does not say is kept from the
+    bank, but a status it states (an Excel 'Trạng thái' cell, a GIFT 'quizapp:' token)
+    is what the organizer meant and is imported."""
+    question = next(q for q in current_questions() if q.kind == "single" and q.status == "approved")
+    right = next(c.text for c in question.choices if c.is_correct)
+    wrong = [c.text for c in question.choices if not c.is_correct]
+
+    def escape(text: str) -> str:
+        return re.sub(r"([~=#{}:\\])", r"\\\1", text)
+
+    gift = tmp_path / "retire.gift"
+    gift.write_text("// quizapp: status=retired\n" + escape(question.prompt) + " {\n="
+                    + escape(right) + "\n" + "\n".join("~" + escape(w) for w in wrong) + "\n}\n",
+                    encoding="utf-8")
+    result = runner.invoke(args=["bank", "import", str(gift), "--format", "gift", "--section", "viewpoint-1"])
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    stored = db.session.execute(select(Question).where(Question.key == question.key,
+                                                       Question.is_current.is_(True))).scalar_one()
+    assert stored.status == "retired"
+    assert stored.section.key == question.section.key   # the file's --section is only a default
+    # Without the token the bank's status stays (the file says nothing about it).
+    gift.write_text(escape(stored.prompt) + " {\n=" + escape(right) + "\n"
+                    + "\n".join("~" + escape(w) for w in wrong) + "\n}\n", encoding="utf-8")
+    result = runner.invoke(args=["bank", "import", str(gift), "--format", "gift", "--section", "viewpoint-1"])
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    assert db.session.execute(select(Question.status).where(
+        Question.key == question.key, Question.is_current.is_(True))).scalar_one() == "retired"

@@ -97,6 +97,10 @@ class QuestionData:
     # Contest reserve (never drawn into practice). None: the source does not say, and an
     # import keeps what the bank holds (a file without the field never un-reserves).
     reserve: bool | None = None
+    # The metadata fields the source gave explicitly ("status", "difficulty", "covers",
+    # "purpose", "excludes"). A question matched to the bank by its content
+    # (formats.match_existing) keeps the bank's value only for the others.
+    stated: frozenset[str] = frozenset()
 
     def content_hash(self) -> str:
         payload = {

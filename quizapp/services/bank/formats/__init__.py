@@ -141,7 +141,8 @@ def match_existing(result: ParseResult) -> None:
     question: a question whose key the bank does not have, but whose prompt and choices
     (text and rightness) are those of one current question, takes that question's key,
     and what the file does not say (section, difficulty, status, covered items, an
-    explanation, purpose or exclusions it lacks) is kept from the bank. So importing our own export in any
+    explanation, purpose or exclusions it lacks) is kept from the bank; what it states
+    (QuestionData.stated: a status cell, a 'quizapp:' token) is imported. So importing our own export in any
     format changes nothing. Outside an app context (no bank), nothing is done."""
     if not has_app_context() or not result.questions:
         return
@@ -171,13 +172,19 @@ def match_existing(result: ParseResult) -> None:
         taken.add(stored.key)
         data.key = stored.key
         data.section = stored.section.key
-        data.difficulty, data.status = stored.difficulty, stored.status
-        data.covers = [c for c in stored.covers.split(",") if c]
+        # What the file states (a status column, a 'quizapp:' token) stands; the rest is
+        # the bank's. The reserve flag needs nothing: None already keeps the bank's.
+        if "difficulty" not in data.stated:
+            data.difficulty = stored.difficulty
+        if "status" not in data.stated:
+            data.status = stored.status
+        if "covers" not in data.stated:
+            data.covers = [c for c in stored.covers.split(",") if c]
         data.explanation = data.explanation or stored.explanation
-        # Purpose and exclusions a file leaves out (Aiken, GIFT without our comment) are
-        # the bank's; the reserve flag needs nothing: None already keeps the bank's.
-        data.purpose = data.purpose or (stored.purpose or "")
-        data.excludes = data.excludes or [k for k in (stored.excludes or "").split(",") if k]
+        if "purpose" not in data.stated:
+            data.purpose = data.purpose or (stored.purpose or "")
+        if "excludes" not in data.stated:
+            data.excludes = data.excludes or [k for k in (stored.excludes or "").split(",") if k]
 
 
 def lint_parsed(result: ParseResult, forbidden: list[str]) -> None:

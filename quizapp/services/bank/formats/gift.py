@@ -296,7 +296,8 @@ def _read_question(block: _Block, result: ParseResult, default_section: str | No
     return QuestionData(key=key, section=section, kind=kind,
                         difficulty=meta.difficulty, status=meta.status, prompt=prompt,
                         explanation=explanation, choices=choices, covers=meta.covers,
-                        origin=where, purpose=meta.purpose, excludes=meta.excludes), where
+                        origin=where, purpose=meta.purpose, excludes=meta.excludes,
+                        stated=frozenset(meta.stated)), where
 
 
 def _multiple_choice(src: _Source, start: int, end: int, text_format: str,

@@ -264,7 +264,7 @@ class _Reader:
         self.items.append((QuestionData(
             key=key, section=section, kind=question_kind, difficulty=meta.difficulty, status=meta.status,
             prompt=prompt, explanation=explanation, choices=choices, covers=meta.covers, origin=where,
-            purpose=meta.purpose, excludes=meta.excludes), where))
+            purpose=meta.purpose, excludes=meta.excludes, stated=frozenset(meta.stated)), where))
 
     def answers(self, element: ET.Element, text_format: str, notes, where: str):
         """(text, grade %, embedded files) of each answer with a text, or None after an

@@ -339,7 +339,9 @@ def _read_row(cells: dict[str, str], options: list[tuple[str, str]], where: str,
         difficulty=difficulty or 1, status=status or "draft", prompt=prompt,
         explanation=cells.get("explanation", ""), choices=choices,
         covers=[c for c in re.split(r"[\s,;]+", cells.get("covers", "")) if c], origin=where,
-        purpose=purpose or "", excludes=[c for c in re.split(r"[\s,;]+", cells.get("excludes", "")) if c])
+        purpose=purpose or "", excludes=[c for c in re.split(r"[\s,;]+", cells.get("excludes", "")) if c],
+        stated=frozenset(name for name in ("difficulty", "status", "covers", "purpose", "excludes")
+                         if str(cells.get(name, "")).strip()))
 
 
 def parse(content: bytes, filename: str = "", default_section: str | None = None, *,
