@@ -100,7 +100,7 @@ class QuestionData:
     # The metadata fields the source gave explicitly ("status", "difficulty", "covers",
     # "purpose", "excludes"). A question matched to the bank by its content
     # (formats.match_existing) keeps the bank's value only for the others.
-    stated: frozenset[str] = frozenset()
+    stated: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
 
     def content_hash(self) -> str:
         payload = {
