@@ -14,7 +14,9 @@ from .extensions import db
 from .models import Attempt, Contest, Round
 from .services.attempts import finish, overdue_ids
 from .services.backup import backup, restore
-from .services.bank import BankInvalid, drafting, formats, import_bank, lint, read_bank, stats
+from .services import grading
+from .services.bank import (BankInvalid, drafting, formats, fraction_to_credit, import_bank, lint,
+                            read_bank, stats)
 from .services.bank.formats import detect
 from .services.bank.lint import bank_forbidden
 from .services.branches import reports, standings
@@ -63,16 +65,50 @@ def _known_sections() -> set[str] | None:
         return None
 
 
-def _read_file(path, fmt: str, section: str | None, known: set[str] | None):
+def _category_sections(pairs: tuple[str, ...], known: set[str] | None) -> dict[str, str]:
+    """--category-section "PATH=KEY" options as {category path: section key}, as the web
+    preview's choice per category; a malformed pair or an unknown key is one clear line."""
+    chosen: dict[str, str] = {}
+    for pair in pairs:
+        category, sep, key = pair.rpartition("=")
+        category, key = category.strip(), key.strip()
+        if not sep or not category or not key:
+            raise click.ClickException(f"--category-section '{pair}': write CATEGORY=SECTION_KEY, "
+                                       "e.g. '$course$/Nghị quyết/Quan điểm=viewpoints'")
+        if known is not None and key not in known:
+            raise click.ClickException(f"--category-section '{pair}': unknown section '{key}'")
+        chosen[category] = key
+    return chosen
+
+
+def _answers_of(question) -> str:
+    """One line per answer as the import preview shows it: letter, text, ✓ for a right
+    one, and the credit when the file weighs the answers."""
+    lines = []
+    for index, choice in enumerate(question.choices):
+        credit = f" ({fraction_to_credit(choice.fraction)} %)" if choice.fraction is not None else ""
+        lines.append(f"    {chr(65 + index) if index < 26 else index + 1}. {choice.text}"
+                     f"{' ✓' if choice.correct else ''}{credit}")
+    return "\n".join(lines)
+
+
+def _read_file(path, fmt: str, section: str | None, known: set[str] | None,
+               category_sections: tuple[str, ...] = (), show_answers: bool = False):
     """Parse one question file; print what was skipped, the warnings and (bounded) the
-    errors; raise ClickException when there are errors."""
+    errors; raise ClickException when there are errors. `show_answers`: every question
+    with its kind and answers (right ones and credits), as the web preview lists them."""
     if not path.is_file():
         raise click.ClickException(f"{path}: not a file (--format reads one question file)")
     if section is not None and known is not None and section not in known:
         raise click.ClickException(f"unknown section '{section}'")
+    chosen = _category_sections(category_sections, known)
     with path.open("rb") as handle:
         content = handle.read(formats.MAX_BYTES + 1)  # the parser reports a larger file
-    result = formats.FORMATS[fmt].parse(content, path.name, section, section_keys=known)
+    extra = {"category_sections": chosen} if chosen else {}
+    if chosen and fmt not in ("gift", "xml"):
+        raise click.ClickException("--category-section goes with a file that has categories "
+                                   "(GIFT or Moodle XML)")
+    result = formats.FORMATS[fmt].parse(content, path.name, section, section_keys=known, **extra)
     formats.lint_parsed(result, bank_forbidden(current_app.config["BANK_PATH"]))
     for item in result.skipped:
         click.echo(item)
@@ -81,13 +117,17 @@ def _read_file(path, fmt: str, section: str | None, known: set[str] | None):
     for category, count in result.unmatched_categories.items():
         where = f"go to section '{section}'" if section else "need --section"
         click.echo(f"category '{category}' names no section (key or title): {count} question(s) "
-                   f"{where}", err=True)
+                   f"{where}, or choose one with --category-section '{category}=SECTION_KEY'", err=True)
     if result.errors:
         for line in result.errors.summary():
             click.echo(line, err=True)
         raise click.ClickException(f"{len(result.errors)} error(s) in {path}; nothing imported")
     if not result.questions and not result.skipped:
         raise click.ClickException(f"no questions in {path}")
+    if show_answers:
+        for question in result.questions:
+            click.echo(f"{question.origin}: {question.key} · {question.section} · "
+                       f"{grading.kind(question.kind).label}\n  {question.prompt}\n{_answers_of(question)}")
     return result
 
 
@@ -97,19 +137,26 @@ def _read_file(path, fmt: str, section: str | None, known: set[str] | None):
               help="Read one question file in this format (default: from the extension: .gift, "
                    ".txt, .aiken, .xlsx; a .yaml file or a directory is the bundled bank).")
 @click.option("--section", help="Section key for questions the file does not place (Aiken needs it).")
-def bank_validate(path: str | None, fmt: str | None, section: str | None) -> None:
+@click.option("--category-section", "category_sections", multiple=True, metavar="CATEGORY=KEY",
+              help="Put a category's questions in this section (repeatable), as the web preview's "
+                   "choice per category.")
+@click.option("--answers", "show_answers", is_flag=True,
+              help="List every question with its kind and answers: the right ones (✓) and the credit "
+                   "of each, as the web preview shows them.")
+def bank_validate(path: str | None, fmt: str | None, section: str | None,
+                  category_sections: tuple[str, ...], show_answers: bool) -> None:
     """Check the bank (directory or one question file) or, in any format, one question
     file without importing it (the same messages as the import preview); exit 1 on errors."""
 
     target = Path(_bank_path(path))
     fmt = _file_format(target, fmt)
     if fmt is not None:
-        result = _read_file(target, fmt, section, _known_sections())
+        result = _read_file(target, fmt, section, _known_sections(), category_sections, show_answers)
         click.echo(f"OK: {target} ({fmt}): {len(result.questions)} questions, "
                    f"{len(result.skipped)} skipped, {len(result.warnings)} warning(s)")
         return
-    if section is not None:
-        raise click.ClickException("--section goes with a question file (--format)")
+    if section is not None or category_sections:
+        raise click.ClickException("--section and --category-section go with a question file (--format)")
     bank = read_bank(target)
     for error in bank.errors:
         click.echo(error, err=True)
@@ -151,17 +198,21 @@ def _import_counts(result) -> str:
                    ".txt, .aiken, .xlsx; without it a directory or .yaml file is the bundled "
                    "bank: outline + bank/*.yaml).")
 @click.option("--section", help="Section key for questions the file does not place (Aiken needs it).")
-def bank_import(path: str | None, fmt: str | None, section: str | None) -> None:
+@click.option("--category-section", "category_sections", multiple=True, metavar="CATEGORY=KEY",
+              help="Put a category's questions in this section (repeatable), as the web preview's "
+                   "choice per category.")
+def bank_import(path: str | None, fmt: str | None, section: str | None,
+                category_sections: tuple[str, ...]) -> None:
     """Import the bundled bank (a directory: outline + bank/*.yaml) or, with --format, one
     question file into existing sections; all or nothing; re-importing changes nothing."""
 
     target = Path(_bank_path(path))
     fmt = _file_format(target, fmt)
     if fmt is not None:
-        _import_file(target, fmt, section)
+        _import_file(target, fmt, section, category_sections)
         return
-    if section is not None:
-        raise click.ClickException("--section goes with --format (one question file)")
+    if section is not None or category_sections:
+        raise click.ClickException("--section and --category-section go with --format (one question file)")
     bank = read_bank(target)
     try:
         result = import_bank(bank)
@@ -175,10 +226,10 @@ def bank_import(path: str | None, fmt: str | None, section: str | None) -> None:
                + _import_counts(result))
 
 
-def _import_file(path, fmt: str, section: str | None) -> None:
+def _import_file(path, fmt: str, section: str | None, category_sections: tuple[str, ...] = ()) -> None:
     """One question file in a format: print skipped items, warnings and the errors;
     upsert all or nothing."""
-    result = _read_file(path, fmt, section, formats.known_section_keys() or set())
+    result = _read_file(path, fmt, section, formats.known_section_keys() or set(), category_sections)
     try:
         outcome = formats.import_parsed(result)
     except BankInvalid as exc:

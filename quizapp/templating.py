@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 
 from .clock import utcnow
 from .services.branches.standings import format_index
-from .services.grading import fraction_to_credit, points_text
+from .services.grading import REGISTRY, fraction_to_credit, points_text
 
 
 def local_time(value: datetime | None, fmt: str = "%H:%M %d/%m/%Y") -> str:
@@ -62,5 +62,6 @@ def init_templating(app: Flask) -> None:
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale())
     app.jinja_env.globals["now_utc"] = utcnow
     app.jinja_env.globals["fraction_percent"] = fraction_to_credit
+    app.jinja_env.globals["kind_label"] = lambda name: REGISTRY[name].label if name in REGISTRY else name
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

@@ -193,7 +193,7 @@ def test_format_options_are_checked(runner, bank, tmp_path):
     result = runner.invoke(args=["bank", "export", str(tmp_path / "bank.docx")])
     assert result.exit_code != 0 and "give --format" in result.output
     result = runner.invoke(args=["bank", "import", "--section", "targets"])
-    assert result.exit_code != 0 and "--section goes with --format" in result.output
+    assert result.exit_code != 0 and "--category-section go with --format" in result.output
 
 
 def test_directory_import_without_format_is_unchanged(runner, parsed_bank):
@@ -245,3 +245,39 @@ def test_gift_category_names_a_section_by_its_title_and_the_rest_are_named(runne
     assert "1 question(s) go to section 'targets'" in result.output
     sections = {q.key: q.section.key for q in current_questions()}
     assert (sections["nghi-quyet-cli-cat-vp"], sections["nghi-quyet-cli-cat-other"]) == ("viewpoints", "targets")
+
+
+def test_a_category_is_given_its_section_on_the_command_line(runner, bank, tmp_path):
+    """The web preview's choice per category, in the CLI: --category-section PATH=KEY."""
+    path = tmp_path / "de-cu.gift"
+    path.write_text("$CATEGORY: $course$/Đề thi cũ/Phần 1\n\n::cli-old-1:: Câu một? {=Có ~Không}\n\n"
+                    "$CATEGORY: $course$/Đề thi cũ/Phần 2\n\n::cli-old-2:: Câu hai? {=Có ~Không}\n",
+                    encoding="utf-8")
+    result = runner.invoke(args=["bank", "validate", str(path)])
+    assert result.exit_code == 1
+    assert "--category-section '$course$/Đề thi cũ/Phần 1=SECTION_KEY'" in result.output
+    result = runner.invoke(args=["bank", "import", str(path), "--section", "targets",
+                                 "--category-section", "$course$/Đề thi cũ/Phần 1=viewpoints"])
+    assert result.exit_code == 0, result.output
+    sections = {q.key: q.section.key for q in current_questions()}
+    assert (sections["de-cu-cli-old-1"], sections["de-cu-cli-old-2"]) == ("viewpoints", "targets")
+    for bad, said in (("Phần 1", "write CATEGORY=SECTION_KEY"), ("Phần 1=nowhere", "unknown section 'nowhere'")):
+        result = runner.invoke(args=["bank", "validate", str(path), "--category-section", bad])
+        assert result.exit_code == 1 and said in result.output
+    result = runner.invoke(args=["bank", "validate", "--category-section", "a=viewpoints"])
+    assert result.exit_code == 1 and "go with a question file" in result.output
+
+
+def test_validate_lists_each_questions_answers_with_key_and_credit(runner, bank, tmp_path):
+    path = tmp_path / "moodle.gift"
+    path.write_text("::Quê:: Chúa Giê-su quê ở đâu? {~Jerusalem ~%25%Bethlehem ~%50%Galilee =Nazareth}\n\n"
+                    "::Chẵn:: Số chẵn? {~%50%2 ~%50%4 ~%-100%5}\n", encoding="utf-8")
+    result = runner.invoke(args=["bank", "validate", str(path), "--section", "viewpoints", "--answers"])
+    assert result.exit_code == 0, result.output
+    lines = [line.strip() for line in result.output.splitlines()]
+    assert lines[lines.index("Chúa Giê-su quê ở đâu?") + 1:][:4] == [
+        "A. Jerusalem (0 %)", "B. Bethlehem (25 %)", "C. Galilee (50 %)", "D. Nazareth ✓ (100 %)"]
+    assert "A. 2 ✓ (50 %)" in lines and "C. 5 (-100 %)" in lines
+    # Without the flag the answers stay out of the output (a whole bank would be long).
+    quiet = runner.invoke(args=["bank", "validate", str(path), "--section", "viewpoints"])
+    assert "Nazareth ✓" not in quiet.output

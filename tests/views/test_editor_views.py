@@ -1166,3 +1166,24 @@ def test_gift_categories_place_questions_by_section_title_and_the_rest_are_liste
     assert button(org_client, commit_action(response)).status_code == 302
     assert current("nghi-quyet-qa-cat-vp").section.key == "viewpoints"
     assert current("nghi-quyet-qa-cat-other").section.key == "targets"
+
+
+def test_the_preview_shows_every_answer_with_its_key_and_credit(org_client):
+    """An organizer checks a Moodle file's key before importing: each question's kind and
+    answers, the right ones marked ✓, and the credit of each when the file weighs them
+    (Moodle's {~Jerusalem ~%25%Bethlehem ~%50%Galilee =Nazareth} is one answer, Nazareth,
+    with partial credit for two others)."""
+    content = ("::Quê::Chúa Giê-su quê ở đâu? {~Jerusalem ~%25%Bethlehem ~%50%Galilee =Nazareth}\n\n"
+               "::Hai::Chọn các số chẵn {~%50%2 ~%50%4 ~%-100%5}\n\n"
+               "::TF::Đại hội họp năm 2025.{T}\n").encode()
+    response = upload(org_client, content, "moodle.gift", section="viewpoint-1")
+    assert response.status_code == 200 and commit_action(response)
+    page = text_of(response)
+    lists = re.findall(r'<ul class="preview-choices">(.*?)</ul>', page, re.S)
+    items = [item for block in lists for item in re.findall(r'<li( class="right")?>(.*?)</li>', block, re.S)]
+    shown = [(bool(right), " ".join(re.sub(r"<[^>]+>", "", text).split())) for right, text in items]
+    assert (False, "A. Jerusalem (0 %)") in shown and (False, "B. Bethlehem (25 %)") in shown
+    assert (False, "C. Galilee (50 %)") in shown and (True, "D. Nazareth ✓ (100 %)") in shown
+    assert (True, "A. 2 ✓ (50 %)") in shown and (False, "C. 5 (-100 %)") in shown
+    assert (True, "A. Đúng ✓") in shown and (False, "B. Sai") in shown
+    assert "Một đáp án đúng" in page and "Nhiều đáp án đúng" in page
