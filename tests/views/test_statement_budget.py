@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 from quizapp.extensions import db
 from quizapp.models import Attempt
 from quizapp.services import contests
+from quizapp.services.attempts import page as text_cache
 from tests.tokens import tokens_of
 
 pytestmark = pytest.mark.usefixtures("isolated_requests")
@@ -69,12 +70,19 @@ def _answers(items):
 
 def test_quiz_page_loads_its_questions_in_a_fixed_number_of_queries(client, round_attempt):
     attempt_id, items = round_attempt
-    with statements() as seen:
+    text_cache.clear_text_cache()
+    with statements() as cold:
         page = client.get(f"/attempts/{attempt_id}")
     assert page.status_code == 200
     assert page.get_data(as_text=True).count('data-question-id="') == 20
-    # user, attempt + round, questions, choices, sections
-    assert len(seen) <= 6, "\n".join(seen)
+    # user, attempt + round, the items with their questions' kind and content hash (one
+    # row each), the wording of all 20 questions and their choices, the extra minutes
+    assert len(cold) <= 5, "\n".join(cold)
+    with statements() as warm:
+        again = client.get(f"/attempts/{attempt_id}")
+    assert again.get_data(as_text=True).count('data-question-id="') == 20
+    # the wording is cached per (question id, content_hash): one statement less
+    assert len(warm) <= 4, "\n".join(warm)
 
 
 def test_submit_of_a_round_runs_a_bounded_number_of_statements(client, round_attempt):

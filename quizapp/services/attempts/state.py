@@ -26,19 +26,24 @@ def grace() -> timedelta:
 
 
 def get_own_attempt(user: User, attempt_id: int, with_questions: bool = False,
-                    with_choices: bool = True) -> Attempt:
+                    with_choices: bool = True, with_round: bool = False) -> Attempt:
     """The attempt if it belongs to `user`; NotFound otherwise (never 403: ids are not
     confirmed to exist). `with_questions` loads its round, questions and sections too,
     and their choices unless `with_choices` is false, in three or four queries, for the
     pages and posts that use them; a paper sheet's attempt is not its member's to open
     (NotFound). (Lazy loading was two queries per question: most of
-    the quiz page's time in the profile; a submit needs no Choice objects)."""
+    the quiz page's time in the profile; a submit needs no Choice objects).
+    `with_round` loads only the round with it (the quiz page reads its questions as
+    rows: page.page_items)."""
     if with_questions:
         question = selectinload(Attempt.items).joinedload(AttemptQuestion.question)
         question = question.options(selectinload(Question.choices), joinedload(Question.section)) \
             if with_choices else question.options(joinedload(Question.section))
         attempt = db.session.execute(select(Attempt).where(Attempt.id == attempt_id).options(
             joinedload(Attempt.round), question)).scalar_one_or_none()
+    elif with_round:
+        attempt = db.session.execute(select(Attempt).where(Attempt.id == attempt_id).options(
+            joinedload(Attempt.round))).scalar_one_or_none()
     else:
         attempt = db.session.get(Attempt, attempt_id)
     # A paper sheet's attempt is answered on paper and entered by a secretary
