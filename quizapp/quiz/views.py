@@ -10,20 +10,22 @@ from ..services.contests import sealing
 from ..services import contests
 from ..services.contests import answer_key
 from ..services.people import users
+from ..transaction import autocommit_read
 from .forms import AnswersForm, answers_from
 
 bp = Blueprint("quiz", __name__)
 
 
 @bp.get("/attempts/<int:attempt_id>")
+@autocommit_read
 @login_required
 def show(attempt_id: int):
-    attempt = attempts.get_own_attempt(current_user, attempt_id, with_round=True)
+    # The attempt and its questions in one statement, the questions as plain rows
+    # (attempts.own_attempt_page): the ORM objects of every question and choice, then
+    # the round trips to the database, were most of this page's time.
+    attempt, items = attempts.own_attempt_page(current_user, attempt_id)
     if attempt.is_finished:
         return redirect(url_for("quiz.result", attempt_id=attempt.id))
-    # The questions as plain rows (attempts.page_items): the ORM objects of every
-    # question and choice were most of this page's time.
-    items = attempts.page_items(attempt)
     if attempt.state(attempts.grace().seconds) == "expired":
         # A GET never writes: the page says time is up and its one button (a POST) finishes
         # the attempt with what was saved; the sweeper would do the same a minute later.

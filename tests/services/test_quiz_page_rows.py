@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import random
 
+import pytest
+
 from quizapp.extensions import db
 from quizapp.models import Attempt
 from quizapp.services import attempts
 from quizapp.services.attempts import PracticeSpec, choice_tokens, page
 from quizapp.services.bank import to_data
 from quizapp.services.bank.store import save_question
+from quizapp.services.errors import NotFound
 from tests.conftest import right_ids
 
 
@@ -30,7 +33,7 @@ def test_rows_show_what_the_frozen_items_hold(bank, make_user):
     attempts.save_answer(attempt, first.question_id, [first.choice_ids[-1]])
     db.session.commit()
     page.clear_text_cache()
-    items = page.page_items(attempt)
+    items = page.own_attempt_page(member, attempt.id)[1]
     assert [i.question_id for i in items] == [i.question_id for i in attempt.items]
     for row, item in zip(items, attempt.items):
         assert row.prompt == item.question.prompt and row.kind == item.question.kind
@@ -45,9 +48,9 @@ def test_rows_show_what_the_frozen_items_hold(bank, make_user):
 
 
 def test_the_cache_holds_wording_only(bank, make_user):
-    _member, attempt = _practice(make_user)
+    member, attempt = _practice(make_user)
     page.clear_text_cache()
-    page.page_items(attempt)
+    page.own_attempt_page(member, attempt.id)[1]
     assert len(page._TEXTS) == len(attempt.items)
     for (qid, digest), (prompt, texts) in page._TEXTS.items():
         question = next(i.question for i in attempt.items if i.question_id == qid)
@@ -60,9 +63,9 @@ def test_the_cache_holds_wording_only(bank, make_user):
 def test_a_changed_text_is_never_served_from_the_cache(bank, make_user):
     """An edit in place (what the bank does to a question no attempt has used) changes
     content_hash: the next page reads the new wording, not the cached one."""
-    _member, attempt = _practice(make_user)
+    member, attempt = _practice(make_user)
     page.clear_text_cache()
-    before = page.page_items(attempt)
+    before = page.own_attempt_page(member, attempt.id)[1]
     question = attempt.items[0].question
     data = to_data(question)
     data.prompt = "Câu hỏi đã sửa lại?"
@@ -71,7 +74,7 @@ def test_a_changed_text_is_never_served_from_the_cache(bank, make_user):
     db.session.commit()
     db.session.expire_all()
     attempt = db.session.get(Attempt, attempt.id)
-    after = page.page_items(attempt)
+    after = page.own_attempt_page(member, attempt.id)[1]
     assert before[0].prompt != "Câu hỏi đã sửa lại?"
     assert after[0].prompt == "Câu hỏi đã sửa lại?"
     # The edit replaced the choice rows; the page shows what the ORM objects would.
@@ -82,24 +85,33 @@ def test_a_changed_text_is_never_served_from_the_cache(bank, make_user):
 def test_a_new_version_does_not_change_the_attempts_page(bank, make_user):
     """A used question gets a new version (a new id) when edited: the attempt keeps the
     wording it froze, cached or not."""
-    _member, attempt = _practice(make_user)
+    member, attempt = _practice(make_user)
     page.clear_text_cache()
-    before = page.page_items(attempt)
+    before = page.own_attempt_page(member, attempt.id)[1]
     question = attempt.items[0].question
     data = to_data(question)
     data.prompt = "Phiên bản mới?"
     newer = save_question(data, question.section, question, used=True)
     db.session.commit()
     assert newer.id != question.id
-    assert page.page_items(db.session.get(Attempt, attempt.id))[0].prompt == before[0].prompt
+    assert page.own_attempt_page(member, attempt.id)[1][0].prompt == before[0].prompt
 
 
 def test_checked_answers_carry_their_feedback_item(bank, make_user):
-    _member, attempt = _practice(make_user, feedback="immediate")
+    member, attempt = _practice(make_user, feedback="immediate")
     item = attempt.items[1]
     attempts.check_answer(attempt, item.question_id, right_ids(item))
     db.session.commit()
-    rows = page.page_items(attempt)
+    rows = page.own_attempt_page(member, attempt.id)[1]
     assert [r.locked for r in rows] == [i.question_id == item.question_id for i in attempt.items]
     assert rows[1].feedback is not None and rows[1].feedback.question_id == item.question_id
     assert all(r.feedback is None for r in rows if not r.locked)
+
+
+def test_another_members_attempt_is_not_found(bank, make_user):
+    _member, attempt = _practice(make_user)
+    other = make_user()
+    with pytest.raises(NotFound):
+        page.own_attempt_page(other, attempt.id)
+    with pytest.raises(NotFound):
+        page.own_attempt_page(other, attempt.id + 1000)

@@ -14,7 +14,7 @@ from .finish import (bank_key, close_overdue, ensure_open, expire_if_overdue, fi
                      overdue_ids, regrade)
 from .freeze import (FEEDBACK_MODES, NoQuestions, PracticeSpec, draw_questions, freeze,
                      insert_round_attempt, section_subtree_ids, start_practice)
-from .page import PageItem, page_items
+from .page import PageItem, own_attempt_page
 from .state import get_own_attempt, grace
 from .submit import check_answer, save_answer, save_answers, submit
 
@@ -22,6 +22,6 @@ __all__ = [
     "Autosaved", "FEEDBACK_MODES", "NoQuestions", "PracticeSpec", "autosave", "bank_key",
     "check_answer", "choice_tokens", "close_overdue", "draw_questions", "ensure_open",
     "expire_if_overdue", "finish", "freeze", "get_own_attempt", "grace", "hooks",
-    "insert_round_attempt", "key_for", "overdue_ids", "PageItem", "page_items", "regrade", "save_answer", "save_answers",
+    "insert_round_attempt", "key_for", "overdue_ids", "PageItem", "own_attempt_page", "regrade", "save_answer", "save_answers",
     "section_subtree_ids", "start_practice", "submit",
 ]

@@ -2,8 +2,8 @@
 
 The page is the second-hottest read of a contest (benchmarks/REPORT.md): loading every
 frozen question and choice as ORM objects, and the template's per-choice lookups and
-token work, were most of its time. Here the attempt's questions come in one statement
-of column tuples; the wording comes from a per-process cache and the database only for
+token work, were most of its time. Here the attempt and its questions come in one
+statement (the attempt as an object, its questions as column tuples); the wording comes from a per-process cache and the database only for
 the questions not in it (one statement more); the tokens of a question are computed once.
 
 The cache holds wording only — a question's prompt and its choices' texts, never which
@@ -23,9 +23,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ...extensions import db
-from ...models import Attempt, AttemptQuestion, Choice, Question
+from ...models import Attempt, AttemptQuestion, Choice, Question, User
 from .. import grading
 from . import choice_tokens
+from .state import own
 
 # (question id, content_hash) → (prompt, {choice id: text}); cleared whole when full.
 _TEXTS: dict[tuple[int, str], tuple[str, dict[int, str]]] = {}
@@ -83,17 +84,23 @@ def _texts(wanted: dict[int, tuple[str, tuple[int, ...]]]) -> dict[int, tuple[st
     return out
 
 
-def page_items(attempt: Attempt) -> list[PageItem]:
-    """The attempt's questions in their frozen order, ready for the quiz page: one
-    statement, one more for wording not cached yet, and two more for the feedback of
-    checked answers when there are any (immediate practice)."""
+def own_attempt_page(user: User, attempt_id: int) -> tuple[Attempt, list[PageItem]]:
+    """The member's own attempt (NotFound as state.get_own_attempt says) with its round,
+    and its questions in their frozen order ready for the quiz page, in one statement;
+    one more for wording not cached yet, and two more for the feedback of checked
+    answers when there are any (immediate practice). Every statement is a round trip to
+    the database, and those were most of the page's time under load."""
     table = AttemptQuestion.__table__
     rows = db.session.execute(
-        select(table.c.question_id, table.c.choice_order, table.c.selected, table.c.locked,
-               Question.key, Question.kind, Question.content_hash)
-        .join(Question, Question.id == table.c.question_id)
-        .where(table.c.attempt_id == attempt.id)
-        .order_by(table.c.position)).all()
+        select(Attempt, table.c.question_id, table.c.choice_order, table.c.selected,
+               table.c.locked, Question.key, Question.kind, Question.content_hash)
+        .outerjoin(table, table.c.attempt_id == Attempt.id)
+        .outerjoin(Question, Question.id == table.c.question_id)
+        .where(Attempt.id == attempt_id)
+        .order_by(table.c.position)
+        .options(joinedload(Attempt.round))).all()
+    attempt = own(user, rows[0][0] if rows else None)
+    rows = [row[1:] for row in rows if row[1] is not None]
     frozen = {row[0]: tuple(int(x) for x in row[1].split(",") if x) for row in rows}
     texts = _texts({row[0]: (row[6], frozen[row[0]]) for row in rows})
     items = []
@@ -116,4 +123,4 @@ def page_items(attempt: Attempt) -> list[PageItem]:
             .scalars()}
         for item in items:
             item.feedback = checked.get(item.question_id)
-    return items
+    return attempt, items
