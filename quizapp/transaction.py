@@ -44,9 +44,17 @@ class TransactionalFlask(Flask):
         if request.method in SAFE_METHODS:
             return rv
         response = self.make_response(rv)
-        if response.status_code < 400:
+        if response.status_code < 400 and _has_work(db.session()):
             db.session.commit()
         return response
+
+
+def _has_work(session) -> bool:
+    """Whether the request's session holds anything to commit: a transaction it began
+    (any statement, flush or load) or objects added, changed or deleted. The autosave's
+    common case never touches it (its one statement has its own connection), and
+    committing an empty session was a twentieth of an autosave in the profile."""
+    return session.in_transaction() or bool(session.new or session.dirty or session.deleted)
 
 
 def autocommit_read(view):
