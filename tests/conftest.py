@@ -13,7 +13,9 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 import pytest
 from psycopg import sql as psql
+from jinja2 import BytecodeCache
 from sqlalchemy import text
+from werkzeug.security import generate_password_hash
 
 from quizapp import clock, create_app
 from quizapp.extensions import db
@@ -100,13 +102,36 @@ def pytest_collection_modifyitems(config, items):
     config._quizapp_deselected = counts
 
 
-def pytest_report_collectionfinish(config, start_path, items):
-    counts = getattr(config, "_quizapp_deselected", {})
-    if not counts:
-        return []
+def _deselected_line(config, counts: dict[str, int]) -> str:
     other = "the --db=postgresql run" if config.getoption("--db") == "sqlite" else "the default SQLite run"
     what = ", ".join(f"{n} {label}" for label, n in counts.items())
-    return [f"deselected {what} test(s): this run is {config.getoption('--db')}; they run in {other}"]
+    return f"deselected {what} test(s): this run is {config.getoption('--db')}; they run in {other}"
+
+
+def pytest_report_collectionfinish(config, start_path, items):
+    counts = getattr(config, "_quizapp_deselected", {})
+    return [_deselected_line(config, counts)] if counts else []
+
+
+# Under pytest-xdist the workers collect and deselect, and the line above is never printed:
+# each worker hands its counts to the controller, which prints them after the results.
+def pytest_sessionfinish(session):
+    if hasattr(session.config, "workeroutput"):
+        session.config.workeroutput["quizapp_deselected"] = getattr(
+            session.config, "_quizapp_deselected", {})
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    counts = getattr(node, "workeroutput", {}).get("quizapp_deselected")
+    if counts:
+        node.config._quizapp_worker_deselected = counts
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    counts = getattr(config, "_quizapp_worker_deselected", None)
+    if counts:
+        terminalreporter.write_line(_deselected_line(config, counts))
 
 
 def _fail_skip_in_ci(report) -> None:
@@ -266,6 +291,26 @@ def _pg_schema(backend):
         db.engine.dispose()
 
 
+class _SharedTemplateCode(BytecodeCache):
+    """Compiled templates kept for the whole test process. Every test builds a new app, and
+    each app's Jinja environment would otherwise parse and compile every template it renders
+    again. Jinja keys a bucket by template name and checks the source's checksum, so an edited
+    template is compiled afresh."""
+
+    def __init__(self):
+        self.code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket) -> None:
+        if bucket.key in self.code:
+            bucket.bytecode_from_string(self.code[bucket.key])
+
+    def dump_bytecode(self, bucket) -> None:
+        self.code[bucket.key] = bucket.bytecode_to_string()
+
+
+_TEMPLATE_CODE = _SharedTemplateCode()
+
+
 def _base_config(tmp_path: Path | None, backend: str, **extra) -> dict:
     from quizapp.config import normalize_database_url
     if backend == "postgresql":
@@ -301,6 +346,7 @@ def app(request, tmp_path, backend, _pg_schema, _sqlite_templates, app_config):
     if backend == "sqlite":
         shutil.copyfile(_sqlite_templates(with_bank, parsed), tmp_path / "test.sqlite3")
     app = create_app(_base_config(tmp_path, backend, **app_config))
+    app.jinja_env.bytecode_cache = _TEMPLATE_CODE
     with app.app_context():
         if backend == "postgresql":
             states = _pg_schema.extensions["tests.pg_states"]
@@ -418,18 +464,15 @@ def make_user(app, ward):
     return make
 
 
-_HASHES: dict[str, str] = {}
+# Test accounts get a real scrypt hash with a small work factor (N = 2**10 instead of the
+# app's 2**15): check_password_hash reads the parameters from the stored hash, so every login
+# in the suite still verifies the password for real, at ~2 ms instead of ~70 ms. The app's
+# own set_password (tests/services/test_users.py and every account it makes) keeps the default.
+TEST_HASH_METHOD = "scrypt:1024:8:1"
 
 
 def _password_hash(password: str) -> str:
-    """The real scrypt hash of `password`, computed once per session: a hash costs ~0.1 s
-    by design and the suite creates hundreds of accounts with the same password. Logins
-    still check it for real; only the salt is shared between test accounts."""
-    if password not in _HASHES:
-        probe = User(username="-", full_name="-", unit_id=0)
-        probe.set_password(password)
-        _HASHES[password] = probe.password_hash
-    return _HASHES[password]
+    return generate_password_hash(password, method=TEST_HASH_METHOD)
 
 
 @pytest.fixture

@@ -24,6 +24,13 @@ class ExtraTimeForm(Form):
     reason = StringField(_l("Reason (kept in the log)"), validators=[Optional(), Length(max=300)])
 
 
+class RevokeExtraTimeForm(Form):
+    """Take a member's extra time in a round back: the box must be ticked (it works
+    without JavaScript), the reason goes to the log."""
+    confirm = BooleanField(_l("Yes, take these extra minutes back"))
+    reason = StringField(_l("Reason (kept in the log)"), validators=[Optional(), Length(max=300)])
+
+
 class RosterUploadForm(Form):
     file = FileField(_l("Roster file (.xlsx)"), validators=[
         FileRequired(), FileAllowed(["xlsx"], _l("Choose an .xlsx file."))])

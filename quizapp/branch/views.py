@@ -27,7 +27,8 @@ from ..clock import utcnow
 from ..services.branches.standings import Weights
 from ..services.contests import extra_time, round_state, state_label
 from ..services.errors import DomainError
-from .forms import ExtraTimeForm, MemberForm, ReasonedForm, RosterUploadForm, WeightsForm
+from .forms import (ExtraTimeForm, MemberForm, ReasonedForm, RevokeExtraTimeForm, RosterUploadForm,
+                    WeightsForm)
 
 bp = Blueprint("branch", __name__)
 
@@ -145,12 +146,27 @@ def paper(unit_id: int, round_id: int):
             sheets = [a for a in sheets if a.id == wanted]
             if not sheets:
                 abort(404)
-    return _paper_page(unit, round_, sheets, {}, [error] if error else [], status, ref=ref)
+    return _paper_page(unit, round_, sheets, {}, [(error, "ref")] if error else [], status, ref=ref)
 
 
-def _paper_page(unit, round_, sheets, typed, errors, status=200, ref=""):
+def _wrong_cells(attempt, texts: list[str]) -> list[tuple[int, int]]:
+    """(attempt id, position) of the typed answers the sheet does not accept, in order:
+    the page marks those boxes and the error summary links to the first."""
+    wrong = []
+    for item, text in zip(attempt.items, texts):
+        try:
+            contests.paper.parse_letters(item, text)
+        except DomainError:
+            wrong.append((attempt.id, item.position))
+    return wrong
+
+
+def _paper_page(unit, round_, sheets, typed, errors, status=200, ref="", invalid=frozenset()):
+    """`errors`: (message, id of the field it is about) for the error summary's links;
+    `invalid`: the (attempt id, position) boxes to mark."""
     return render_template(
         "branch/paper.html", unit=unit, round=round_, sheets=sheets, typed=typed, errors=errors,
+        invalid=invalid,
         members=[m for m in roster.roster(unit) if m.active], letters_of=contests.paper.letters_of,
         may_print=round_state(round_) == "open", entry_open=contests.paper.entry_open(round_),
         entry_until=contests.paper.paper_deadline(round_), ref=ref,
@@ -186,7 +202,7 @@ def paper_enter(unit_id: int, round_id: int):
     posted = request.form.getlist("sheet", type=bounded_int)
     if any(attempt_id not in by_id for attempt_id in posted):
         abort(404)
-    typed, errors, ready = {}, [], []
+    typed, errors, ready, invalid = {}, [], [], set()
     for attempt_id in posted:
         attempt = by_id[attempt_id]
         texts = [request.form.get(f"a{attempt_id}_{item.position}", "")[:PAPER_FIELD_MAX]
@@ -197,9 +213,13 @@ def paper_enter(unit_id: int, round_id: int):
         try:
             ready.append((attempt, contests.paper.check_entry(attempt, texts)))
         except DomainError as exc:
-            errors.append(f"{attempt.user.full_name}: {exc.message}")
+            wrong = _wrong_cells(attempt, texts)
+            invalid.update(wrong)
+            errors.append((f"{attempt.user.full_name}: {exc.message}",
+                           "a{}_{}".format(*wrong[0]) if wrong else f"sheet-{attempt_id}"))
     if errors:
-        return _paper_page(unit, round_, [by_id[i] for i in posted], typed, errors, 400)
+        return _paper_page(unit, round_, [by_id[i] for i in posted], typed, errors, 400,
+                           invalid=invalid)
     if ready and not contests.paper.entry_open(round_):
         raise DomainError(_("The time for entering paper sheets of this round is over."))
     entered = sum(contests.paper.enter_sheet(current_user, round_, attempt, answers)
@@ -292,6 +312,51 @@ def extra_time_grant(user_id: int):
     flash(_("%(name)s has %(n)d extra minutes in “%(round)s”.", name=member.full_name, n=minutes,
             round=round_.title), "success")
     return redirect(url_for("branch.page", unit_id=member.unit_id) + "#roster")
+
+
+def _round_for_grants(round_id: int):
+    """The round and the viewer's scope for its extra-time grants: an organizer sees
+    every grant (scope None), a secretary those of his unit's subtree; a draft round is
+    the organizers' alone (404 for a secretary, as elsewhere)."""
+    round_ = db.get_or_404(Round, round_id)
+    if current_user.has_role("organizer"):
+        return round_, None
+    if round_state(round_) == "draft":
+        abort(404)
+    return round_, current_user.unit
+
+
+@bp.get("/rounds/<int:round_id>/extra-time")
+@role_required("secretary")
+def extra_time_list(round_id: int):
+    """Who has extra time in the round: member, branch, minutes, granted by whom and
+    when, with a way to take it back while the round may still change it."""
+    round_, scope = _round_for_grants(round_id)
+    back = url_for("organize.round_detail", round_id=round_.id) if scope is None \
+        else url_for("branch.page", unit_id=scope.id)
+    return render_template("branch/extra_time.html", round=round_, scope=scope, back=back,
+                           grants=extra_time.grants(round_, scope), form=RevokeExtraTimeForm(),
+                           may_change=round_state(round_) in ("draft", "scheduled", "open"))
+
+
+@bp.post("/rounds/<int:round_id>/extra-time/<int:user_id>/revoke")
+@role_required("secretary")
+def extra_time_revoke(round_id: int, user_id: int):
+    """Take a member's extra time back: the member must be in the viewer's scope (404
+    otherwise), the box ticked; logged with the reason (round.extra_time)."""
+    round_, _scope = _round_for_grants(round_id)
+    member = roster.get_member_in_scope(current_user, user_id)
+    form = RevokeExtraTimeForm()
+    if not form.validate_on_submit():
+        abort(400)
+    listed = url_for("branch.extra_time_list", round_id=round_.id)
+    if not form.confirm.data:
+        flash(_("Nothing was done: tick the box to confirm first."), "error")
+        return redirect(listed + f"#grant-{member.id}")
+    minutes = extra_time.revoke(current_user, round_, member, form.reason.data or "")
+    flash(_("%(name)s's %(n)d extra minutes in “%(round)s” were taken back.", name=member.full_name,
+            n=minutes, round=round_.title), "success")
+    return redirect(listed)
 
 
 @bp.post("/members/<int:user_id>/<any(deactivate, activate, exempt, unexempt, reset_password, large_text, normal_text):action>")

@@ -69,6 +69,12 @@ class Attempt(db.Model):
     def is_finished(self) -> bool:
         return self.status == FINISHED
 
+    @property
+    def measured_seconds(self) -> int | None:
+        """The time taken as pages show it: None for a paper sheet, whose time cannot be
+        measured (it counts as the whole time limit in the ranking; pages print "—")."""
+        return None if self.on_paper else self.time_taken_seconds
+
     def state(self, grace_seconds: int = 0, now: datetime | None = None) -> str:
         """'finished', 'expired' (unfinished, past deadline + grace) or 'in_progress'."""
         if self.status == FINISHED:

@@ -139,6 +139,9 @@ def round_detail(round_id: int):
                            actual=contests.prediction_actual(round_),
                            form=EmptyForm(), confirm_form=ConfirmForm(), reason_form=ReasonForm(),
                            log=log, action_label=action_label,
+                           extra_count=len(contests.extra_time.extras_of(round_)),
+                           blockers=contests.finalize_blockers(round_)
+                           if contests.round_state(round_) == "closed" else None,
                            share_text=share.share_text(round_), short_url=share.short_url(round_))
 
 
@@ -169,8 +172,17 @@ def round_action(round_id: int, action: str):
     if action in ("schedule", "publish") and not form.confirm.data:
         flash(_("Nothing was done: tick the box to confirm first."), "error")
         return redirect(url_for("organize.round_detail", round_id=round_.id) + "#confirm-" + action)
-    {"schedule": contests.schedule, "unschedule": contests.unschedule,
-     "finalize": contests.finalize, "publish": contests.publish_results}[action](current_user, round_)
+    if action == "finalize":
+        # Paper sheets still to enter, members on their extra time: refused (nothing is
+        # written) unless "finalize anyway" is ticked; the page lists them by branch.
+        blockers = contests.finalize_blockers(round_) if contests.round_state(round_) == "closed" else None
+        if blockers and not form.confirm.data:
+            flash(blockers.message(), "error")
+            return redirect(url_for("organize.round_detail", round_id=round_.id) + "#confirm-finalize")
+        contests.finalize(current_user, round_, anyway=bool(form.confirm.data))
+    else:
+        {"schedule": contests.schedule, "unschedule": contests.unschedule,
+         "publish": contests.publish_results}[action](current_user, round_)
     # "Scheduled" for a round whose opening time has passed would be wrong: it is open.
     scheduled = _("The round is open now: members can take it.") \
         if contests.round_state(round_) == "open" else \

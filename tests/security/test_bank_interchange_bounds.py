@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import re
 import time
+import tracemalloc
 import zipfile
 
 import pytest
@@ -30,6 +31,24 @@ BANK = "/organize/bank"
 
 def _parse(name: str, content: bytes, section: str | None = "viewpoint-1"):
     return FORMATS[name].parse(content, f"x.{name}", section, section_keys=SECTIONS)
+
+
+def _bounded(work, seconds: float, mib: int):
+    """Run `work` twice: once timed, once under tracemalloc for its peak of Python memory
+    (the issue measured 1.2 GiB for a 100 KB workbook and 787 MiB for 180,001 answers
+    before the bounds). Both limits are loose on purpose; returns the first run's result."""
+    started = time.perf_counter()
+    result = work()
+    elapsed = time.perf_counter() - started
+    tracemalloc.start()
+    try:
+        work()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert elapsed < seconds, f"{elapsed:.2f} s"
+    assert peak < mib * 2**20, f"peak {peak / 2**20:.1f} MiB"
+    return result
 
 
 def _questions() -> int:
@@ -92,11 +111,8 @@ SHEET = (b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/200
 def test_a_small_workbook_of_a_million_cells_is_refused_before_it_is_read():
     content = _workbook_with_sheet(SHEET % (b"<row><c><v>1</v></c></row>" * 600_000, b""))
     assert len(content) < 150_000
-    started = time.perf_counter()
-    result = _parse("xlsx", content)
-    elapsed = time.perf_counter() - started
+    result = _bounded(lambda: _parse("xlsx", content), seconds=2, mib=128)
     assert result.errors == [f"row {xlsx.MAX_ROWS + 11}: more than {xlsx.MAX_ROWS} rows; split the file"]
-    assert elapsed < 2, elapsed
 
 
 def test_a_workbook_of_many_empty_cells_is_refused_by_its_cell_count():
@@ -109,10 +125,8 @@ def test_a_workbook_of_many_empty_cells_is_refused_by_its_cell_count():
 def test_one_cell_far_down_the_sheet_is_refused_without_reading_a_million_rows():
     content = _workbook_with_sheet(SHEET % (b'<row r="1000000"><c r="A1000000" t="inlineStr">'
                                             b'<is><t>x</t></is></c></row>', b""))
-    started = time.perf_counter()
-    result = _parse("xlsx", content)
+    result = _bounded(lambda: _parse("xlsx", content), seconds=2, mib=128)
     assert result.errors == [f"row 1000000: more than {xlsx.MAX_ROWS} rows; split the file"]
-    assert time.perf_counter() - started < 2
 
 
 def _questions_sheet(rows: list[list]) -> Workbook:
@@ -187,10 +201,8 @@ def aiken_key(prompt: str) -> str:
 
 def test_a_question_with_180001_answers_is_refused_quickly():
     content = ("::a:: Q {=r " + "~w " * 180_000 + "}").encode()
-    started = time.perf_counter()
-    result = _parse("gift", content)
+    result = _bounded(lambda: _parse("gift", content), seconds=2, mib=64)
     assert result.errors == [f"line 1: more than {MAX_ANSWERS} answers in one question"]
-    assert time.perf_counter() - started < 2
 
 
 def test_more_questions_than_the_limit_are_refused():
@@ -206,11 +218,9 @@ MANY_ERRORS = b"ANSWER: A\n" * 200_000   # every line an error, under 2 MB
 
 
 def test_a_file_of_200000_errors_lists_100_and_counts_the_rest():
-    started = time.perf_counter()
-    result = _parse("aiken", MANY_ERRORS)
+    result = _bounded(lambda: _parse("aiken", MANY_ERRORS), seconds=2, mib=64)
     assert len(result.errors) == 200_000 and len(list(result.errors)) == MAX_LISTED_ERRORS
     assert result.errors.summary()[-1] == f"… and {200_000 - MAX_LISTED_ERRORS} more error(s)"
-    assert time.perf_counter() - started < 2
 
 
 def test_the_cli_prints_100_errors_and_how_many_more(runner, bank, tmp_path):
@@ -312,9 +322,9 @@ def _laughs(levels: int = 9) -> bytes:
 
 
 def test_a_yaml_billion_laughs_is_refused_at_once_with_its_line():
-    started = time.perf_counter()
-    result = FORMATS["yaml"].parse(_laughs(), "laughs.yaml", None, section_keys=None)
-    assert time.perf_counter() - started < 1.0
+    laughs = _laughs()
+    result = _bounded(lambda: FORMATS["yaml"].parse(laughs, "laughs.yaml", None, section_keys=None),
+                      seconds=1, mib=32)
     assert not result.questions
     assert result.errors and "aliases (*name) are not allowed" in result.errors[0]
     assert result.errors[0].startswith("line 2")

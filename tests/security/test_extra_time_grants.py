@@ -4,6 +4,8 @@ posts change no deadline. (Before issue 15 nothing could grant extra time, so th
 allowed grant at the start of each test fails on that code.)"""
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
@@ -59,3 +61,55 @@ def test_a_secretary_cannot_grant_extra_time_outside_his_unit(app, scene):
     assert _grant(secretary, scene["dv_a"].id, round_.id).status_code == 302
     assert _grant(secretary, scene["dv_b"].id, round_.id).status_code == 404
     assert _extras() == {(scene["dv_a"].id, 30)}
+
+
+# ---------------------------------------------------------------- the list of grants
+
+def _grant_list(client, round_id):
+    return client.get(f"/rounds/{round_id}/extra-time")
+
+
+def _revoke(client, round_id, user_id):
+    return client.form_post(f"/rounds/{round_id}/extra-time/{user_id}/revoke",
+                            {"confirm": "y", "reason": "x"}, token_from="/home")
+
+
+def test_a_secretary_lists_only_his_units_grants_and_revokes_only_those(app, scene, organizer, make_user):
+    round_ = scene["round"]
+    contests.extra_time.grant(organizer, round_, scene["dv_a"], 20)
+    contests.extra_time.grant(organizer, round_, scene["dv_b"], 40)
+    db.session.commit()
+    secretary = _as(app, "bt-a")
+    page = _grant_list(secretary, round_.id)
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert scene["dv_a"].full_name in text and "+20 phút" in text
+    assert scene["dv_b"].full_name not in text and "+40 phút" not in text
+    assert _revoke(secretary, round_.id, scene["dv_b"].id).status_code == 404
+    assert _extras() == {(scene["dv_a"].id, 20), (scene["dv_b"].id, 40)}
+    assert _revoke(secretary, round_.id, scene["dv_a"].id).status_code == 302
+    assert _extras() == {(scene["dv_b"].id, 40)}
+
+
+def test_a_member_neither_sees_nor_revokes_grants(app, scene, organizer):
+    round_ = scene["round"]
+    contests.extra_time.grant(organizer, round_, scene["dv_a"], 20)
+    db.session.commit()
+    member = _as(app, "dv-a")
+    assert _grant_list(member, round_.id).status_code in (403, 404)
+    assert _revoke(member, round_.id, scene["dv_a"].id).status_code in (403, 404)
+    assert _extras() == {(scene["dv_a"].id, 20)}
+    # the organizer, by contrast, sees it: the list exists
+    listed = _grant_list(_as(app, "btc"), round_.id)
+    assert listed.status_code == 200 and scene["dv_a"].full_name in listed.get_data(as_text=True)
+
+
+def test_a_secretary_cannot_list_a_draft_rounds_grants(app, scene, organizer, frozen_clock):
+    contest = contests.create_contest(organizer, "Nháp", "", [])
+    draft = contests.create_round(organizer, contest, contests.RoundSettings(
+        title="Vòng nháp", opens_at=frozen_clock.now + timedelta(days=1),
+        closes_at=frozen_clock.now + timedelta(days=2), time_limit_minutes=20, question_count=5))
+    contests.extra_time.grant(organizer, draft, scene["dv_a"], 10)
+    db.session.commit()
+    assert _grant_list(_as(app, "bt-a"), draft.id).status_code == 404
+    assert _grant_list(_as(app, "btc"), draft.id).status_code == 200

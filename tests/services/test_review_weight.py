@@ -2,6 +2,9 @@
 counter (RoundUnitStats.review_days) and the weight wR, 0 unless an organizer sets it."""
 from __future__ import annotations
 
+import csv
+import io
+import json
 from datetime import timedelta
 from decimal import Decimal
 
@@ -11,7 +14,7 @@ from sqlalchemy import select
 from quizapp.extensions import db
 from quizapp.models import RoundUnitStats
 from quizapp.services import contests, learning
-from quizapp.services.branches import counters, roster, standings
+from quizapp.services.branches import counters, reports, roster, standings
 from quizapp.services.branches.standings import Weights
 from quizapp.services.contests import RoundSettings
 
@@ -143,3 +146,19 @@ def test_moving_the_round_rebuilds_its_review_days(organizer, members, branch, f
     db.session.commit()
     assert review_days(round_, branch) == 1
     assert counters.recompute(check=True) == []
+
+
+def test_the_ward_exports_carry_the_review_figure(organizer, members, branch, frozen_clock):
+    """The standings CSV and JSON show R per branch, the figure the index can weigh."""
+    round_ = open_round(organizer, frozen_clock)
+    assert review(members[0], frozen_clock) == 2
+    rows = standings.round_standings(round_)
+    weights = Weights.of(round_.contest)
+    data = json.loads(reports.ward_report(rows, weights, "Vòng 1", "json"))
+    mine = next(b for b in data["branches"] if b["unit"] == "Chi bộ Ôn Tập")
+    assert mine["R"] == 16.67
+    table = list(csv.reader(io.StringIO(reports.ward_report(rows, weights, "Vòng 1", "csv")
+                                        .decode("utf-8-sig"))))
+    header = next(line for line in table if "Chi bộ" in line)
+    line = next(line for line in table if "Chi bộ Ôn Tập" in line)
+    assert line[header.index("R (ôn tập hằng ngày)")] == "16.67"

@@ -137,3 +137,50 @@ def test_bad_minutes_get_a_clear_message_and_change_nothing(app, setup):
                                    token_from=f"/branch/{setup['branch'].id}", follow_redirects=True)
     assert "từ 0 đến 240 phút" in response.get_data(as_text=True)
     assert db.session.execute(select(RoundExtraTime)).first() is None
+
+
+# ---------------------------------------------------------------- the list of grants
+
+def test_the_organizer_lists_the_grants_and_takes_one_back_with_the_box_ticked(app, setup, organizer):
+    round_ = setup["round"]
+    contests.extra_time.grant(setup["secretary"], round_, setup["slow"], 30, "mắt kém")
+    contests.extra_time.grant(organizer, round_, setup["other"], 15)
+    db.session.commit()
+    client = _client(app, "btc")
+    detail = client.get(f"/organize/rounds/{round_.id}").get_data(as_text=True)
+    assert f'href="/rounds/{round_.id}/extra-time"' in detail and "Thời gian cộng thêm: 2 đảng viên" in detail
+    page = client.get(f"/rounds/{round_.id}/extra-time").get_data(as_text=True)
+    slow = page[page.index(f'id="grant-{setup["slow"].id}"'):]
+    slow = slow[:slow.index("</li>")]
+    assert setup["slow"].full_name in slow and setup["branch"].name in slow
+    assert "+30 phút" in slow and f"cấp bởi {setup['secretary'].full_name}" in slow
+
+    url = f"/rounds/{round_.id}/extra-time/{setup['slow'].id}/revoke"
+    refused = client.form_post(url, {"reason": "nhầm"}, token_from=f"/rounds/{round_.id}/extra-time")
+    assert refused.status_code == 302
+    assert contests.extra_time.extras_of(round_) == {setup["slow"].id: 30, setup["other"].id: 15}
+    done = client.form_post(url, {"reason": "nhầm người", "confirm": "y"},
+                            token_from=f"/rounds/{round_.id}/extra-time", follow_redirects=True)
+    assert done.status_code == 200 and "được thu hồi" in done.get_data(as_text=True)
+    db.session.expire_all()
+    assert contests.extra_time.extras_of(round_) == {setup["other"].id: 15}
+    log = db.session.execute(select(AuditLog).where(AuditLog.action == "round.extra_time")
+                             .order_by(AuditLog.id.desc())).scalars().first()
+    assert log.actor_id == organizer.id and log.reason == "nhầm người"
+    assert log.target == f"user:{setup['slow'].id}" and '"minutes": [30, 0]' in log.detail
+
+
+def test_after_the_close_the_list_stays_and_nothing_can_be_taken_back(app, setup, organizer,
+                                                                     frozen_clock):
+    round_ = setup["round"]
+    contests.extra_time.grant(organizer, round_, setup["slow"], 30)
+    db.session.commit()
+    frozen_clock.set(round_.closes_at + timedelta(hours=1))
+    client = _client(app, "bithu")
+    page = client.get(f"/rounds/{round_.id}/extra-time").get_data(as_text=True)
+    assert setup["slow"].full_name in page and "+30 phút" in page
+    assert "/revoke" not in page and "Vòng thi đã kết thúc" in page
+    response = client.form_post(f"/rounds/{round_.id}/extra-time/{setup['slow'].id}/revoke",
+                                {"confirm": "y"}, token_from="/home")
+    assert response.status_code == 409
+    assert contests.extra_time.extras_of(round_) == {setup["slow"].id: 30}

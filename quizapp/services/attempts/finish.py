@@ -203,10 +203,20 @@ def _grade(attempt: Attempt, given: AnswerKey | None = None) -> None:
         counted += 1
     attempt.score = score
     attempt.max_score = counted
+    attempt.time_taken_seconds = time_taken(attempt)
+
+
+def time_taken(attempt: Attempt) -> int:
+    """The time an attempt counts for (the ranking's tie-break): from start to finish,
+    at most the time limit. A paper sheet's time cannot be measured (its "start" is the
+    printing, its "finish" the secretary's entry), so it counts as the whole time limit:
+    never ahead of an online attempt on time, and pages show "—" for it."""
+    if attempt.on_paper and attempt.time_limit_seconds is not None:
+        return attempt.time_limit_seconds
     taken = int((attempt.finished_at - attempt.started_at).total_seconds())
     if attempt.time_limit_seconds is not None:
         taken = min(taken, attempt.time_limit_seconds)
-    attempt.time_taken_seconds = max(0, taken)
+    return max(0, taken)
 
 
 def overdue_ids(limit: int = 1000) -> list[int]:

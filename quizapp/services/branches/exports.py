@@ -12,10 +12,8 @@ from flask import current_app
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
-from sqlalchemy import select
 
-from ...extensions import db
-from ...models import Attempt, Round
+from ...models import Round
 from .. import contests
 from ..people import names
 from ..spreadsheet_safety import append_xlsx_row, csv_bytes, set_xlsx_cell
@@ -32,7 +30,15 @@ COLLECTIVE_HEADERS = ["Giải", "Hạng", "Chi bộ", "Số đảng viên (tính
 RANKING_RULE = ("Cách xếp hạng: tỉ lệ điểm = điểm ÷ điểm tối đa của chính bài thi (câu bị hủy "
                 "không tính vào điểm tối đa), cao trước → dự đoán gần đáp số hơn (nếu vòng có câu "
                 "dự đoán; không dự đoán coi như xa nhất) → thời gian làm bài ngắn hơn → nộp sớm "
-                "hơn; bằng nhau ở mọi tiêu chí thì đồng hạng.")
+                "hơn; bằng nhau ở mọi tiêu chí thì đồng hạng. Phiếu giấy không đo được thời "
+                "gian làm bài: được tính bằng trọn thời gian của vòng (ghi “—”), thời điểm nộp "
+                "là lúc bí thư nhập phiếu.")
+NOT_MEASURED = "—"
+
+
+def _seconds(row) -> int | str:
+    """A ranking row's time in seconds; "—" for a paper sheet (not measured)."""
+    return NOT_MEASURED if row.measured_seconds is None else row.measured_seconds
 UNCONFIRMED = "DỰ KIẾN — CHƯA XÁC NHẬN"
 UNCONFIRMED_NOTE = ("Danh sách đề xuất từ bảng xếp hạng hiện tại, chưa được Ban tổ chức xác nhận "
                     "(hoặc đã bị hủy xác nhận sau khi chấm lại); không dùng để trao giải.")
@@ -54,13 +60,11 @@ def _percent(share) -> float:
 def result_rows(round_: Round) -> list[list]:
     """The ranking, each row saying whether the attempt was online or a paper sheet
     entered by the secretary (contests.paper)."""
-    on_paper = set(db.session.execute(select(Attempt.id).where(
-        Attempt.round_id == round_.id, Attempt.on_paper.is_(True))).scalars())
     return [[r.rank, "=" if r.tied else "", r.user.full_name, r.user.username, r.unit.name,
              r.score, r.max_score, _percent(r.share), r.prediction if r.prediction is not None else "",
-             r.distance if r.distance is not None else "", r.time_taken_seconds,
+             r.distance if r.distance is not None else "", _seconds(r),
              _local(r.finished_at), r.attempt_id,
-             "phiếu giấy (bí thư nhập)" if r.attempt_id in on_paper else "trực tuyến"]
+             "phiếu giấy (bí thư nhập)" if r.on_paper else "trực tuyến"]
             for r in contests.ranking(round_)]
 
 
@@ -78,7 +82,7 @@ def prize_rows(round_: Round) -> tuple[bool, str, list[list]]:
             r = by_attempt.get(p.attempt_id)
             rows.append([TIER_NAMES[p.tier], p.rank, p.user.full_name, p.user.username,
                          r.unit.name if r else "", r.score if r else "", r.max_score if r else "",
-                         _percent(r.share) if r else "", r.time_taken_seconds if r else "",
+                         _percent(r.share) if r else "", _seconds(r) if r else "",
                          p.attempt_id])
         first = prizes[0]
         return True, _confirmed_by(first.confirmed_by, round_.prizes_confirmed_at or first.confirmed_at) \
@@ -86,7 +90,7 @@ def prize_rows(round_: Round) -> tuple[bool, str, list[list]]:
     return False, UNCONFIRMED_NOTE + " " + RANKING_RULE, [
         [TIER_NAMES[p.tier] + (" (đồng hạng ở ranh giới)" if p.tie_at_boundary else ""),
          p.row.rank, p.row.user.full_name, p.row.user.username, p.row.unit.name, p.row.score,
-         p.row.max_score, _percent(p.row.share), p.row.time_taken_seconds, p.row.attempt_id]
+         p.row.max_score, _percent(p.row.share), _seconds(p.row), p.row.attempt_id]
         for p in contests.propose_prizes(round_)]
 
 

@@ -14,7 +14,7 @@ from .standings import BranchPage, BranchRow, Weights
 
 WARD_HEADERS = ["Hạng", "Đồng hạng", "Chi bộ", "Số đảng viên (tính tỉ lệ)", "Số tham gia",
                 "Tỉ lệ tham gia (%)", "Điểm trung bình", "Điểm tối đa", "Số bài đạt điểm tối đa",
-                "P", "S", "G (tiến bộ)", "Chỉ số thi đua", "Cách tính"]
+                "P", "S", "G (tiến bộ)", "R (ôn tập hằng ngày)", "Chỉ số thi đua", "Cách tính"]
 
 
 def _figure(value, digits: int = 2):
@@ -26,7 +26,7 @@ def ward_rows(rows: list[BranchRow], weights: Weights) -> list[list]:
     return [[r.rank, "=" if r.tied else "", r.unit.name, r.roster, r.participants,
              round(r.rate * 100, 2), _figure(r.average), r.max_score,
              "" if r.full_scores is None else r.full_scores, round(r.P, 2), _figure(r.S),
-             _figure(r.G), _figure(r.index, 4), r.arithmetic(weights)] for r in rows]
+             _figure(r.G), _figure(r.R), _figure(r.index, 4), r.arithmetic(weights)] for r in rows]
 
 
 def ward_report(rows: list[BranchRow], weights: Weights, title: str, fmt: str) -> bytes:
@@ -37,7 +37,7 @@ def ward_report(rows: list[BranchRow], weights: Weights, title: str, fmt: str) -
             "title": title,
             "weights": vars(weights),
             "branches": [dict(zip(["rank", "tied", "unit", "roster", "participants", "rate_percent",
-                                   "average", "max_score", "full_scores", "P", "S", "G", "index",
+                                   "average", "max_score", "full_scores", "P", "S", "G", "R", "index",
                                    "arithmetic"], [row[0], bool(row[1])] + [None if v == "" else v
                                                                             for v in row[2:]]))
                          for row in data],
@@ -52,6 +52,11 @@ def ward_report(rows: list[BranchRow], weights: Weights, title: str, fmt: str) -
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def _seconds(cell) -> int | str:
+    """A member's time in seconds; "—" for a paper sheet, whose time is not measured."""
+    return "—" if cell.time_taken is None else cell.time_taken
 
 
 def branch_report(page: BranchPage) -> bytes:
@@ -71,9 +76,9 @@ def branch_report(page: BranchPage) -> bytes:
             if cell is None or not cell.finished:
                 row += ["đang làm" if cell and cell.in_progress else "chưa tham gia", ""]
             elif cell.score is None:  # took part; the round's results are not shown yet
-                row += ["đã nộp bài", cell.time_taken]
+                row += ["đã nộp bài", _seconds(cell)]
             else:
-                row += [f"{cell.score}/{cell.max_score}", cell.time_taken]
+                row += [f"{cell.score}/{cell.max_score}", _seconds(cell)]
         rows.append(row)
     _sheet(workbook.active, "Đảng viên", headers, rows)
     trend_headers = ["Vòng thi", "Đóng lúc", "Số tham gia", "Số đảng viên", "Tỉ lệ (%)",

@@ -337,7 +337,7 @@ def contest_standings(contest: Contest, scope: Unit | None = None, viewer=FULL_V
 class MemberCell:
     score: int | None = None
     max_score: int | None = None
-    time_taken: int | None = None
+    time_taken: int | None = None   # None for a paper sheet (not measured: shown "—")
     in_progress: bool = False
     finished: bool = False   # took part (a counted result); the score may still be hidden
 
@@ -372,13 +372,16 @@ def branch_page(unit: Unit, contest: Contest | None, viewer=FULL_VIEW) -> Branch
     member_ids = [m.id for m in members]
     if rounds and member_ids:
         # Plain columns, not objects: a busy branch has hundreds of results per round.
-        for user_id, round_id, score, max_score, taken in db.session.execute(
+        for user_id, round_id, score, max_score, taken, on_paper in db.session.execute(
                 select(RoundResult.user_id, RoundResult.round_id, RoundResult.score,
-                       RoundResult.max_score, RoundResult.time_taken_seconds).where(
+                       RoundResult.max_score, RoundResult.time_taken_seconds, Attempt.on_paper)
+                .join(Attempt, Attempt.id == RoundResult.attempt_id).where(
                     RoundResult.round_id.in_([x.id for x in rounds]),
                     RoundResult.unit_id == unit.id, RoundResult.user_id.in_(member_ids))):
             if round_id in hidden:
                 score = max_score = None
+            if on_paper:
+                taken = None
             cells[(user_id, round_id)] = MemberCell(score, max_score, taken, finished=True)
         for user_id, round_id in db.session.execute(select(Attempt.user_id, Attempt.round_id).where(
                 Attempt.round_id.in_([x.id for x in rounds]), Attempt.user_id.in_(member_ids),

@@ -14,8 +14,9 @@ from .corrections import correct_question, overrides_for, regrade_round, round_q
 from .item_analysis import ItemStats, item_analysis, point_biserial, upper_lower_index
 from .prizes import PrizeProposal, allot_prizes, confirm_prizes, confirmed_prizes, propose_prizes
 from .ranking import RankRow, contest_ranking, member_rank, ranking, share_of
-from .rounds import (MemberRoundStatus, RoundSettings, close_now, compute_prediction_actual,
-                     create_contest, create_round, finalize, finish_expired, live_counts,
+from .rounds import (FinalizeBlockers, MemberRoundStatus, RoundSettings, close_now,
+                     compute_prediction_actual, create_contest, create_round, finalize,
+                     finalize_blockers, finish_expired, live_counts,
                      member_attempts, member_round_status, prediction_actual,
                      publish_results, rebuild_round, refresh_prediction_actual, schedule,
                      set_prediction, start_round_attempt, unschedule, unsettled_count,
@@ -31,12 +32,12 @@ def connect_hooks() -> None:
     attempts.hooks.provide_round_answer_key(answer_key)
 
 
-__all__ = ["ItemStats", "MemberRoundStatus", "PrizeProposal", "RankRow", "RoundSettings",
+__all__ = ["FinalizeBlockers", "ItemStats", "MemberRoundStatus", "PrizeProposal", "RankRow", "RoundSettings",
     "allot_prizes", "answer_key", "close_now", "compute_prediction_actual",
     "confirm_prizes", "confirmed_prizes", "connect_hooks", "contest_ranking",
     "correct_question", "corrections", "create_contest", "create_round", "draw_plan",
     "extra_time",
-    "finalize", "finish_expired", "get_round_for_member", "hooks", "in_audience",
+    "finalize", "finalize_blockers", "finish_expired", "get_round_for_member", "hooks", "in_audience",
     "item_analysis", "live_counts", "paper", "local_time", "member_attempts", "member_rank",
     "member_round_status", "member_rounds", "overrides_for", "point_biserial",
     "prediction_actual", "propose_prizes", "publish_results", "ranking", "ranking_visible",

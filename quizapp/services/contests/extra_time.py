@@ -15,17 +15,20 @@ reads the attempt's stored deadline (the one-statement autosave, submit, the swe
 close-overdue, settling) then respects the extra without knowing about it."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import aliased
 
+from ...clock import utcnow
 from ...extensions import db
-from ...models import Attempt, Round, RoundExtraTime, User
+from ...models import Attempt, Round, RoundExtraTime, Unit, User
 from ...models.attempts import IN_PROGRESS
 from .. import attempts
-from ..errors import Conflict, DomainError, Forbidden
-from ..people import audit
+from ..errors import Conflict, DomainError, Forbidden, NotFound
+from ..people import audit, names
 from .state import in_audience, round_state
 
 MAX_EXTRA_MINUTES = 240
@@ -84,7 +87,7 @@ def grant(actor: User, round_: Round, member: User, minutes: int, reason: str = 
     elif minutes == 0:
         db.session.delete(row)
     else:
-        row.minutes, row.granted_by_id = minutes, actor.id
+        row.minutes, row.granted_by_id, row.granted_at = minutes, actor.id, utcnow()
     audit.log(actor, "round.extra_time", f"user:{member.id}",
               {"round": round_.id, "minutes": [before, minutes]}, reason)
     for attempt in db.session.execute(select(Attempt).where(
@@ -94,3 +97,41 @@ def grant(actor: User, round_: Round, member: User, minutes: int, reason: str = 
             continue
         attempt.deadline = deadline_for(round_, attempt.started_at, minutes, attempt.time_limit_seconds)
     db.session.flush()
+
+
+@dataclass
+class Grant:
+    """One member's extra time in a round, as the list of grants shows it."""
+    member: User
+    unit: Unit
+    minutes: int
+    granted_by: User
+    granted_at: datetime
+
+
+def grants(round_: Round, scope: Unit | None = None) -> list[Grant]:
+    """The round's grants, by branch then name (Vietnamese order); `scope`: only members
+    of that unit's subtree (a secretary's list), None: all (an organizer's). One query."""
+    member, granter = aliased(User), aliased(User)
+    query = (select(RoundExtraTime, member, Unit, granter)
+             .join(member, member.id == RoundExtraTime.user_id)
+             .join(Unit, Unit.id == member.unit_id)
+             .join(granter, granter.id == RoundExtraTime.granted_by_id)
+             .where(RoundExtraTime.round_id == round_.id))
+    if scope is not None:
+        query = query.where(Unit.path.startswith(scope.path, autoescape=True))
+    rows = [Grant(m, unit, row.minutes, by, row.granted_at)
+            for row, m, unit, by in db.session.execute(query).tuples()]
+    rows.sort(key=lambda g: (g.unit.path, names.sort_key(g.member.full_name), g.member.id))
+    return rows
+
+
+def revoke(actor: User, round_: Round, member: User, reason: str = "") -> int:
+    """Take the member's extra time in the round back (grant with 0: the same checks,
+    the same log entry, his attempt in progress gets the ordinary deadline). Returns the
+    minutes taken back; NotFound when he had none."""
+    before = extra_minutes(member.id, round_.id)
+    if not before:
+        raise NotFound(_("This member has no extra time in this round."))
+    grant(actor, round_, member, 0, reason)
+    return before

@@ -36,6 +36,12 @@ class RankRow:
     on_paper: bool = False
 
     @property
+    def measured_seconds(self) -> int | None:
+        """The time as pages and files show it: None ("—") for a paper sheet, whose time
+        cannot be measured and counts as the round's whole time limit in the order."""
+        return None if self.on_paper else self.time_taken_seconds
+
+    @property
     def percent(self) -> float:
         """The share as printed: per cent of the maximum (summed over rounds in a contest)."""
         return float(self.share * 100)
@@ -79,7 +85,9 @@ def ranking(round_: Round) -> list[RankRow]:
     Order: share of the attempt's own maximum (score ÷ max score, exact; high first — a
     member with every counted question right is never below one who is not) → distance of the prediction from the actual value (small
     first; no prediction counts as farthest) → time taken (short first) → finish time
-    (early first). Rows equal on all four share a rank and are shown as tied; the attempt
+    (early first). A paper sheet's time cannot be measured: it counts as the round's whole
+    time limit (attempts.finish), so on time it never passes an online attempt and ties
+    one that used the whole limit; its finish time is when the secretary entered it. Rows equal on all four share a rank and are shown as tied; the attempt
     id (low first) only orders tied rows on the page.
 
     A pure read in a fixed number of statements whatever the round's size: the results
@@ -109,18 +117,19 @@ def contest_ranking(contest: Contest) -> list[RankRow]:
     ÷ that attempt's maximum, so every round weighs the same and a void in one round
     moves nobody below a member who did not draw the question; high first) → fewer rounds with a
     prediction question left unanswered → total prediction distance (small first) →
-    total time (short first) → last finish (early first); equal rows share a rank."""
+    total time (short first; a paper round adds its whole time limit) → last finish
+    (early first); equal rows share a rank. extra["paper"] counts the paper rounds."""
     totals: dict[int, RankRow] = {}
     for round_ in contest.rounds:
         if round_state(round_) not in ("closed", "finalized"):
             continue
         actual = prediction_actual(round_) if round_.prediction_kind else None
-        for result, _on_paper in _results(round_.id):
+        for result, on_paper in _results(round_.id):
             row = totals.get(result.user_id)
             if row is None:
                 row = totals[result.user_id] = RankRow(0, False, result.user, result.unit,
                                                       result.attempt_id, 0, 0, None, 0, 0, None)
-                row.extra.update(rounds=0, missing=0)
+                row.extra.update(rounds=0, missing=0, paper=0)
             row.score += result.score
             row.max_score += result.max_score
             row.share += share_of(result.score, result.max_score)
@@ -134,6 +143,7 @@ def contest_ranking(contest: Contest) -> list[RankRow]:
                 row.finished_at = result.finished_at
             row.attempt_id = min(row.attempt_id, result.attempt_id)
             row.extra["rounds"] += 1
+            row.extra["paper"] += int(on_paper)
     return _assign_ranks(list(totals.values()), lambda r: (
         -r.share, r.extra["missing"], r.distance, r.time_taken_seconds, r.finished_at))
 

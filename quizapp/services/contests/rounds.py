@@ -202,13 +202,76 @@ def close_now(actor: User, round_: Round, reason: str) -> None:
     db.session.flush()
 
 
-def finalize(actor: User, round_: Round) -> None:
-    """closed → finalized: attempts left open are finished first; then nothing changes."""
+@dataclass
+class FinalizeBlockers:
+    """What finalizing now would cut short: paper sheets printed but not entered while
+    their entry is still open (per branch: name → count) and members still working past
+    the close on their extra time."""
+    unentered: list[tuple[str, int]]
+    extra_time: int
+    entry_until: datetime
+
+    @property
+    def sheets(self) -> int:
+        return sum(n for _name, n in self.unentered)
+
+    def __bool__(self) -> bool:
+        return bool(self.sheets or self.extra_time)
+
+    def message(self) -> str:
+        """The refusal, naming what would be lost."""
+        parts = []
+        if self.sheets:
+            parts.append(ngettext(
+                "%(num)d paper sheet is printed but not entered yet (%(branches)s); entry is "
+                "open until %(until)s",
+                "%(num)d paper sheets are printed but not entered yet (%(branches)s); entry is "
+                "open until %(until)s", self.sheets,
+                branches=", ".join(f"{name}: {n}" for name, n in self.unentered),
+                until=local_time(self.entry_until)))
+        if self.extra_time:
+            parts.append(ngettext("%(num)d member is still working on his extra time",
+                                  "%(num)d members are still working on their extra time",
+                                  self.extra_time))
+        return _("The round was not finalized: %(what)s. Finalizing now would finish them as "
+                 "they are: a sheet not entered counts with no answers, an attempt with what "
+                 "it saved. Enter the sheets or wait; or tick “Finalize anyway”.",
+                 what="; ".join(parts))
+
+
+def finalize_blockers(round_: Round) -> FinalizeBlockers:
+    """Two statements: the round's unentered sheets whose entry is open, per branch, and
+    its online attempts in progress running past the close (extra time) whose deadline
+    + grace has not passed yet."""
+    now = utcnow()
+    unentered = [(name, n) for name, n in db.session.execute(
+        select(Unit.name, func.count(Attempt.id)).join(Unit, Unit.id == Attempt.unit_id).where(
+            Attempt.round_id == round_.id, Attempt.status == IN_PROGRESS,
+            Attempt.on_paper.is_(True), Attempt.deadline >= now)
+        .group_by(Unit.id, Unit.name, Unit.path).order_by(Unit.path))]
+    working = db.session.scalar(select(func.count(func.distinct(Attempt.user_id))).where(
+        Attempt.round_id == round_.id, Attempt.status == IN_PROGRESS,
+        Attempt.on_paper.is_(False), Attempt.deadline > round_.closes_at,
+        Attempt.deadline > now - attempts.grace())) or 0
+    return FinalizeBlockers(unentered, working, paper_deadline(round_))
+
+
+def finalize(actor: User, round_: Round, anyway: bool = False) -> None:
+    """closed → finalized: attempts left open are finished first; then nothing changes.
+
+    Refused (Conflict, nothing written) while paper sheets wait to be entered or members
+    work on their extra time (finalize_blockers), unless the organizer says `anyway`:
+    then they are finished as they are, and the log says how many."""
     require(round_, "closed")
+    blockers = finalize_blockers(round_)
+    if blockers and not anyway:
+        raise Conflict(blockers.message())
     _finish_round_attempts(round_)
     refresh_prediction_actual(round_)
     round_.finalized_at = utcnow()
-    audit.log(actor, "round.finalize", f"round:{round_.id}")
+    audit.log(actor, "round.finalize", f"round:{round_.id}",
+              {"unentered_sheets": blockers.sheets, "extra_time_cut": blockers.extra_time}
+              if blockers else None)
     db.session.flush()
 
 
