@@ -1,7 +1,7 @@
 """bank_revision: a token that changes with every write to the bank, for caches
 
 Revision ID: perf2_bank_revision
-Revises: paperprize01_round_paper_prizes
+Revises: reach3a_paper_time_limit
 Create Date: 2026-12-04 12:40:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 
 revision = 'perf2_bank_revision'
-down_revision = 'paperprize01_round_paper_prizes'
+down_revision = 'reach3a_paper_time_limit'
 branch_labels = None
 depends_on = None
 
