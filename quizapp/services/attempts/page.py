@@ -3,8 +3,9 @@
 The page is the second-hottest read of a contest (benchmarks/REPORT.md): loading every
 frozen question and choice as ORM objects, and the template's per-choice lookups and
 token work, were most of its time. Here the attempt and its questions come in one
-statement (the attempt as an object, its questions as column tuples); the wording comes from a per-process cache and the database only for
-the questions not in it (one statement more); the tokens of a question are computed once.
+statement (the attempt as an object, its questions as column tuples); the wording comes
+from a per-process cache, and from the database only for the questions not in it (one
+statement more); the tokens of a question are computed once per process.
 
 The cache holds wording only — a question's prompt and its choices' texts, never which
 choice is right, never a fraction — under the key (question id, content_hash). A bank
@@ -13,7 +14,8 @@ adds a new version (a new id), and any change of prompt, choices, kind or explan
 changes content_hash (services.bank.store), so an edit in place of a question nobody
 had used yet, or a new version, can never be served stale text. A question without a
 content_hash is never cached, and an entry lacking one of the frozen choice ids counts
-as a miss.
+as a miss. A round's correction changes its answer key, never the wording, and keys are
+read for each request (only for the answers already checked).
 """
 from __future__ import annotations
 
