@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 
 from .clock import utcnow
 from .services.branches.standings import format_index
-from .services.grading import fraction_to_credit
+from .services.grading import fraction_to_credit, points_text
 
 
 def local_time(value: datetime | None, fmt: str = "%H:%M %d/%m/%Y") -> str:
@@ -54,6 +54,7 @@ def init_templating(app: Flask) -> None:
     app.jinja_env.filters["localtime"] = local_time
     app.jinja_env.filters["duration"] = duration
     app.jinja_env.filters["percent"] = percent
+    app.jinja_env.filters["points"] = points_text   # hundredths of a question → "7,5"
     app.jinja_env.filters["index"] = format_index
     app.jinja_env.filters["reject_page"] = lambda args: {k: v for k, v in args.items() if k != "page"}
     app.jinja_env.globals["switch_language_url"] = switch_language_url

@@ -47,8 +47,14 @@ class Attempt(db.Model):
     status: Mapped[str] = mapped_column(String(20), default=IN_PROGRESS, index=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finish_reason: Mapped[str | None] = mapped_column(String(20))
+    # score: questions answered fully right; max_score: questions that count (a voided one
+    # does not). points: the credit earned, in hundredths of a question (the sum of the
+    # items' credit percents: 7.5 questions' worth is 750). The ranking, the branch
+    # averages and S read points against max_score × 100; score stays the count of
+    # fully right answers (full scores, the "full scores" prediction).
     score: Mapped[int | None] = mapped_column(Integer)
     max_score: Mapped[int] = mapped_column(Integer, default=0)
+    points: Mapped[int | None] = mapped_column(Integer)
     time_taken_seconds: Mapped[int | None] = mapped_column(Integer)
     # Touched by the general save path (save_answer/save_answers): the write that
     # serialises saves against finishing. The one-statement autosave locks the row

@@ -104,6 +104,7 @@ class RoundResult(db.Model):
     attempt_id: Mapped[int] = mapped_column(ForeignKey("attempts.id"))
     score: Mapped[int] = mapped_column(Integer)
     max_score: Mapped[int] = mapped_column(Integer)
+    points: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # hundredths
     time_taken_seconds: Mapped[int] = mapped_column(Integer)
     finished_at: Mapped[datetime] = mapped_column(UTCDateTime)
     prediction: Mapped[int | None] = mapped_column(Integer)
@@ -126,6 +127,8 @@ class RoundUnitStats(db.Model):
     finished: Mapped[int] = mapped_column(Integer, default=0)
     participants: Mapped[int] = mapped_column(Integer, default=0)
     score_sum: Mapped[int] = mapped_column(Integer, default=0)
+    # Sum of the counted attempts' points (hundredths of a question: partial credit).
+    points_sum: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # Sum of the counted attempts' maximum scores (they differ after a voided question).
     max_sum: Mapped[int] = mapped_column(Integer, default=0)
     full_scores: Mapped[int] = mapped_column(Integer, default=0)

@@ -119,6 +119,24 @@ def choice_fractions(choices) -> dict[int, float] | None:
     return {c.id: c.fraction or 0.0 for c in choices}
 
 
+def points_value(points: int | None) -> int | float | None:
+    """Points (hundredths of a question) as a number of questions for a spreadsheet cell:
+    750 → 7.5, 700 → 7 (a whole number stays an integer)."""
+    if points is None:
+        return None
+    whole, rest = divmod(points, 100)
+    return whole if rest == 0 else round(points / 100, 2)
+
+
+def points_text(points: int | None) -> str:
+    """Points as a person reads them, with the Vietnamese decimal comma: 750 → "7,5",
+    725 → "7,25", 700 → "7"; None → "—"."""
+    value = points_value(points)
+    if value is None:
+        return "—"
+    return str(value) if isinstance(value, int) else f"{value:.2f}".rstrip("0").replace(".", ",")
+
+
 def credit(kind_name: str, correct: set[int], selected: set[int],
            fractions: Mapping[int, float] | None = None) -> int:
     """The credit in percent 0..100 of `selected`. `fractions`: per choice id, for a

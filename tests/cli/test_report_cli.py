@@ -151,8 +151,8 @@ def test_standings_recompute_check_detects_and_repairs_a_corrupted_row(runner, w
     assert result.exit_code != 0
     # The difference is printed: which row, what is stored, what a rebuild gives.
     assert f"units ({r1.id}, {a.id})" in result.output
-    # (… the last figure: review days)
-    assert "(2, 2, 3, 99, 10, 1, 0)" in result.output and "(2, 2, 2, 8, 10, 1, 0)" in result.output
+    # (started, finished, participants, score sum, points sum, max sum, full scores, review days)
+    assert "(2, 2, 3, 99, 800, 10, 1, 0)" in result.output and "(2, 2, 2, 8, 800, 10, 1, 0)" in result.output
     assert "1 difference" in result.output
     db.session.expire_all()
     assert db.session.execute(select(RoundUnitStats.participants).where(

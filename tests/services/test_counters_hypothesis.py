@@ -7,8 +7,9 @@ the best, first or last. Steps: start, save random choices, submit, let time pas
 overdue attempts, exempt or deactivate someone (and back), answer daily review questions
 (sometimes posting the same serving twice: the branch's review days). At the end the round closes
 and a question may be voided or re-keyed. After every step `counters.recompute(check=True)`
-must find nothing to correct; at the end every finished attempt's score must equal a
-regrade from its stored answers, and the counting results and branch counters must equal
+must find nothing to correct; at the end every finished attempt's score and points must
+equal a regrade from its stored answers (the single-answer questions of the pools carry
+partial credit: one wrong option is worth 50 %), and the counting results and branch counters must equal
 what an independent oracle in this file computes.
 """
 from __future__ import annotations
@@ -23,8 +24,8 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, select, update
 
 from quizapp.extensions import db
-from quizapp.models import (Attempt, AttemptQuestion, ReviewLog, Round, RoundQuestionChange,
-                            RoundResult, RoundUnitStats, Unit, User)
+from quizapp.models import (Attempt, AttemptQuestion, Question, ReviewLog, Round,
+                            RoundQuestionChange, RoundResult, RoundUnitStats, Section, Unit, User)
 from quizapp.models.attempts import FINISHED, IN_PROGRESS
 from quizapp.services import attempts, learning
 from quizapp.services.branches import counters, roster
@@ -172,16 +173,37 @@ def _overrides(round_id: int) -> dict[int, set[int] | None]:
     return out
 
 
-def _regrade(attempt: Attempt, overrides) -> tuple[int, int]:
-    """(score, max) from the stored answers: right only when exactly the right choices."""
-    score = counted = 0
+def _half_credit_pools() -> None:
+    """The pools' single-answer questions get Moodle-style weights: the right option
+    100 %, the first wrong one 50 %, the others 0 %."""
+    for question in db.session.execute(select(Question).join(Section).where(
+            Section.key.in_(["viewpoint-2", "breakthrough-2"]), Question.kind == "single")).scalars():
+        wrong = [c for c in question.choices if not c.is_correct]
+        for choice in question.choices:
+            choice.fraction = 1.0 if choice.is_correct else (0.5 if choice is wrong[0] else 0.0)
+        question.partial_credit = True
+    db.session.commit()
+
+
+def _regrade(attempt: Attempt, overrides) -> tuple[int, int, int]:
+    """(score, max, points) from the stored answers: right only when exactly the right
+    choices; points in hundredths, a weighted question's pick earning its weight unless
+    a correction re-keyed it to other right answers (then right or wrong as classic)."""
+    score = counted = points = 0
     for item in attempt.items:
         if item.question_id in overrides and overrides[item.question_id] is None:
             continue
-        right = overrides.get(item.question_id) or {c.id for c in item.question.choices if c.is_correct}
+        natural = {c.id for c in item.question.choices if c.is_correct}
+        right = overrides.get(item.question_id) or natural
         counted += 1
-        score += int(bool(item.selected_ids) and item.selected_ids == right)
-    return score, counted
+        exact = bool(item.selected_ids) and item.selected_ids == right
+        score += int(exact)
+        if item.question.partial_credit and right == natural and len(item.selected_ids) == 1:
+            (picked,) = item.selected_ids
+            points += round(100 * next(c.fraction for c in item.question.choices if c.id == picked))
+        else:
+            points += 100 * int(exact)
+    return score, counted, points
 
 
 def _check_regrade(round_id: int) -> list[Attempt]:
@@ -189,7 +211,8 @@ def _check_regrade(round_id: int) -> list[Attempt]:
     finished = db.session.execute(select(Attempt).where(
         Attempt.round_id == round_id, Attempt.status == FINISHED)).scalars().all()
     for attempt in finished:
-        assert (attempt.score, attempt.max_score) == _regrade(attempt, overrides), attempt.id
+        assert (attempt.score, attempt.max_score, attempt.points) == _regrade(attempt, overrides), \
+            attempt.id
     return list(finished)
 
 
@@ -204,7 +227,7 @@ def _check_oracle(round_: Round, finished: list[Attempt]) -> None:
             # Best = the highest share of the attempt's own maximum (voids and re-keys
             # change maxima per attempt), then the shorter time, the earlier finish.
             chosen[user_id] = min(mine, key=lambda a: (
-                -(Fraction(a.score, a.max_score) if a.max_score else Fraction(0)),
+                -(Fraction(a.points, a.max_score * 100) if a.max_score else Fraction(0)),
                 a.time_taken_seconds, a.finished_at, a.id))
         elif round_.counting == "first":
             chosen[user_id] = min(mine, key=lambda a: (a.finished_at, a.id))
@@ -214,11 +237,12 @@ def _check_oracle(round_: Round, finished: list[Attempt]) -> None:
         RoundResult.round_id == round_.id)).scalars()}
     assert {u: r.attempt_id for u, r in stored.items()} == {u: a.id for u, a in chosen.items()}
     for user_id, result in stored.items():
-        assert (result.score, result.max_score) == (chosen[user_id].score, chosen[user_id].max_score)
+        assert (result.score, result.max_score, result.points) == (
+            chosen[user_id].score, chosen[user_id].max_score, chosen[user_id].points)
 
     expected: dict[int, list[int]] = {}
     for attempt in db.session.execute(select(Attempt).where(Attempt.round_id == round_.id)).scalars():
-        row = expected.setdefault(attempt.unit_id, [0] * 7)
+        row = expected.setdefault(attempt.unit_id, [0] * 8)
         row[0] += 1
         row[1] += attempt.status == FINISHED
     for user_id, attempt in chosen.items():
@@ -228,14 +252,15 @@ def _check_oracle(round_: Round, finished: list[Attempt]) -> None:
             row[3] += attempt.score
             row[4] += attempt.max_score
             row[5] += int(attempt.max_score > 0 and attempt.score == attempt.max_score)
+            row[7] += attempt.points
     # Review days: each counting member's local days with an answer in the round's period.
     days = {(log.user_id, log.day, log.unit_id) for log in db.session.execute(select(ReviewLog))
             .scalars() if round_.opens_at <= log.reviewed_at < round_.closes_at
             and db.session.get(User, log.user_id).counts_in_movement}
     for _user, _day, unit_id in days:
-        expected.setdefault(unit_id, [0] * 7)[6] += 1
+        expected.setdefault(unit_id, [0] * 8)[6] += 1
     have = {s.unit_id: [s.started, s.finished, s.participants, s.score_sum, s.max_sum, s.full_scores,
-                        s.review_days]
+                        s.review_days, s.points_sum]
             for s in db.session.execute(select(RoundUnitStats).where(
                 RoundUnitStats.round_id == round_.id)).scalars() if s.started or s.review_days}
     assert have == expected
@@ -280,6 +305,7 @@ corrections = st.lists(st.tuples(st.sampled_from(["void", "rekey"]), st.integers
 
 @pytest.fixture
 def world(app, bank, frozen_clock):
+    _half_credit_pools()
     frozen_clock.start = frozen_clock.now
     return frozen_clock
 

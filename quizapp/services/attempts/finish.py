@@ -160,7 +160,8 @@ def regrade(attempt: Attempt, key: AnswerKey) -> None:
 
 
 def _grade(attempt: Attempt, given: AnswerKey | None = None) -> None:
-    """Score = questions answered exactly right, by the one answer key (key_for: the
+    """Score = questions answered exactly right, points = the credit earned (hundredths
+    of a question: partial credit), by the one answer key (key_for: the
     round's, corrections included): a voided question is right for nobody and leaves
     the maximum; a re-keyed one uses the new right answers. `given`: the key when the
     caller read it already."""
@@ -189,6 +190,7 @@ def _grade(attempt: Attempt, given: AnswerKey | None = None) -> None:
         key.update(key_for(missing, attempt.round_id, [q for q in questions if q.id in wanted]))
     weights = fractions_for(weighted, questions) if weighted else {}
     score = 0
+    points = 0
     counted = 0
     for item in items:
         right = key[item.question_id]
@@ -200,8 +202,10 @@ def _grade(attempt: Attempt, given: AnswerKey | None = None) -> None:
                                  weights.get(item.question_id))
         item.is_correct = item.credit == grading.FULL
         score += int(item.is_correct)
+        points += item.credit
         counted += 1
     attempt.score = score
+    attempt.points = points
     attempt.max_score = counted
     attempt.time_taken_seconds = time_taken(attempt)
 

@@ -328,7 +328,7 @@ def refresh_flags() -> int:
     if closed:
         # Per question version: a corrected question starts with a clean record.
         for key, ok, score in db.session.execute(
-                select(AttemptQuestion.question_id, AttemptQuestion.is_correct, Attempt.score)
+                select(AttemptQuestion.question_id, AttemptQuestion.is_correct, Attempt.points)
                 .join(Attempt, Attempt.id == AttemptQuestion.attempt_id)
                 .where(Attempt.round_id.in_(closed), Attempt.status == FINISHED,
                        AttemptQuestion.is_correct.is_not(None))):

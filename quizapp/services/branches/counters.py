@@ -34,8 +34,8 @@ from ...models.attempts import FINISHED
 from ...models.org import ROSTER_ROLES
 from ..people import refresh_rosters
 
-UNIT_FIELDS = ("started", "finished", "participants", "score_sum", "max_sum", "full_scores",
-               "review_days")
+UNIT_FIELDS = ("started", "finished", "participants", "score_sum", "points_sum", "max_sum",
+               "full_scores", "review_days")
 
 
 def _dialect() -> str:
@@ -131,7 +131,7 @@ def _better(counting: str, new: Attempt, old: RoundResult) -> bool:
         return False
     if counting == "last":
         return True
-    order = _share_cmp(new.score, new.max_score, old.score, old.max_score)
+    order = _share_cmp(new.points or 0, new.max_score, old.points, old.max_score)
     if order:
         return order > 0
     return (new.time_taken_seconds or 0) < old.time_taken_seconds
@@ -161,12 +161,12 @@ def after_finish(attempt: Attempt) -> None:
     result = db.session.execute(select(RoundResult).where(
         RoundResult.round_id == round_.id, RoundResult.user_id == attempt.user_id)
         .with_for_update()).scalar_one_or_none()
-    new_counts = dict(participants=1, score_sum=attempt.score, max_sum=attempt.max_score,
-                      full_scores=_full(attempt.score, attempt.max_score))
+    new_counts = dict(participants=1, score_sum=attempt.score, points_sum=attempt.points or 0,
+                      max_sum=attempt.max_score, full_scores=_full(attempt.score, attempt.max_score))
     if result is None:
         db.session.add(RoundResult(
             round_id=round_.id, user_id=attempt.user_id, unit_id=unit_id, attempt_id=attempt.id,
-            score=attempt.score, max_score=attempt.max_score,
+            score=attempt.score, max_score=attempt.max_score, points=attempt.points or 0,
             time_taken_seconds=attempt.time_taken_seconds, finished_at=attempt.finished_at,
             prediction=attempt.prediction))
         if counts:
@@ -175,8 +175,8 @@ def after_finish(attempt: Attempt) -> None:
     elif _better(round_.counting, attempt, result):
         if counts:
             units[result.unit_id].subtract(dict(
-                participants=1, score_sum=result.score, max_sum=result.max_score,
-                full_scores=_full(result.score, result.max_score)))
+                participants=1, score_sum=result.score, points_sum=result.points,
+                max_sum=result.max_score, full_scores=_full(result.score, result.max_score)))
             sections.append((result.unit_id, result.attempt_id, -1))
             units[unit_id].update(new_counts)
             sections.append((unit_id, attempt.id, +1))
@@ -184,6 +184,7 @@ def after_finish(attempt: Attempt) -> None:
         result.attempt_id = attempt.id
         result.score = attempt.score
         result.max_score = attempt.max_score
+        result.points = attempt.points or 0
         result.time_taken_seconds = attempt.time_taken_seconds
         result.finished_at = attempt.finished_at
         result.prediction = attempt.prediction
@@ -256,6 +257,7 @@ class _Row:
     time_taken_seconds: int | None
     prediction: int | None
     finished_at: object
+    points: int
 
 
 def _counting_attempts(round_: Round) -> dict[int, _Row]:
@@ -264,7 +266,8 @@ def _counting_attempts(round_: Round) -> dict[int, _Row]:
     chosen: dict[int, _Row] = {}
     rows = db.session.execute(select(
         Attempt.id, Attempt.user_id, Attempt.unit_id, Attempt.score, Attempt.max_score,
-        Attempt.time_taken_seconds, Attempt.prediction, Attempt.finished_at).where(
+        Attempt.time_taken_seconds, Attempt.prediction, Attempt.finished_at,
+        func.coalesce(Attempt.points, 0)).where(
         Attempt.round_id == round_.id, Attempt.status == FINISHED)
         .order_by(Attempt.finished_at, Attempt.id)).all()
     for raw in rows:
@@ -276,7 +279,7 @@ def _counting_attempts(round_: Round) -> dict[int, _Row]:
         if round_.counting == "last":
             chosen[attempt.user_id] = attempt
         elif round_.counting == "best":
-            order = _share_cmp(attempt.score, attempt.max_score, current.score, current.max_score)
+            order = _share_cmp(attempt.points, attempt.max_score, current.points, current.max_score)
             if order > 0 or (order == 0 and (attempt.time_taken_seconds or 0)
                              < (current.time_taken_seconds or 0)):
                 chosen[attempt.user_id] = attempt
@@ -308,6 +311,7 @@ def expected_for_round(round_: Round, expected: Expected, counting: set[int] | N
             finished[unit_id] += n
     participants = Counter()
     score_sum = Counter()
+    points_sum = Counter()
     max_sum = Counter()
     full = Counter()
     counting_ids = []
@@ -315,10 +319,11 @@ def expected_for_round(round_: Round, expected: Expected, counting: set[int] | N
     for user_id, attempt in _counting_attempts(round_).items():
         expected.results[(round_.id, user_id)] = (
             attempt.unit_id, attempt.id, attempt.score, attempt.max_score,
-            attempt.time_taken_seconds, attempt.prediction)
+            attempt.time_taken_seconds, attempt.prediction, attempt.points)
         if user_id in counting:
             participants[attempt.unit_id] += 1
             score_sum[attempt.unit_id] += attempt.score
+            points_sum[attempt.unit_id] += attempt.points
             max_sum[attempt.unit_id] += attempt.max_score
             full[attempt.unit_id] += _full(attempt.score, attempt.max_score)
             counting_ids.append(attempt.id)
@@ -326,7 +331,8 @@ def expected_for_round(round_: Round, expected: Expected, counting: set[int] | N
     for unit_id in set(started) | set(participants) | set(reviews):
         expected.units[(round_.id, unit_id)] = (started[unit_id], finished[unit_id],
                                                 participants[unit_id], score_sum[unit_id],
-                                                max_sum[unit_id], full[unit_id], reviews[unit_id])
+                                                points_sum[unit_id], max_sum[unit_id], full[unit_id],
+                                                reviews[unit_id])
     for start in range(0, len(counting_ids), 500):
         chunk = counting_ids[start:start + 500]
         for unit_id, section_id, answered, right in db.session.execute(
@@ -369,7 +375,7 @@ def stored(rounds: list[Round] | None = None) -> Expected:
         q = q.where(RoundResult.round_id.in_(ids))
     for r in db.session.execute(q).scalars():
         out.results[(r.round_id, r.user_id)] = (r.unit_id, r.attempt_id, r.score, r.max_score,
-                                                r.time_taken_seconds, r.prediction)
+                                                r.time_taken_seconds, r.prediction, r.points)
     q = select(RoundUnitStats)
     if ids is not None:
         q = q.where(RoundUnitStats.round_id.in_(ids))
@@ -416,7 +422,8 @@ def write(expected: Expected, rounds: list[Round] | None = None) -> None:
                                                        .where(Attempt.id.in_(chunk))).all()))
     db.session.add_all(RoundResult(
         round_id=round_id, user_id=user_id, unit_id=v[0], attempt_id=v[1], score=v[2],
-        max_score=v[3], time_taken_seconds=v[4], prediction=v[5], finished_at=finished_at[v[1]])
+        max_score=v[3], time_taken_seconds=v[4], prediction=v[5], points=v[6],
+        finished_at=finished_at[v[1]])
         for (round_id, user_id), v in expected.results.items())
     db.session.add_all(RoundUnitStats(round_id=round_id, unit_id=unit_id, **dict(zip(UNIT_FIELDS, v)))
                        for (round_id, unit_id), v in expected.units.items())
@@ -460,7 +467,7 @@ def member_changed(user: User, counted_before: bool) -> None:
     for result in db.session.execute(select(RoundResult).where(RoundResult.user_id == user.id)
                                      .order_by(RoundResult.id).with_for_update()).scalars():
         bump_unit(result.round_id, result.unit_id, participants=sign, score_sum=sign * result.score,
-                  max_sum=sign * result.max_score,
+                  points_sum=sign * result.points, max_sum=sign * result.max_score,
                   full_scores=sign * _full(result.score, result.max_score))
         bump_sections(result.round_id, result.unit_id, result.attempt_id, sign)
     for round_ in db.session.execute(select(Round).where(Round.id.in_(

@@ -15,6 +15,7 @@ from openpyxl.utils import get_column_letter
 
 from ...models import Round
 from .. import contests
+from ..grading import points_value
 from ..people import names
 from ..spreadsheet_safety import append_xlsx_row, csv_bytes, set_xlsx_cell
 from . import standings
@@ -61,7 +62,7 @@ def result_rows(round_: Round) -> list[list]:
     """The ranking, each row saying whether the attempt was online or a paper sheet
     entered by the secretary (contests.paper)."""
     return [[r.rank, "=" if r.tied else "", r.user.full_name, r.user.username, r.unit.name,
-             r.score, r.max_score, _percent(r.share), r.prediction if r.prediction is not None else "",
+             points_value(r.points), r.max_score, _percent(r.share), r.prediction if r.prediction is not None else "",
              r.distance if r.distance is not None else "", _seconds(r),
              _local(r.finished_at), r.attempt_id,
              "phiếu giấy (bí thư nhập)" if r.on_paper else "trực tuyến"]
@@ -81,7 +82,7 @@ def prize_rows(round_: Round) -> tuple[bool, str, list[list]]:
         for p in prizes:
             r = by_attempt.get(p.attempt_id)
             rows.append([TIER_NAMES[p.tier], p.rank, p.user.full_name, p.user.username,
-                         r.unit.name if r else "", r.score if r else "", r.max_score if r else "",
+                         r.unit.name if r else "", points_value(r.points) if r else "", r.max_score if r else "",
                          _percent(r.share) if r else "", _seconds(r) if r else "",
                          p.attempt_id])
         first = prizes[0]
@@ -89,7 +90,7 @@ def prize_rows(round_: Round) -> tuple[bool, str, list[list]]:
             + " " + RANKING_RULE, rows
     return False, UNCONFIRMED_NOTE + " " + RANKING_RULE, [
         [TIER_NAMES[p.tier] + (" (đồng hạng ở ranh giới)" if p.tie_at_boundary else ""),
-         p.row.rank, p.row.user.full_name, p.row.user.username, p.row.unit.name, p.row.score,
+         p.row.rank, p.row.user.full_name, p.row.user.username, p.row.unit.name, points_value(p.row.points),
          p.row.max_score, _percent(p.row.share), _seconds(p.row), p.row.attempt_id]
         for p in contests.propose_prizes(round_)]
 

@@ -7,6 +7,7 @@ import json
 from openpyxl import Workbook
 
 from ...models import Contest, Round
+from ..grading import points_text
 from ..people import names
 from ..spreadsheet_safety import csv_bytes, set_xlsx_cell
 from .exports import _local, _sheet
@@ -78,7 +79,7 @@ def branch_report(page: BranchPage) -> bytes:
             elif cell.score is None:  # took part; the round's results are not shown yet
                 row += ["đã nộp bài", _seconds(cell)]
             else:
-                row += [f"{cell.score}/{cell.max_score}", _seconds(cell)]
+                row += [f"{points_text(cell.points)}/{cell.max_score}", _seconds(cell)]
         rows.append(row)
     _sheet(workbook.active, "Đảng viên", headers, rows)
     trend_headers = ["Vòng thi", "Đóng lúc", "Số tham gia", "Số đảng viên", "Tỉ lệ (%)",

@@ -5,7 +5,8 @@ Unit.active_roster, RoundResult per member of one branch) — never the attempts
 
 The emulation index of a branch in a round, with weights wP + wS + wG + wR = 100 (%):
     P = participation rate × 100           (participants ÷ active roster)
-    S = sum of the counted best scores × 100 ÷ sum of their maximum scores
+    S = sum of the counted best scores × 100 ÷ sum of their maximum scores, where a
+        score is the attempt's points (partial credit counts its fraction)
     G = 50 + ((P + S)/2 − (P' + S')/2), kept within 0…100, where P', S' are the
         branch's figures in the previous round of the contest (G = 50 in the first)
     R = member-days of daily review in the round's period × 100 ÷ (active roster ×
@@ -122,6 +123,7 @@ class BranchRow:
     rounds: int = 1
     R: float | None = None      # the daily review figure (0..100)
     review_days: int = 0
+    points_sum: int | None = 0  # the credit earned, hundredths of a question (average, S)
 
     @property
     def improvement(self) -> float | None:
@@ -135,7 +137,7 @@ class BranchRow:
 
     def hide_scores(self) -> None:
         """Keep participation only: the round's results are not shown to this viewer."""
-        self.score_sum = self.full_scores = self.average = self.S = None
+        self.score_sum = self.points_sum = self.full_scores = self.average = self.S = None
         self.hide_index()
 
     def hide_index(self) -> None:
@@ -232,12 +234,15 @@ def _stats(round_ids: list[int], unit_ids: list[int] | None = None) -> dict[tupl
 def _figures(stats: RoundUnitStats | None, roster: int) -> tuple:
     participants = stats.participants if stats else 0
     score_sum = stats.score_sum if stats else 0
+    # Points: hundredths of a question, partial credit included (attempts.finish): the
+    # average and S read them, so half a question's credit counts as half.
+    points_sum = stats.points_sum if stats else 0
     max_sum = stats.max_sum if stats else 0
     full = stats.full_scores if stats else 0
     rate = participants / roster if roster else 0.0
-    average = score_sum / participants if participants else None
+    average = points_sum / 100 / participants if participants else None
     return (participants, score_sum, full, rate, average, percent_of(participants, roster),
-            percent_of(score_sum, max_sum))
+            percent_of(points_sum, max_sum * 100), points_sum)
 
 
 def _rank(rows: list[BranchRow]) -> list[BranchRow]:
@@ -273,11 +278,11 @@ def round_standings(round_: Round, scope: Unit | None = None, viewer=FULL_VIEW) 
     days = period_days(round_)
     rows = []
     for unit in units:
-        participants, score_sum, full, rate, average, P, S = _figures(
+        participants, score_sum, full, rate, average, P, S, points_sum = _figures(
             stats.get((round_.id, unit.id)), unit.active_roster)
         previous = None
         if prev_round is not None:
-            *_rest, P0, S0 = _figures(stats.get((prev_round.id, unit.id)), unit.active_roster)
+            *_rest, P0, S0, _points = _figures(stats.get((prev_round.id, unit.id)), unit.active_roster)
             previous = (P0 + S0) / 2
         G = improvement_of(P, S, previous)
         stat = stats.get((round_.id, unit.id))
@@ -287,7 +292,7 @@ def round_standings(round_: Round, scope: Unit | None = None, viewer=FULL_VIEW) 
         rows.append(BranchRow(unit, unit.active_roster, participants, score_sum, full, max_score,
                               rate, average, float(P), float(S), float(G), float(value),
                               None if previous is None else float(previous), R=float(R),
-                              review_days=review_days))
+                              review_days=review_days, points_sum=points_sum))
     if not scores_shown(round_, viewer):
         for row in rows:
             row.hide_scores()
@@ -320,13 +325,13 @@ def contest_standings(contest: Contest, scope: Unit | None = None, viewer=FULL_V
             else Decimal("50.00")
         R = round_figure(sum((round_figure(r.R or 0) for r in mine), Decimal(0)) / n)
         participants = sum(r.participants for r in mine)
-        score_sum = sum(r.score_sum for r in mine)
+        points_sum = sum(r.points_sum for r in mine)
         value = index_of(weights, P, S, G, R)
-        row = BranchRow(unit, unit.active_roster, participants, score_sum,
+        row = BranchRow(unit, unit.active_roster, participants, sum(r.score_sum for r in mine),
                         sum(r.full_scores for r in mine), sum(r.max_score for r in mine),
-                        float(P) / 100, (score_sum / participants) if participants else None,
+                        float(P) / 100, (points_sum / 100 / participants) if participants else None,
                         float(P), float(S), float(G), float(value), rounds=len(mine), R=float(R),
-                        review_days=sum(r.review_days for r in mine))
+                        review_days=sum(r.review_days for r in mine), points_sum=points_sum)
         rows.append(row)
     return _rank(rows)
 
@@ -335,11 +340,12 @@ def contest_standings(contest: Contest, scope: Unit | None = None, viewer=FULL_V
 
 @dataclass
 class MemberCell:
-    score: int | None = None
+    score: int | None = None        # questions fully right
     max_score: int | None = None
     time_taken: int | None = None   # None for a paper sheet (not measured: shown "—")
     in_progress: bool = False
     finished: bool = False   # took part (a counted result); the score may still be hidden
+    points: int | None = None       # the credit earned, hundredths of a question (shown)
 
 
 @dataclass
@@ -372,17 +378,18 @@ def branch_page(unit: Unit, contest: Contest | None, viewer=FULL_VIEW) -> Branch
     member_ids = [m.id for m in members]
     if rounds and member_ids:
         # Plain columns, not objects: a busy branch has hundreds of results per round.
-        for user_id, round_id, score, max_score, taken, on_paper in db.session.execute(
-                select(RoundResult.user_id, RoundResult.round_id, RoundResult.score,
+        for user_id, round_id, score, points, max_score, taken, on_paper in db.session.execute(
+                select(RoundResult.user_id, RoundResult.round_id, RoundResult.score, RoundResult.points,
                        RoundResult.max_score, RoundResult.time_taken_seconds, Attempt.on_paper)
                 .join(Attempt, Attempt.id == RoundResult.attempt_id).where(
                     RoundResult.round_id.in_([x.id for x in rounds]),
                     RoundResult.unit_id == unit.id, RoundResult.user_id.in_(member_ids))):
             if round_id in hidden:
-                score = max_score = None
+                score = points = max_score = None
             if on_paper:
                 taken = None
-            cells[(user_id, round_id)] = MemberCell(score, max_score, taken, finished=True)
+            cells[(user_id, round_id)] = MemberCell(score, max_score, taken, finished=True,
+                                                    points=points)
         for user_id, round_id in db.session.execute(select(Attempt.user_id, Attempt.round_id).where(
                 Attempt.round_id.in_([x.id for x in rounds]), Attempt.user_id.in_(member_ids),
                 Attempt.status == IN_PROGRESS)):

@@ -65,7 +65,7 @@ def item_analysis(round_: Round) -> list[ItemStats]:
     overrides = overrides_for(round_.id)
     rows = db.session.execute(
         select(AttemptQuestion.question_id, AttemptQuestion.is_correct, AttemptQuestion.credit,
-               Attempt.score)
+               Attempt.points)  # the total: partial credit included
         .join(Attempt, Attempt.id == AttemptQuestion.attempt_id)
         .where(Attempt.round_id == round_.id, Attempt.status == FINISHED)
         .order_by(AttemptQuestion.question_id, Attempt.id)).all()

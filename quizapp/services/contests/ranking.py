@@ -23,8 +23,8 @@ class RankRow:
     user: User
     unit: Unit
     attempt_id: int
-    score: int
-    max_score: int
+    score: int          # questions answered fully right
+    max_score: int      # questions that count
     prediction: int | None
     distance: int | None
     time_taken_seconds: int
@@ -34,6 +34,9 @@ class RankRow:
     share: Fraction = Fraction(0)
     # The counting attempt was a printed sheet entered by a secretary (Attempt.on_paper).
     on_paper: bool = False
+    # The credit earned, in hundredths of a question (partial credit counts): what the
+    # order uses (share) and what pages and files show.
+    points: int = 0
 
     @property
     def measured_seconds(self) -> int | None:
@@ -47,12 +50,13 @@ class RankRow:
         return float(self.share * 100)
 
 
-def share_of(score: int, max_score: int) -> Fraction:
-    """Score as an exact fraction of the attempt's own maximum; 0 when nothing counted
+def share_of(points: int, max_score: int) -> Fraction:
+    """Points (hundredths of a question) as an exact fraction of the attempt's own
+    maximum (questions × 100); 0 when nothing counted
     (every question the member drew was voided). The ranking's common scale: members
     draw different questions and a void or re-key changes the maximum only for those
     who drew the question, so raw scores are not comparable, fractions are."""
-    return Fraction(score, max_score) if max_score > 0 else Fraction(0)
+    return Fraction(points, max_score * 100) if max_score > 0 else Fraction(0)
 
 
 def _assign_ranks(rows: list[RankRow], key) -> list[RankRow]:
@@ -82,7 +86,8 @@ def _results(round_id: int) -> list[tuple[RoundResult, bool]]:
 def ranking(round_: Round) -> list[RankRow]:
     """The round's individual ranking, from the counting results.
 
-    Order: share of the attempt's own maximum (score ÷ max score, exact; high first — a
+    Order: share of the attempt's own maximum (points ÷ max score, exact, partial credit
+    included; high first — a
     member with every counted question right is never below one who is not) → distance of the prediction from the actual value (small
     first; no prediction counts as farthest) → time taken (short first) → finish time
     (early first). A paper sheet's time cannot be measured: it counts as the round's whole
@@ -105,7 +110,8 @@ def ranking(round_: Round) -> list[RankRow]:
         rows.append(RankRow(0, False, result.user, result.unit, result.attempt_id, result.score,
                             result.max_score, result.prediction, distance,
                             result.time_taken_seconds, result.finished_at,
-                            share=share_of(result.score, result.max_score), on_paper=on_paper))
+                            share=share_of(result.points, result.max_score), on_paper=on_paper,
+                            points=result.points))
     use_distance = actual is not None
     return _assign_ranks(rows, lambda r: (
         -r.share, (r.distance if r.distance is not None else math.inf) if use_distance else 0,
@@ -131,8 +137,9 @@ def contest_ranking(contest: Contest) -> list[RankRow]:
                                                       result.attempt_id, 0, 0, None, 0, 0, None)
                 row.extra.update(rounds=0, missing=0, paper=0)
             row.score += result.score
+            row.points += result.points
             row.max_score += result.max_score
-            row.share += share_of(result.score, result.max_score)
+            row.share += share_of(result.points, result.max_score)
             if actual is not None:
                 if result.prediction is None:
                     row.extra["missing"] += 1
