@@ -1,7 +1,7 @@
 """bank_revision: a token that changes with every write to the bank, for caches
 
 Revision ID: perf2_bank_revision
-Revises: reach3a_paper_time_limit
+Revises: points01_partial_credit_totals
 Create Date: 2026-12-04 12:40:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 
 revision = 'perf2_bank_revision'
-down_revision = 'reach3a_paper_time_limit'
+down_revision = 'points01_partial_credit_totals'
 branch_labels = None
 depends_on = None
 
