@@ -464,8 +464,11 @@ limiter), no database.
 An autosave adds the signed session cookie, the CSRF check and one database statement
 (`attempts.autosave`: a single `UPDATE` of the answer row that checks the session's user,
 owner, state, deadline, choices and retry number in its `WHERE` and locks the attempt
-row first, committed on its own), plus the pool's pre-ping. The quiz page loads the
-user, the attempt with its questions and choices and renders the template; a submit
+row first, committed on its own without waiting for the WAL flush: its engine's
+connections have `synchronous_commit = off`, and no pre-ping). The quiz page loads the
+user, then the attempt with its questions as rows in one statement (their wording from
+the worker's cache after the first load), with no BEGIN or ROLLBACK around them, plus the
+pool's pre-ping, and renders the template; a submit
 saves every answer under the attempt's lock, grades, and maintains the round result
 and branch counters in one transaction. The absolute numbers depend on the machine;
 with {info['nproc']} CPUs shared by the workers, PostgreSQL and the load generator, they

@@ -10,6 +10,8 @@ import tempfile
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Flask, current_app, has_request_context, request, session
+from flask_babel import get_translations
+from jinja2 import pass_context
 
 from .extensions import babel
 
@@ -68,3 +70,30 @@ def init_babel(app: Flask) -> None:
             app.logger.info("compiled the message catalog %s", mo_path)
     babel.init_app(app, locale_selector=select_locale,
                    default_timezone=app.config["TIMEZONE"])
+    # Templates translate through the catalog fetched once per render (a context
+    # processor) instead of Flask-Babel's lookup of request, locale and catalog cache
+    # for every string: a quiz page has some sixty strings, and that lookup was a fifth
+    # of its rendering in the profile (benchmarks/REPORT.md).
+    app.context_processor(lambda: {TEMPLATE_TRANSLATIONS: get_translations()})
+    app.jinja_env.install_gettext_callables(
+        gettext=_template_gettext, ngettext=_template_ngettext, newstyle=True,
+        pgettext=lambda c, s: get_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: get_translations().unpgettext(c, s, p, n))
+
+
+TEMPLATE_TRANSLATIONS = "_quizapp_translations"
+
+
+def _translations_of(context):
+    translations = context.get(TEMPLATE_TRANSLATIONS)
+    return translations if translations is not None else get_translations()
+
+
+@pass_context
+def _template_gettext(context, string: str) -> str:
+    return _translations_of(context).ugettext(string)
+
+
+@pass_context
+def _template_ngettext(context, singular: str, plural: str, num: int) -> str:
+    return _translations_of(context).ungettext(singular, plural, num)

@@ -1,10 +1,12 @@
 """The structured outline and the question bank derived from it."""
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
+from itertools import chain
 
-from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint, false
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint, event, false
+from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column, relationship
 
 from ..clock import utcnow
 from ..extensions import db
@@ -87,3 +89,56 @@ class Choice(db.Model):
     fraction: Mapped[float | None] = mapped_column(Float)
 
     question: Mapped[Question] = relationship(back_populates="choices")
+
+
+class BankRevision(db.Model):
+    """One row (id 1): a random token that changes, in the writing transaction, with
+    every write to sections, questions or choices (the session events below). What is
+    built from the bank and cached in a worker (the contests' draw pools) is keyed by
+    it, so the first read after a committed change of the bank rebuilds it, on every
+    worker. A token, not a counter: a database put back to an earlier state (a restore)
+    shows a token it held with that very content."""
+
+    __tablename__ = "bank_revision"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(32))
+
+
+BANK_TABLES = frozenset({"sections", "questions", "choices"})
+
+
+def bank_revision_token(session: Session) -> str | None:
+    """The bank's current revision token (None before the first write: cache nothing)."""
+    table = BankRevision.__table__
+    return session.execute(table.select().with_only_columns(table.c.token)
+                           .where(table.c.id == 1)).scalar()
+
+
+def _new_bank_revision(session: Session) -> None:
+    table = BankRevision.__table__
+    token = uuid.uuid4().hex
+    if session.execute(table.update().where(table.c.id == 1).values(token=token)).rowcount == 0:
+        session.execute(table.insert().values(id=1, token=token))
+
+
+@event.listens_for(Session, "before_flush")
+def _bank_objects_written(session: Session, _context, _instances) -> None:
+    """A flush that adds, changes or deletes a section, question or choice."""
+    for obj in chain(session.new, session.deleted):
+        if isinstance(obj, (Section, Question, Choice)):
+            _new_bank_revision(session)
+            return
+    for obj in session.dirty:
+        if isinstance(obj, (Section, Question, Choice)) and session.is_modified(obj):
+            _new_bank_revision(session)
+            return
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _bank_tables_written(state: ORMExecuteState) -> None:
+    """An INSERT, UPDATE or DELETE statement on a bank table run through the session."""
+    if state.is_update or state.is_delete or state.is_insert:
+        table = getattr(state.statement, "table", None)
+        if getattr(table, "name", None) in BANK_TABLES:
+            _new_bank_revision(state.session)

@@ -1,6 +1,4 @@
 """The quiz page, its plain-form posts, and the result page."""
-import functools
-
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -8,43 +6,49 @@ from flask_login import current_user, login_required
 from ..forms import EmptyForm
 from ..hardening import bounded_int
 from ..services import attempts
-from ..services.attempts import choice_tokens
 from ..services.contests import sealing
 from ..services import contests
 from ..services.contests import answer_key
 from ..services.people import users
+from ..transaction import autocommit_read
 from .forms import AnswersForm, answers_from
 
 bp = Blueprint("quiz", __name__)
 
 
 @bp.get("/attempts/<int:attempt_id>")
+@autocommit_read
 @login_required
 def show(attempt_id: int):
-    attempt = attempts.get_own_attempt(current_user, attempt_id, with_questions=True)
+    # The attempt and its questions in one statement, the questions as plain rows
+    # (attempts.own_attempt_page): the ORM objects of every question and choice, then
+    # the round trips to the database, were most of this page's time.
+    attempt, items = attempts.own_attempt_page(current_user, attempt_id)
     if attempt.is_finished:
         return redirect(url_for("quiz.result", attempt_id=attempt.id))
     if attempt.state(attempts.grace().seconds) == "expired":
         # A GET never writes: the page says time is up and its one button (a POST) finishes
         # the attempt with what was saved; the sweeper would do the same a minute later.
-        answered = sum(1 for item in attempt.items if item.selected_ids)
+        answered = sum(1 for item in items if item.answered)
         return render_template("quiz/time_up.html", attempt=attempt, answered=answered,
-                               form=EmptyForm())
+                               total=len(items), form=EmptyForm())
     # The key only for the answers already checked (immediate practice): no query, and
     # nothing about the others reaches the page.
-    locked = [item for item in attempt.items if item.locked]
+    locked = [item.feedback for item in items if item.feedback is not None]
     key = answer_key([i.question_id for i in locked], attempt.round_id,
                      questions=[i.question for i in locked]) if locked else {}
     # Only a page that can show feedback needs the sealed keys (a contest page never does).
-    sealed = sealing.sealed_in(attempt) if attempt.feedback == "immediate" else set()
+    sealed = sealing.sealed_among({i.question_id: i.question_key for i in items}) \
+        if attempt.feedback == "immediate" else set()
     # One question per screen: every question is on the page (a post carries only what
     # the page changed), the one at ?q=N is shown and the others hidden; without
     # JavaScript the map and the next/previous buttons post the form and come back here.
-    count = len(attempt.items)
+    count = len(items)
     current = min(max(request.args.get("q", 1, type=bounded_int) or 1, 1), max(count, 1))
-    return render_template("quiz/attempt.html", attempt=attempt, form=AnswersForm(), key=key,
-                           sealed=sealed, token=functools.partial(choice_tokens.tokens, attempt.id),
-                           one=current_user.one_per_screen, current=current,
+    return render_template("quiz/attempt.html", attempt=attempt, items=items, form=AnswersForm(),
+                           key=key, sealed=sealed, one=current_user.one_per_screen, current=current,
+                           # "Question %(n)d" translated once, numbered by the template
+                           question_label=_("Question %(n)d"),
                            extra=contests.extra_time.extra_minutes(current_user.id, attempt.round_id)
                            if attempt.round_id else 0)
 

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import event, select
 from sqlalchemy.engine import Engine
 
+from quizapp.db_setup import _asynchronous_commit, autosave_engine
 from quizapp.extensions import db
 from quizapp.models import Attempt, AttemptQuestion
 from quizapp.services import attempts
@@ -280,3 +281,55 @@ def test_a_prediction_changed_after_the_attempt_was_loaded_is_the_one_finished(
     result = db.session.execute(select(RoundResult).where(
         RoundResult.attempt_id == attempt_id)).scalar_one()
     assert result.prediction == 42 and loaded.prediction == 42
+
+
+def _synchronous_commit(connection) -> str:
+    return connection.exec_driver_sql("SHOW synchronous_commit").scalar()
+
+
+@pytest.fixture
+def synchronous_database(app):
+    """The test database's connections as production has them: the suite turns
+    synchronous_commit off for the whole test database (conftest), which would hide
+    the difference this test is about. Restored afterwards."""
+    def set_default(value: str) -> None:
+        db.session.remove()
+        with db.engine.connect() as connection:
+            connection.exec_driver_sql(
+                f"DO $$ BEGIN EXECUTE format('ALTER DATABASE %%I SET synchronous_commit = {value}', "
+                "current_database()); END $$")
+            connection.commit()
+        db.engine.dispose()  # the autosave engine's pool too: new connections see it
+    set_default("on")
+    yield
+    set_default("off")
+
+
+@pytest.mark.postgres_only
+def test_only_the_autosave_commits_without_waiting_for_the_wal_flush(synchronous_database, started,
+                                                                     frozen_clock):
+    """PostgreSQL: the autosave engine's connections have synchronous_commit off (a
+    server crash may lose the last ~0.6 s of autosaves, never corrupt); the main engine,
+    which every other write and the submit use, keeps the database's setting (on)."""
+    member, attempt = started
+    item = _item(attempt, "single")
+    assert _save(member, attempt, item, [item.choice_ids[0]]) is not None
+    with autosave_engine().connect() as connection:
+        assert _synchronous_commit(connection) == "off"
+    assert _synchronous_commit(db.session.connection()) == "on"
+    attempts.submit(attempt, {})
+    assert _synchronous_commit(db.session.connection()) == "on"
+    db.session.commit()
+    assert db.session.get(Attempt, attempt.id).status == "finished"
+
+
+@pytest.mark.sqlite_only
+def test_sqlite_autosave_sets_nothing_postgresql_only(app, started, frozen_clock):
+    """SQLite: the autosave runs on the main engine in autocommit; no connection of it
+    gets PostgreSQL's setting (it would be a syntax error there)."""
+    member, attempt = started
+    item = _item(attempt, "single")
+    assert _save(member, attempt, item, [item.choice_ids[0]]) is not None
+    engine = autosave_engine()
+    assert engine.pool is db.engine.pool  # the main engine, in autocommit
+    assert not event.contains(db.engine, "connect", _asynchronous_commit)

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 from quizapp.extensions import db
 from quizapp.models import Attempt
 from quizapp.services import contests
+from quizapp.services.attempts import page as text_cache
 from tests.tokens import tokens_of
 
 pytestmark = pytest.mark.usefixtures("isolated_requests")
@@ -69,12 +70,19 @@ def _answers(items):
 
 def test_quiz_page_loads_its_questions_in_a_fixed_number_of_queries(client, round_attempt):
     attempt_id, items = round_attempt
-    with statements() as seen:
+    text_cache.clear_text_cache()
+    with statements() as cold:
         page = client.get(f"/attempts/{attempt_id}")
     assert page.status_code == 200
     assert page.get_data(as_text=True).count('data-question-id="') == 20
-    # user, attempt + round, questions, choices, sections
-    assert len(seen) <= 6, "\n".join(seen)
+    # user; attempt + round + the items with their questions' kind and content hash (one
+    # row each); the wording of all 20 questions and their choices; the extra minutes
+    assert len(cold) <= 4, "\n".join(cold)
+    with statements() as warm:
+        again = client.get(f"/attempts/{attempt_id}")
+    assert again.get_data(as_text=True).count('data-question-id="') == 20
+    # the wording is cached per (question id, content_hash): one statement less
+    assert len(warm) <= 3, "\n".join(warm)
 
 
 def test_submit_of_a_round_runs_a_bounded_number_of_statements(client, round_attempt):
@@ -101,3 +109,33 @@ def test_autosave_is_one_statement(client, round_attempt):
                                headers={"X-CSRFToken": token})
     assert response.status_code == 200 and response.get_json()["saved"] is True
     assert len(seen) == 1 and seen[0].lstrip().upper().startswith("WITH"), "\n".join(seen)
+
+
+@pytest.mark.postgres_only
+def test_quiz_page_reads_without_a_transaction_and_gives_the_connection_back_as_it_was(
+        client, round_attempt):
+    """transaction.autocommit_read: the quiz page's statements run in autocommit (no
+    BEGIN, no ROLLBACK round trips); a post after it runs in a transaction again, on
+    whichever pooled connection it gets."""
+    attempt_id, items = round_attempt
+    modes: list[tuple[str, bool]] = []
+
+    def record(_conn, cursor, statement, *_args):
+        modes.append((statement.split(None, 1)[0].upper(), cursor.connection.autocommit))
+
+    event.listen(Engine, "before_cursor_execute", record)
+    try:
+        for _ in range(3):
+            assert client.get(f"/attempts/{attempt_id}").status_code == 200
+        page = list(modes)
+        modes.clear()
+        token = client.csrf_token(f"/attempts/{attempt_id}")
+        modes.clear()
+        response = client.post(f"/attempts/{attempt_id}", data={
+            "csrf_token": token, "action": "save", **_answers(items)})
+    finally:
+        event.remove(Engine, "before_cursor_execute", record)
+    assert response.status_code == 302
+    assert page and all(autocommit for _kind, autocommit in page), page
+    writes = [(kind, autocommit) for kind, autocommit in modes if kind != "SELECT"]
+    assert writes and not any(autocommit for _kind, autocommit in modes), modes

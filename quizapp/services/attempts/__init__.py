@@ -5,7 +5,7 @@ app start by contests and branches.
 
 Modules: freeze (draw and freeze questions, start practice), state (access, grace,
 the attempt's lock), submit (save answers, the immediate check, submit), autosave
-(the one-statement autosave), finish (finish, grading, the sweeper), choice_tokens
+(the one-statement autosave), page (the quiz page's questions as rows), finish (finish, grading, the sweeper), choice_tokens
 (what the page shows instead of choice ids), hooks. Callers import from here.
 """
 from . import choice_tokens, hooks
@@ -14,6 +14,7 @@ from .finish import (bank_key, close_overdue, ensure_open, expire_if_overdue, fi
                      overdue_ids, regrade)
 from .freeze import (FEEDBACK_MODES, NoQuestions, PracticeSpec, draw_questions, freeze,
                      insert_round_attempt, section_subtree_ids, start_practice)
+from .page import PageItem, own_attempt_page
 from .state import get_own_attempt, grace
 from .submit import check_answer, save_answer, save_answers, submit
 
@@ -21,6 +22,6 @@ __all__ = [
     "Autosaved", "FEEDBACK_MODES", "NoQuestions", "PracticeSpec", "autosave", "bank_key",
     "check_answer", "choice_tokens", "close_overdue", "draw_questions", "ensure_open",
     "expire_if_overdue", "finish", "freeze", "get_own_attempt", "grace", "hooks",
-    "insert_round_attempt", "key_for", "overdue_ids", "regrade", "save_answer", "save_answers",
+    "insert_round_attempt", "key_for", "overdue_ids", "PageItem", "own_attempt_page", "regrade", "save_answer", "save_answers",
     "section_subtree_ids", "start_practice", "submit",
 ]

@@ -82,6 +82,21 @@ def tokens(attempt_id: int, question_id: int, choice_ids) -> list[int]:
     return [_permute(key, c) + 1 for c in choice_ids]
 
 
+def frozen_tokens(attempt_id: int, question_id: int, choice_ids: tuple[int, ...]) -> tuple[int, ...]:
+    """tokens() of a question's frozen choice order, computed once per process: the quiz
+    page shows the same tokens at every load (six keyed hashes per choice)."""
+    return _frozen_tokens(_secret(), attempt_id, question_id, choice_ids)
+
+
+@functools.lru_cache(maxsize=16384)
+def _frozen_tokens(secret: str, attempt_id: int, question_id: int,
+                   choice_ids: tuple[int, ...]) -> tuple[int, ...]:
+    if not all(0 <= c < _DOMAIN for c in choice_ids):
+        raise ValueError("choice id outside the token domain")
+    key = _key(secret, attempt_id, question_id)
+    return tuple(_permute(key, c) + 1 for c in choice_ids)
+
+
 def choice_ids(attempt_id: int, question_id: int, values) -> list[int]:
     """The choice ids the tokens stand for. A value that is no token at all is a
     DomainError (400); whether the choice belongs to the question is checked by the

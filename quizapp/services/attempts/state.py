@@ -32,7 +32,8 @@ def get_own_attempt(user: User, attempt_id: int, with_questions: bool = False,
     and their choices unless `with_choices` is false, in three or four queries, for the
     pages and posts that use them; a paper sheet's attempt is not its member's to open
     (NotFound). (Lazy loading was two queries per question: most of
-    the quiz page's time in the profile; a submit needs no Choice objects)."""
+    the quiz page's time in the profile; a submit needs no Choice objects). The quiz
+    page itself reads its attempt and questions as rows: page.own_attempt_page."""
     if with_questions:
         question = selectinload(Attempt.items).joinedload(AttemptQuestion.question)
         question = question.options(selectinload(Question.choices), joinedload(Question.section)) \
@@ -41,8 +42,13 @@ def get_own_attempt(user: User, attempt_id: int, with_questions: bool = False,
             joinedload(Attempt.round), question)).scalar_one_or_none()
     else:
         attempt = db.session.get(Attempt, attempt_id)
-    # A paper sheet's attempt is answered on paper and entered by a secretary
-    # (contests.paper): its member neither continues it nor reads it online.
+    return own(user, attempt)
+
+
+def own(user: User, attempt: Attempt | None) -> Attempt:
+    """`attempt` if it is `user`'s to open online, else NotFound. A paper sheet's attempt
+    is answered on paper and entered by a secretary (contests.paper): its member neither
+    continues it nor reads it online."""
     if attempt is None or attempt.user_id != user.id or attempt.on_paper:
         raise NotFound(_("Attempt not found."))
     return attempt

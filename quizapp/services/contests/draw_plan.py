@@ -32,6 +32,7 @@ from sqlalchemy import select
 
 from ...extensions import db
 from ...models import Question, Section
+from ...models.bank import bank_revision_token
 from ..errors import DomainError
 
 PURPOSES = ("meaning", "application", "distinguish", "target", "recall")
@@ -124,12 +125,27 @@ def parse(text: str) -> tuple[list, list[str]]:
     return rules, errors
 
 
+@dataclass(frozen=True, slots=True)
+class _Section:
+    """What a draw needs of a section (plain values: pools outlive the session)."""
+    id: int
+    key: str
+    parent_id: int | None
+    position: int
+    depth: int
+
+
 class _Pools:
-    """Approved, current question ids per section subtree, of the round's pool."""
+    """Approved, current question ids per section subtree, of the round's pool. Never
+    changed once built: `pools` shares one per bank revision and pool between requests."""
 
     def __init__(self, pool: str = "all") -> None:
-        self.sections = {s.key: s for s in db.session.execute(select(Section)).scalars()}
-        self.children: dict[int | None, list[Section]] = {}
+        table = Section.__table__
+        self.sections = {row.key: _Section(row.id, row.key, row.parent_id, row.position, row.depth)
+                         for row in db.session.execute(select(
+                             table.c.id, table.c.key, table.c.parent_id, table.c.position,
+                             table.c.depth))}
+        self.children: dict[int | None, list[_Section]] = {}
         for s in sorted(self.sections.values(), key=lambda s: s.position):
             self.children.setdefault(s.parent_id, []).append(s)
         self.by_section: dict[int, list[int]] = {}
@@ -153,7 +169,7 @@ class _Pools:
                 self.apart.setdefault(qid, set()).add(other)
                 self.apart.setdefault(other, set()).add(qid)
 
-    def subtree(self, section: Section) -> list[int]:
+    def subtree(self, section: _Section) -> list[int]:
         out: list[int] = []
         stack = [section]
         while stack:
@@ -166,7 +182,29 @@ class _Pools:
         return [qid for ids in self.by_section.values() for qid in ids]
 
 
-def _targets(rules: list[Rule], pools: "_Pools") -> list[tuple[Section, int, Rule]]:
+# (bank revision token, pool) → _Pools: a start spike draws from pools built once per
+# worker, not once per start. The token changes in the transaction of any write to the
+# bank (models.bank.BankRevision), so the first draw after a committed change of the
+# bank rebuilds them; a round's own settings (its plan, its pool) are read at each draw.
+_POOLS: dict[tuple[str, str], _Pools] = {}
+POOLS_CACHED = 8
+
+
+def pools_for(pool: str = "all") -> _Pools:
+    """The draw pools of the bank as this transaction sees it: one statement when they
+    are cached for its revision, three when they are built."""
+    token = bank_revision_token(db.session)
+    if token is None:
+        return _Pools(pool)
+    found = _POOLS.get((token, pool))
+    if found is None:
+        if len(_POOLS) >= POOLS_CACHED:
+            _POOLS.clear()
+        found = _POOLS[(token, pool)] = _Pools(pool)
+    return found
+
+
+def _targets(rules: list[Rule], pools: "_Pools") -> list[tuple[_Section, int, Rule]]:
     """The fixed rules expanded ("each" → one target per child), deepest first: a rule on
     a sub-section is served before a rule on the section around it, so neither can take
     what the other needs."""
@@ -180,7 +218,7 @@ def _targets(rules: list[Rule], pools: "_Pools") -> list[tuple[Section, int, Rul
     return sorted(out, key=lambda t: -t[0].depth)
 
 
-def _inside(inner: Section, outer: Section, pools: "_Pools") -> bool:
+def _inside(inner: _Section, outer: _Section, pools: "_Pools") -> bool:
     node = inner
     while node is not None:
         if node.id == outer.id:
@@ -197,7 +235,7 @@ def check(rules: list, question_count: int, pool: str = "all") -> list[str]:
     subtree), then a draw that spends capped purposes last shows that the purpose mix and
     the questions kept apart leave enough."""
     rules, mix = _split(rules)
-    pools = _Pools(pool)
+    pools = pools_for(pool)
     errors: list[str] = []
     for rule in rules:
         section = pools.sections.get(rule.section)
@@ -208,7 +246,7 @@ def check(rules: list, question_count: int, pool: str = "all") -> list[str]:
                             n=rule.line, key=rule.section))
     if errors:
         return errors
-    served: list[tuple[Section, int]] = []
+    served: list[tuple[_Section, int]] = []
     fixed = 0
     for target, count, rule in _targets(rules, pools):
         taken = sum(n for s, n in served if _inside(s, target, pools))
@@ -251,7 +289,7 @@ def pool_ids(rules: list, pool: str = "all") -> set[int]:
     """Every question id the plan could draw: the subtrees its section rules name (the
     whole pool for a plan without any). What a member might meet in the round."""
     rules, _mix = _split(rules)
-    pools = _Pools(pool)
+    pools = pools_for(pool)
     if not rules:
         return set(pools.all_ids())
     out: set[int] = set()
@@ -337,7 +375,7 @@ def draw(rules: list, question_count: int, rng: random.Random,
     that spends capped purposes last (the one `check` vouches for). Raises DomainError if
     the bank changed since the plan was checked and cannot fill the round any more."""
     rules, mix = _split(rules)
-    pools = _Pools(pool)
+    pools = pools_for(pool)
     drawn = (_draw(rules, mix, pools, question_count, rng, spend_capped_last=False)
              or _draw(rules, mix, pools, question_count, rng, spend_capped_last=True))
     if drawn is None:

@@ -90,6 +90,14 @@ def sealed_in(attempt: Attempt, keys: frozenset[str] | None = None) -> set[int]:
     return {item.question_id for item in attempt.items if item.question.key in keys}
 
 
+def sealed_among(keys_by_question: dict[int, str], keys: frozenset[str] | None = None) -> set[int]:
+    """The ids of these questions (question id → bank key) whose key is sealed now."""
+    keys = sealed_keys() if keys is None else keys
+    if not keys:
+        return set()
+    return {qid for qid, key in keys_by_question.items() if key in keys}
+
+
 def practice_attempts_holding(attempt_ids: list[int], keys: frozenset[str]) -> set[int]:
     """Which of these practice attempts hold a question whose key is sealed: their score
     would tell how those answers went, so pages show none until the round closes."""
