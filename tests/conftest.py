@@ -21,6 +21,7 @@ from quizapp import clock, create_app
 from quizapp.extensions import db
 from quizapp.models import User
 from quizapp.services import attempts as attempt_service
+from quizapp.services.attempts.page import clear_text_cache
 from quizapp.services import contests as contest_service
 from quizapp.services.people import users as user_service
 from quizapp.services.bank import import_bank, read_bank
@@ -347,6 +348,10 @@ def app(request, tmp_path, backend, _pg_schema, _sqlite_templates, app_config):
         shutil.copyfile(_sqlite_templates(with_bank, parsed), tmp_path / "test.sqlite3")
     app = create_app(_base_config(tmp_path, backend, **app_config))
     app.jinja_env.bytecode_cache = _TEMPLATE_CODE
+    # The quiz page's wording cache trusts content_hash, which only the bank's store
+    # writes; tests that edit a question's text in place (the stored-XSS ones) would
+    # otherwise leave their text to the next test's fresh database in this process.
+    clear_text_cache()
     with app.app_context():
         if backend == "postgresql":
             states = _pg_schema.extensions["tests.pg_states"]
