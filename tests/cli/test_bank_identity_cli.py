@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from quizapp.extensions import db
 from quizapp.models import Question
 from quizapp.services.bank import current_questions, to_data
+from quizapp.services.bank.formats import FORMATS
 
 pytestmark = pytest.mark.usefixtures("isolated_requests")
 
@@ -127,3 +128,24 @@ def test_a_matched_question_keeps_the_status_its_file_states(runner, bank, tmp_p
     db.session.expire_all()
     assert db.session.execute(select(Question.status).where(
         Question.key == question.key, Question.is_current.is_(True))).scalar_one() == "retired"
+
+
+@pytest.mark.parametrize("fmt, name", [("yaml", "retire.yaml"), ("xlsx", "retire.xlsx"),
+                                       ("xml", "retire.xml"), ("gift", "retire.gift")])
+def test_a_status_the_file_states_stands_when_its_key_is_not_the_banks(runner, bank, tmp_path, fmt, name):
+    """A file whose question carries another key (a copy kept elsewhere, renamed) but is
+    word for word one of the bank's re-imports as that question; the status the file
+    states explicitly (YAML 'status:', the 'Trạng thái' cell, the 'quizapp:' tag or
+    comment) is imported, never replaced by the bank's."""
+    question = next(q for q in current_questions() if q.kind == "single" and q.status == "approved")
+    data = dataclasses.replace(to_data(question), key="ban-sao-khac-ma", status="retired")
+    path = tmp_path / name
+    path.write_bytes(FORMATS[fmt].dump([data]))
+    result = runner.invoke(args=["bank", "import", str(path), "--format", fmt])
+    assert result.exit_code == 0, result.output
+    assert _counts(result.output) == (0, 1, 0, 0)    # the bank's question, updated in place
+    db.session.expire_all()
+    stored = db.session.execute(select(Question).where(Question.key == question.key,
+                                                       Question.is_current.is_(True))).scalar_one()
+    assert stored.status == "retired"
+    assert db.session.scalar(select(func.count()).where(Question.key == "ban-sao-khac-ma")) == 0

@@ -30,6 +30,9 @@ SECTION_FIELDS = {"key", "title", "kind", "lines", "body", "items", "children"}
 ITEM_FIELDS = {"key", "label", "value"}
 QUESTION_FIELDS = {"key", "section", "kind", "difficulty", "status", "purpose", "reserve",
                    "covers", "excludes", "prompt", "choices", "answer", "explanation"}
+# The metadata a file may state for a question (QuestionData.stated): a YAML question
+# states those it has a field for, and a match with the bank keeps what it states.
+STATED_FIELDS = ("difficulty", "status", "covers", "purpose", "excludes")
 CHOICE_FIELDS = {"text", "correct", "credit"}
 
 
@@ -373,7 +376,8 @@ def _read_question(node: Any, path: Path | str, bank: Bank, section_keys: set[st
     return QuestionData(key=key, section=section or "", kind=str(kind), difficulty=difficulty,
                         status=str(status), prompt=prompt or "", explanation=explanation or "",
                         choices=choices, covers=covers, origin=where, purpose=str(purpose),
-                        excludes=excludes, reserve=reserve)
+                        excludes=excludes, reserve=reserve,
+                        stated=frozenset(name for name in STATED_FIELDS if name in node))
 
 
 def read_questions_file(path: Path, bank: Bank) -> None:
