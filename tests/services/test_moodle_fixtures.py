@@ -143,3 +143,64 @@ def test_the_good_moodle_fixtures_import_through_the_cli(runner, bank, tmp_path,
                                  "--section", "viewpoint-1"])
     assert result.exit_code == 0, result.output
     assert db.session.scalar(select(func.count()).select_from(Question)) == before + imported
+
+
+# ---------------------------------------------------------------- Moodle's GIFT unit tests
+
+# gift_test_functions.txt: the question texts of giftformat_test.php's test functions (the
+# header and a comment per question name the source). Each supported one with Moodle's
+# qtype and fractions as that test asserts them: (line, kind, right answers, fractions).
+MOODLE_GIFT_TESTS = [
+    ("line 21", "single", ["yellow"], [None, None, None]),             # test_import_multichoice: 1, 0, 0
+    ("line 29", "multiple", ["yellow", "off-beige"], [0.5, -1.0, 0.5, -1.0]),  # ..._multi
+    ("line 38", "multiple", ["yellow"], [1.0, -0.5, -0.5]),            # ..._multi_tricky
+    ("line 64", "truefalse", ["Sai"], [None, None]),                   # test_import_truefalse
+    ("line 68", "truefalse", ["Đúng"], [None, None]),                  # ..._true_answer1
+    ("line 71", "truefalse", ["Đúng"], [None, None]),                  # ..._true_answer2
+    ("line 93", "multiple", ["yellow"], [1.0, -0.5, -0.5]),            # test_export_multichoice_multi_tricky
+    ("line 100", "truefalse", ["Đúng"], [None, None]),                 # test_export_truefalse
+]
+MOODLE_GIFT_SKIPPED = [   # (line, title, the Vietnamese reason)
+    ("9", "Q8", "câu hỏi tự luận"), ("12", "Moodle activities", "câu hỏi ghép đôi"),
+    ("46", "Q5", "câu hỏi số"), ("49", "Shortanswer", "câu hỏi trả lời ngắn"),
+    ("56", "Shortanswer", "câu hỏi trả lời ngắn"), ("74", "double backslash", "câu hỏi tự luận"),
+    ("77", "Q001", "câu hỏi tự luận"), ("90", "Question name", "câu hỏi tự luận")]
+
+
+def test_moodles_gift_unit_test_questions_read_with_moodles_key_and_grades(app):
+    result = _read(gift, "gift_test_functions.txt")
+    assert not result.errors, result.errors
+    assert [(q.origin, q.kind, _right(q), [c.fraction for c in q.choices]) for q in result.questions] \
+        == MOODLE_GIFT_TESTS
+    read = {q.origin: q for q in result.questions}
+    # Moodle's grading of the weights: multi adds the chosen ones; tricky's 100 % yellow
+    # is full credit alone and loses half with each wrong pick.
+    assert (_credit(read["line 29"], "yellow"), _credit(read["line 29"], "yellow", "off-beige"),
+            _credit(read["line 29"], "yellow", "off-beige", "red")) == (50, 100, 0)
+    assert (_credit(read["line 38"], "yellow"), _credit(read["line 38"], "yellow", "red"),
+            _credit(read["line 38"], "red")) == (100, 50, 0)
+    assert (_credit(read["line 21"], "yellow"), _credit(read["line 21"], "blue")) == (100, 0)
+    # test_import_truefalse: FALSE is right; the first feedback is the wrong answer's.
+    assert read["line 64"].explanation == ("Đúng: 42 is the Ultimate Answer.\n"
+                                           "Sai: You gave the right answer.")
+    # Every unsupported one by its line and title, with a Vietnamese reason (the preview's
+    # language), in the order of the file.
+    with app.test_request_context("/"):
+        shown = [s.localized() for s in result.skipped]
+    assert len(shown) == len(MOODLE_GIFT_SKIPPED)
+    for message, (line, title, reason) in zip(shown, MOODLE_GIFT_SKIPPED):
+        assert message.startswith(f"dòng {line}: không nhập “{title}”: {reason}"), message
+        assert message.endswith("ứng dụng chỉ có câu hỏi một đáp án, nhiều đáp án và đúng/sai")
+
+
+def test_moodles_gift_unit_test_file_imports_only_its_supported_questions(runner, bank, tmp_path):
+    before = db.session.scalar(select(func.count()).select_from(Question))
+    path = tmp_path / "gift_test_functions.gift"
+    path.write_bytes((DATA / "gift_test_functions.txt").read_bytes())
+    result = runner.invoke(args=["bank", "import", str(path), "--section", "viewpoint-1"])
+    assert result.exit_code == 0, result.output
+    assert f"{len(MOODLE_GIFT_SKIPPED)} skipped" in result.output
+    assert db.session.scalar(select(func.count()).select_from(Question)) == before + len(MOODLE_GIFT_TESTS)
+    # Nothing of a skipped question reached the bank, not even its text.
+    for prompt in ("How are you?", "Which is the best animal?", "What is a number from 1 to 5?"):
+        assert db.session.scalar(select(func.count()).where(Question.prompt.like(f"%{prompt}%"))) == 0

@@ -1187,3 +1187,16 @@ def test_the_preview_shows_every_answer_with_its_key_and_credit(org_client):
     assert (True, "A. 2 ✓ (50 %)") in shown and (False, "C. 5 (-100 %)") in shown
     assert (True, "A. Đúng ✓") in shown and (False, "B. Sai") in shown
     assert "Một đáp án đúng" in page and "Nhiều đáp án đúng" in page
+
+
+def test_the_preview_names_each_skipped_moodle_question_by_line_in_vietnamese(app, org_client):
+    content = ("::Q8:: How are you? {}\n\n"
+               "::Q5:: What is a number from 1 to 5? {#3:2~#Completely wrong}\n\n"
+               "::Q2:: Màu nào? {=vàng ~đỏ}\n").encode("utf-8")
+    response = upload(org_client, content, "moodle.gift", section="viewpoint-1")
+    assert response.status_code == 200
+    page = text_of(response)
+    assert "dòng 1: không nhập “Q8”: câu hỏi tự luận" in page
+    assert "dòng 3: không nhập “Q5”: câu hỏi số (gõ vào một con số)" in page
+    assert "skipped an essay" not in page
+    assert commit_action(response)   # the supported question can still be imported

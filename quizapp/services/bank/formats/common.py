@@ -14,6 +14,8 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
+from flask_babel import gettext as _
+
 from ..schema import CREDIT_PROBLEMS, KEY_RE, PURPOSES, STATUSES, QuestionData
 from ... import grading
 from ...grading import KINDS
@@ -92,6 +94,50 @@ class Errors:
     def summary(self) -> list[str]:
         """The kept messages, then "… and N more error(s)" when some were not kept."""
         return self.listed + ([f"… and {self.more} more error(s)"] if self.more else [])
+
+
+# Moodle's question types (Moodle XML's type="…") that a skip explains by name.
+MOODLE_TYPES = {"essay": "essay", "match": "matching", "numerical": "numerical",
+                "shortanswer": "short-answer"}
+
+
+class Skipped(str):
+    """One item of a file left out because this app has no such kind of question: the
+    English line the CLI prints and tests read ("line 9: skipped an essay question 'Q8'
+    (…)"), which also says itself in the page's language (`localized`, Vietnamese by
+    default) with its line, its kind and its title."""
+
+    def __new__(cls, where: str, kind: str, title: str = "", moodle_type: str = ""):
+        named = f" '{title}'" if title else ""
+        if kind == "description" and not moodle_type:   # GIFT: text without braces
+            english = f"{where}: skipped a description{named} (text without an answer block)"
+        elif kind == "description":
+            english = (f"{where}: skipped a description{named} (this app has single, multiple "
+                       "and true/false questions)")
+        else:
+            what = {"essay": "an essay question", "matching": "a matching question",
+                    "numerical": "a numerical question", "short-answer": "a short-answer question",
+                    }.get(kind, f"a question of type '{moodle_type or '?'}'")
+            english = (f"{where}: skipped {what}{named} (this app has single, multiple and "
+                       "true/false questions)")
+        item = super().__new__(cls, english)
+        item.where, item.kind, item.title, item.moodle_type = where, kind, title, moodle_type
+        return item
+
+    def localized(self) -> str:
+        """The line, the title and why, in the current language."""
+        line = self.where.removeprefix("line ")
+        kind = MOODLE_TYPES.get(self.moodle_type, "other") if self.kind == "other" else self.kind
+        reason = {
+            "essay": _("an essay question (a written answer, graded by hand)"),
+            "matching": _("a matching question (pairs to match)"),
+            "numerical": _("a numerical question (a number typed in)"),
+            "short-answer": _("a short-answer question (a word typed in)"),
+            "description": _("a description (text without an answer block)"),
+        }.get(kind) or _("a question of Moodle type '%(type)s'", type=self.moodle_type or "?")
+        title = _(" “%(title)s”", title=self.title) if self.title else ""
+        return _("line %(line)s: not imported%(title)s: %(reason)s; this app has only single-answer, "
+                 "multiple-answer and true/false questions", line=line, title=title, reason=reason)
 
 
 @dataclass

@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from ..schema import CREDIT_PROBLEMS, TRUE_FALSE_TEXTS, ChoiceData, QuestionData, credit_to_fraction, \
     fraction_to_credit
 from ... import grading
-from .common import MAX_ANSWERS, MAX_QUESTIONS, ParseResult, collect, decode_text, hash_key, \
+from .common import MAX_ANSWERS, MAX_QUESTIONS, ParseResult, Skipped, collect, decode_text, hash_key, \
     html_to_text, meta_tokens, place_category, read_meta, slugify, source_key, too_many_questions
 
 SPECIAL = "~=#{}:"
@@ -200,8 +200,7 @@ def _read_question(block: _Block, result: ParseResult, default_section: str | No
         if closing != -1:
             error(closing, "'}' without a '{' before it")
         else:
-            result.skipped.append(f"{where}: skipped a description{named} (text without an "
-                                  "answer block)")
+            result.skipped.append(Skipped(where, "description", title))
         return None
     if closing != -1 and closing < opening:
         error(closing, "'}' without a '{' before it")
@@ -239,14 +238,13 @@ def _read_question(block: _Block, result: ParseResult, default_section: str | No
     first = start + len(body) - len(body.lstrip())
 
     def skip(kind: str) -> None:
-        result.skipped.append(f"{where}: skipped {kind} question{named} (this app has single, "
-                              "multiple and true/false questions)")
+        result.skipped.append(Skipped(where, kind, title))
 
     if not body.strip():
-        skip("an essay")
+        skip("essay")
         return None
     if text[first] == "#" and src.active[first]:
-        skip("a numerical")
+        skip("numerical")
         return None
     notes: list[tuple[str, str]] = []  # (choice text, its feedback)
     meta = read_meta(block.meta, result.errors)
@@ -256,7 +254,7 @@ def _read_question(block: _Block, result: ParseResult, default_section: str | No
         if choices is None:
             return None
     elif src.find("=", start, end) != -1 and src.find("->", start, end) != -1:
-        skip("a matching")
+        skip("matching")
         return None
     else:
         hash_at = src.find("#", start, end)
@@ -271,7 +269,7 @@ def _read_question(block: _Block, result: ParseResult, default_section: str | No
                 right = _clean_marked(text[second + 1:end], text_format) if second != -1 else ""
                 notes = [(c.text, right if c.correct else wrong) for c in choices]
         elif src.find("=", start, end) != -1:
-            skip("a short-answer")
+            skip("short-answer")
             return None
         else:
             error(opening, f"cannot tell the question kind of '{{{body.strip()}}}': write "

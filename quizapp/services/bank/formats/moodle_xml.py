@@ -54,7 +54,7 @@ from defusedxml.common import DTDForbidden, EntitiesForbidden, ExternalReference
 from defusedxml.ElementTree import DefusedXMLParser
 
 from ..schema import TRUE_FALSE_TEXTS, ChoiceData, QuestionData
-from .common import MAX_ANSWERS, MAX_QUESTIONS, ParseResult, collect, decode_text, hash_key, \
+from .common import MAX_ANSWERS, MAX_QUESTIONS, ParseResult, Skipped, collect, decode_text, hash_key, \
     html_to_text, join_category, meta_tokens, path_key, place_category, read_meta, slugify, \
     split_category, too_many_questions
 
@@ -213,9 +213,7 @@ class _Reader:
         name = " ".join(_raw(element.find("name")).split())
         named = f" '{name}'" if name else ""
         if kind not in SUPPORTED:
-            what = {"description": "a description"}.get(kind, f"a question of type '{kind or '?'}'")
-            self.result.skipped.append(f"{where}: skipped {what}{named} (this app has single, "
-                                       "multiple and true/false questions)")
+            self.result.skipped.append(Skipped(where, "description" if kind == "description" else "other", name, kind))
             return
         errors_before = len(self.result.errors)
         prompt, text_format, embedded = _field(element, "questiontext", "html")
