@@ -654,6 +654,13 @@ def test_the_bundled_bank_round_trips(parsed_bank, name):
     assert not result.errors, result.errors[:5]
     assert not result.skipped
     assert _without_origin(result.questions) == _without_origin(questions)
+    # Our classic several-answers questions (all or nothing, no weights) come back as
+    # they went, not as Moodle's partial credit (GIFT writes grading=all-or-nothing).
+    classic = [q.key for q in questions if q.kind == "multiple"
+               and all(c.fraction is None for c in q.choices)]
+    assert classic
+    back = {q.key: q for q in result.questions}
+    assert all(all(c.fraction is None for c in back[key].choices) for key in classic)
 
 
 @pytest.mark.parametrize("name", ["yaml", "gift", "aiken"])

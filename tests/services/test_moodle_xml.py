@@ -266,6 +266,12 @@ def test_the_bundled_bank_round_trips_with_sections_by_title(parsed_bank):
     assert not result.unmatched_categories
     assert ([dataclasses.replace(q, origin="") for q in result.questions]
             == [dataclasses.replace(q, origin="") for q in parsed_bank.questions])
+    # Moodle reads a several-answers question by its grades alone, so our classic
+    # all-or-nothing ones carry the quizapp tag grading=all-or-nothing, and come back so.
+    classic = {q.key for q in parsed_bank.questions if q.kind == "multiple"
+               and all(c.fraction is None for c in q.choices)}
+    assert classic and content.decode().count("grading=all-or-nothing") == len(classic)
+    assert all(c.fraction is None for q in result.questions if q.key in classic for c in q.choices)
 
 
 @pytest.mark.parametrize("filename, content, expected", [
