@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 from datetime import timedelta
+from fractions import Fraction
 
 import pytest
 from sqlalchemy import select
@@ -116,3 +117,80 @@ def test_a_rebuild_after_a_correction_keeps_the_half_credit(app, setting, frozen
     (None, "—", None)])
 def test_points_read_as_questions_with_the_decimal_comma(points, text, value):
     assert points_text(points) == text and points_value(points) == value
+
+
+# ---------------------------------------------------------------- classic rounds unchanged
+
+def _old_ranking(results: list[RoundResult]) -> list[tuple[int, int, bool]]:
+    """The ranking as it was before points: share = score ÷ max score (right answers),
+    then time, then finish; equal on all three share a rank. (user id, rank, tied)."""
+    def key(r):
+        return (-(Fraction(r.score, r.max_score) if r.max_score else Fraction(0)),
+                r.time_taken_seconds, r.finished_at)
+    ordered = sorted(results, key=lambda r: (key(r), r.attempt_id))
+    out, previous = [], None
+    for index, r in enumerate(ordered):
+        rank = previous[1] if previous and previous[0] == key(r) else index + 1
+        if previous and previous[0] == key(r):
+            out[-1] = (out[-1][0], out[-1][1], True)
+        out.append((r.user_id, rank, bool(previous and previous[0] == key(r))))
+        previous = (key(r), rank)
+    return out
+
+
+def test_a_classic_round_ranks_and_counts_as_before_scaled_by_a_hundred(
+        app, bank, frozen_clock, make_unit, make_user):
+    """Every question classic (no fractions): random members' answers, two attempts each
+    counting the best, then a question voided. The ranking equals the old rule's (right
+    answers ÷ maximum) rank for rank, tie for tie; each attempt's, result's and branch's
+    points are exactly score × 100; S and the average are the old figures."""
+    organizer = make_user(role="organizer", username="btc")
+    branches = [make_unit(f"cb-{n}", name=f"Chi bộ {n}") for n in "AB"]
+    members = [make_user(unit=branches[n % 2], username=f"dv{n}") for n in range(8)]
+    contest = contests.create_contest(organizer, "Hội thi", "", [])
+    round_ = contests.create_round(organizer, contest, RoundSettings(
+        title="Vòng 1", opens_at=frozen_clock.now - timedelta(minutes=5),
+        closes_at=frozen_clock.now + timedelta(hours=2), time_limit_minutes=30,
+        question_count=8, attempts_allowed=2, counting="best", results_visibility="at_submit"))
+    contests.schedule(organizer, round_)
+    db.session.commit()
+    rng = random.Random(2026)
+    for sitting in range(2):
+        for member in members:
+            attempt = contests.start_round_attempt(member, round_, rng=random.Random(rng.random()))
+            answers = {}
+            for item in attempt.items:
+                assert not item.question.partial_credit
+                right = sorted(c.id for c in item.question.choices if c.is_correct)
+                # Mostly right, sometimes a wrong pick; a whole-minute time, so ties happen.
+                answers[item.question_id] = right if rng.random() < 0.6 else [
+                    rng.choice([c for c in item.choice_ids if c not in right])]
+            frozen_clock.advance(minutes=rng.choice([2, 3]))
+            attempts.submit(attempt, answers)
+            db.session.commit()
+    frozen_clock.set(round_.closes_at + timedelta(minutes=1))
+    attempts.close_overdue()
+    db.session.commit()
+    voided = contests.round_question_ids(round_)[0]
+    contests.correct_question(organizer, round_, voided, "void", "câu sai")
+    db.session.commit()
+    db.session.expire_all()
+
+    for attempt in db.session.execute(select(Attempt).where(Attempt.round_id == round_.id)).scalars():
+        assert attempt.points == attempt.score * 100
+    results = db.session.execute(select(RoundResult).where(RoundResult.round_id == round_.id)).scalars().all()
+    assert len(results) == len(members) and all(r.points == r.score * 100 for r in results)
+    new = [(r.user.id, r.rank, r.tied) for r in contests.ranking(round_)]
+    assert new == _old_ranking(results)
+    shares = [Fraction(r.score, r.max_score) for r in results]
+    assert len(set(shares)) < len(shares)  # equal shares: the time tie-break decided
+    for unit in branches:
+        stats = db.session.execute(select(RoundUnitStats).where(
+            RoundUnitStats.round_id == round_.id, RoundUnitStats.unit_id == unit.id)).scalar_one()
+        mine = [r for r in results if r.unit_id == unit.id]
+        assert stats.points_sum == stats.score_sum * 100 == sum(r.score for r in mine) * 100
+        assert stats.full_scores == sum(r.score == r.max_score for r in mine)
+        row = next(r for r in standings.round_standings(round_) if r.unit.id == unit.id)
+        assert row.S == float(standings.percent_of(stats.score_sum, stats.max_sum))
+        assert row.average == stats.score_sum / stats.participants
+    assert counters.recompute(check=True) == []
