@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from quizapp.extensions import db
-from quizapp.models import Attempt, RoundResult, RoundUnitStats
+from quizapp.models import Attempt, RoundResult, RoundUnitStats, User
 from quizapp.services import attempts, contests
 from quizapp.services.branches import counters, exports, standings
 from quizapp.services.contests import RoundSettings
@@ -193,4 +193,54 @@ def test_a_classic_round_ranks_and_counts_as_before_scaled_by_a_hundred(
         row = next(r for r in standings.round_standings(round_) if r.unit.id == unit.id)
         assert row.S == float(standings.percent_of(stats.score_sum, stats.max_sum))
         assert row.average == stats.score_sum / stats.participants
+    assert counters.recompute(check=True) == []
+
+
+def _weighted_item(attempt: Attempt):
+    db.session.expire_all()
+    attempt = db.session.get(Attempt, attempt.id)
+    item = next(i for i in attempt.items if i.credit == 50)
+    half = next(c.id for c in item.question.choices if c.fraction == 0.5)
+    return attempt, item, half
+
+
+@pytest.mark.parametrize("action", ["void", "rekey"])
+def test_a_correction_regrades_the_credit_into_every_total(app, setting, frozen_clock, action):
+    """Voiding the half-credit question takes its 50 out of the points and one question
+    out of the maximum; re-keying it to the 50 % option makes that option right (the
+    correction's key is all or nothing: the weights no longer describe the question).
+    The attempt, the counting result, the branch sums, the ranking and a rebuild agree."""
+    s = setting
+    slow = _take(s["slow"], s["round"], frozen_clock, minutes=20, pick="half")
+    _take(s["fast"], s["round"], frozen_clock, minutes=3, pick="zero")
+    frozen_clock.set(s["round"].closes_at + timedelta(minutes=1))
+    attempts.close_overdue()
+    db.session.commit()
+    slow, item, half = _weighted_item(slow)
+    organizer = db.session.execute(select(User).where(User.username == "btc")).scalar_one()
+    contests.correct_question(organizer, s["round"], item.question_id, action, "đáp án sai",
+                              correct_choice_ids=[half] if action == "rekey" else None)
+    db.session.commit()
+    db.session.expire_all()
+    slow = db.session.get(Attempt, slow.id)
+    item = next(i for i in slow.items if i.question_id == item.question_id)
+    if action == "void":
+        assert item.credit is None
+        assert (slow.score, slow.points, slow.max_score) == (
+            QUESTIONS - 1, (QUESTIONS - 1) * 100, QUESTIONS - 1)
+    else:
+        assert item.credit == 100 and item.is_correct
+        assert (slow.score, slow.points, slow.max_score) == (QUESTIONS, QUESTIONS * 100, QUESTIONS)
+    result = db.session.execute(select(RoundResult).where(RoundResult.user_id == s["slow"].id)).scalar_one()
+    assert (result.score, result.points, result.max_score) == (slow.score, slow.points, slow.max_score)
+    stats = db.session.execute(select(RoundUnitStats).where(
+        RoundUnitStats.unit_id == s["branch"].id)).scalar_one()
+    fast = db.session.execute(select(RoundResult).where(RoundResult.user_id == s["fast"].id)).scalar_one()
+    assert stats.points_sum == slow.points + fast.points
+    # Full scores count right answers: after the void or the re-key the slow member has
+    # every counted question fully right.
+    assert stats.full_scores == 1 + (fast.score == fast.max_score)
+    rows = contests.ranking(s["round"])
+    assert sorted(rows, key=lambda r: -r.share) == rows
+    assert {r.user.username: r.points for r in rows} == {"cham": slow.points, "nhanh": fast.points}
     assert counters.recompute(check=True) == []
