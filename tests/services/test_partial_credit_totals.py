@@ -18,7 +18,7 @@ from quizapp.models import Attempt, RoundResult, RoundUnitStats, User
 from quizapp.services import attempts, contests
 from quizapp.services.branches import counters, exports, standings
 from quizapp.services.contests import RoundSettings
-from quizapp.services.grading import points_text, points_value
+from quizapp.services.grading import average_text, points_text, points_value
 from tests.conftest import BrowserClient
 
 pytestmark = pytest.mark.usefixtures("isolated_requests")
@@ -117,6 +117,12 @@ def test_a_rebuild_after_a_correction_keeps_the_half_credit(app, setting, frozen
     (None, "—", None)])
 def test_points_read_as_questions_with_the_decimal_comma(points, text, value):
     assert points_text(points) == text and points_value(points) == value
+
+
+@pytest.mark.parametrize("value, text", [(5.25, "5,25"), (5.0, "5,00"), (2 / 3, "0,67"),
+                                         (None, "—")])
+def test_averages_read_with_the_decimal_comma(value, text):
+    assert average_text(value) == text
 
 
 # ---------------------------------------------------------------- classic rounds unchanged
