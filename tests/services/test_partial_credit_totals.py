@@ -18,6 +18,7 @@ from quizapp.models import Attempt, RoundResult, RoundUnitStats, User
 from quizapp.services import attempts, contests
 from quizapp.services.branches import counters, exports, standings
 from quizapp.services.contests import RoundSettings
+from quizapp.services.contests.item_analysis import discrimination, point_biserial, upper_lower_index
 from quizapp.services.grading import average_text, points_text, points_value
 from tests.conftest import BrowserClient
 
@@ -250,3 +251,17 @@ def test_a_correction_regrades_the_credit_into_every_total(app, setting, frozen_
     assert sorted(rows, key=lambda r: -r.share) == rows
     assert {r.user.username: r.points for r in rows} == {"cham": slow.points, "nhanh": fast.points}
     assert counters.recompute(check=True) == []
+
+
+def test_item_analysis_reads_credit_as_a_share_and_classic_answers_as_before():
+    # Classic answers: the same figure as the point-biserial of right/wrong.
+    totals = [1.0, 2.0, 3.0, 4.0, 6.0]
+    right = [False, False, True, False, True]
+    assert discrimination([float(r) for r in right], totals) == \
+        point_biserial(right, totals)
+    # A half-credit answer on a strong paper lifts the correlation: it was 0 before.
+    shares = [0.0, 0.0, 1.0, 0.0, 0.5]
+    r = discrimination(shares, totals)
+    assert r is not None and r > discrimination([0.0, 0.0, 1.0, 0.0, 0.0], totals)
+    assert discrimination([0.5] * 5, totals) is None
+    assert upper_lower_index([0.0, 0.5, 0.5, 1.0], [1, 2, 3, 4]) == 1.0
