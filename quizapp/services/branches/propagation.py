@@ -24,6 +24,7 @@ from sqlalchemy import select
 from ...extensions import db
 from ...models import Contest, Unit
 from ..contests import local_time, round_state
+from ..grading import average_text
 from .standings import (FULL_VIEW, branch_units, contest_rounds, hidden_rounds, mastery,
                         round_standings, top_sections)
 
@@ -152,7 +153,7 @@ def _rate(part: int, whole: int) -> str:
 def _number(value: float | None, hidden: bool) -> str:
     if hidden:
         return HIDDEN
-    return "—" if value is None else f"{value:.2f}".replace(".", ",")
+    return average_text(value)
 
 
 def _share(answered: int, right: int) -> str:
