@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 
 from .clock import utcnow
 from .services.branches.standings import format_index
-from .services.grading import REGISTRY, fraction_to_credit, points_text
+from .services.grading import REGISTRY, average_text, fraction_to_credit, points_text
 
 
 def local_time(value: datetime | None, fmt: str = "%H:%M %d/%m/%Y") -> str:
@@ -55,6 +55,7 @@ def init_templating(app: Flask) -> None:
     app.jinja_env.filters["duration"] = duration
     app.jinja_env.filters["percent"] = percent
     app.jinja_env.filters["points"] = points_text   # hundredths of a question → "7,5"
+    app.jinja_env.filters["average"] = average_text  # questions per participant → "5,25"
     app.jinja_env.filters["index"] = format_index
     app.jinja_env.filters["reject_page"] = lambda args: {k: v for k, v in args.items() if k != "page"}
     app.jinja_env.globals["switch_language_url"] = switch_language_url

@@ -137,6 +137,13 @@ def points_text(points: int | None) -> str:
     return str(value) if isinstance(value, int) else f"{value:.2f}".rstrip("0").replace(".", ",")
 
 
+def average_text(value: float | None) -> str:
+    """An average number of questions (a branch's points per participant) as pages and
+    the report print it: two decimals, the Vietnamese decimal comma: 5.25 → "5,25";
+    None → "—". The same comma as points_text, for every score a person reads."""
+    return "—" if value is None else f"{value:.2f}".replace(".", ",")
+
+
 def credit(kind_name: str, correct: set[int], selected: set[int],
            fractions: Mapping[int, float] | None = None) -> int:
     """The credit in percent 0..100 of `selected`. `fractions`: per choice id, for a

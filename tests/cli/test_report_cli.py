@@ -183,3 +183,57 @@ def test_standings_recompute_repairs_every_kind_of_counter(runner, world):
     db.session.expire_all()
     assert counters.recompute(check=True) == []
     assert db.session.get(Unit, b.id).active_roster == 2
+
+
+def test_standings_recompute_check_agrees_after_partial_credit_and_sees_half_a_question(
+        runner, bank, make_user, make_unit, frozen_clock):
+    """Mixed partial-credit attempts (a 50 % option, a multiple-answer question's share):
+    the maintained counters equal a rebuild, and half a question's worth (50 points)
+    missing from a branch's sum is found and repaired."""
+    organizer = make_user(role="organizer", username="btc", password=None)
+    unit = make_unit("cb-le", name="Chi bộ Lẻ")
+    members = [make_user(unit=unit, username=f"dv{i}", password=None) for i in range(4)]
+    contest = contests.create_contest(organizer, "Thi đua", "", [])
+    round_ = contests.create_round(organizer, contest, RoundSettings(
+        title="Vòng 1", opens_at=frozen_clock.now, closes_at=frozen_clock.now + timedelta(hours=2),
+        time_limit_minutes=20, question_count=10, attempts_allowed=2, counting="best"))
+    contests.schedule(organizer, round_)
+    db.session.commit()
+    rng = random.Random(7)
+    points = 0
+    for sitting in range(2):
+        for member in members:
+            attempt = contests.start_round_attempt(member, round_, rng=random.Random(rng.random()))
+            answers = {}
+            for item in attempt.items:
+                question = item.question
+                right = [c for c in question.choices if c.is_correct]
+                wrong = [c for c in question.choices if not c.is_correct]
+                if question.kind == "single":
+                    for c in question.choices:
+                        c.fraction = 1.0 if c.is_correct else (0.5 if c is wrong[0] else 0.0)
+                    question.partial_credit = True
+                    answers[item.question_id] = [rng.choice([right[0], wrong[0], wrong[-1]]).id]
+                elif question.kind == "multiple":
+                    for c in question.choices:
+                        c.fraction = 1 / len(right) if c.is_correct else -0.5
+                    question.partial_credit = True
+                    answers[item.question_id] = [c.id for c in question.choices
+                                                 if rng.random() < 0.5][:len(question.choices)]
+            db.session.flush()
+            frozen_clock.advance(seconds=rng.choice([60, 120]))
+            attempts.submit(attempt, answers)
+            db.session.commit()
+            points += attempt.points % 100
+    assert points  # some credit was partial
+    result = _invoke(runner, "standings", "recompute", "--check")
+    assert result.exit_code == 0 and "OK" in result.output, result.output
+
+    db.session.execute(update(RoundUnitStats).where(RoundUnitStats.round_id == round_.id)
+                       .values(points_sum=RoundUnitStats.points_sum - 50))
+    db.session.commit()
+    result = _invoke(runner, "standings", "recompute", "--check")
+    assert result.exit_code != 0 and "1 difference" in result.output, result.output
+    assert _invoke(runner, "standings", "recompute").exit_code == 0
+    assert _invoke(runner, "standings", "recompute", "--check").exit_code == 0
+    assert counters.recompute(check=True) == []

@@ -150,7 +150,7 @@ def test_round_standings_page_hides_scores_from_anonymous_visitors(world, browse
     assert _heat_cells(page) == []
     _publish(world)
     rows = _table(_get(browser(), f"/standings/round/{world['r1'].id}").get_data(as_text=True))
-    assert [r["average"] for r in rows] == ["4.00", "2.00"]
+    assert [r["average"] for r in rows] == ["4,00", "2,00"]
 
 
 def test_round_standings_page_hides_scores_from_a_secretary(world, browser):
@@ -159,7 +159,7 @@ def test_round_standings_page_hides_scores_from_a_secretary(world, browser):
     assert _heat_cells(page) == []
     # The organizer sees everything, before publishing.
     page = _get(browser("btc"), f"/standings/round/{world['r1'].id}").get_data(as_text=True)
-    assert [r["average"] for r in _table(page)] == ["4.00", "2.00"]
+    assert [r["average"] for r in _table(page)] == ["4,00", "2,00"]
     assert _heat_cells(page)
 
 
@@ -231,11 +231,11 @@ def test_branch_page_hides_individual_scores_from_the_secretary(world, browser):
     assert "5/5" not in roster and "3/5" not in roster
     assert roster.count("đã nộp") + roster.count("submitted") >= 2   # who took part stays
     trend = page[page.index("<thead><tr><th>"):page.index('id="roster"')]
-    assert "4.00" not in trend
+    assert "4,00" not in trend and "4.00" not in trend
     assert "<svg" not in _branch_mastery(page)
     _publish(world)
     page = html.unescape(_get(secretary, f"/branch/{a.id}").get_data(as_text=True))
-    assert "5/5" in page and "3/5" in page and "4.00" in page and "<svg" in _branch_mastery(page)
+    assert "5/5" in page and "3/5" in page and "4,00" in page and "<svg" in _branch_mastery(page)
 
 
 def test_branch_report_hides_individual_scores_from_the_secretary(world, browser):

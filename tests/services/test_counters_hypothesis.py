@@ -9,7 +9,8 @@ overdue attempts, exempt or deactivate someone (and back), answer daily review q
 and a question may be voided or re-keyed. After every step `counters.recompute(check=True)`
 must find nothing to correct; at the end every finished attempt's score and points must
 equal a regrade from its stored answers (the single-answer questions of the pools carry
-partial credit: one wrong option is worth 50 %), and the counting results and branch counters must equal
+partial credit: one wrong option is worth 50 %; the multiple-answer ones share 100 %
+among their right options and take 50 % for each wrong one), and the counting results and branch counters must equal
 what an independent oracle in this file computes.
 """
 from __future__ import annotations
@@ -174,15 +175,33 @@ def _overrides(round_id: int) -> dict[int, set[int] | None]:
 
 
 def _half_credit_pools() -> None:
-    """The pools' single-answer questions get Moodle-style weights: the right option
-    100 %, the first wrong one 50 %, the others 0 %."""
+    """The pools' questions get Moodle-style weights: a single-answer question's right
+    option 100 %, its first wrong one 50 %, the others 0 %; a multiple-answer question's
+    right options share 100 % and each wrong one costs 50 %."""
     for question in db.session.execute(select(Question).join(Section).where(
-            Section.key.in_(["viewpoint-2", "breakthrough-2"]), Question.kind == "single")).scalars():
+            Section.key.in_(["viewpoint-2", "breakthrough-2"]),
+            Question.kind.in_(["single", "multiple"]))).scalars():
+        right = [c for c in question.choices if c.is_correct]
         wrong = [c for c in question.choices if not c.is_correct]
         for choice in question.choices:
-            choice.fraction = 1.0 if choice.is_correct else (0.5 if choice is wrong[0] else 0.0)
+            if question.kind == "multiple":
+                choice.fraction = 1 / len(right) if choice.is_correct else -0.5
+            else:
+                choice.fraction = 1.0 if choice.is_correct else (0.5 if choice is wrong[0] else 0.0)
         question.partial_credit = True
     db.session.commit()
+
+
+def _weighted_points(question: Question, selected: set[int]) -> int:
+    """Moodle's grade of a weighted question, computed here: the picked fractions
+    (one pick on a single-answer question), summed, kept within 0..1, in whole percent
+    rounded half up."""
+    if not selected or (question.kind != "multiple" and len(selected) != 1):
+        return 0
+    total = sum((Fraction(c.fraction).limit_denominator(1000) for c in question.choices
+                 if c.id in selected), Fraction(0))
+    total = min(Fraction(1), max(Fraction(0), total))
+    return int(total * 100 + Fraction(1, 2))
 
 
 def _regrade(attempt: Attempt, overrides) -> tuple[int, int, int]:
@@ -198,9 +217,8 @@ def _regrade(attempt: Attempt, overrides) -> tuple[int, int, int]:
         counted += 1
         exact = bool(item.selected_ids) and item.selected_ids == right
         score += int(exact)
-        if item.question.partial_credit and right == natural and len(item.selected_ids) == 1:
-            (picked,) = item.selected_ids
-            points += round(100 * next(c.fraction for c in item.question.choices if c.id == picked))
+        if item.question.partial_credit and right == natural:
+            points += _weighted_points(item.question, item.selected_ids)
         else:
             points += 100 * int(exact)
     return score, counted, points

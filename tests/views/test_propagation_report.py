@@ -26,19 +26,25 @@ def docx_text(content: bytes) -> tuple[str, list[list[str]]]:
     return text, tables
 
 
+def _open_round(organizer, clock, questions: int):
+    """A contest with one round open for two more hours, results shown on publishing."""
+    contest = contests.create_contest(organizer, "Tìm hiểu Nghị quyết Đại hội", "", [])
+    round_ = contests.create_round(organizer, contest, RoundSettings(
+        title="Vòng 1", opens_at=clock.now - timedelta(hours=1),
+        closes_at=clock.now + timedelta(hours=2), time_limit_minutes=20, question_count=questions,
+        results_visibility="on_publish"))
+    contests.schedule(organizer, round_)
+    db.session.commit()
+    return contest, round_
+
+
 @pytest.fixture
 def ward_with_results(app, bank, frozen_clock, make_unit, make_user):
     organizer = make_user(role="organizer", username="btc")
     one, two = make_unit("cb-1", name="Chi bộ số 1"), make_unit("cb-2", name="Chi bộ số 2")
     make_user(role="secretary", unit=one, username="bithu1")
     takers = [make_user(unit=one, username=f"dva{n}") for n in range(3)] + [make_user(unit=two, username="dvb0")]
-    contest = contests.create_contest(organizer, "Tìm hiểu Nghị quyết Đại hội", "", [])
-    round_ = contests.create_round(organizer, contest, RoundSettings(
-        title="Vòng 1", opens_at=frozen_clock.now - timedelta(hours=1),
-        closes_at=frozen_clock.now + timedelta(hours=2), time_limit_minutes=20, question_count=4,
-        results_visibility="on_publish"))
-    contests.schedule(organizer, round_)
-    db.session.commit()
+    contest, round_ = _open_round(organizer, frozen_clock, questions=4)
     for user in takers:
         attempt = contests.start_round_attempt(user, round_, rng=random.Random(user.id))
         key = contests.answer_key([i.question_id for i in attempt.items], round_.id)
@@ -118,13 +124,7 @@ def mixed_results(app, bank, frozen_clock, make_unit, make_user):
     organizer = make_user(role="organizer", username="btc")
     one, two = make_unit("cb-1", name="Chi bộ số 1"), make_unit("cb-2", name="Chi bộ số 2")
     make_user(role="secretary", unit=one, username="bithu1")
-    contest = contests.create_contest(organizer, "Tìm hiểu Nghị quyết Đại hội", "", [])
-    round_ = contests.create_round(organizer, contest, RoundSettings(
-        title="Vòng 1", opens_at=frozen_clock.now - timedelta(hours=1),
-        closes_at=frozen_clock.now + timedelta(hours=2), time_limit_minutes=20, question_count=8,
-        results_visibility="on_publish"))
-    contests.schedule(organizer, round_)
-    db.session.commit()
+    contest, round_ = _open_round(organizer, frozen_clock, questions=8)
     taken = {one.id: [], two.id: []}
     exempt = make_user(unit=one, username="mien")
     exempt.exempt = True

@@ -28,8 +28,9 @@ PRIZE_HEADERS = ["Giải", "Hạng", "Họ và tên", "Tên đăng nhập", "Chi
 COLLECTIVE_HEADERS = ["Giải", "Hạng", "Chi bộ", "Số đảng viên (tính tỉ lệ)", "Số tham gia",
                       "P", "S", "G (tiến bộ)", "Chỉ số thi đua", "Cách tính",
                       "Đồng hạng ở ranh giới giải"]
-RANKING_RULE = ("Cách xếp hạng: tỉ lệ điểm = điểm ÷ điểm tối đa của chính bài thi (câu bị hủy "
-                "không tính vào điểm tối đa), cao trước → dự đoán gần đáp số hơn (nếu vòng có câu "
+RANKING_RULE = ("Cách xếp hạng: tỉ lệ điểm = điểm ÷ điểm tối đa của chính bài thi (điểm là tổng "
+                "điểm các câu, câu chấm điểm từng phần được tính phần đạt được, ví dụ 0,5 câu; "
+                "câu bị hủy không tính vào điểm tối đa), cao trước → dự đoán gần đáp số hơn (nếu vòng có câu "
                 "dự đoán; không dự đoán coi như xa nhất) → thời gian làm bài ngắn hơn → nộp sớm "
                 "hơn; bằng nhau ở mọi tiêu chí thì đồng hạng. Phiếu giấy không đo được thời "
                 "gian làm bài: được tính bằng trọn thời gian của vòng (ghi “—”), thời điểm nộp "

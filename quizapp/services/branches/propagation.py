@@ -24,6 +24,7 @@ from sqlalchemy import select
 from ...extensions import db
 from ...models import Contest, Unit
 from ..contests import local_time, round_state
+from ..grading import average_text
 from .standings import (FULL_VIEW, branch_units, contest_rounds, hidden_rounds, mastery,
                         round_standings, top_sections)
 
@@ -152,7 +153,7 @@ def _rate(part: int, whole: int) -> str:
 def _number(value: float | None, hidden: bool) -> str:
     if hidden:
         return HIDDEN
-    return "—" if value is None else f"{value:.2f}".replace(".", ",")
+    return average_text(value)
 
 
 def _share(answered: int, right: int) -> str:
@@ -175,11 +176,7 @@ def _mastery_table(document, rounds: list, sections: list[SectionLine], hidden: 
     headers = ["STT", "Phần của đề cương"] + [f"{r.title}: tỉ lệ đúng (%)" for r in rounds]
     if len(rounds) > 1:
         headers.append("Cả cuộc thi (%)")
-    table = document.add_table(rows=1, cols=len(headers))
-    table.style = "Table Grid"
-    table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    for cell, text in zip(table.rows[0].cells, headers):
-        _cell(cell, text, bold=True, size=9, center=True)
+    table = _table(document, headers)
     for n, line in enumerate(sections, 1):
         values = [str(n), line.title]
         for round_ in rounds:
@@ -204,6 +201,16 @@ def _mastery_table(document, rounds: list, sections: list[SectionLine], hidden: 
     _para(document, note + ".", italic=True, size=11)
     _para(document, f"Phần có tỉ lệ đúng thấp nhất: {lowest.title} — nên trao đổi thêm trong "
                     f"sinh hoạt chi bộ.", size=13)
+
+
+def _table(document, headers: list[str]):
+    """A centred grid table with one bold header row."""
+    table = document.add_table(rows=1, cols=len(headers))
+    table.style = "Table Grid"
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    for cell, text in zip(table.rows[0].cells, headers):
+        _cell(cell, text, bold=True, size=9, center=True)
+    return table
 
 
 def report(contest: Contest, scope: Unit | None, activity: dict[int, Activity],
@@ -263,11 +270,7 @@ def report(contest: Contest, scope: Unit | None, activity: dict[int, Activity],
     for round_ in rounds:
         headers += [f"{round_.title}: tham gia (tỉ lệ %)", f"{round_.title}: điểm TB"]
     headers += ["Buổi thi tại sinh hoạt chi bộ", "Đảng viên ôn tập hằng ngày"]
-    table = document.add_table(rows=1, cols=len(headers))
-    table.style = "Table Grid"
-    table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    for cell, text in zip(table.rows[0].cells, headers):
-        _cell(cell, text, bold=True, size=9, center=True)
+    table = _table(document, headers)
     for n, line in enumerate(lines, 1):
         act = activity.get(line.unit.id, Activity())
         values = [str(n), line.unit.name, str(line.roster)]
