@@ -10,18 +10,15 @@ installs it from Debian; `make test` runs it).
 from __future__ import annotations
 
 import re
-import threading
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
-from quizapp import create_app
 from quizapp.clock import utcnow
 from quizapp.extensions import db
 from quizapp.models import Attempt
 from quizapp.services.people import users as user_service
-from quizapp.services.bank import import_bank, read_bank
+from tests.e2e.live import PASSWORD, fill_login, make_app, serve, tables_bank_and_ward
 from tests.tokens import ids_of
 
 pytestmark = [
@@ -30,19 +27,16 @@ pytestmark = [
 ]
 
 VIEWPORT = {"width": 360, "height": 740}
-BANK_PATH = Path(__file__).resolve().parents[2] / "questions"
 USERNAME = "dangvien1"
-PASSWORD = "correct-horse-1"
 TIMEOUT_MS = 10_000
 
 
 # ---------------------------------------------------------------- the live server
 
 class LiveServer:
-    def __init__(self, app, server):
+    def __init__(self, app, url):
         self.app = app
-        self.server = server
-        self.url = f"http://127.0.0.1:{server.server_port}"
+        self.url = url
 
     def attempt(self, attempt_id: int) -> Attempt:
         """A fresh read of the attempt (call inside `with live.app.app_context()`)."""
@@ -52,40 +46,15 @@ class LiveServer:
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory):
-    from werkzeug.serving import make_server
-
-    tmp = tmp_path_factory.mktemp("e2e")
-    app = create_app({
-        "TESTING": True,
-        "SECRET_KEY": "test-secret-key-0123456789",
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp / 'e2e.sqlite3'}",
-        "LOGIN_RATE_LIMIT": "1000 per minute",
-        "QUIZ_GRACE_SECONDS": 5,
-        "REDIS_URL": None,
-    })
+    app = make_app(tmp_path_factory, "e2e", QUIZ_GRACE_SECONDS=5)
     with app.app_context():
-        db.create_all()
-        bank = read_bank(BANK_PATH)
-        assert not bank.errors, bank.errors[:5]
-        import_bank(bank)
-        ward = user_service.create_unit("tay-mo", "Đảng bộ phường Tây Mỗ", kind="committee")
+        ward = tables_bank_and_ward()
         user_service.create_user(USERNAME, "Nguyễn Văn An", ward, role="member",
                                  password=PASSWORD)
         db.session.commit()
         db.session.remove()
-
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="e2e-server", daemon=True)
-    thread.start()
-    try:
-        yield LiveServer(app, server)
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
+    with serve(app) as url:
+        yield LiveServer(app, url)
 
 
 # ---------------------------------------------------------------- the browser
@@ -112,9 +81,7 @@ def nojs_page(browser, live):
 
 def log_in(page) -> None:
     page.goto("/login")
-    page.fill("input[name=login]", USERNAME)
-    page.fill("input[name=password]", PASSWORD)
-    page.locator("form button[type=submit]").click()
+    fill_login(page, USERNAME)
     page.wait_for_url(re.compile(r"/home$"))
 
 

@@ -4,32 +4,28 @@ checks the answers (an unanswered question is listed with a link back), submits 
 and sees "Đã nộp ✓" on the done page and at home.
 
 Screenshots of home, one question, check-your-answers and the done page go to the
-folder named by JOURNEY_SCREENS (default: tests/e2e/artifacts/, gitignored).
+folder named by SCREENS_DIR (default: tests/e2e/artifacts/, gitignored).
 """
 from __future__ import annotations
 
-import os
 import re
-import threading
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from quizapp import clock, create_app
+from quizapp import clock
 from quizapp.extensions import db
 from quizapp.models import Attempt
 from quizapp.services import contests as contest_service
 from quizapp.services.people import users as user_service
-from quizapp.services.bank import import_bank, read_bank
+from tests.e2e.live import (PASSWORD, fill_login, log_in, make_app, new_context, screens_dir,
+                            serve, tables_bank_and_ward)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.sqlite_only]
 
-BANK_PATH = Path(__file__).resolve().parents[2] / "questions"
-SCREENS = Path(os.environ.get("JOURNEY_SCREENS") or Path(__file__).resolve().parent / "artifacts")
-PASSWORD = "correct-horse-1"
+SCREENS = screens_dir(Path(__file__).resolve().parent / "artifacts")
 PHONE = {"width": 360, "height": 740}
-TIMEOUT_MS = 15_000
 ROUND_TITLE = "Vòng 2"
 
 
@@ -41,11 +37,7 @@ class World:
 def _seed(app) -> dict:
     real_now = clock.utcnow()
     with app.app_context():
-        db.create_all()
-        bank = read_bank(BANK_PATH)
-        assert not bank.errors, bank.errors[:5]
-        import_bank(bank)
-        ward = user_service.create_unit("tay-mo", "Đảng bộ phường Tây Mỗ", kind="committee")
+        ward = tables_bank_and_ward()
         branch = user_service.create_unit("cb-01", "Chi bộ Tổ dân phố số 1", parent=ward)
         organizer = user_service.create_user("btc", "Ban Tổ chức", ward, role="organizer",
                                              password=PASSWORD)
@@ -74,54 +66,25 @@ def _seed(app) -> dict:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
-    from werkzeug.serving import make_server
-
-    tmp = tmp_path_factory.mktemp("e2e-journey")
-    app = create_app({
-        "TESTING": True,
-        "SECRET_KEY": "test-secret-key-0123456789",
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp / 'journey.sqlite3'}",
-        "LOGIN_RATE_LIMIT": "1000 per minute",
-        "LOGIN_ACCOUNT_RATE_LIMIT": "1000 per minute",
-        "REDIS_URL": None,
-    })
+    app = make_app(tmp_path_factory, "e2e-journey")
     ids = _seed(app)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    url = f"http://127.0.0.1:{server.server_port}"
-    app.config["PUBLIC_URL"] = url   # the reminder's links point at this server
-    thread = threading.Thread(target=server.serve_forever, name="e2e-journey", daemon=True)
-    thread.start()
-    try:
+    with serve(app, "e2e-journey", public_url=True) as url:
         yield World(url, app, ids)
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
 
 
 def _context(browser, world, **options):
-    context = browser.new_context(viewport=options.pop("viewport", PHONE), base_url=world.url,
-                                  **options)
-    context.set_default_timeout(TIMEOUT_MS)
-    return context
+    return new_context(browser, world.url, options.pop("viewport", PHONE), **options)
 
 
 def _log_in(page, username, next_url=None):
-    page.fill("input[name=login]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.locator("form button[type=submit]").click()
+    fill_login(page, username)
 
 
 def _reminder_link(browser, world) -> str:
     context = _context(browser, world)
     try:
         page = context.new_page()
-        page.goto("/login")
-        _log_in(page, "bithu")
-        page.wait_for_url(re.compile(r"/home$"))
+        log_in(page, "bithu")
         page.goto(f"/branch/{world.ids['branch']}")
         text = page.locator("textarea#reminder").input_value()
     finally:

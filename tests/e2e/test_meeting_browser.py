@@ -7,44 +7,31 @@ from __future__ import annotations
 import os
 import random
 import re
-import threading
 from pathlib import Path
 
 import pytest
 from playwright import sync_api
 
-from quizapp import create_app
 from quizapp.extensions import db
 from quizapp.models import MeetingPlayer, MeetingQuestion, MeetingSession, Question
 from quizapp.services.attempts import choice_tokens
 from quizapp.services.people import users as user_service
-from quizapp.services.bank import import_bank, read_bank
 from quizapp.services.learning import meeting
-from tests.e2e.test_browser import BANK_PATH, PASSWORD
+from tests.e2e.live import PASSWORD, log_in, make_app, new_context, serve, tables_bank_and_ward
 from tests.meeting_helpers import single_keys
 
 pytestmark = [pytest.mark.e2e, pytest.mark.sqlite_only]
 
 PHONE = {"width": 360, "height": 740}
 SCREEN = {"width": 1280, "height": 720}
-TIMEOUT_MS = 15_000
 PLAYERS = ("dv-an", "dv-binh", "dv-cuong")
 
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory):
-    from werkzeug.serving import make_server
-
-    tmp = tmp_path_factory.mktemp("meeting")
-    app = create_app({
-        "TESTING": True, "SECRET_KEY": "test-secret-key-0123456789",
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp / 'meeting.sqlite3'}",
-        "LOGIN_RATE_LIMIT": "1000 per minute", "REDIS_URL": None,
-    })
+    app = make_app(tmp_path_factory, "meeting")
     with app.app_context():
-        db.create_all()
-        import_bank(read_bank(BANK_PATH))
-        ward = user_service.create_unit("tay-mo", "Đảng bộ phường Tây Mỗ", kind="committee")
+        ward = tables_bank_and_ward()
         branch = user_service.create_unit("cb-01", "Chi bộ Khu dân cư số 1", parent=ward)
         host = user_service.create_user("bithu", "Lê Văn Hùng", branch, role="secretary", password=PASSWORD)
         names = ("Nguyễn Văn An", "Trần Thị Bình", "Phạm Minh Cường")
@@ -56,29 +43,14 @@ def live(tmp_path_factory):
         db.session.commit()
         session_id, pin = session.id, session.pin
         db.session.remove()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield app, f"http://127.0.0.1:{server.server_port}", session_id, pin
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
+    with serve(app) as url:
+        yield app, url, session_id, pin
 
 
 def _open(browser, url, viewport, username):
-    context = browser.new_context(viewport=viewport, base_url=url)
-    context.set_default_timeout(TIMEOUT_MS)
+    context = new_context(browser, url, viewport)
     page = context.new_page()
-    page.goto("/login")
-    page.fill("input[name=login]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.locator("form button[type=submit]").click()
-    page.wait_for_url(re.compile(r"/home$"))
+    log_in(page, username)
     return context, page
 
 

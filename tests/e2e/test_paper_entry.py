@@ -17,7 +17,8 @@ from quizapp.extensions import db
 from quizapp.models import Attempt, Round, RoundResult, RoundUnitStats, User
 from quizapp.services import contests
 from tests.e2e.test_accessibility import _violations
-from tests.e2e.test_contest_journey import _context, _log_in, _no_clipping, world  # noqa: F401
+from tests.e2e.live import log_in
+from tests.e2e.test_contest_journey import _context, _no_clipping, world  # noqa: F401
 
 pytestmark = [pytest.mark.e2e, pytest.mark.sqlite_only]
 
@@ -42,9 +43,7 @@ def test_a_secretary_enters_a_paper_sheet_at_360px(browser, world):
     context = _context(browser, world, accept_downloads=True)
     try:
         page = context.new_page()
-        page.goto("/login")
-        _log_in(page, "bithu")
-        page.wait_for_url(re.compile(r"/home$"))
+        log_in(page, "bithu")
         page.goto(f"/branch/{branch_id}")
         page.locator("a", has_text="Phiếu giấy cho đảng viên không dùng điện thoại").click()
         page.wait_for_url(re.compile(rf"/branch/{branch_id}/rounds/{round_id}/paper$"))

@@ -4,60 +4,26 @@ poster prints on exactly one A4 page with its QR code."""
 from __future__ import annotations
 
 import re
-import threading
-from datetime import timedelta
 
 import pytest
-from playwright import sync_api
 
-from tests.e2e.chromium import CHROMIUM, CHROMIUM_ARGS
-from tests.e2e.test_contest_journey import (PASSWORD, PHONE, SCREENS, TIMEOUT_MS,
-                                            _seed)
-from quizapp import create_app
-from quizapp.extensions import db
+from tests.e2e.live import PASSWORD, fill_login, make_app, new_context, serve
+from tests.e2e.test_contest_journey import PHONE, SCREENS, _seed
 
 pytestmark = [pytest.mark.e2e, pytest.mark.sqlite_only]
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    import os
-
-    from werkzeug.serving import make_server
-
-    if not os.path.exists(CHROMIUM):
-        pytest.skip(f"Debian chromium not installed at {CHROMIUM}")
-    tmp = tmp_path_factory.mktemp("e2e-reach2")
-    app = create_app({"TESTING": True, "SECRET_KEY": "test-secret-key-0123456789",
-                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp / 'reach2.sqlite3'}",
-                      "LOGIN_RATE_LIMIT": "1000 per minute", "LOGIN_ACCOUNT_RATE_LIMIT": "1000 per minute",
-                      "REDIS_URL": None})
+def site(tmp_path_factory, browser):
+    app = make_app(tmp_path_factory, "e2e-reach2")
     ids = _seed(app)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    url = f"http://127.0.0.1:{server.server_port}"
-    app.config["PUBLIC_URL"] = url
-    thread = threading.Thread(target=server.serve_forever, name="e2e-reach2", daemon=True)
-    thread.start()
-    try:
-        with sync_api.sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-            try:
-                yield url, ids, browser
-            finally:
-                browser.close()
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
+    with serve(app, "e2e-reach2", public_url=True) as url:
+        yield url, ids, browser
 
 
 def test_show_password_toggles_the_field_and_sends_it_as_a_password(site):
     url, _ids, browser = site
-    context = browser.new_context(viewport=PHONE, base_url=url)
-    context.set_default_timeout(TIMEOUT_MS)
+    context = new_context(browser, url, PHONE)
     try:
         page = context.new_page()
         page.goto("/login")
@@ -88,15 +54,12 @@ def test_show_password_toggles_the_field_and_sends_it_as_a_password(site):
 
 def test_the_poster_prints_on_one_a4_page_with_its_qr_code(site):
     url, ids, browser = site
-    context = browser.new_context(base_url=url)
-    context.set_default_timeout(TIMEOUT_MS)
+    context = new_context(browser, url)
     requests = []
     try:
         page = context.new_page()
         page.goto("/login")
-        page.fill("input[name=login]", "bithu")
-        page.fill("input[name=password]", PASSWORD)
-        page.locator("form button[type=submit]").click()
+        fill_login(page, "bithu")
         page.wait_for_url(re.compile(r"/home$"))
         page.on("request", lambda r: requests.append(r.url))
         page.goto(f"/branch/{ids['branch']}")

@@ -4,7 +4,7 @@ phone) and 1280 px (a desktop), as the branch secretary and as an organizer.
 The world is small and seeded through the services with the clock moved back: a ward
 with four branches of a few members each, a contest whose first round is closed (with
 finished attempts) and whose second round is open (some members done, one in progress,
-the rest not yet). The PNGs go to tests/e2e/artifacts/ (gitignored) for people to look
+the rest not yet). The PNGs go to SCREENS_DIR, else tests/e2e/artifacts/ (gitignored), for people to look
 at; the tests check that each is written, that a 360 px page does not scroll sideways
 (wide tables and charts scroll inside their own `.scroll` box), and that the charts are
 there. Never downloads a browser: without /usr/bin/chromium the tests skip (under CI=true
@@ -13,34 +13,30 @@ that fails the run; `make test` installs it from Debian first).
 from __future__ import annotations
 
 import random
-import re
-import threading
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from quizapp import clock, create_app
+from quizapp import clock
 from quizapp.extensions import db
 from quizapp.models import User
 from quizapp.services import attempts as attempt_service
 from quizapp.services import contests as contest_service
 from quizapp.services.branches import roster as roster_service
 from quizapp.services.people import users as user_service
-from quizapp.services.bank import import_bank, read_bank
+from tests.e2e.live import (PASSWORD, log_in, make_app, new_context, screens_dir, serve,
+                            tables_bank_and_ward)
 
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.sqlite_only,
 ]
 
-BANK_PATH = Path(__file__).resolve().parents[2] / "questions"
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-PASSWORD = "correct-horse-1"
+ARTIFACTS = screens_dir() or Path(__file__).resolve().parent / "artifacts"
 SECRETARY = "bithu1"
 ORGANIZER = "bantochuc"
 WIDTHS = {"360": {"width": 360, "height": 740}, "1280": {"width": 1280, "height": 800}}
-TIMEOUT_MS = 15_000
 
 BRANCHES = [
     ("cb-tdp-01", "Chi bộ Tổ dân phố số 1"),
@@ -84,11 +80,7 @@ def seed(app) -> dict:
     rng = random.Random(4)
     real_now = clock.utcnow()
     with app.app_context():
-        db.create_all()
-        bank = read_bank(BANK_PATH)
-        assert not bank.errors, bank.errors[:5]
-        import_bank(bank)
-        ward = user_service.create_unit("tay-mo", "Đảng bộ phường Tây Mỗ", kind="committee")
+        ward = tables_bank_and_ward()
         organizer = user_service.create_user(ORGANIZER, "Ban Tổ chức cuộc thi", ward,
                                              role="organizer", password=PASSWORD)
         branches = [user_service.create_unit(code, name, parent=ward, position=n)
@@ -150,37 +142,10 @@ def seed(app) -> dict:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
-    from werkzeug.serving import make_server
-
-    tmp = tmp_path_factory.mktemp("e2e-shots")
-    app = create_app({
-        "TESTING": True,
-        "SECRET_KEY": "test-secret-key-0123456789",
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp / 'shots.sqlite3'}",
-        "LOGIN_RATE_LIMIT": "1000 per minute",
-        "REDIS_URL": None,
-    })
+    app = make_app(tmp_path_factory, "e2e-shots")
     ids = seed(app)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="e2e-shots-server", daemon=True)
-    thread.start()
-    try:
-        yield World(f"http://127.0.0.1:{server.server_port}", app, ids)
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
-
-
-def _log_in(page, username: str) -> None:
-    page.goto("/login")
-    page.fill("input[name=login]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.locator("form button[type=submit]").click()
-    page.wait_for_url(re.compile(r"/home$"))
+    with serve(app, "e2e-shots-server") as url:
+        yield World(url, app, ids)
 
 
 # Elements that stick out to the right of the viewport, outside any .scroll box: what a
@@ -212,13 +177,12 @@ def _pages(ids: dict, role: str) -> dict[str, str]:
 @pytest.mark.parametrize("width", list(WIDTHS))
 @pytest.mark.parametrize("role,username", [("secretary", SECRETARY), ("organizer", ORGANIZER)])
 def test_screenshots(browser, world, role, username, width):
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    screens_dir(ARTIFACTS)
     viewport = WIDTHS[width]
-    context = browser.new_context(viewport=viewport, base_url=world.url)
-    context.set_default_timeout(TIMEOUT_MS)
+    context = new_context(browser, world.url, viewport)
     page = context.new_page()
     try:
-        _log_in(page, username)
+        log_in(page, username)
         for name, path in _pages(world.ids, role).items():
             response = page.goto(path)
             assert response is not None and response.status == 200, f"{path}: {response and response.status}"
@@ -252,11 +216,10 @@ def test_screenshots(browser, world, role, username, width):
 
 
 def test_secretary_cannot_open_another_branch(browser, world):
-    context = browser.new_context(viewport=WIDTHS["360"], base_url=world.url)
-    context.set_default_timeout(TIMEOUT_MS)
+    context = new_context(browser, world.url, WIDTHS["360"])
     page = context.new_page()
     try:
-        _log_in(page, SECRETARY)
+        log_in(page, SECRETARY)
         response = page.goto(f"/branch/{world.ids['other_branch']}")
         assert response is not None and response.status == 404
     finally:

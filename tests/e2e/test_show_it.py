@@ -15,7 +15,6 @@ public address https://hoctap.example.org rather than the test server's.
 from __future__ import annotations
 
 import io
-import os
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -29,8 +28,8 @@ from quizapp.models import Attempt, User
 from quizapp.services import contests
 from sqlalchemy import select
 from tests.tokens import tokens_of
-from tests.e2e.test_contest_journey import (PHONE, ROUND_TITLE, _context, _log_in, _no_clipping,
-                                            world)  # noqa: F401
+from tests.e2e.live import log_in, screens_dir
+from tests.e2e.test_contest_journey import PHONE, ROUND_TITLE, _context, _no_clipping, world  # noqa: F401
 
 pytestmark = [pytest.mark.e2e, pytest.mark.sqlite_only]
 
@@ -41,9 +40,7 @@ POSTER_URL = "https://hoctap.example.org"
 
 @pytest.fixture(scope="module")
 def screens(tmp_path_factory) -> Path:
-    folder = Path(os.environ.get("SCREENS_DIR") or tmp_path_factory.mktemp("screens"))
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    return screens_dir(tmp_path_factory.mktemp("screens"))
 
 
 def _save(page, folder: Path, name: str, full_page: bool = False) -> Path:
@@ -82,9 +79,7 @@ def _journey(browser, world, folder: Path, username: str, mode: str) -> list[Pat
     context = _context(browser, world)
     try:
         page = context.new_page()
-        page.goto("/login")
-        _log_in(page, username)
-        page.wait_for_url(re.compile(r"/home$"))
+        log_in(page, username)
         card = page.locator("section.contest-card")
         assert f"Vào thi {ROUND_TITLE}" in card.inner_text()
         assert ("large-text" in (page.locator("body").get_attribute("class") or "")) == (mode == "large")
@@ -149,9 +144,7 @@ def test_the_branch_poster_picture(browser, world, screens):
     world.app.config["PUBLIC_URL"] = POSTER_URL
     try:
         page = context.new_page()
-        page.goto("/login")
-        _log_in(page, "bithu")
-        page.wait_for_url(re.compile(r"/home$"))
+        log_in(page, "bithu")
         page.goto(f"/branch/{world.ids['branch']}/rounds/{world.ids['round']}/poster")
         assert ROUND_TITLE in page.locator("article.poster").inner_text()
         assert page.locator("figure.poster-qr svg").count() == 1     # the QR code
