@@ -423,6 +423,22 @@ class FrozenClock:
         self.now = when
 
 
+def open_round_at_start(organizer, clock, contest_title: str = "Cuộc thi", **settings):
+    """A contest with one scheduled round (defaults: 5 questions of viewpoint-1, 20
+    minutes, opening in an hour for two hours; `settings` override RoundSettings), and
+    the frozen clock set to its opening."""
+    values = dict(title="Vòng 1", opens_at=clock.now + timedelta(hours=1),
+                  closes_at=clock.now + timedelta(hours=3), time_limit_minutes=20,
+                  question_count=5, draw_plan="viewpoint-1: 5")
+    values.update(settings)
+    contest = contest_service.create_contest(organizer, contest_title, "", [])
+    round_ = contest_service.create_round(organizer, contest, contest_service.RoundSettings(**values))
+    contest_service.schedule(organizer, round_)
+    db.session.commit()
+    clock.set(round_.opens_at)
+    return round_
+
+
 @pytest.fixture
 def frozen_clock():
     frozen = FrozenClock(datetime(2026, 3, 2, 2, 0, tzinfo=timezone.utc))

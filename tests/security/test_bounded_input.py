@@ -11,7 +11,6 @@ import random
 import re
 import time
 import zipfile
-from datetime import timedelta
 
 import pytest
 from openpyxl import Workbook
@@ -21,9 +20,8 @@ from quizapp.extensions import db
 from quizapp.models import Attempt, User
 from quizapp.services import contests, workbook_limits
 from quizapp.services.branches import roster
-from quizapp.services.contests import RoundSettings
 from quizapp.services.branches.roster import IMPORT_HEADERS
-from tests.conftest import BrowserClient
+from tests.conftest import BrowserClient, open_round_at_start
 
 pytestmark = pytest.mark.usefixtures("isolated_requests")
 
@@ -42,14 +40,7 @@ def started(app, bank, frozen_clock, make_user, make_unit):
     unit = make_unit("cb-a")
     organizer = make_user(role="organizer", username="btc")
     member = make_user(unit=unit, username="dv-a")
-    contest = contests.create_contest(organizer, "Thi", "", [])
-    round_ = contests.create_round(organizer, contest, RoundSettings(
-        title="Vòng 1", opens_at=frozen_clock.now + timedelta(hours=1),
-        closes_at=frozen_clock.now + timedelta(hours=3), time_limit_minutes=20,
-        question_count=5, draw_plan="viewpoint-1: 5"))
-    contests.schedule(organizer, round_)
-    db.session.commit()
-    frozen_clock.set(round_.opens_at)
+    round_ = open_round_at_start(organizer, frozen_clock, "Thi")
     attempt = contests.start_round_attempt(member, round_, rng=random.Random(1))
     db.session.commit()
     return attempt

@@ -9,7 +9,7 @@ import html
 import os
 import re
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 
 import pytest
@@ -19,9 +19,7 @@ from quizapp import create_app
 from quizapp.extensions import db
 from quizapp.models import AuditLog, User
 from quizapp.services.branches import roster
-from quizapp.services import contests
-from quizapp.services.contests import RoundSettings
-from tests.conftest import PASSWORD, BrowserClient, _base_config
+from tests.conftest import PASSWORD, BrowserClient, _base_config, open_round_at_start
 
 pytestmark = pytest.mark.usefixtures("isolated_requests")
 
@@ -222,16 +220,7 @@ class TestRememberCookie:
 
 @pytest.fixture
 def open_round(bank, tree, frozen_clock):
-    organizer = tree["btc"]
-    contest = contests.create_contest(organizer, "Thi tìm hiểu Nghị quyết", "", [])
-    round_ = contests.create_round(organizer, contest, RoundSettings(
-        title="Vòng 1", opens_at=frozen_clock.now + timedelta(hours=1),
-        closes_at=frozen_clock.now + timedelta(hours=3), time_limit_minutes=20,
-        question_count=5, draw_plan="viewpoint-1: 5"))
-    contests.schedule(organizer, round_)
-    db.session.commit()
-    frozen_clock.set(round_.opens_at)
-    return round_
+    return open_round_at_start(tree["btc"], frozen_clock, "Thi tìm hiểu Nghị quyết")
 
 
 def _reminder(browser, unit_id) -> str:

@@ -13,8 +13,7 @@ from sqlalchemy import select
 from quizapp.extensions import db
 from quizapp.models import Attempt, AuditLog, RoundExtraTime
 from quizapp.services import attempts, contests
-from quizapp.services.contests import RoundSettings
-from tests.conftest import BrowserClient
+from tests.conftest import BrowserClient, open_round_at_start
 from tests.tokens import tokens_of
 
 pytestmark = pytest.mark.usefixtures("isolated_requests")
@@ -32,15 +31,7 @@ def setup(bank, make_unit, make_user, organizer, frozen_clock):
 
 def open_round(organizer, clock):
     """A round of 5 questions and 20 minutes, open from now for two hours."""
-    contest = contests.create_contest(organizer, "Cuộc thi", "", [])
-    round_ = contests.create_round(organizer, contest, RoundSettings(
-        title="Vòng 1", opens_at=clock.now + timedelta(hours=1),
-        closes_at=clock.now + timedelta(hours=3), time_limit_minutes=20,
-        question_count=5, draw_plan="viewpoint-1: 5"))
-    contests.schedule(organizer, round_)
-    db.session.commit()
-    clock.set(round_.opens_at)
-    return round_
+    return open_round_at_start(organizer, clock)
 
 
 def _client(app, username):
