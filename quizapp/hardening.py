@@ -3,13 +3,16 @@ proxy headers, bounded JSON bodies, readiness, and a Vietnamese 503 when the dat
 is unreachable."""
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
+import secrets
 import time
-import uuid
 
 from flask import Flask, abort, g, jsonify, request
+from flask.globals import request_ctx
+from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import text
@@ -19,7 +22,7 @@ from werkzeug.routing import IntegerConverter
 
 from .config import startup_warnings
 from .errors import discard_session, render_error
-from .extensions import db, limiter
+from .extensions import compress, db, limiter
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -128,6 +131,89 @@ def drop_idle_limit_check(app: Flask) -> None:
                 is not type(limiter)._check_request_limit or f.__self__ is not limiter]
 
 
+def limiter_hooks_only_when_limited(app: Flask) -> None:
+    """Flask-Limiter's after-request hook (rate-limit headers, deduct_when) and its
+    teardown (reset its per-request context) run on every request, and each first makes
+    that context. Only a request whose view carries a limit (the login, the meeting PIN)
+    ever makes it before them, so on any other request both have nothing to do: run
+    them only when the context exists (tests/ops/test_request_overhead.py checks the
+    login's headers and the PIN's deduction still happen)."""
+    def limited() -> bool:
+        return hasattr(request_ctx._get_current_object(), "_limiter_request_context")
+
+    def guard(hook, on_response: bool):
+        if on_response:
+            return functools.wraps(hook)(lambda response: hook(response) if limited() else response)
+        return functools.wraps(hook)(lambda exc=None: hook(exc) if limited() else None)
+
+    for funcs, on_response in ((app.after_request_funcs, True), (app.teardown_request_funcs, False)):
+        hooks = funcs.get(None, [])
+        hooks[:] = [guard(f, on_response) if _belongs_to_limiter(f) else f for f in hooks]
+
+
+def _belongs_to_limiter(hook) -> bool:
+    if isinstance(hook, functools.partial):
+        return bool(hook.args) and hook.args[0] is limiter
+    return getattr(hook, "__self__", None) is limiter
+
+
+def compress_only_what_it_would(app: Flask) -> None:
+    """Flask-Compress's after-request hook chooses an algorithm from Accept-Encoding for
+    every response, then lets most go (JSON answers, redirects and small pages are under
+    COMPRESS_MIN_SIZE). Say `Vary: Accept-Encoding` as it does and skip the rest when no
+    encoding is accepted or the body is known to be too small to compress."""
+    hooks = app.after_request_funcs.get(None, [])
+    original = compress.after_request
+    minimum = app.config.get("COMPRESS_MIN_SIZE", 500)
+
+    def after_request(response):
+        length = response.content_length
+        if response and not response.is_streamed and (
+                "Accept-Encoding" not in request.headers
+                or (length is not None and length < minimum)):
+            vary = response.headers.get("Vary")
+            if not vary:
+                response.headers["Vary"] = "Accept-Encoding"
+            elif "accept-encoding" not in vary.lower():
+                response.headers["Vary"] = f"{vary}, Accept-Encoding"
+            return response
+        return original(response)
+
+    hooks[:] = [after_request if getattr(f, "__func__", None) is type(compress).after_request
+                and getattr(f, "__self__", None) is compress else f for f in hooks]
+
+
+class CachedSerializerSessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, without rebuilding its signer on every request
+    (a fifth of a /healthz in the profile): one serializer per secret key and fallbacks,
+    and a request without the cookie, or a session left empty and untouched, costs no
+    signer at all. What is signed, checked and sent is Flask's own."""
+
+    def __init__(self) -> None:
+        self._serializers: dict[tuple, object] = {}
+
+    def get_signing_serializer(self, app: Flask):
+        if not app.secret_key:
+            return None
+        key = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        serializer = self._serializers.get(key)
+        if serializer is None:
+            serializer = self._serializers[key] = super().get_signing_serializer(app)
+        return serializer
+
+    def open_session(self, app: Flask, request_):
+        if app.secret_key and not request_.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
+        return super().open_session(app, request_)
+
+    def save_session(self, app: Flask, session, response) -> None:
+        if not session and not session.modified:
+            if session.accessed:
+                response.vary.add("Cookie")
+            return
+        super().save_session(app, session, response)
+
+
 # The security headers every response carries (set unless the view set its own).
 SECURITY_HEADERS = (
     ("X-Content-Type-Options", "nosniff"),
@@ -138,21 +224,46 @@ SECURITY_HEADERS = (
 )
 
 
+class SecurityHeaders:
+    """WSGI middleware: every response, the app's error pages and static files included,
+    carries SECURITY_HEADERS unless the view set its own. Added to the plain list of
+    header pairs, not through Werkzeug's Headers (which validates each value again and
+    was a tenth of a /healthz in the profile): the values are constants."""
+
+    def __init__(self, wsgi_app) -> None:
+        self.wsgi_app = wsgi_app
+        self.headers = tuple((key.lower(), key, value) for key, value in SECURITY_HEADERS)
+
+    def __call__(self, environ, start_response):
+        def start(status, headers, exc_info=None):
+            present = {key.lower() for key, _value in headers}
+            headers.extend((key, value) for lower, key, value in self.headers
+                           if lower not in present)
+            return start_response(status, headers, exc_info)
+        return self.wsgi_app(environ, start)
+
+
 def init_hardening(app: Flask) -> None:
+    app.wsgi_app = SecurityHeaders(app.wsgi_app)
     if app.config.get("BEHIND_PROXY"):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
     drop_idle_limit_check(app)
+    limiter_hooks_only_when_limited(app)
+    compress_only_what_it_would(app)
+    app.session_interface = CachedSerializerSessionInterface()
 
     @app.before_request
-    def refuse_nul_bytes():
-        """NUL bytes have no business in a form or URL (PostgreSQL refuses them in text)."""
+    def guard_request():
+        """One hook, not three (each hook costs Flask a dispatch): the request id and
+        timer, NUL bytes refused (PostgreSQL refuses them in text), and every JSON body
+        bounded before any view parses it (a 400 with a message when it is too large or
+        too deep: check_json_body)."""
+        incoming = request.headers.get("X-Request-ID", "")
+        g.request_id = incoming if incoming.isascii() and 8 <= len(incoming) <= 64 and \
+            incoming.replace("-", "").isalnum() else secrets.token_hex(16)
+        g.started = time.perf_counter()
         if has_nul_byte():
             abort(400)
-
-    @app.before_request
-    def bounded_json():
-        """Every JSON body, for every endpoint, before any view parses it: a 400 with a
-        message when it is too large or too deep (see check_json_body)."""
         if request.method in SAFE_METHODS or not request.is_json:
             return None
         problem = check_json_body(app.config["JSON_MAX_BYTES"], app.config["JSON_MAX_DEPTH"])
@@ -161,20 +272,8 @@ def init_hardening(app: Flask) -> None:
         discard_session()
         return render_error(400, problem)
 
-    @app.before_request
-    def start_timer():
-        incoming = request.headers.get("X-Request-ID", "")
-        g.request_id = incoming if incoming.isascii() and 8 <= len(incoming) <= 64 and \
-            incoming.replace("-", "").isalnum() else uuid.uuid4().hex
-        g.started = time.perf_counter()
-
     @app.after_request
     def headers_and_log(response):
-        headers = response.headers
-        present = {key.lower() for key, _value in headers.items()} if len(headers) else ()
-        for key, value in SECURITY_HEADERS:
-            if key.lower() not in present:
-                headers.add(key, value)
         if request.is_secure:
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         response.headers["X-Request-ID"] = g.get("request_id", "")
