@@ -186,3 +186,48 @@ def test_autosave_sequence_makes_retries_and_late_arrivals_harmless(bank, make_u
     # Without a sequence number (the plain form) the last write wins, as before.
     attempts.save_answer(attempt, item.question_id, [first])
     assert db.session.get(Attempt, attempt.id).items[0].selected_ids == {first}
+
+
+def test_submit_merges_the_page_into_what_is_stored_under_the_lock_and_writes_it_once(
+        bank, make_user):
+    """The submit saves the page's changes and grades in one step: an answer stored after
+    the page was loaded (an autosave from another tab) is kept and graded, the page's
+    own changes are applied, a stale change of the same page is ignored, and the stored
+    answers and grades are the ones the attempt reports."""
+    member = make_user()
+    attempt = attempts.start_practice(member, _spec(count=4))
+    db.session.commit()
+    attempt = attempts.get_own_attempt(member, attempt.id, with_questions=True)
+    a, b, c, d = attempt.items
+    # After the load: another tab saves `a` right (seq 5 of page "other") and this page
+    # saved `c` wrong with seq 7: neither is in the objects loaded above.
+    table = a.__table__
+    for item, ids, seq, client in ((a, right_ids(a), 5, "other"), (c, wrong_ids(c), 7, "page")):
+        db.session.execute(table.update().where(table.c.id == item.id).values(
+            selected=",".join(map(str, sorted(ids))), save_seq=seq, save_client=client))
+    assert a.selected is None
+    posted = {b.question_id: right_ids(b), c.question_id: right_ids(c), d.question_id: wrong_ids(d)}
+    seqs = {b.question_id: 3, c.question_id: 6, d.question_id: 8}   # c's 6 is older than 7
+    assert attempts.submit(attempt, posted, seqs=seqs, client="page") is True
+    db.session.commit()
+    db.session.expire_all()
+    stored = db.session.get(Attempt, attempt.id)
+    got = {i.question_id: (sorted(i.selected_ids), i.is_correct, i.credit) for i in stored.items}
+    assert got[a.question_id] == (sorted(right_ids(a)), True, 100), "the other tab's save is graded"
+    assert got[b.question_id] == (sorted(right_ids(b)), True, 100)
+    assert got[c.question_id] == (sorted(wrong_ids(c)), False, 0), "a stale change undoes nothing"
+    assert got[d.question_id] == (sorted(wrong_ids(d)), False, 0)
+    assert (stored.score, stored.points, stored.max_score) == (2, 200, 4)
+    assert attempts.submit(stored, posted, seqs=seqs, client="page") is False
+
+
+def test_submit_refuses_to_change_a_checked_answer_and_finishes_nothing(bank, make_user):
+    member = make_user()
+    attempt = attempts.start_practice(member, _spec(feedback="immediate"))
+    item = attempt.items[0]
+    attempts.check_answer(attempt, item.question_id, wrong_ids(item))
+    db.session.commit()
+    with pytest.raises(Conflict):
+        attempts.submit(attempt, {item.question_id: right_ids(item)})
+    db.session.rollback()
+    assert db.session.get(Attempt, attempt.id).status == "in_progress"

@@ -7,7 +7,10 @@ first (state.lock_attempt), so a save never lands after a concurrent finish has 
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask_babel import gettext as _
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ...clock import utcnow
 from ...extensions import db
@@ -121,19 +124,53 @@ def check_answer(attempt: Attempt, question_id: int, choice_ids: list[int]) -> A
 def submit(attempt: Attempt, answers: dict[int, list[int]] | None = None, *,
            seqs: dict[int, int] | None = None, client: str | None = None) -> bool:
     """The member submits, with the answers the page changed and did not autosave yet
-    (the no-JavaScript path, or a save still in flight), saved by save_answers' rules
-    first. Late → DeadlinePassed after finishing with what was saved before."""
+    (the no-JavaScript path, or a save still in flight), merged by save_answers' rules
+    under the finish's own lock: one compare-and-set, one read of the answers, one
+    write of every item (answer and grade together). Late → DeadlinePassed after
+    finishing with what was saved before."""
     if attempt.status == FINISHED:
         return False
-    try:
-        if answers:
-            save_answers(attempt, answers, seqs=seqs, client=client)
-        else:
-            ensure_open(attempt)
-    except Conflict:
-        # A second click that arrived while the first was finishing: the same result.
-        db.session.refresh(attempt)
-        if attempt.status == FINISHED:
-            return False
-        raise
-    return finish(attempt, reason="submitted")
+    changes: list[Change] = []
+    for question_id, choice_ids in (answers or {}).items():
+        item = item_for(attempt, question_id)
+        changes.append(Change(item, validate_selection(item, choice_ids),
+                              (seqs or {}).get(question_id)))
+    for change in changes:
+        # As loaded: a checked answer cannot change (a check that lands between this
+        # load and the finish's lock is kept, and the posted value ignored).
+        if change.item.locked and change.value != change.item.selected:
+            raise Conflict(_("This answer has already been checked and cannot change."))
+    ensure_open(attempt)
+    return finish(attempt, reason="submitted", merge=lambda now: _merge(changes, client, now))
+
+
+@dataclass
+class Change:
+    """One posted answer of a submit, validated against the attempt."""
+    item: AttemptQuestion
+    selected: set[int]
+    seq: int | None
+
+    @property
+    def value(self) -> str | None:
+        return ",".join(str(i) for i in sorted(self.selected)) or None
+
+
+def _merge(changes: list[Change], client: str | None, now) -> None:
+    """Apply a submit's posted answers to its items, as they are once the finish holds
+    the lock (save_answers' rules: a checked answer stays, a stale sequence number
+    changes nothing). The values are set as committed: the finish writes them, with
+    the grades, in one statement."""
+    for change in changes:
+        item = change.item
+        if item.locked:
+            continue
+        if change.seq is not None:
+            if _is_stale(item.save_seq, item.save_client, change.seq, client):
+                continue
+            set_committed_value(item, "save_seq", change.seq)
+            set_committed_value(item, "save_client", client)
+        value = change.value
+        if value != item.selected:
+            set_committed_value(item, "selected", value)
+            set_committed_value(item, "answered_at", now)

@@ -56,6 +56,16 @@ def _unit_upsert(dialect: str, fields: tuple[str, ...]):
 
 
 @functools.lru_cache(maxsize=None)
+def _result_insert(dialect: str):
+    """INSERT a member's round result unless he has one (ON CONFLICT DO NOTHING),
+    RETURNING its id: a row back means it was inserted."""
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    table = RoundResult.__table__
+    return insert(table).on_conflict_do_nothing(
+        index_elements=["round_id", "user_id"]).returning(table.c.id)
+
+
+@functools.lru_cache(maxsize=None)
 def _section_upsert(dialect: str):
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     table = RoundSectionStats.__table__
@@ -158,17 +168,20 @@ def after_finish(attempt: Attempt) -> None:
     units: dict[int, Counter] = defaultdict(Counter)
     units[unit_id]["finished"] += 1
     sections: list[tuple[int, int, int]] = []  # (unit, attempt, sign)
-    result = db.session.execute(select(RoundResult).where(
-        RoundResult.round_id == round_.id, RoundResult.user_id == attempt.user_id)
-        .with_for_update()).scalar_one_or_none()
     new_counts = dict(participants=1, score_sum=attempt.score, points_sum=attempt.points or 0,
                       max_sum=attempt.max_score, full_scores=_full(attempt.score, attempt.max_score))
+    # The member's first finished attempt of the round (the common case) is his result:
+    # one INSERT … ON CONFLICT DO NOTHING. Only when a result exists already is it read
+    # (locked) and compared.
+    inserted = db.session.execute(_result_insert(_dialect()), dict(
+        round_id=round_.id, user_id=attempt.user_id, unit_id=unit_id, attempt_id=attempt.id,
+        score=attempt.score, max_score=attempt.max_score, points=attempt.points or 0,
+        time_taken_seconds=attempt.time_taken_seconds, finished_at=attempt.finished_at,
+        prediction=attempt.prediction)).first()
+    result = None if inserted is not None else db.session.execute(select(RoundResult).where(
+        RoundResult.round_id == round_.id, RoundResult.user_id == attempt.user_id)
+        .with_for_update()).scalar_one()
     if result is None:
-        db.session.add(RoundResult(
-            round_id=round_.id, user_id=attempt.user_id, unit_id=unit_id, attempt_id=attempt.id,
-            score=attempt.score, max_score=attempt.max_score, points=attempt.points or 0,
-            time_taken_seconds=attempt.time_taken_seconds, finished_at=attempt.finished_at,
-            prediction=attempt.prediction))
         if counts:
             units[unit_id].update(new_counts)
             sections.append((unit_id, attempt.id, +1))
@@ -188,7 +201,7 @@ def after_finish(attempt: Attempt) -> None:
         result.time_taken_seconds = attempt.time_taken_seconds
         result.finished_at = attempt.finished_at
         result.prediction = attempt.prediction
-    db.session.flush()
+        db.session.flush()
     for unit, deltas in sorted(units.items()):
         bump_unit(round_.id, unit, **deltas)
     for unit, attempt_id, sign in sorted(sections):
