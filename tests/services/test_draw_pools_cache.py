@@ -103,3 +103,32 @@ def test_a_round_edit_is_seen_by_the_next_start(bank, make_user, make_unit, froz
     db.session.commit()
     drawn = {item.question_id for item in db.session.get(Attempt, attempt.id).items}
     assert len(drawn) == 3 and drawn <= _subtree_ids("letter")
+
+
+def test_choice_orders_come_with_the_pools_and_follow_a_change_of_a_choice(bank):
+    """A contest start takes each drawn question's kind and choice ids from the pools
+    (no question or choice loaded per start); a choice renamed or added is seen by the
+    next start, through objects or a bulk statement alike."""
+    from quizapp.models import Choice
+    draw_plan._POOLS.clear()
+    question = db.session.execute(select(Question).where(
+        Question.is_current.is_(True), Question.status == "approved", Question.kind == "single",
+        Question.reserve.is_(False)).order_by(Question.id)).scalars().first()
+    authored = [c.id for c in question.choices]
+    first = draw_plan.pools_for("all").orders([question.id])[0]
+    assert (first.question_id, first.fixed, list(first.authored)) == (question.id, False, authored)
+    with statements() as seen:
+        assert draw_plan.pools_for("all").orders([question.id])[0] is first
+    assert not any("FROM choices" in s or "FROM questions" in s for s in seen), seen
+    # Renamed so that it sorts first in natural order, through the ORM.
+    last = question.choices[-1]
+    last.text = "0 " + last.text
+    db.session.commit()
+    renamed = draw_plan.pools_for("all").orders([question.id])[0]
+    assert renamed.natural[0] == last.id
+    # A choice added with a bulk statement.
+    db.session.execute(Choice.__table__.insert().values(
+        question_id=question.id, position=99, text="Phương án thêm", is_correct=False))
+    db.session.commit()
+    added = draw_plan.pools_for("all").orders([question.id])[0]
+    assert len(added.authored) == len(authored) + 1

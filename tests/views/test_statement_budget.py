@@ -20,6 +20,7 @@ from quizapp.extensions import db
 from quizapp.models import Attempt
 from quizapp.services import contests
 from quizapp.services.attempts import page as text_cache
+from tests.conftest import open_round_at_start
 from tests.tokens import tokens_of
 
 pytestmark = pytest.mark.usefixtures("isolated_requests")
@@ -46,22 +47,22 @@ def statements():
 def round_attempt(client, make_user, make_unit, bank, frozen_clock):
     """A member of a branch, logged in, with an attempt in progress at an open round of
     20 questions."""
-    organizer = make_user(role="organizer", username="btc")
     branch = make_unit()
     member = make_user(username="dangvien", unit=branch)
-    contest = contests.create_contest(organizer, "Hội thi", "", [])
-    round_ = contests.create_round(organizer, contest, contests.RoundSettings(
-        title="Vòng 1", opens_at=frozen_clock.now + timedelta(minutes=1),
-        closes_at=frozen_clock.now + timedelta(hours=2), time_limit_minutes=30,
-        question_count=20))
-    contests.schedule(organizer, round_)
-    db.session.commit()
-    frozen_clock.advance(minutes=2)
+    round_ = _open_round(make_user, frozen_clock)
     attempt = contests.start_round_attempt(member, round_, rng=random.Random(3))
     db.session.commit()
     client.login("dangvien")
     # The page's and the API's names of the choices: the attempt's tokens.
     return attempt.id, [(i.question_id, tokens_of(i, i.choice_ids)) for i in attempt.items]
+
+
+def _open_round(make_user, clock):
+    """An open round of 20 questions drawn from the whole bank, 30 minutes."""
+    return open_round_at_start(make_user(role="organizer", username="btc"), clock,
+                               opens_at=clock.now + timedelta(minutes=1),
+                               closes_at=clock.now + timedelta(hours=2),
+                               time_limit_minutes=30, question_count=20, draw_plan="")
 
 
 def _answers(items):
@@ -147,3 +148,31 @@ def test_quiz_page_reads_without_a_transaction_and_gives_the_connection_back_as_
     assert page and all(autocommit for _kind, autocommit in page), page
     writes = [(kind, autocommit) for kind, autocommit in modes if kind != "SELECT"]
     assert writes and not any(autocommit for _kind, autocommit in modes), modes
+
+
+def test_start_of_a_round_loads_no_question_and_no_choice_once_the_pools_are_warm(
+        client, make_user, make_unit, bank, frozen_clock):
+    branch = make_unit()
+    for name in ("dv1", "dv2"):
+        make_user(username=name, unit=branch)
+    round_ = _open_round(make_user, frozen_clock)
+    counts = []
+    for name in ("dv1", "dv2"):
+        client.login(name)
+        token = client.csrf_token("/account/password")
+        with statements() as seen:
+            response = client.post(f"/rounds/{round_.id}/start", data={"csrf_token": token})
+        assert response.status_code == 302 and "/attempts/" in response.location
+        counts.append(seen)
+        client.post("/logout", data={"csrf_token": client.csrf_token("/account/password")})
+    warm = counts[1]
+    assert not [s for s in warm if "FROM questions" in s or "FROM choices" in s], "\n".join(warm)
+    # user; round, contest, audience; the member's attempts; extra time; the bank's
+    # revision; savepoint, the attempt, release; the branch's started counter (and the
+    # 20 items: one batch on PostgreSQL, one statement per row on SQLite, which returns
+    # their ids only that way)
+    items = [s for s in warm if "INSERT INTO attempt_questions" in s]
+    rest = [s for s in warm if s not in items]
+    assert len(rest) <= 11, "\n".join(rest)
+    if db.engine.dialect.name == "postgresql":
+        assert len(items) == 1, "\n".join(items)

@@ -12,16 +12,16 @@ from . import choice_tokens, hooks
 from .autosave import Autosaved, autosave
 from .finish import (bank_key, close_overdue, ensure_open, expire_if_overdue, finish, key_for,
                      overdue_ids, regrade)
-from .freeze import (FEEDBACK_MODES, NoQuestions, PracticeSpec, draw_questions, freeze,
-                     insert_round_attempt, section_subtree_ids, start_practice)
+from .freeze import (FEEDBACK_MODES, ChoiceOrders, NoQuestions, PracticeSpec, draw_questions,
+                     freeze, freeze_orders, insert_round_attempt, section_subtree_ids, start_practice)
 from .page import PageItem, own_attempt_page
 from .state import get_own_attempt, grace
 from .submit import check_answer, save_answer, save_answers, submit
 
 __all__ = [
-    "Autosaved", "FEEDBACK_MODES", "NoQuestions", "PracticeSpec", "autosave", "bank_key",
+    "Autosaved", "ChoiceOrders", "FEEDBACK_MODES", "NoQuestions", "PracticeSpec", "autosave", "bank_key",
     "check_answer", "choice_tokens", "close_overdue", "draw_questions", "ensure_open",
-    "expire_if_overdue", "finish", "freeze", "get_own_attempt", "grace", "hooks",
+    "expire_if_overdue", "finish", "freeze", "freeze_orders", "get_own_attempt", "grace", "hooks",
     "insert_round_attempt", "key_for", "overdue_ids", "PageItem", "own_attempt_page", "regrade", "save_answer", "save_answers",
     "section_subtree_ids", "start_practice", "submit",
 ]

@@ -100,22 +100,53 @@ def _natural(text: str) -> list[tuple]:
             for part in re.split(r"(\d+)", text) if part]
 
 
+@dataclass(frozen=True)
+class ChoiceOrders:
+    """What freezing needs of a question, as plain values (the draw pools keep them per
+    bank revision, so a contest start loads no question or choice): its id, whether its
+    kind keeps its choices in place (true/false), its choice ids in the author's order,
+    and the same ids in the natural order of their texts."""
+    question_id: int
+    fixed: bool
+    authored: tuple[int, ...]
+    natural: tuple[int, ...]
+
+    @classmethod
+    def of(cls, question: Question) -> "ChoiceOrders":
+        return cls.from_choices(question.id, question.kind,
+                                [(c.id, c.text) for c in question.choices])
+
+    @classmethod
+    def from_choices(cls, question_id: int, kind: str,
+                     choices: list[tuple[int, str]]) -> "ChoiceOrders":
+        """`choices`: (id, text) in the author's order (Choice.position)."""
+        return cls(question_id, grading.is_fixed(kind), tuple(cid for cid, _text in choices),
+                   tuple(cid for cid, _text in sorted(choices, key=lambda c: (_natural(c[1]), c[0]))))
+
+
 def freeze(attempt: Attempt, questions: list[Question], rng: random.Random,
            shuffle_choices: bool = True) -> None:
+    """Add the questions to the attempt in this order, each with its choice order fixed
+    now (freeze_orders)."""
+    freeze_orders(attempt, [ChoiceOrders.of(q) for q in questions], rng, shuffle_choices)
+
+
+def freeze_orders(attempt: Attempt, questions: list[ChoiceOrders], rng: random.Random,
+                  shuffle_choices: bool = True) -> None:
     """Add the questions to the attempt in this order, each with its choice order fixed
     now: shuffled, or, when a round keeps one order for everyone, the choices' texts in
     natural order. Never the author's order: authors tend to write the right answer first,
     so that order would tell the key. True/false keeps "Đúng" before "Sai"."""
     for position, question in enumerate(questions):
-        if grading.is_fixed(question.kind):
-            choice_ids = [c.id for c in question.choices]
+        if question.fixed:
+            choice_ids = list(question.authored)
         elif shuffle_choices:
-            choice_ids = [c.id for c in question.choices]
+            choice_ids = list(question.authored)
             rng.shuffle(choice_ids)
         else:
-            choice_ids = [c.id for c in sorted(question.choices, key=lambda c: (_natural(c.text), c.id))]
+            choice_ids = list(question.natural)
         attempt.items.append(AttemptQuestion(
-            question_id=question.id, position=position,
+            question_id=question.question_id, position=position,
             choice_order=",".join(str(i) for i in choice_ids)))
 
 

@@ -31,8 +31,9 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ...extensions import db
-from ...models import Question, Section
+from ...models import Choice, Question, Section
 from ...models.bank import bank_revision_token
+from ..attempts import ChoiceOrders
 from ..errors import DomainError
 
 PURPOSES = ("meaning", "application", "distinguish", "target", "recall")
@@ -168,6 +169,27 @@ class _Pools:
             if other is not None:
                 self.apart.setdefault(qid, set()).add(other)
                 self.apart.setdefault(other, set()).add(qid)
+        self._orders: dict[int, ChoiceOrders] | None = None
+        self.shared = False  # kept between requests (pools_for): read every question once
+
+    def orders(self, question_ids: list[int]) -> list[ChoiceOrders]:
+        """What freezing needs of these questions (kind, choice ids in the author's and
+        in natural order), read once for the whole pool on the first start after a
+        change of the bank (the revision token covers choices too), so that a contest
+        start loads no question and no choice."""
+        if self._orders is None or not self.shared:
+            wanted = self.all_ids() if self.shared else question_ids
+            kinds = dict(db.session.execute(select(Question.id, Question.kind).where(
+                Question.id.in_(wanted))).all()) if wanted else {}
+            choices: dict[int, list[tuple[int, str]]] = {qid: [] for qid in kinds}
+            for qid, cid, text in db.session.execute(
+                    select(Choice.question_id, Choice.id, Choice.text)
+                    .where(Choice.question_id.in_(list(kinds)))
+                    .order_by(Choice.question_id, Choice.position, Choice.id)):
+                choices[qid].append((cid, text))
+            self._orders = {qid: ChoiceOrders.from_choices(qid, kind, choices[qid])
+                            for qid, kind in kinds.items()}
+        return [self._orders[qid] for qid in question_ids]
 
     def subtree(self, section: _Section) -> list[int]:
         out: list[int] = []
@@ -201,6 +223,7 @@ def pools_for(pool: str = "all") -> _Pools:
         if len(_POOLS) >= POOLS_CACHED:
             _POOLS.clear()
         found = _POOLS[(token, pool)] = _Pools(pool)
+        found.shared = True
     return found
 
 
@@ -368,14 +391,21 @@ def _draw(rules: list[Rule], mix: list[MixRule], pools: "_Pools", question_count
     return drawn[:question_count]
 
 
+def draw_orders(rules: list, question_count: int, rng: random.Random,
+                pool: str = "all") -> list[ChoiceOrders]:
+    """`draw`, with what freezing needs of each drawn question, from the same pools."""
+    pools = pools_for(pool)
+    return pools.orders(draw(rules, question_count, rng, pool, pools=pools))
+
+
 def draw(rules: list, question_count: int, rng: random.Random,
-         pool: str = "all") -> list[int]:
+         pool: str = "all", *, pools: "_Pools | None" = None) -> list[int]:
     """Question ids following the plan (sections, purpose mix, questions kept apart), no
     question twice, from the round's pool. A random draw first; if its choices left the plan unfillable, a draw
     that spends capped purposes last (the one `check` vouches for). Raises DomainError if
     the bank changed since the plan was checked and cannot fill the round any more."""
     rules, mix = _split(rules)
-    pools = pools_for(pool)
+    pools = pools or pools_for(pool)
     drawn = (_draw(rules, mix, pools, question_count, rng, spend_capped_last=False)
              or _draw(rules, mix, pools, question_count, rng, spend_capped_last=True))
     if drawn is None:

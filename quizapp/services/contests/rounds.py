@@ -14,11 +14,10 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import selectinload
 
 from ...clock import utcnow
 from ...extensions import db
-from ...models import Attempt, Contest, Question, Round, RoundResult, RoundUnitStats, Unit, User
+from ...models import Attempt, Contest, Round, RoundResult, RoundUnitStats, Unit, User
 from ...models.attempts import FINISHED, IN_PROGRESS
 from ...models.contest import QUESTION_POOLS
 from .. import attempts
@@ -389,18 +388,17 @@ def draw_round_attempt(user: User, round_: Round, attempt_no: int, rng: random.R
     one draw of a round, online (start_round_attempt) and on paper (contests.paper)."""
     rng = rng or random.Random()
     rules, _errors = draw_plan.parse(round_.draw_plan)
-    question_ids = draw_plan.draw(rules, round_.question_count, rng, round_.question_pool)
+    # Kinds and choice ids come with the draw pools (cached per bank revision): a start
+    # loads no question and no choice.
+    questions = draw_plan.draw_orders(rules, round_.question_count, rng, round_.question_pool)
     if round_.shuffle_questions:
-        rng.shuffle(question_ids)
-    questions = {q.id: q for q in db.session.execute(
-        select(Question).where(Question.id.in_(question_ids))
-        .options(selectinload(Question.choices))).scalars()}
+        rng.shuffle(questions)
     attempt = Attempt(user_id=user.id, kind="contest", feedback="exam", title=round_.title,
                       round_id=round_.id, attempt_no=attempt_no, unit_id=user.unit_id,
-                      started_at=utcnow(), status=IN_PROGRESS, max_score=len(question_ids),
+                      started_at=utcnow(), status=IN_PROGRESS, max_score=len(questions),
                       time_limit_seconds=round_.time_limit_seconds, deadline=deadline,
                       on_paper=on_paper)
-    attempts.freeze(attempt, [questions[qid] for qid in question_ids], rng, shuffle_choices=round_.shuffle_choices)
+    attempts.freeze_orders(attempt, questions, rng, shuffle_choices=round_.shuffle_choices)
     return attempt
 
 
