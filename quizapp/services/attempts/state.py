@@ -28,18 +28,25 @@ def grace() -> timedelta:
 def get_own_attempt(user: User, attempt_id: int, with_questions: bool = False,
                     with_choices: bool = True) -> Attempt:
     """The attempt if it belongs to `user`; NotFound otherwise (never 403: ids are not
-    confirmed to exist). `with_questions` loads its round, questions and sections too,
-    and their choices unless `with_choices` is false, in three or four queries, for the
+    confirmed to exist). `with_questions` loads its round and questions too, with their
+    sections and choices (three queries), or without them (`with_choices` false: one
+    query), for the
     pages and posts that use them; a paper sheet's attempt is not its member's to open
     (NotFound). (Lazy loading was two queries per question: most of
     the quiz page's time in the profile; a submit needs no Choice objects). The quiz
     page itself reads its attempt and questions as rows: page.own_attempt_page."""
-    if with_questions:
+    if with_questions and with_choices:
         question = selectinload(Attempt.items).joinedload(AttemptQuestion.question)
-        question = question.options(selectinload(Question.choices), joinedload(Question.section)) \
-            if with_choices else question.options(joinedload(Question.section))
+        question = question.options(selectinload(Question.choices), joinedload(Question.section))
         attempt = db.session.execute(select(Attempt).where(Attempt.id == attempt_id).options(
             joinedload(Attempt.round), question)).scalar_one_or_none()
+    elif with_questions:
+        # The posts (save, submit, finish): the attempt, its round, items and questions
+        # in ONE statement (no choice, no section: grading reads the key by ids).
+        attempt = db.session.execute(select(Attempt).where(Attempt.id == attempt_id).options(
+            joinedload(Attempt.round),
+            joinedload(Attempt.items).joinedload(AttemptQuestion.question))
+        ).unique().scalar_one_or_none()
     else:
         attempt = db.session.get(Attempt, attempt_id)
     return own(user, attempt)
