@@ -71,6 +71,10 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "JSON_MAX_DEPTH": 20,
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
         "BEHIND_PROXY": False,
+        # Judge a member's save or submit by when the proxy received it (its
+        # X-Request-Start: t=<seconds>), not when a busy worker got to it: only behind a
+        # proxy that always sets that header itself (docs/deploy.md).
+        "REQUEST_START_HEADER": False,
         "REQUEST_LOG": False,
         "BANK_PATH": str(Path(__file__).resolve().parent.parent / "questions"),
     }
@@ -115,6 +119,8 @@ def from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
         out["PUBLIC_URL"] = environ["PUBLIC_URL"]
     if "BEHIND_PROXY" in environ:
         out["BEHIND_PROXY"] = _env_bool(environ["BEHIND_PROXY"], False)
+    if "REQUEST_START_HEADER" in environ:
+        out["REQUEST_START_HEADER"] = _env_bool(environ["REQUEST_START_HEADER"], False)
     if "REQUEST_LOG" in environ:
         out["REQUEST_LOG"] = _env_bool(environ["REQUEST_LOG"], False)
     if "SESSION_COOKIE_SECURE" in environ:
@@ -185,6 +191,9 @@ def startup_warnings(config: Mapping[str, Any]) -> list[str]:
     if not config.get("REDIS_URL"):
         warnings.append("Rate limits are kept in process memory (no REDIS_URL): each worker "
                         "counts on its own.")
+    if config.get("REQUEST_START_HEADER") and not config.get("BEHIND_PROXY"):
+        warnings.append("REQUEST_START_HEADER is set without BEHIND_PROXY: X-Request-Start is "
+                        "trusted only from a proxy that sets it itself (docs/deploy.md).")
     if config.get("ENV_NAME") == "production" and not config.get("PUBLIC_URL"):
         warnings.append("PUBLIC_URL is not set: reminder texts carry a placeholder instead "
                         "of the site's address.")

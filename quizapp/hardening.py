@@ -20,6 +20,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
+from .clock import parse_request_start, utcnow
 from .config import startup_warnings
 from .errors import discard_session, render_error
 from .extensions import compress, db, limiter
@@ -262,6 +263,10 @@ def init_hardening(app: Flask) -> None:
         g.request_id = incoming if incoming.isascii() and 8 <= len(incoming) <= 64 and \
             incoming.replace("-", "").isalnum() else secrets.token_hex(16)
         g.started = time.perf_counter()
+        if app.config["REQUEST_START_HEADER"]:
+            header = request.headers.get("X-Request-Start")
+            if header:
+                g.received_at = parse_request_start(header, utcnow())
         if has_nul_byte():
             abort(400)
         if request.method in SAFE_METHODS or not request.is_json:

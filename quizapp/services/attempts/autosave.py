@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, case, literal, or_, select
 from sqlalchemy.exc import DBAPIError
 
-from ...clock import utcnow
+from ...clock import request_time
 from ...db_setup import autosave_engine
 from ...models import Attempt, AttemptQuestion, Question, User
 from ...models.attempts import IN_PROGRESS
@@ -49,7 +49,7 @@ def autosave(user_id: int, session_version: int, attempt_id: int, question_id: i
     those rules refused it, or the request is not that common case: the caller then
     runs the general path (`save_answer`), which applies every rule again and gives
     the member the reason."""
-    now = utcnow()
+    now = request_time()  # the proxy's receive time when trusted (clock.request_time)
     mode = "none" if seq is None else "seq" if client is None else "seq_client"
     chosen = sorted(set(choice_ids))
     params = {"a_id": attempt_id, "u_id": user_id, "version": session_version,

@@ -7,7 +7,7 @@ contest's finalize all come here. A round attempt's key comes from the round's a
 key (hooks.round_answer_key, provided by contests: corrections included); once graded,
 `hooks.attempt_finished` hands the attempt to the branch counters in the same
 transaction. Time from the browser is never used: every decision reads
-`clock.utcnow()`.
+`clock.request_time()` (the request's receive time, or now).
 """
 from __future__ import annotations
 
@@ -15,11 +15,12 @@ import functools
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.orm.attributes import set_committed_value
 
-from ...clock import utcnow
+from ...clock import RECEIVED_MAX_AGE, request_time, utcnow
 from ...extensions import db
 from ...models import Attempt, AttemptQuestion, Choice, Question
 from ...models.attempts import FINISHED, IN_PROGRESS
@@ -96,7 +97,8 @@ def key_for(question_ids: Iterable[int], round_id: int | None,
 
 def expire_if_overdue(attempt: Attempt) -> bool:
     """Finish an unfinished attempt whose deadline + grace has passed. True if it did."""
-    if attempt.status == IN_PROGRESS and attempt.state(grace().seconds) == "expired":
+    if attempt.status == IN_PROGRESS and \
+            attempt.state(grace().seconds, now=request_time()) == "expired":
         finish(attempt, reason="expired")
         return True
     return False
@@ -119,8 +121,10 @@ def finish(attempt: Attempt, reason: str = "submitted",
     attempt) send `hooks.attempt_finished` — the branch counters — all in the caller's
     transaction. Returns False (and changes nothing) if it was already finished, so a
     double click or a retry yields one result. `merge(now)`: the submit's posted
-    answers, applied to the items once the lock is held and the stored answers read."""
-    now = utcnow()
+    answers, applied to the items once the lock is held and the stored answers read.
+    Its time is the request's (clock.request_time: when the proxy received it, if
+    trusted), so a worker's queue at the last minute costs nobody time."""
+    now = request_time()
     finished_at = now
     if attempt.deadline is not None and now > attempt.deadline:
         finished_at = attempt.deadline  # a late finisher never gains time
@@ -270,9 +274,19 @@ def time_taken(attempt: Attempt) -> int:
     return max(0, taken)
 
 
+def _overdue_cutoff() -> datetime:
+    """Deadlines before this are over for good: deadline + grace has passed, and, when
+    saves are judged by the proxy's receive time (REQUEST_START_HEADER), so has the
+    longest wait that time is believed for (a submit sent in time may still be queued)."""
+    cutoff = utcnow() - grace()
+    if current_app.config["REQUEST_START_HEADER"]:
+        cutoff -= RECEIVED_MAX_AGE
+    return cutoff
+
+
 def overdue_ids(limit: int = 1000) -> list[int]:
     """Ids of unfinished attempts whose deadline + grace has passed."""
-    cutoff = utcnow() - grace()
+    cutoff = _overdue_cutoff()
     return list(db.session.execute(select(Attempt.id).where(
         Attempt.status == IN_PROGRESS, Attempt.deadline.is_not(None),
         Attempt.deadline < cutoff).order_by(Attempt.id).limit(limit)).scalars())
@@ -281,7 +295,7 @@ def overdue_ids(limit: int = 1000) -> list[int]:
 def close_overdue(batch_size: int = 500) -> int:
     """Finish every unfinished attempt whose deadline + grace has passed; returns how
     many this call finished (a concurrent finisher's wins are not counted)."""
-    cutoff = utcnow() - grace()
+    cutoff = _overdue_cutoff()
     finished = 0
     while True:
         ids = db.session.execute(select(Attempt.id).where(

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 from sqlalchemy.orm.attributes import set_committed_value
 
-from ...clock import utcnow
+from ...clock import request_time
 from ...extensions import db
 from ...models import Attempt, AttemptQuestion
 from ...models.attempts import FINISHED
@@ -39,7 +39,7 @@ def save_answers(attempt: Attempt, answers: dict[int, list[int]], seq: int | Non
     for question_id, choice_ids in answers.items():
         item = item_for(attempt, question_id)
         checked.append((item, validate_selection(item, choice_ids)))
-    now = utcnow()
+    now = request_time()
     lock_attempt(attempt, now)
     reload_answers(attempt)
     changed = 0
@@ -72,7 +72,7 @@ def save_answer(attempt: Attempt, question_id: int, choice_ids: list[int],
     ensure_open(attempt)
     item = item_for(attempt, question_id)
     selected = validate_selection(item, choice_ids)
-    now = utcnow()
+    now = request_time()
     lock_attempt(attempt, now)
     # Read before the lock: another save may have landed since.
     db.session.refresh(item, ["selected", "locked", "answered_at", "save_seq", "save_client"])
