@@ -77,6 +77,9 @@ def server_env() -> dict[str, str]:
         "ALLOW_MEMORY_RATE_LIMITS": "1",
         "PYTHONUNBUFFERED": "1",
     })
+    if os.environ.get("BENCH_REQUEST_START", "") not in ("", "0"):
+        # The client stamps each request as nginx would (httpclient.STAMP_REQUESTS).
+        env.update({"REQUEST_START_HEADER": "1", "BEHIND_PROXY": "1"})
     env.pop("REDIS_URL", None)
     return env
 

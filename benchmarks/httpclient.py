@@ -10,13 +10,20 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import os
 import re
+import time
 import zlib
 from dataclasses import dataclass, field
 from html import unescape
 from urllib.parse import urlencode, urlsplit
 
 DEFAULT_TIMEOUT = 15.0
+# BENCH_REQUEST_START=1: every request carries `X-Request-Start: t=<send time>`, as nginx
+# stamps what it receives (docs/deploy.md); the server is started with
+# REQUEST_START_HEADER=1 then (harness.server_env), so a submit sent in time is judged
+# by its send time however long the workers' queue.
+STAMP_REQUESTS = os.environ.get("BENCH_REQUEST_START", "") not in ("", "0")
 
 
 @dataclass
@@ -91,6 +98,8 @@ class Session:
         if body or method == "POST":
             lines.append(f"Content-Length: {len(body)}")
         lines += [f"{k}: {v}" for k, v in headers.items()]
+        if STAMP_REQUESTS:
+            lines.append(f"X-Request-Start: t={time.time():.3f}")
         raw = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
         reused = self.writer is not None
         if not reused:
