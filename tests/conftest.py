@@ -439,6 +439,24 @@ def open_round_at_start(organizer, clock, contest_title: str = "Cuộc thi", **s
     return round_
 
 
+def assert_member_rank_agrees(round_, outsider=None):
+    """contest_service.member_rank (counted in SQL) gives every member his row of the full
+    ranking: rank, tie, and the values that placed him; an outsider gets no row."""
+    rows = contest_service.ranking(round_)
+    assert rows, "a ranking to compare with"
+    for row in rows:
+        mine, total = contest_service.member_rank(round_, row.user)
+        assert total == len(rows)
+        assert (mine.rank, mine.tied, mine.attempt_id, mine.score, mine.points, mine.max_score,
+                mine.share, mine.distance, mine.time_taken_seconds, mine.finished_at,
+                mine.on_paper, mine.unit.id) == (
+            row.rank, row.tied, row.attempt_id, row.score, row.points, row.max_score,
+            row.share, row.distance, row.time_taken_seconds, row.finished_at,
+            row.on_paper, row.unit.id), row.user.username
+    if outsider is not None:
+        assert contest_service.member_rank(round_, outsider) == (None, len(rows))
+
+
 @pytest.fixture
 def frozen_clock():
     frozen = FrozenClock(datetime(2026, 3, 2, 2, 0, tzinfo=timezone.utc))

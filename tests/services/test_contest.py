@@ -20,7 +20,7 @@ from quizapp.services.contests import draw_plan
 from quizapp.services import contests
 from quizapp.services.contests import RoundSettings
 from quizapp.services.errors import Conflict, DomainError, NotFound
-from tests.conftest import right_ids, take_round, wrong_ids
+from tests.conftest import assert_member_rank_agrees, right_ids, take_round, wrong_ids
 
 # A plan that gives every attempt the same five questions (viewpoint-1 has exactly five
 # approved ones: four single-choice and one true/false), so answers can be scripted.
@@ -594,6 +594,7 @@ def test_ranking_chain_with_ties_at_every_step(bank, organizer, frozen_clock, ma
     assert by_name["G"].finished_at < by_name["F"].finished_at
     assert by_name["H"].finished_at == by_name["I"].finished_at
     assert by_name["I"].attempt_id < by_name["H"].attempt_id
+    assert_member_rank_agrees(round_, outsider=make_user(username="khong-thi"))
 
 
 def test_ranking_without_prediction_skips_the_distance(bank, organizer, frozen_clock, make_user):
@@ -609,6 +610,7 @@ def test_ranking_without_prediction_skips_the_distance(bank, organizer, frozen_c
     rows = contests.ranking(round_)
     assert [(r.user.username, r.rank, r.distance) for r in rows] == [("fast", 1, None),
                                                                      ("slow", 2, None)]
+    assert_member_rank_agrees(round_)
 
 
 def test_contest_ranking_adds_up_closed_rounds(bank, organizer, frozen_clock, make_user):
@@ -842,10 +844,12 @@ def test_a_rekey_ranks_on_the_same_scale(bank, organizer, frozen_clock, make_use
     db.session.commit()
     rows = contests.ranking(round_)
     assert [(r.user.username, r.score, r.max_score) for r in rows][-1] == ("dv-perfect", 19, 20)
+    assert_member_rank_agrees(round_)
     contests.correct_question(organizer, round_, question, "void", "Hủy hẳn câu hỏi")
     db.session.commit()
     assert [(r.user.username, r.score, r.max_score) for r in contests.ranking(round_)][0] == (
         "dv-perfect", 19, 19)
+    assert_member_rank_agrees(round_)
 
 
 def test_best_counting_compares_shares_of_each_attempts_own_maximum(bank, organizer,

@@ -20,7 +20,7 @@ from quizapp.services.branches import counters, exports, standings
 from quizapp.services.contests import RoundSettings
 from quizapp.services.contests.item_analysis import discrimination, point_biserial, upper_lower_index
 from quizapp.services.grading import average_text, points_text, points_value
-from tests.conftest import BrowserClient
+from tests.conftest import BrowserClient, assert_member_rank_agrees
 
 pytestmark = pytest.mark.usefixtures("isolated_requests")
 
@@ -79,6 +79,7 @@ def test_half_credit_counts_half_a_question_everywhere(app, setting, frozen_cloc
     rows = contests.ranking(s["round"])
     assert [r.user.username for r in rows] == ["cham", "nhanh"]
     assert not rows[0].tied and rows[0].points == slow.points and rows[0].score == QUESTIONS - 1
+    assert_member_rank_agrees(s["round"])
     result = db.session.execute(select(RoundResult).where(
         RoundResult.user_id == s["slow"].id)).scalar_one()
     assert result.points == slow.points
@@ -189,6 +190,7 @@ def test_a_classic_round_ranks_and_counts_as_before_scaled_by_a_hundred(
     assert len(results) == len(members) and all(r.points == r.score * 100 for r in results)
     new = [(r.user.id, r.rank, r.tied) for r in contests.ranking(round_)]
     assert new == _old_ranking(results)
+    assert_member_rank_agrees(round_)
     shares = [Fraction(r.score, r.max_score) for r in results]
     assert len(set(shares)) < len(shares)  # equal shares: the time tie-break decided
     for unit in branches:

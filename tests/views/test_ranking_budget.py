@@ -87,3 +87,26 @@ def test_the_ranking_page_runs_the_same_statements_for_a_larger_round(client, cl
         assert page.get_data(as_text=True).count('<tr class="') == members
         counts.append(len(seen))
     assert counts[0] == counts[1], counts
+
+
+def test_a_members_own_rank_is_counted_not_sorted(closed_round):
+    """The result page asks for the member's own rank (contests.member_rank): a fixed
+    number of statements and no row per member of the round, whatever its size; and it
+    agrees with the full ranking."""
+    from quizapp.models import RoundResult
+    from tests.conftest import assert_member_rank_agrees
+    counts = []
+    for members in (3, 15):
+        round_id = closed_round(members)
+        round_ = db.session.get(Round, round_id)
+        assert_member_rank_agrees(round_)
+        user = db.session.execute(db.select(RoundResult).where(
+            RoundResult.round_id == round_id)).scalars().first().user
+        db.session.expire_all()
+        user.id  # the request's user is loaded before the view runs
+        with statements() as seen:
+            mine, total = contests.member_rank(db.session.get(Round, round_id), user)
+        assert mine is not None and total == members
+        counts.append(len(seen))
+    # the round; the prediction's actual value; the member's row; the counts
+    assert counts[0] <= 4 and counts[1] == counts[0], (counts, seen)

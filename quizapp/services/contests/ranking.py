@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from fractions import Fraction
 
-from sqlalchemy import select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from ...extensions import db
@@ -157,7 +157,58 @@ def contest_ranking(contest: Contest) -> list[RankRow]:
 
 def member_rank(round_: Round, user: User) -> tuple[RankRow | None, int]:
     """The member's own row of the round's ranking (None when he has no counting result)
-    and the number of ranked members. Ask only when `ranking_visible`."""
-    rows = ranking(round_)
-    return next((row for row in rows if row.user.id == user.id), None), len(rows)
+    and the number of ranked members. Ask only when `ranking_visible`.
 
+    Counted in SQL, not by building the whole ranking: every member opens his result
+    page once the ranking is public, and sorting 20,000 rows took a worker about a
+    second per page (the 20,000-member storm in benchmarks/REPORT.md). The member's row
+    is read, then one statement counts the results ahead of it (ranking()'s order:
+    share, prediction distance, time, finish; shares compared exactly by cross
+    multiplication), those equal to it, and all of them."""
+    actual = prediction_actual(round_) if round_.prediction_kind else None
+    mine = db.session.execute(
+        select(RoundResult, Attempt.on_paper).join(Attempt, Attempt.id == RoundResult.attempt_id)
+        .where(RoundResult.round_id == round_.id, RoundResult.user_id == user.id)
+        .options(joinedload(RoundResult.user), joinedload(RoundResult.unit))).first()
+    t = RoundResult.__table__.c
+    if mine is None:
+        total = db.session.execute(select(func.count()).where(t.round_id == round_.id)).scalar()
+        return None, total
+    result, on_paper = mine
+    # The other row's share as numerator / denominator (0 / 1 when nothing counted).
+    num = case((t.max_score > 0, t.points), else_=0)
+    den = case((t.max_score > 0, t.max_score), else_=1)
+    my_num, my_den = (result.points, result.max_score) if result.max_score > 0 else (0, 1)
+    distance = None
+    if actual is not None and result.prediction is not None:
+        distance = abs(result.prediction - actual)
+    if actual is not None:
+        their_distance = case((t.prediction.is_(None), _FAR), else_=func.abs(t.prediction - actual))
+        my_distance = _FAR if distance is None else distance
+    else:
+        their_distance = my_distance = 0
+    finished = result.finished_at
+    equal_keys = [num * my_den == my_num * den, their_distance == my_distance,
+                  t.time_taken_seconds == result.time_taken_seconds, t.finished_at == finished]
+    ahead = or_(num * my_den > my_num * den,
+                and_(equal_keys[0], or_(
+                    their_distance < my_distance,
+                    and_(equal_keys[1], or_(
+                        t.time_taken_seconds < result.time_taken_seconds,
+                        and_(equal_keys[2], t.finished_at < finished))))))
+    row = db.session.execute(select(
+        func.count(),
+        func.coalesce(func.sum(case((ahead, 1), else_=0)), 0),
+        func.coalesce(func.sum(case((and_(*equal_keys, t.id != result.id), 1), else_=0)), 0))
+        .where(t.round_id == round_.id)).one()
+    total, before, tied = (int(v) for v in row)
+    return RankRow(before + 1, tied > 0, result.user, result.unit, result.attempt_id,
+                   result.score, result.max_score, result.prediction, distance,
+                   result.time_taken_seconds, result.finished_at,
+                   share=share_of(result.points, result.max_score), on_paper=on_paper,
+                   points=result.points), total
+
+
+# No prediction counts as farthest: farther than any |prediction − actual| of two
+# 32-bit integers.
+_FAR = 2 ** 40
