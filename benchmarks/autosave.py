@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
-from harness import (BARE_APP_SPEC, DATABASE_URL, PASSWORD, WORKERS, bench_app, end_profile, gunicorn,
+from harness import (command_line, BARE_APP_SPEC, DATABASE_URL, PASSWORD, WORKERS, bench_app, end_profile, gunicorn,
                      load_average, start_profile,
                      log, machine_line, mean_ms, package_version, percentile, prepare_database,
                      without_password, write_report_section)
@@ -508,7 +508,7 @@ def main() -> int:
             print(f"error samples ({r.name}): {r.error_samples}")
     write_report(results, {
         "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "command": "python benchmarks/autosave.py",
+        "command": command_line("benchmarks/autosave.py"),
         "machine": machine_line(), "nproc": os.cpu_count(),
         "load_before": load_before, "load_after": load_after,
         "gunicorn": package_version("gunicorn"),

@@ -53,7 +53,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from html import unescape
 
-from harness import (DATABASE_URL, PASSWORD, WORKERS, bench_app, end_profile, flask_cli,
+from harness import (command_line, DATABASE_URL, PASSWORD, WORKERS, bench_app, end_profile, flask_cli,
                      gunicorn, start_profile,
                      gunicorn_log_errors, load_average, log, machine_line, mean_ms,
                      package_version, percentile, prepare_database, without_password,
@@ -1115,7 +1115,7 @@ def main() -> int:
     log_errors = gunicorn_log_errors(log_name)
     text = write_report(run, {
         "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "command": "python benchmarks/contest_storm.py",
+        "command": command_line("benchmarks/contest_storm.py"),
         "machine": machine_line(), "nproc": os.cpu_count(),
         "gunicorn": package_version("gunicorn"), "postgres": pg_version,
         "database": without_password(DATABASE_URL), "bank": bank, "log_errors": log_errors,

@@ -297,6 +297,14 @@ SECTION_ORDER = ("throughput", "autosave", "contest", "scale")
 _SECTION_RE = re.compile(r"<!-- begin:(\w+) -->\n(.*?)<!-- end:\1 -->\n", re.S)
 
 
+def command_line(script: str) -> str:
+    """The command as run: the script with the BENCH_* settings given to it (not the
+    database address), so a report says which variant it measured."""
+    settings = [f"{key}={value}" for key, value in sorted(os.environ.items())
+                if key.startswith("BENCH_") and key != "BENCH_DATABASE_URL"]
+    return " ".join(settings + [f"python {script}"])
+
+
 def write_report_section(name: str, text: str) -> None:
     """Replace (or add) one script's section of REPORT.md, keeping the others."""
     sections: dict[str, str] = {}

@@ -73,7 +73,7 @@ SCALE_URL = _scale_url()
 # app's CLI then all use the scale database (dropped and recreated on every run).
 os.environ["BENCH_DATABASE_URL"] = SCALE_URL
 
-from harness import (BIN, OUT_DIR, PASSWORD, ROOT, WORKERS, bench_app, gunicorn,  # noqa: E402
+from harness import (command_line, BIN, OUT_DIR, PASSWORD, ROOT, WORKERS, bench_app, gunicorn,  # noqa: E402
                      gunicorn_log_errors, log, machine_line, package_version, percentile,
                      prepare_database, server_env, without_password, write_report_section)
 from httpclient import REQUEST_ERRORS, HTTPError, Session, expect, hidden_value  # noqa: E402
@@ -881,7 +881,7 @@ def main() -> int:
                                 "WHERE is_current AND status = 'approved'").fetchone()[0]
     info = {
         "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "command": "python benchmarks/scale.py", "machine": machine_line(),
+        "command": command_line("benchmarks/scale.py"), "machine": machine_line(),
         "gunicorn": package_version("gunicorn"), "postgres": pg_version,
         "shared_buffers": shared_buffers, "database": without_password(SCALE_URL),
         "bank": bank, "gen": gen, "counts_small": counts_small, "counts_big": counts_big,
