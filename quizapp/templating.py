@@ -1,6 +1,7 @@
 """Jinja filters and globals: local times, durations, scores."""
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -37,6 +38,22 @@ def percent(value: float | None) -> str:
     return text
 
 
+def decimal(value: float | None, places: int = 2) -> str:
+    """A figure a person reads (a rate, a share, a statistic) with the Vietnamese decimal
+    comma, like points and averages: 62.5 → "62,50"; None → "—". Files meant for other
+    programs (CSV, JSON, xlsx numbers) keep their own number formats."""
+    return "—" if value is None else f"{value:.{places}f}".replace(".", ",")
+
+
+_DECIMAL_POINT = re.compile(r"(?<=\d)\.(?=\d)")
+
+
+def decimal_commas(text: str | None) -> str:
+    """A computed text with numbers in it (an index, its arithmetic: "(50×50.00 + …) ÷
+    100 = 62.00") as pages print it: every decimal point between digits a comma."""
+    return "—" if text is None else _DECIMAL_POINT.sub(",", text)
+
+
 def flag_label(flag: str) -> str:
     return {"no_explanation": _("no explanation"), "few_choices": _("fewer than 3 choices"),
             "duplicate_prompt": _("same text as another question"),
@@ -56,7 +73,9 @@ def init_templating(app: Flask) -> None:
     app.jinja_env.filters["percent"] = percent
     app.jinja_env.filters["points"] = points_text   # hundredths of a question → "7,5"
     app.jinja_env.filters["average"] = average_text  # questions per participant → "5,25"
-    app.jinja_env.filters["index"] = format_index
+    app.jinja_env.filters["index"] = lambda value: decimal_commas(format_index(value))
+    app.jinja_env.filters["decimal"] = decimal               # 62.5 → "62,50"
+    app.jinja_env.filters["decimal_commas"] = decimal_commas  # "… = 62.00" → "… = 62,00"
     app.jinja_env.filters["reject_page"] = lambda args: {k: v for k, v in args.items() if k != "page"}
     app.jinja_env.globals["switch_language_url"] = switch_language_url
     app.jinja_env.globals["flag_label"] = flag_label

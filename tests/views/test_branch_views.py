@@ -439,12 +439,17 @@ def test_standings_page_shows_the_formula_and_each_branchs_arithmetic(client, or
         page = html.unescape(client.get(path).get_data(as_text=True))
         assert "(50 × P + 40 × S + 10 × G) ÷ 100" in page
         for row in rows:
-            assert row.arithmetic(Weights.of(contest)) in page
+            # pages print the decimal comma; the files keep the point
+            assert row.arithmetic(Weights.of(contest)).replace(".", ",") in page
     # A: P = 50, S = 80 → (2500 + 3200 + 500)/100 = 62; B: P = 33.33 (1 of 3, rounded
     # once), S = 40 → (1666.5 + 1600 + 500)/100 = 37.665, as a calculator gives it.
     page = html.unescape(client.get(f"/standings/round/{round_.id}").get_data(as_text=True))
-    assert "(50×50.00 + 40×80.00 + 10×50.00) ÷ 100 = 62.00" in page
-    assert "(50×33.33 + 40×40.00 + 10×50.00) ÷ 100 = 37.665" in page
+    assert "(50×50,00 + 40×80,00 + 10×50,00) ÷ 100 = 62,00" in page
+    assert "(50×33,33 + 40×40,00 + 10×50,00) ÷ 100 = 37,665" in page
+    # P, S and G in their columns with the comma too; no decimal point left in the table
+    table = page[page.index('<table class="table standings">'):page.index("</table>")]
+    assert "<td>50,00</td>" in table and "<td>80,00</td>" in table
+    assert not re.search(r"\d\.\d", table), table
     assert page.index("Chi bộ Hoa Sen") < page.index("Chi bộ Phú Mỹ")
     assert page.count("<svg") >= 3
 

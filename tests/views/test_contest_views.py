@@ -299,6 +299,7 @@ def test_result_is_hidden_until_the_round_allows_it(org_client, bank, organizer,
     assert shows_score(f"/rounds/{round_.id}")
     ranking = member.get(f"/rounds/{round_.id}/ranking")
     assert ranking.status_code == 200 and re.search(r"\b3/5\b", ranking.get_data(as_text=True))
+    assert "(60,00 %)" in ranking.get_data(as_text=True)   # the share, with the decimal comma
 
 
 def test_result_at_submit_is_shown_at_once(bank, organizer, frozen_clock, make_user, browser):
@@ -549,7 +550,7 @@ def test_collective_prizes_are_confirmed_from_the_results_page(org_client, finis
     rid = finished_round.id
     page = html.unescape(org_client.get(f"/organize/rounds/{rid}/results").get_data(as_text=True))
     # One branch took part: it is proposed for the first prize, with its arithmetic.
-    assert "Chi bộ Tổ dân phố 1" in page and "(50×100.00 + 40×50.00 + 10×50.00) ÷ 100 = 75.00" in page
+    assert "Chi bộ Tổ dân phố 1" in page and "(50×100,00 + 40×50,00 + 10×50,00) ÷ 100 = 75,00" in page
     seen = _seen(page)
     # A stale page (another proposal) confirms nothing.
     response = _post(org_client, f"/organize/rounds/{rid}/collective-prizes", {"seen": seen + "x"},
