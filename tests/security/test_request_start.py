@@ -106,6 +106,18 @@ class TestTrusted:
             db.session.commit()
         assert _stored(attempt_id).finish_reason == "expired"
 
+    def test_the_organizers_settle_waits_too_and_counts_nothing_unsettled_meanwhile(
+            self, app, late_at_the_worker, frozen_clock):
+        attempt_id, deadline, _form = late_at_the_worker
+        round_ = _stored(attempt_id).round
+        assert contests.unsettled_count(round_) == 0
+        assert contests.finish_expired(round_) == 0     # a submit may still be queued
+        frozen_clock.set(deadline + timedelta(seconds=5) + RECEIVED_MAX_AGE + timedelta(seconds=1))
+        assert contests.unsettled_count(round_) == 1
+        assert contests.finish_expired(round_) == 1
+        db.session.commit()
+        assert _stored(attempt_id).finish_reason == "expired"
+
 
 def test_without_the_setting_a_member_cannot_claim_an_earlier_time(client, late_at_the_worker):
     attempt_id, deadline, form = late_at_the_worker

@@ -200,14 +200,18 @@ def test_submit_merges_the_page_into_what_is_stored_under_the_lock_and_writes_it
     attempt = attempts.get_own_attempt(member, attempt.id, with_questions=True)
     a, b, c, d = attempt.items
     # After the load: another tab saves `a` right (seq 5 of page "other") and this page
-    # saved `c` wrong with seq 7: neither is in the objects loaded above.
+    # saved `c` wrong with seq 7: neither is in the objects loaded above. Sequence
+    # numbers are the page's Date.now(): far beyond a 32-bit integer.
+    now_ms = 1_764_800_000_000
     table = a.__table__
-    for item, ids, seq, client in ((a, right_ids(a), 5, "other"), (c, wrong_ids(c), 7, "page")):
+    for item, ids, seq, client in ((a, right_ids(a), now_ms + 5, "other"),
+                                   (c, wrong_ids(c), now_ms + 7, "page")):
         db.session.execute(table.update().where(table.c.id == item.id).values(
             selected=",".join(map(str, sorted(ids))), save_seq=seq, save_client=client))
     assert a.selected is None
     posted = {b.question_id: right_ids(b), c.question_id: right_ids(c), d.question_id: wrong_ids(d)}
-    seqs = {b.question_id: 3, c.question_id: 6, d.question_id: 8}   # c's 6 is older than 7
+    seqs = {b.question_id: now_ms + 3, c.question_id: now_ms + 6,   # c's 6 is older than 7
+            d.question_id: now_ms + 8}
     assert attempts.submit(attempt, posted, seqs=seqs, client="page") is True
     db.session.commit()
     db.session.expire_all()
@@ -218,6 +222,7 @@ def test_submit_merges_the_page_into_what_is_stored_under_the_lock_and_writes_it
     assert got[c.question_id] == (sorted(wrong_ids(c)), False, 0), "a stale change undoes nothing"
     assert got[d.question_id] == (sorted(wrong_ids(d)), False, 0)
     assert (stored.score, stored.points, stored.max_score) == (2, 200, 4)
+    assert {i.question_id: i.save_seq for i in stored.items}[d.question_id] == now_ms + 8
     assert attempts.submit(stored, posted, seqs=seqs, client="page") is False
 
 
@@ -231,3 +236,15 @@ def test_submit_refuses_to_change_a_checked_answer_and_finishes_nothing(bank, ma
         attempts.submit(attempt, {item.question_id: right_ids(item)})
     db.session.rollback()
     assert db.session.get(Attempt, attempt.id).status == "in_progress"
+
+
+def test_a_late_submit_is_finished_as_late_even_with_a_bad_choice_in_the_form(bank, make_user,
+                                                                             frozen_clock):
+    member = make_user()
+    attempt = attempts.start_practice(member, _spec(count=3, minutes=5))
+    db.session.commit()
+    frozen_clock.advance(minutes=6)
+    with pytest.raises(DeadlinePassed):
+        attempts.submit(attempt, {attempt.items[0].question_id: [-1]})
+    db.session.commit()
+    assert db.session.get(Attempt, attempt.id).finish_reason == "expired"

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, case, literal, or_, select
 from sqlalchemy.exc import DBAPIError
 
-from ...clock import request_time
+from ...clock import request_time, utcnow
 from ...db_setup import autosave_engine
 from ...models import Attempt, AttemptQuestion, Question, User
 from ...models.attempts import IN_PROGRESS
@@ -71,7 +71,7 @@ def autosave(user_id: int, session_version: int, attempt_id: int, question_id: i
     if row is None:
         return None
     seconds_left = None if row.deadline is None else \
-        max(0, int((row.deadline - now).total_seconds()))
+        max(0, int((row.deadline - utcnow()).total_seconds()))  # left from now, not from receipt
     return Autosaved(chosen, seconds_left)
 
 

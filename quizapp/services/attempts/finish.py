@@ -247,7 +247,7 @@ _UNNEST_UPDATE = text(
     "save_seq = v.save_seq, save_client = v.save_client, credit = v.credit, "
     "is_correct = v.is_correct "
     "FROM unnest(CAST(:ids AS integer[]), CAST(:selected AS varchar[]), "
-    "CAST(:answered_at AS timestamptz[]), CAST(:save_seq AS integer[]), "
+    "CAST(:answered_at AS timestamptz[]), CAST(:save_seq AS bigint[]), "
     "CAST(:save_client AS varchar[]), CAST(:credit AS integer[]), CAST(:is_correct AS boolean[])) "
     "AS v(id, selected, answered_at, save_seq, save_client, credit, is_correct) "
     "WHERE aq.id = v.id")
@@ -274,7 +274,7 @@ def time_taken(attempt: Attempt) -> int:
     return max(0, taken)
 
 
-def _overdue_cutoff() -> datetime:
+def overdue_cutoff() -> datetime:
     """Deadlines before this are over for good: deadline + grace has passed, and, when
     saves are judged by the proxy's receive time (REQUEST_START_HEADER), so has the
     longest wait that time is believed for (a submit sent in time may still be queued)."""
@@ -286,7 +286,7 @@ def _overdue_cutoff() -> datetime:
 
 def overdue_ids(limit: int = 1000) -> list[int]:
     """Ids of unfinished attempts whose deadline + grace has passed."""
-    cutoff = _overdue_cutoff()
+    cutoff = overdue_cutoff()
     return list(db.session.execute(select(Attempt.id).where(
         Attempt.status == IN_PROGRESS, Attempt.deadline.is_not(None),
         Attempt.deadline < cutoff).order_by(Attempt.id).limit(limit)).scalars())
@@ -295,7 +295,7 @@ def overdue_ids(limit: int = 1000) -> list[int]:
 def close_overdue(batch_size: int = 500) -> int:
     """Finish every unfinished attempt whose deadline + grace has passed; returns how
     many this call finished (a concurrent finisher's wins are not counted)."""
-    cutoff = _overdue_cutoff()
+    cutoff = overdue_cutoff()
     finished = 0
     while True:
         ids = db.session.execute(select(Attempt.id).where(

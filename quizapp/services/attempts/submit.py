@@ -130,6 +130,9 @@ def submit(attempt: Attempt, answers: dict[int, list[int]] | None = None, *,
     finishing with what was saved before."""
     if attempt.status == FINISHED:
         return False
+    # Late first, as save_answers does: past deadline + grace the attempt is finished
+    # with what was saved (DeadlinePassed), whatever the form carries.
+    ensure_open(attempt)
     changes: list[Change] = []
     for question_id, choice_ids in (answers or {}).items():
         item = item_for(attempt, question_id)
@@ -140,7 +143,6 @@ def submit(attempt: Attempt, answers: dict[int, list[int]] | None = None, *,
         # load and the finish's lock is kept, and the posted value ignored).
         if change.item.locked and change.value != change.item.selected:
             raise Conflict(_("This answer has already been checked and cannot change."))
-    ensure_open(attempt)
     return finish(attempt, reason="submitted", merge=lambda now: _merge(changes, client, now))
 
 

@@ -28,7 +28,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import and_, select
 
 from ...extensions import db
 from ...models import Choice, Question, Section
@@ -170,26 +170,27 @@ class _Pools:
                 self.apart.setdefault(qid, set()).add(other)
                 self.apart.setdefault(other, set()).add(qid)
         self._orders: dict[int, ChoiceOrders] | None = None
+        self.pool = pool
         self.shared = False  # kept between requests (pools_for): read every question once
 
     def orders(self, question_ids: list[int]) -> list[ChoiceOrders]:
         """What freezing needs of these questions (kind, choice ids in the author's and
         in natural order), read once for the whole pool on the first start after a
         change of the bank (the revision token covers choices too), so that a contest
-        start loads no question and no choice."""
-        if self._orders is None or not self.shared:
-            wanted = self.all_ids() if self.shared else question_ids
-            kinds = dict(db.session.execute(select(Question.id, Question.kind).where(
-                Question.id.in_(wanted))).all()) if wanted else {}
-            choices: dict[int, list[tuple[int, str]]] = {qid: [] for qid in kinds}
-            for qid, cid, text in db.session.execute(
-                    select(Choice.question_id, Choice.id, Choice.text)
-                    .where(Choice.question_id.in_(list(kinds)))
-                    .order_by(Choice.question_id, Choice.position, Choice.id)):
-                choices[qid].append((cid, text))
-            self._orders = {qid: ChoiceOrders.from_choices(qid, kind, choices[qid])
-                            for qid, kind in kinds.items()}
-        return [self._orders[qid] for qid in question_ids]
+        start loads no question and no choice. A question the cache lacks (the bank
+        changed between the pools' read and this one) is read on its own."""
+        if self._orders is None and self.shared:
+            self._orders = _read_orders(self._current())
+        known = self._orders or {}
+        missing = [qid for qid in question_ids if qid not in known]
+        if missing:
+            known = {**known, **_read_orders(Question.id.in_(missing))}
+        return [known[qid] for qid in question_ids]
+
+    def _current(self):
+        """The pool's questions as a condition (no list of ids: a bank of any size)."""
+        condition = and_(Question.is_current.is_(True), Question.status == "approved")
+        return and_(condition, Question.reserve.is_(True)) if self.pool == "reserve" else condition
 
     def subtree(self, section: _Section) -> list[int]:
         out: list[int] = []
@@ -202,6 +203,19 @@ class _Pools:
 
     def all_ids(self) -> list[int]:
         return [qid for ids in self.by_section.values() for qid in ids]
+
+
+def _read_orders(condition) -> dict[int, ChoiceOrders]:
+    """ChoiceOrders of the questions `condition` selects: two statements."""
+    kinds = dict(db.session.execute(select(Question.id, Question.kind).where(condition)).all())
+    choices: dict[int, list[tuple[int, str]]] = {qid: [] for qid in kinds}
+    for qid, cid, text in db.session.execute(
+            select(Choice.question_id, Choice.id, Choice.text)
+            .join(Question, Question.id == Choice.question_id).where(condition)
+            .order_by(Choice.question_id, Choice.position, Choice.id)):
+        if qid in choices:   # a question added between the two reads waits for the next
+            choices[qid].append((cid, text))
+    return {qid: ChoiceOrders.from_choices(qid, kind, choices[qid]) for qid, kind in kinds.items()}
 
 
 # (bank revision token, pool) → _Pools: a start spike draws from pools built once per

@@ -251,7 +251,7 @@ def finalize_blockers(round_: Round) -> FinalizeBlockers:
     working = db.session.scalar(select(func.count(func.distinct(Attempt.user_id))).where(
         Attempt.round_id == round_.id, Attempt.status == IN_PROGRESS,
         Attempt.on_paper.is_(False), Attempt.deadline > round_.closes_at,
-        Attempt.deadline > now - attempts.grace())) or 0
+        Attempt.deadline >= attempts.overdue_cutoff())) or 0
     return FinalizeBlockers(unentered, working, paper_deadline(round_))
 
 
@@ -280,15 +280,19 @@ def finish_expired(round_: Round) -> int:
     An explicit step — the organizer's settle action, prize confirmation, finalize —
     never a side effect of reading: `ranking` leaves them out until then and
     `unsettled_count` says how many. Returns how many this call finished."""
-    return sum(attempts.expire_if_overdue(a) for a in db.session.execute(select(Attempt).where(
-        Attempt.round_id == round_.id, Attempt.status == IN_PROGRESS)).scalars())
+    # Past the sweeper's cutoff (deadline + grace, and the longest believed queue wait
+    # when saves are judged by the proxy's receive time): a submit sent in time may
+    # still be waiting for a worker until then.
+    return sum(attempts.finish(a, reason="expired") for a in db.session.execute(select(Attempt).where(
+        Attempt.round_id == round_.id, Attempt.status == IN_PROGRESS,
+        Attempt.deadline.is_not(None), Attempt.deadline < attempts.overdue_cutoff())).scalars())
 
 
 def unsettled_count(round_: Round) -> int:
     """How many of the round's attempts are past deadline + grace but not finished yet
     (nobody has settled them: see finish_expired). One statement; 0 before any
     deadline passed."""
-    cutoff = utcnow() - attempts.grace()
+    cutoff = attempts.overdue_cutoff()
     return db.session.scalar(select(func.count()).select_from(Attempt).where(
         Attempt.round_id == round_.id, Attempt.status == IN_PROGRESS,
         Attempt.deadline.is_not(None), Attempt.deadline < cutoff)) or 0
