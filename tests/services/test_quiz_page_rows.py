@@ -60,15 +60,23 @@ def test_the_cache_holds_wording_only(bank, make_user):
         assert all(isinstance(t, str) for t in texts.values())
 
 
-def test_a_changed_text_is_never_served_from_the_cache(bank, make_user):
-    """An edit in place (what the bank does to a question no attempt has used) changes
-    content_hash: the next page reads the new wording, not the cached one."""
+def _page_then_edit(make_user, prompt: str):
+    """A practice attempt's page read once (cache cleared first), then its first
+    question's data to edit with a new prompt: (member, attempt, rows before, question,
+    data)."""
     member, attempt = _practice(make_user)
     page.clear_text_cache()
     before = page.own_attempt_page(member, attempt.id)[1]
     question = attempt.items[0].question
     data = to_data(question)
-    data.prompt = "Câu hỏi đã sửa lại?"
+    data.prompt = prompt
+    return member, attempt, before, question, data
+
+
+def test_a_changed_text_is_never_served_from_the_cache(bank, make_user):
+    """An edit in place (what the bank does to a question no attempt has used) changes
+    content_hash: the next page reads the new wording, not the cached one."""
+    member, attempt, before, question, data = _page_then_edit(make_user, "Câu hỏi đã sửa lại?")
     data.choices[0].text = "Phương án đã sửa"
     save_question(data, question.section, question, used=False)
     db.session.commit()
@@ -85,12 +93,7 @@ def test_a_changed_text_is_never_served_from_the_cache(bank, make_user):
 def test_a_new_version_does_not_change_the_attempts_page(bank, make_user):
     """A used question gets a new version (a new id) when edited: the attempt keeps the
     wording it froze, cached or not."""
-    member, attempt = _practice(make_user)
-    page.clear_text_cache()
-    before = page.own_attempt_page(member, attempt.id)[1]
-    question = attempt.items[0].question
-    data = to_data(question)
-    data.prompt = "Phiên bản mới?"
+    member, attempt, before, question, data = _page_then_edit(make_user, "Phiên bản mới?")
     newer = save_question(data, question.section, question, used=True)
     db.session.commit()
     assert newer.id != question.id

@@ -44,7 +44,7 @@ def save_answers(attempt: Attempt, answers: dict[int, list[int]], seq: int | Non
     reload_answers(attempt)
     changed = 0
     for item, selected in checked:
-        value = ",".join(str(i) for i in sorted(selected)) or None
+        value = stored_value(selected)
         if item.locked:
             if value != item.selected:
                 raise Conflict(_("This answer has already been checked and cannot change."))
@@ -76,7 +76,7 @@ def save_answer(attempt: Attempt, question_id: int, choice_ids: list[int],
     lock_attempt(attempt, now)
     # Read before the lock: another save may have landed since.
     db.session.refresh(item, ["selected", "locked", "answered_at", "save_seq", "save_client"])
-    value = ",".join(str(i) for i in sorted(selected)) or None
+    value = stored_value(selected)
     if item.locked:
         if value != item.selected:
             raise Conflict(_("This answer has already been checked and cannot change."))
@@ -93,6 +93,12 @@ def save_answer(attempt: Attempt, question_id: int, choice_ids: list[int],
         item.answered_at = now
     db.session.flush()
     return item
+
+
+def stored_value(selected: set[int]) -> str | None:
+    """Chosen choice ids as AttemptQuestion.selected stores them: sorted, comma-joined;
+    None for no answer."""
+    return ",".join(str(i) for i in sorted(selected)) or None
 
 
 def _is_stale(save_seq: int | None, save_client: str | None, seq: int,
@@ -155,7 +161,7 @@ class Change:
 
     @property
     def value(self) -> str | None:
-        return ",".join(str(i) for i in sorted(self.selected)) or None
+        return stored_value(self.selected)
 
 
 def _merge(changes: list[Change], client: str | None, now) -> None:
