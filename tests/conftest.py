@@ -455,6 +455,28 @@ def assert_member_rank_agrees(round_, outsider=None):
             row.on_paper, row.unit.id), row.user.username
     if outsider is not None:
         assert contest_service.member_rank(round_, outsider) == (None, len(rows))
+    assert_ranking_pages_agree(round_, rows, outsider)
+
+
+def assert_ranking_pages_agree(round_, rows, outsider=None):
+    """contest_service.ranking_page (ordered and cut by the database) gives, page after
+    page, the full ranking's rows in its order with its ranks and ties, for page sizes
+    that cut a tie; each member is told the page holding his row."""
+    def seen(row):
+        return (row.rank, row.tied, row.attempt_id, row.user.id, row.unit.id, row.points,
+                row.max_score, row.share, row.distance, row.time_taken_seconds,
+                row.finished_at, row.on_paper)
+    for size in (1, 2, 3, len(rows) + 1):
+        listing = contest_service.ranking_page(round_, 1, size=size)
+        assert (listing.total, listing.pages) == (len(rows), -(-len(rows) // size))
+        paged = [r for n in range(1, listing.pages + 1)
+                 for r in contest_service.ranking_page(round_, n, size=size).rows]
+        assert [seen(r) for r in paged] == [seen(r) for r in rows], size
+    for position, row in enumerate(rows):
+        listing = contest_service.ranking_page(round_, 1, user=row.user, size=2)
+        assert listing.own_page == position // 2 + 1, row.user.username
+    if outsider is not None:
+        assert contest_service.ranking_page(round_, 1, user=outsider).own_page is None
 
 
 @pytest.fixture

@@ -1,9 +1,10 @@
 """Members and contest rounds: see a round, take it, see the ranking when allowed."""
-from flask import Blueprint, abort, redirect, render_template, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from ..extensions import db
 from ..forms import EmptyForm
+from ..hardening import bounded_int
 from ..models import Round
 from ..services import contests
 from . import share
@@ -55,6 +56,12 @@ def ranking(round_id: int):
     round_ = contests.get_round_for_member(current_user, round_id)
     if not contests.ranking_visible(round_) and not current_user.has_role("organizer"):
         abort(404)
-    return render_template("contest/ranking.html", round=round_, rows=contests.ranking(round_),
+    # One page of rows (a city round ranks tens of thousands); the page holding the
+    # member's own row is offered as a link.
+    size = contests.RANKING_PAGE_SIZE
+    listing = contests.ranking_page(round_, request.args.get("page", 1, type=bounded_int),
+                                    user=current_user, size=size)
+    return render_template("contest/ranking.html", round=round_, listing=listing,
+                           rows=listing.rows, page_size=size,
                            actual=contests.prediction_actual(round_),
                            unsettled=contests.unsettled_count(round_), me=current_user.id)

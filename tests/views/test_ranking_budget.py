@@ -8,6 +8,7 @@ the number of members."""
 from __future__ import annotations
 
 import random
+import re
 from datetime import timedelta
 
 import pytest
@@ -84,9 +85,46 @@ def test_the_ranking_page_runs_the_same_statements_for_a_larger_round(client, cl
         with statements() as seen:
             page = client.get(f"/rounds/{round_id}/ranking")
         assert page.status_code == 200
-        assert page.get_data(as_text=True).count('<tr class="') == members
+        assert len(_body_rows(page)) == members
         counts.append(len(seen))
     assert counts[0] == counts[1], counts
+
+
+def _body_rows(page) -> list[str]:
+    body = page.get_data(as_text=True).split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    return re.findall(r"<tr[ >].*?</tr>", body, re.S)
+
+
+def test_the_ranking_page_shows_one_page_of_rows_and_the_way_to_the_members_own(
+        client, closed_round, monkeypatch):
+    """A city round ranks tens of thousands: the page loads and shows one page of rows
+    (the same statements whatever the size), says how many are ranked, leads through
+    the pages, and links a member whose row is on another page straight to it."""
+    from quizapp.models import RoundResult
+    monkeypatch.setattr(contests, "RANKING_PAGE_SIZE", 4)
+    round_id = closed_round(10)
+    round_ = db.session.get(Round, round_id)
+    full = contests.ranking(round_)
+    last = full[-1].user  # ranked last: his row is on page 3 of 4-row pages
+    client.login(last.username)
+    first = client.get(f"/rounds/{round_id}/ranking")
+    html = first.get_data(as_text=True)
+    assert [r.user.full_name for r in full[:4]] == [
+        re.search(r"<td>=?\d+</td>\s*<td>([^<]+)<br>", row).group(1) for row in _body_rows(first)]
+    assert "10 người được xếp hạng" in html
+    assert f'href="/rounds/{round_id}/ranking?page=3#me"' in html
+    assert f'href="/rounds/{round_id}/ranking?page=2"' in html and "1/3" in html
+    own = client.get(f"/rounds/{round_id}/ranking?page=3").get_data(as_text=True)
+    assert 'class="me" id="me"' in own and "?page=3#me" not in own
+    assert f'href="/rounds/{round_id}/ranking?page=2"' in own  # back one page
+    # A page past the last, or not a number, is a page that exists: never an error.
+    assert client.get(f"/rounds/{round_id}/ranking?page=99").get_data(as_text=True).count(
+        'id="me"') == 1
+    for bad in ("abc", "-1", "99999999999999"):
+        page = client.get(f"/rounds/{round_id}/ranking?page={bad}")
+        assert page.status_code == 200 and len(_body_rows(page)) == 4, bad
+    assert db.session.scalar(db.select(db.func.count()).select_from(RoundResult)
+                             .where(RoundResult.round_id == round_id)) == 10
 
 
 def test_a_members_own_rank_is_counted_not_sorted(closed_round):

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from fractions import Fraction
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import Float, and_, case, cast, func, literal, or_, select
 from sqlalchemy.orm import joinedload
 
 from ...extensions import db
@@ -59,6 +59,19 @@ def share_of(points: int, max_score: int) -> Fraction:
     return Fraction(points, max_score * 100) if max_score > 0 else Fraction(0)
 
 
+def _row(result: RoundResult, on_paper: bool, actual: int | None, rank: int = 0,
+         tied: bool = False) -> RankRow:
+    """A ranking row of a member's counting result (`actual`: the prediction's actual
+    value, when the round has one)."""
+    distance = None
+    if actual is not None and result.prediction is not None:
+        distance = abs(result.prediction - actual)
+    return RankRow(rank, tied, result.user, result.unit, result.attempt_id, result.score,
+                   result.max_score, result.prediction, distance, result.time_taken_seconds,
+                   result.finished_at, share=share_of(result.points, result.max_score),
+                   on_paper=on_paper, points=result.points)
+
+
 def _assign_ranks(rows: list[RankRow], key) -> list[RankRow]:
     rows.sort(key=lambda r: (key(r), r.attempt_id))
     previous = None
@@ -102,16 +115,7 @@ def ranking(round_: Round) -> list[RankRow]:
     once the sweeper, the organizer's settle action or the finalize finishes it.
     """
     actual = prediction_actual(round_) if round_.prediction_kind else None
-    rows = []
-    for result, on_paper in _results(round_.id):
-        distance = None
-        if actual is not None and result.prediction is not None:
-            distance = abs(result.prediction - actual)
-        rows.append(RankRow(0, False, result.user, result.unit, result.attempt_id, result.score,
-                            result.max_score, result.prediction, distance,
-                            result.time_taken_seconds, result.finished_at,
-                            share=share_of(result.points, result.max_score), on_paper=on_paper,
-                            points=result.points))
+    rows = [_row(result, on_paper, actual) for result, on_paper in _results(round_.id)]
     use_distance = actual is not None
     return _assign_ranks(rows, lambda r: (
         -r.share, (r.distance if r.distance is not None else math.inf) if use_distance else 0,
@@ -202,11 +206,71 @@ def member_rank(round_: Round, user: User) -> tuple[RankRow | None, int]:
         func.coalesce(func.sum(case((and_(*equal_keys, t.id != result.id), 1), else_=0)), 0))
         .where(t.round_id == round_.id)).one()
     total, before, tied = (int(v) for v in row)
-    return RankRow(before + 1, tied > 0, result.user, result.unit, result.attempt_id,
-                   result.score, result.max_score, result.prediction, distance,
-                   result.time_taken_seconds, result.finished_at,
-                   share=share_of(result.points, result.max_score), on_paper=on_paper,
-                   points=result.points), total
+    return _row(result, on_paper, actual, before + 1, tied > 0), total
+
+
+# A page of the round's ranking: what a phone shows at once.
+RANKING_PAGE_SIZE = 100
+
+
+@dataclass
+class RankingPage:
+    rows: list[RankRow]
+    page: int
+    pages: int
+    total: int          # ranked members
+    own_page: int | None = None  # the page holding the member's own row, if he is ranked
+
+
+def _ranked(round_id: int, actual: int | None):
+    """The round's results with ranking()'s order computed by the database: rank (equal
+    rows share it), position (ties ordered by attempt id, as on the page), peers (rows
+    equal on every key) and the number of ranked rows, as a subquery. The share is the
+    points divided by the maximum in double precision: points and maxima are small
+    integers (at most some hundred questions × 100), so two different shares differ far
+    above its rounding and two equal ones divide to the same number — the exact
+    order ranking() gets from fractions."""
+    r = RoundResult
+    share = case((r.max_score > 0, cast(r.points, Float) / r.max_score), else_=literal(0.0))
+    distance = (case((r.prediction.is_(None), _FAR), else_=func.abs(r.prediction - actual))
+                if actual is not None else literal(0))
+    keys = (share, distance, r.time_taken_seconds, r.finished_at)
+    order = (share.desc(), distance, r.time_taken_seconds, r.finished_at)
+    return select(
+        r.id.label("id"), r.user_id.label("user_id"),
+        func.rank().over(order_by=order).label("rank"),
+        func.row_number().over(order_by=order + (r.attempt_id,)).label("position"),
+        func.count().over(partition_by=keys).label("peers"),
+    ).where(r.round_id == round_id).subquery("ranked")
+
+
+def ranking_page(round_: Round, page: int = 1, user: User | None = None,
+                 size: int = RANKING_PAGE_SIZE) -> RankingPage:
+    """One page of the round's ranking, in ranking()'s order with its ranks and ties,
+    ordered and cut by the database: a fixed number of statements, and only the page's
+    rows loaded, whatever the round's size (a city round has tens of thousands). A page
+    past the last gives the last. `user`: also find the page holding his own row."""
+    actual = prediction_actual(round_) if round_.prediction_kind else None
+    ranked = _ranked(round_.id, actual)
+    own_page = None
+    if user is not None:
+        position = db.session.execute(select(ranked.c.position).where(
+            ranked.c.user_id == user.id)).scalar()
+        own_page = None if position is None else (position - 1) // size + 1
+    total = db.session.execute(select(func.count()).where(
+        RoundResult.round_id == round_.id)).scalar()
+    pages = max(1, -(-total // size))
+    page = min(max(1, page), pages)
+    found = db.session.execute(
+        select(RoundResult, Attempt.on_paper, ranked.c.rank, ranked.c.peers)
+        .join(ranked, ranked.c.id == RoundResult.id)
+        .join(Attempt, Attempt.id == RoundResult.attempt_id)
+        .where(ranked.c.position > (page - 1) * size, ranked.c.position <= page * size)
+        .order_by(ranked.c.position)
+        .options(joinedload(RoundResult.user), joinedload(RoundResult.unit))).tuples()
+    rows = [_row(result, on_paper, actual, rank, peers > 1)
+            for result, on_paper, rank, peers in found]
+    return RankingPage(rows, page, pages, total, own_page)
 
 
 # No prediction counts as farthest: farther than any |prediction − actual| of two
