@@ -93,11 +93,12 @@ class Choice(db.Model):
 
 class BankRevision(db.Model):
     """One row (id 1): a random token that changes, in the writing transaction, with
-    every write to sections, questions or choices (the session events below). What is
-    built from the bank and cached in a worker (the contests' draw pools) is keyed by
-    it, so the first read after a committed change of the bank rebuilds it, on every
-    worker. A token, not a counter: a database put back to an earlier state (a restore)
-    shows a token it held with that very content."""
+    every write to sections, questions or choices, and to a round's corrections (the
+    session events below): to everything draws and answer keys are made of. What is
+    built from them and cached in a worker (the contests' draw pools, the answer keys
+    grading uses) is keyed by it, so the first read after a committed change rebuilds
+    it, on every worker. A token, not a counter: a database put back to an earlier
+    state (a restore) shows a token it held with that very content."""
 
     __tablename__ = "bank_revision"
 
@@ -105,7 +106,9 @@ class BankRevision(db.Model):
     token: Mapped[str] = mapped_column(String(32))
 
 
-BANK_TABLES = frozenset({"sections", "questions", "choices"})
+# The tables whose writes change the token: the bank, and the rounds' corrections (a
+# correction re-keys or voids a question for one round: models.contest).
+BANK_TABLES = frozenset({"sections", "questions", "choices", "round_question_changes"})
 
 
 def bank_revision_token(session: Session) -> str | None:
@@ -124,13 +127,13 @@ def _new_bank_revision(session: Session) -> None:
 
 @event.listens_for(Session, "before_flush")
 def _bank_objects_written(session: Session, _context, _instances) -> None:
-    """A flush that adds, changes or deletes a section, question or choice."""
+    """A flush that adds, changes or deletes a section, question, choice or correction."""
     for obj in chain(session.new, session.deleted):
-        if isinstance(obj, (Section, Question, Choice)):
+        if getattr(obj, "__tablename__", None) in BANK_TABLES:
             _new_bank_revision(session)
             return
     for obj in session.dirty:
-        if isinstance(obj, (Section, Question, Choice)) and session.is_modified(obj):
+        if getattr(obj, "__tablename__", None) in BANK_TABLES and session.is_modified(obj):
             _new_bank_revision(session)
             return
 

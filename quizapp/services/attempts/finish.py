@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
@@ -22,7 +23,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from ...clock import RECEIVED_MAX_AGE, request_time, utcnow
 from ...extensions import db
-from ...models import Attempt, AttemptQuestion, Choice, Question
+from ...models import Attempt, AttemptQuestion, BankRevision, Choice, Question
 from ...models.attempts import FINISHED, IN_PROGRESS
 from .. import grading
 from ..errors import Conflict, DeadlinePassed
@@ -33,16 +34,59 @@ from .state import grace, reload_answers
 
 # ---------------------------------------------------------------- the key
 
-def bank_key(question_ids: Iterable[int], questions: Iterable[Question] = ()) -> AnswerKey:
+@dataclass(frozen=True)
+class _BankEntry:
+    """What the bank says of one question's answer: its right choices and, when it has
+    partial credit, every choice's fraction (shared between requests: never changed)."""
+    right: frozenset[int]
+    fractions: dict[int, float] | None
+
+
+# bank revision token → question id → _BankEntry. The token (models.bank.BankRevision)
+# changes with every write to the bank or to a round's corrections, and a question an
+# attempt holds is never edited in place (a new version is made), so a finish reads the
+# token with its compare-and-set and grades without reading a choice.
+_BANK_KEYS: dict[str, dict[int, _BankEntry]] = {}
+_BANK_KEYS_KEPT = 4
+
+
+def _bank_entries(question_ids: list[int], token: str) -> dict[int, _BankEntry]:
+    """The questions' entries for this revision: cached, the missing ones read in one
+    statement."""
+    cache = _BANK_KEYS.get(token)
+    if cache is None:
+        if len(_BANK_KEYS) >= _BANK_KEYS_KEPT:
+            _BANK_KEYS.clear()
+        cache = _BANK_KEYS[token] = {}
+    missing = [qid for qid in question_ids if qid not in cache]
+    if missing:
+        choices: dict[int, list[tuple[int, bool, float | None]]] = {qid: [] for qid in missing}
+        for qid, cid, correct, fraction in db.session.execute(select(
+                Choice.question_id, Choice.id, Choice.is_correct, Choice.fraction)
+                .where(Choice.question_id.in_(missing))):
+            choices[qid].append((cid, correct, fraction))
+        for qid, rows in choices.items():
+            weighted = any(fraction is not None for _cid, _ok, fraction in rows)
+            cache[qid] = _BankEntry(
+                frozenset(cid for cid, ok, _fraction in rows if ok),
+                {cid: fraction or 0.0 for cid, _ok, fraction in rows} if weighted else None)
+    return {qid: cache[qid] for qid in question_ids}
+
+
+def bank_key(question_ids: Iterable[int], questions: Iterable[Question] = (),
+             token: str | None = None) -> AnswerKey:
     """The bank's right choices of these questions (no round's corrections): the key of
     practice, and the base contests.answer_key corrects. `questions` whose choices are
-    already loaded are read as they are (no query)."""
+    already loaded are read as they are (no query); `token`: the bank's revision, read
+    in this transaction, to use the entries cached for it."""
     question_ids = list(question_ids)
     loaded = {q.id: q for q in questions if "choices" in q.__dict__}
     key: AnswerKey = {qid: {c.id for c in loaded[qid].choices if c.is_correct}
                       for qid in question_ids if qid in loaded}
     missing = [qid for qid in question_ids if qid not in key]
-    if missing:
+    if missing and token is not None:
+        key.update({qid: set(entry.right) for qid, entry in _bank_entries(missing, token).items()})
+    elif missing:
         key.update({qid: set() for qid in missing})
         for qid, cid in db.session.execute(select(Choice.question_id, Choice.id).where(
                 Choice.question_id.in_(missing), Choice.is_correct.is_(True))):
@@ -50,11 +94,11 @@ def bank_key(question_ids: Iterable[int], questions: Iterable[Question] = ()) ->
     return key
 
 
-def fractions_for(question_ids: Iterable[int], questions: Iterable[Question] = ()
-                  ) -> dict[int, dict[int, float]]:
+def fractions_for(question_ids: Iterable[int], questions: Iterable[Question] = (),
+                  token: str | None = None) -> dict[int, dict[int, float]]:
     """Partial credit: per question with weighted choices, each choice's fraction
     (classic questions are left out). Loaded choices are read as they are; the rest
-    in one query."""
+    from the entries cached for `token`, or in one query."""
     question_ids = list(question_ids)
     known = {q.id: q for q in questions}
     loaded = {q.id: q for q in questions if "choices" in q.__dict__}
@@ -65,7 +109,10 @@ def fractions_for(question_ids: Iterable[int], questions: Iterable[Question] = (
     # A loaded question says whether it has credit; a classic one costs no query.
     missing = [qid for qid in question_ids if qid not in loaded
                and (qid not in known or known[qid].partial_credit)]
-    if missing:
+    if missing and token is not None:
+        out.update({qid: entry.fractions for qid, entry in _bank_entries(missing, token).items()
+                    if entry.fractions is not None})
+    elif missing:
         for qid, cid, fraction in db.session.execute(
                 select(Choice.question_id, Choice.id, Choice.fraction).where(
                     Choice.question_id.in_(missing), Choice.fraction.is_not(None))):
@@ -85,12 +132,13 @@ def credit_for(kind: str, right: set[int], selected: set[int],
 
 
 def key_for(question_ids: Iterable[int], round_id: int | None,
-            questions: Iterable[Question] = ()) -> AnswerKey:
+            questions: Iterable[Question] = (), token: str | None = None) -> AnswerKey:
     """The key an attempt is graded with: the round's (corrections included, from
-    contests through hooks.round_answer_key) for a round attempt, else the bank's."""
+    contests through hooks.round_answer_key) for a round attempt, else the bank's.
+    `token`: the bank's revision read in this transaction (cached keys)."""
     if round_id is None:
-        return bank_key(question_ids, questions)
-    return hooks.round_answer_key(question_ids, round_id, questions=questions)
+        return bank_key(question_ids, questions, token)
+    return hooks.round_answer_key(question_ids, round_id, questions=questions, token=token)
 
 
 # ---------------------------------------------------------------- deadline
@@ -132,8 +180,10 @@ def finish(attempt: Attempt, reason: str = "submitted",
             .values(status=FINISHED, finished_at=finished_at, finish_reason=reason)
             .execution_options(synchronize_session=False))
     returning = db.session.get_bind().dialect.update_returning
-    if returning:  # the prediction as it is now, under the lock (it may change until here)
-        stmt = stmt.returning(Attempt.prediction)
+    if returning:
+        # The prediction as it is now, under the lock (it may change until here), and the
+        # answer key's revision, so grading can use the keys cached for it.
+        stmt = stmt.returning(Attempt.prediction, _REVISION)
     result = db.session.execute(stmt)
     row = result.first() if returning else None
     finished = row is not None if returning else result.rowcount == 1
@@ -152,7 +202,7 @@ def finish(attempt: Attempt, reason: str = "submitted",
     reload_answers(attempt)
     if merge is not None:
         merge(now)
-    _grade(attempt)
+    _grade(attempt, token=row.key_revision if returning else None)
     db.session.flush()
     if attempt.round_id is not None:
         hooks.send(hooks.attempt_finished, attempt)
@@ -169,12 +219,17 @@ def regrade(attempt: Attempt, key: AnswerKey) -> None:
     db.session.flush()
 
 
-def _grade(attempt: Attempt, given: AnswerKey | None = None) -> None:
+# The bank's revision token (models.bank.BankRevision), read with the finish's update.
+_REVISION = (select(BankRevision.token).where(BankRevision.id == 1)
+             .scalar_subquery().label("key_revision"))
+
+
+def _grade(attempt: Attempt, given: AnswerKey | None = None, token: str | None = None) -> None:
     """Score = questions answered exactly right, points = the credit earned (hundredths
     of a question: partial credit), by the one answer key (key_for: the
     round's, corrections included): a voided question is right for nobody and leaves
     the maximum; a re-keyed one uses the new right answers. `given`: the key when the
-    caller read it already."""
+    caller read it already; `token`: the key's revision, read in this transaction."""
     # What the caller loaded with the attempt (get_own_attempt(with_questions=True)) is
     # used as it is; the rest is read in one query each.
     if "items" in attempt.__dict__:
@@ -197,8 +252,9 @@ def _grade(attempt: Attempt, given: AnswerKey | None = None) -> None:
     missing = [qid for qid in question_ids if qid not in key]
     if missing:
         wanted = set(missing)
-        key.update(key_for(missing, attempt.round_id, [q for q in questions if q.id in wanted]))
-    weights = fractions_for(weighted, questions) if weighted else {}
+        key.update(key_for(missing, attempt.round_id, [q for q in questions if q.id in wanted],
+                           token))
+    weights = fractions_for(weighted, questions, token) if weighted else {}
     score = 0
     points = 0
     counted = 0
@@ -213,11 +269,8 @@ def _grade(attempt: Attempt, given: AnswerKey | None = None) -> None:
             score += int(credit == grading.FULL)
             points += credit
             counted += 1
-    _write_items(items)
-    attempt.score = score
-    attempt.points = points
-    attempt.max_score = counted
-    attempt.time_taken_seconds = time_taken(attempt)
+    _write_items(attempt, items, dict(score=score, points=points, max_score=counted,
+                                      time_taken_seconds=time_taken(attempt)))
 
 
 # What a finish writes back to each item: the answer (a submit merges the page's last
@@ -225,24 +278,33 @@ def _grade(attempt: Attempt, given: AnswerKey | None = None) -> None:
 _ITEM_COLUMNS = ("selected", "answered_at", "save_seq", "save_client", "credit", "is_correct")
 
 
-def _write_items(items: list[AttemptQuestion]) -> None:
-    """Write the items' answers and grades in one statement, not the ORM's one UPDATE
-    per item and per flush (twenty per submit, sent twice: answers, then grades, a
-    third of a submit's statements in the profile). The values are already on the
-    items, set as committed. PostgreSQL: one UPDATE … FROM unnest(arrays), one
-    execution whatever the count; elsewhere one statement executed per item."""
-    if not items:
+def _write_items(attempt: Attempt, items: list[AttemptQuestion], totals: dict[str, int]) -> None:
+    """Write the items' answers and grades, and the attempt's totals, in as few
+    statements as the database allows, not the ORM's one UPDATE per item and per flush
+    (twenty per submit, sent twice: answers, then grades, a third of a submit's
+    statements in the profile). The items' values are already on them, set as
+    committed. PostgreSQL: ONE statement, the items by UPDATE … FROM unnest(arrays) and
+    the attempt's totals in a WITH clause of it; elsewhere one statement executed per
+    item, and the totals flushed by the ORM."""
+    if not items or db.session.get_bind().dialect.name != "postgresql":
+        for name, value in totals.items():
+            setattr(attempt, name, value)
+        if items:
+            db.session.execute(_item_update(), [
+                {"b_" + name: getattr(item, name) for name in ("id",) + _ITEM_COLUMNS}
+                for item in items])
         return
-    rows = [[getattr(item, name) for name in ("id",) + _ITEM_COLUMNS] for item in items]
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(_UNNEST_UPDATE, {name: [row[n] for row in rows] for n, name in
-                                            enumerate(("ids",) + _ITEM_COLUMNS)})
-        return
-    db.session.execute(_item_update(), [
-        {"b_" + name: value for name, value in zip(("id",) + _ITEM_COLUMNS, row)} for row in rows])
+    params = {"ids": [item.id for item in items],
+              **{name: [getattr(item, name) for item in items] for name in _ITEM_COLUMNS},
+              "attempt_id": attempt.id, **totals}
+    db.session.execute(_UNNEST_UPDATE, params)
+    for name, value in totals.items():
+        set_committed_value(attempt, name, value)
 
 
 _UNNEST_UPDATE = text(
+    "WITH totals AS (UPDATE attempts SET score = :score, points = :points, "
+    "max_score = :max_score, time_taken_seconds = :time_taken_seconds WHERE id = :attempt_id) "
     "UPDATE attempt_questions AS aq SET selected = v.selected, answered_at = v.answered_at, "
     "save_seq = v.save_seq, save_client = v.save_client, credit = v.credit, "
     "is_correct = v.is_correct "

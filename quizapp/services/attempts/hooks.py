@@ -36,16 +36,18 @@ class HookMissing(RuntimeError):
 
 
 def provide_round_answer_key(source: RoundKeySource) -> None:
-    """Set the round answer key source: source(question_ids, round_id, questions=...)."""
+    """Set the round answer key source: source(question_ids, round_id, questions=...,
+    token=...)."""
     global _round_key
     _round_key = source
 
 
 def round_answer_key(question_ids: Iterable[int], round_id: int, *,
-                     questions: Iterable[Question] = ()) -> AnswerKey:
+                     questions: Iterable[Question] = (), token: str | None = None) -> AnswerKey:
+    """`token`: the bank's revision read in this transaction (the keys cached for it)."""
     if _round_key is None:
         raise HookMissing("No round answer key: contests.connect_hooks() was not called.")
-    return _round_key(question_ids, round_id, questions=questions)
+    return _round_key(question_ids, round_id, questions=questions, token=token)
 
 
 def send(signal, attempt) -> None:

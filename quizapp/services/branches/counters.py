@@ -23,7 +23,7 @@ import functools
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import case, delete, func, select, update
+from sqlalchemy import case, delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -173,11 +173,19 @@ def after_finish(attempt: Attempt) -> None:
     # The member's first finished attempt of the round (the common case) is his result:
     # one INSERT … ON CONFLICT DO NOTHING. Only when a result exists already is it read
     # (locked) and compared.
-    inserted = db.session.execute(_result_insert(_dialect()), dict(
-        round_id=round_.id, user_id=attempt.user_id, unit_id=unit_id, attempt_id=attempt.id,
-        score=attempt.score, max_score=attempt.max_score, points=attempt.points or 0,
-        time_taken_seconds=attempt.time_taken_seconds, finished_at=attempt.finished_at,
-        prediction=attempt.prediction)).first()
+    row = dict(round_id=round_.id, user_id=attempt.user_id, unit_id=unit_id,
+               attempt_id=attempt.id, score=attempt.score, max_score=attempt.max_score,
+               points=attempt.points or 0, time_taken_seconds=attempt.time_taken_seconds,
+               finished_at=attempt.finished_at, prediction=attempt.prediction)
+    if _dialect() == "postgresql":
+        # PostgreSQL: the result and, when it is new, the branch's counters, in ONE
+        # statement; a member's later attempt goes on below with "finished" counted.
+        if _first_result(row, new_counts if counts else None, attempt):
+            return
+        units[unit_id]["finished"] -= 1
+        inserted = None
+    else:
+        inserted = db.session.execute(_result_insert(_dialect()), row).first()
     result = None if inserted is not None else db.session.execute(select(RoundResult).where(
         RoundResult.round_id == round_.id, RoundResult.user_id == attempt.user_id)
         .with_for_update()).scalar_one()
@@ -207,6 +215,55 @@ def after_finish(attempt: Attempt) -> None:
     for unit, attempt_id, sign in sorted(sections):
         known = _loaded_section_counts(attempt) if attempt_id == attempt.id else None
         bump_sections(round_.id, unit, attempt_id, sign, counts=known)
+
+
+def _first_result(row: dict, counted: dict[str, int] | None, attempt: Attempt) -> bool:
+    """PostgreSQL: insert the member's result unless he has one and, in the same
+    statement, count the attempt as finished for its branch and, when the result was
+    inserted and he counts in the movement (`counted`: his share of the counters), add
+    it to the branch's counters and sections. True when the result was inserted. The
+    rows are taken in every writer's order: result, branch, sections by id."""
+    sections = {}
+    if counted is not None:
+        sections = _loaded_section_counts(attempt)
+        if sections is None:
+            sections = _section_counts(attempt.id)
+    ordered = sorted(sections)
+    params = {**row, **{name: (counted or {}).get(name, 0) for name in _COUNTED},
+              "section_ids": ordered, "answered": [sections[k][0] for k in ordered],
+              "correct": [sections[k][1] for k in ordered]}
+    return db.session.execute(_FIRST_RESULT, params).first() is not None
+
+
+_COUNTED = ("participants", "score_sum", "points_sum", "max_sum", "full_scores")
+_FIRST_RESULT = text(
+    "WITH result AS ("
+    " INSERT INTO round_results (round_id, user_id, unit_id, attempt_id, score, max_score,"
+    " points, time_taken_seconds, finished_at, prediction)"
+    " VALUES (:round_id, :user_id, :unit_id, :attempt_id, :score, :max_score, :points,"
+    " :time_taken_seconds, :finished_at, :prediction)"
+    " ON CONFLICT (round_id, user_id) DO NOTHING RETURNING id),"
+    " unit AS ("
+    " INSERT INTO round_unit_stats (round_id, unit_id, started, finished, participants,"
+    " score_sum, points_sum, max_sum, full_scores, review_days)"
+    " SELECT :round_id, :unit_id, 0, 1, n * :participants, n * :score_sum, n * :points_sum,"
+    " n * :max_sum, n * :full_scores, 0 FROM (SELECT count(*) AS n FROM result) AS inserted"
+    " ON CONFLICT (round_id, unit_id) DO UPDATE SET"
+    " finished = round_unit_stats.finished + excluded.finished,"
+    + ",".join(f" {name} = round_unit_stats.{name} + excluded.{name}" for name in _COUNTED) +
+    " RETURNING 1),"
+    " sections AS ("
+    " INSERT INTO round_section_stats (round_id, unit_id, section_id, answered, correct)"
+    " SELECT :round_id, :unit_id, v.section_id, v.answered, v.correct"
+    " FROM unnest(CAST(:section_ids AS integer[]), CAST(:answered AS integer[]),"
+    " CAST(:correct AS integer[])) AS v(section_id, answered, correct)"
+    # Referencing `unit` makes the branch's row come before the sections' rows.
+    " WHERE EXISTS (SELECT 1 FROM result) AND EXISTS (SELECT 1 FROM unit)"
+    " ORDER BY v.section_id"
+    " ON CONFLICT (round_id, unit_id, section_id) DO UPDATE SET"
+    " answered = round_section_stats.answered + excluded.answered,"
+    " correct = round_section_stats.correct + excluded.correct)"
+    " SELECT id FROM result")
 
 
 def _loaded_section_counts(attempt: Attempt) -> dict[int, tuple[int, int]] | None:

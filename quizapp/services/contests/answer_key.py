@@ -22,9 +22,24 @@ from ..attempts import bank_key
 from ..attempts.hooks import AnswerKey
 
 
-def corrections(round_id: int) -> AnswerKey:
+# (bank revision token, round id) → the round's corrections. The token changes with
+# every correction (models.bank.BankRevision), so a submit reads none while it holds.
+_CORRECTIONS: dict[tuple[str, int], AnswerKey] = {}
+_CORRECTIONS_KEPT = 4096
+
+
+def corrections(round_id: int, token: str | None = None) -> AnswerKey:
     """question id → the right choice ids after the round's corrections, or None when
-    voided, for the corrected questions only. Later changes win."""
+    voided, for the corrected questions only. Later changes win. `token`: the bank's
+    revision read in this transaction, to use (and keep) what was read for it. The
+    result is shared: callers copy before changing it (answer_key does)."""
+    if token is not None:
+        cached = _CORRECTIONS.get((token, round_id))
+        if cached is None:
+            if len(_CORRECTIONS) >= _CORRECTIONS_KEPT:
+                _CORRECTIONS.clear()
+            cached = _CORRECTIONS[(token, round_id)] = corrections(round_id)
+        return cached
     out: AnswerKey = {}
     for change in db.session.execute(select(RoundQuestionChange).where(
             RoundQuestionChange.round_id == round_id).order_by(RoundQuestionChange.id)).scalars():
@@ -37,17 +52,19 @@ def corrections(round_id: int) -> AnswerKey:
 
 def answer_key(question_ids: Iterable[int], round_id: int | None = None, *,
                questions: Iterable[Question] = (),
-               overrides: AnswerKey | None = None) -> AnswerKey:
+               overrides: AnswerKey | None = None, token: str | None = None) -> AnswerKey:
     """The key grading uses for these questions: the bank's right choices, replaced by
     the round's corrections (re-keyed: the new right choices; voided: None).
 
     `questions` whose choices are already loaded are read as they are (no query);
     `overrides` are the round's corrections when the caller already read them. Outside
-    a round (practice) the key is the bank's."""
-    key = bank_key(question_ids, questions)
+    a round (practice) the key is the bank's. `token`: the bank's revision read in this
+    transaction (models.bank.BankRevision): the bank's keys and the corrections cached
+    for it are used, so grading a submit reads neither."""
+    key = bank_key(question_ids, questions, token)
     if round_id is not None:
         if overrides is None:
-            overrides = corrections(round_id)
+            overrides = corrections(round_id, token)
         for qid, right in overrides.items():
             if qid in key:
                 key[qid] = None if right is None else set(right)
