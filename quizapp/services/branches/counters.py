@@ -179,10 +179,9 @@ def after_finish(attempt: Attempt) -> None:
                finished_at=attempt.finished_at, prediction=attempt.prediction)
     if _dialect() == "postgresql":
         # PostgreSQL: the result and, when it is new, the branch's counters, in ONE
-        # statement; a member's later attempt goes on below with "finished" counted.
+        # statement; a member's later attempt goes on below (it wrote nothing).
         if _first_result(row, new_counts if counts else None, attempt):
             return
-        units[unit_id]["finished"] -= 1
         inserted = None
     else:
         inserted = db.session.execute(_result_insert(_dialect()), row).first()
@@ -219,10 +218,11 @@ def after_finish(attempt: Attempt) -> None:
 
 def _first_result(row: dict, counted: dict[str, int] | None, attempt: Attempt) -> bool:
     """PostgreSQL: insert the member's result unless he has one and, in the same
-    statement, count the attempt as finished for its branch and, when the result was
-    inserted and he counts in the movement (`counted`: his share of the counters), add
-    it to the branch's counters and sections. True when the result was inserted. The
-    rows are taken in every writer's order: result, branch, sections by id."""
+    statement when it was inserted, count the attempt as finished for its branch and,
+    when he counts in the movement (`counted`: his share of the counters), add it to
+    the branch's counters and sections. True when the result was inserted; False: the
+    statement wrote nothing (a later attempt: the caller reads and locks the result,
+    then the counters, the order every writer takes: result, branch, sections by id)."""
     sections = {}
     if counted is not None:
         sections = _loaded_section_counts(attempt)
@@ -246,8 +246,8 @@ _FIRST_RESULT = text(
     " unit AS ("
     " INSERT INTO round_unit_stats (round_id, unit_id, started, finished, participants,"
     " score_sum, points_sum, max_sum, full_scores, review_days)"
-    " SELECT :round_id, :unit_id, 0, 1, n * :participants, n * :score_sum, n * :points_sum,"
-    " n * :max_sum, n * :full_scores, 0 FROM (SELECT count(*) AS n FROM result) AS inserted"
+    " SELECT :round_id, :unit_id, 0, 1, :participants, :score_sum, :points_sum,"
+    " :max_sum, :full_scores, 0 FROM result"
     " ON CONFLICT (round_id, unit_id) DO UPDATE SET"
     " finished = round_unit_stats.finished + excluded.finished,"
     + ",".join(f" {name} = round_unit_stats.{name} + excluded.{name}" for name in _COUNTED) +
@@ -258,7 +258,7 @@ _FIRST_RESULT = text(
     " FROM unnest(CAST(:section_ids AS integer[]), CAST(:answered AS integer[]),"
     " CAST(:correct AS integer[])) AS v(section_id, answered, correct)"
     # Referencing `unit` makes the branch's row come before the sections' rows.
-    " WHERE EXISTS (SELECT 1 FROM result) AND EXISTS (SELECT 1 FROM unit)"
+    " WHERE EXISTS (SELECT 1 FROM unit)"
     " ORDER BY v.section_id"
     " ON CONFLICT (round_id, unit_id, section_id) DO UPDATE SET"
     " answered = round_section_stats.answered + excluded.answered,"
