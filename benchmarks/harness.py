@@ -34,6 +34,8 @@ REPORT = ROOT / "benchmarks" / "REPORT.md"
 DATABASE_URL = os.environ.get("BENCH_DATABASE_URL",
                               "postgresql://postgres@127.0.0.1:5432/quizapp_bench")
 WORKERS = int(os.environ.get("BENCH_WORKERS", "4"))  # as docs/deploy.md (2 × CPUs)
+# gunicorn --backlog (empty: its default, 2048). The kernel caps it at net.core.somaxconn.
+BACKLOG = os.environ.get("BENCH_BACKLOG", "")
 PASSWORD = "bench-password-1"
 SECRET_KEY = "bench-secret-0123456789abcdefghij"  # 32 characters, not a real secret
 
@@ -132,6 +134,8 @@ def start_gunicorn(port: int, log_file, app_spec: str = APP_SPEC) -> subprocess.
     # No control socket: its default path is one per user, shared with any other server.
     cmd = [str(BIN / "gunicorn"), "-w", str(WORKERS), "-b", f"127.0.0.1:{port}",
            "--no-control-socket"]
+    if BACKLOG:  # connections the kernel queues for the workers (gunicorn's default 2048)
+        cmd += ["--backlog", BACKLOG]
     if app_spec == BARE_APP_SPEC:
         cmd += ["--pythonpath", str(ROOT / "benchmarks")]
     cmd.append(app_spec)
