@@ -59,5 +59,5 @@ def restore(path: str) -> None:
         source.close()
     else:
         args, env = _pg_args(url)
-        subprocess.run(["pg_restore", "--clean", "--if-exists", "--no-owner", "-d", url.database,
+        subprocess.run(["pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction", "-d", url.database,
                         *args, path], check=True, env=env, capture_output=True)

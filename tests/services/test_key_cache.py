@@ -85,3 +85,25 @@ def test_a_bank_edit_changes_the_key_the_next_finish_reads(bank, make_user, orga
     db.session.commit()
     assert [i.credit for i in second.items if i.question_id == item.question_id] == [0]
     assert second.score == 4
+
+
+def test_a_key_read_at_another_revision_is_used_but_not_kept(bank, make_user, organizer,
+                                                             frozen_clock):
+    """The finish reads the token, then (on a miss) the choices and corrections in a
+    later statement: a write or a restore may commit between. What is read is kept only
+    when the same statement saw the token it is kept under."""
+    import importlib
+    finish = importlib.import_module("quizapp.services.attempts.finish")
+    answer_key = importlib.import_module("quizapp.services.contests.answer_key")
+    round_, first, _second = _two_members_in_a_round(make_user, organizer, frozen_clock)
+    qid = first.items[0].question_id
+    current = db.session.get(BankRevision, 1).token
+    right = contests.answer_key([qid])[qid]
+    assert set(finish._bank_entries([qid], "an-older-token")[qid].right) == right
+    assert qid not in finish._BANK_KEYS.get("an-older-token", {})
+    assert set(finish._bank_entries([qid], current)[qid].right) == right
+    assert qid in finish._BANK_KEYS[current]
+    assert answer_key.corrections(round_.id, "an-older-token") == {}
+    assert ("an-older-token", round_.id) not in answer_key._CORRECTIONS
+    answer_key.corrections(round_.id, current)
+    assert (current, round_.id) in answer_key._CORRECTIONS

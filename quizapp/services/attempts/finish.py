@@ -59,18 +59,28 @@ def _bank_entries(question_ids: list[int], token: str) -> dict[int, _BankEntry]:
             _BANK_KEYS.clear()
         cache = _BANK_KEYS[token] = {}
     missing = [qid for qid in question_ids if qid not in cache]
-    if missing:
-        choices: dict[int, list[tuple[int, bool, float | None]]] = {qid: [] for qid in missing}
-        for qid, cid, correct, fraction in db.session.execute(select(
-                Choice.question_id, Choice.id, Choice.is_correct, Choice.fraction)
-                .where(Choice.question_id.in_(missing))):
+    if not missing:
+        return {qid: cache[qid] for qid in question_ids}
+    # The choices and the token in ONE statement (one snapshot): what is kept under the
+    # token is what the bank held at that token, even if a write (or a restore) commits
+    # between the finish's read of the token and this read; else it is used, not kept.
+    choices: dict[int, list[tuple[int, bool, float | None]]] = {qid: [] for qid in missing}
+    seen_token = None
+    for seen_token, qid, cid, correct, fraction in db.session.execute(
+            select(BankRevision.token, Choice.question_id, Choice.id, Choice.is_correct,
+                   Choice.fraction)
+            .outerjoin(Choice, Choice.question_id.in_(missing)).where(BankRevision.id == 1)):
+        if qid is not None:
             choices[qid].append((cid, correct, fraction))
-        for qid, rows in choices.items():
-            weighted = any(fraction is not None for _cid, _ok, fraction in rows)
-            cache[qid] = _BankEntry(
-                frozenset(cid for cid, ok, _fraction in rows if ok),
-                {cid: fraction or 0.0 for cid, _ok, fraction in rows} if weighted else None)
-    return {qid: cache[qid] for qid in question_ids}
+    read = {}
+    for qid, rows in choices.items():
+        weighted = any(fraction is not None for _cid, _ok, fraction in rows)
+        read[qid] = _BankEntry(
+            frozenset(cid for cid, ok, _fraction in rows if ok),
+            {cid: fraction or 0.0 for cid, _ok, fraction in rows} if weighted else None)
+    if seen_token == token:
+        cache.update(read)
+    return {qid: read[qid] if qid in read else cache[qid] for qid in question_ids}
 
 
 def bank_key(question_ids: Iterable[int], questions: Iterable[Question] = (),

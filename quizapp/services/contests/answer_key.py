@@ -17,7 +17,7 @@ from typing import Iterable
 from sqlalchemy import select
 
 from ...extensions import db
-from ...models import Question, RoundQuestionChange
+from ...models import BankRevision, Question, RoundQuestionChange
 from ..attempts import bank_key
 from ..attempts.hooks import AnswerKey
 
@@ -33,20 +33,31 @@ def corrections(round_id: int, token: str | None = None) -> AnswerKey:
     voided, for the corrected questions only. Later changes win. `token`: the bank's
     revision read in this transaction, to use (and keep) what was read for it. The
     result is shared: callers copy before changing it (answer_key does)."""
-    if token is not None:
-        cached = _CORRECTIONS.get((token, round_id))
-        if cached is None:
-            if len(_CORRECTIONS) >= _CORRECTIONS_KEPT:
-                _CORRECTIONS.clear()
-            cached = _CORRECTIONS[(token, round_id)] = corrections(round_id)
-        return cached
+    if token is not None and (token, round_id) in _CORRECTIONS:
+        return _CORRECTIONS[(token, round_id)]
+    # The corrections and the token in ONE statement (one snapshot): kept under the token
+    # only when they were read at that token (a write or a restore may commit between).
     out: AnswerKey = {}
-    for change in db.session.execute(select(RoundQuestionChange).where(
-            RoundQuestionChange.round_id == round_id).order_by(RoundQuestionChange.id)).scalars():
+    seen_token = None
+    if token is None:
+        rows = ((None, change) for change in db.session.execute(select(RoundQuestionChange).where(
+            RoundQuestionChange.round_id == round_id).order_by(RoundQuestionChange.id)).scalars())
+    else:
+        rows = db.session.execute(
+            select(BankRevision.token, RoundQuestionChange)
+            .outerjoin(RoundQuestionChange, RoundQuestionChange.round_id == round_id)
+            .where(BankRevision.id == 1).order_by(RoundQuestionChange.id)).tuples()
+    for seen_token, change in rows:
+        if change is None:
+            continue
         if change.action == "void":
             out[change.question_id] = None
         else:
             out[change.question_id] = {int(x) for x in change.correct_choice_ids.split(",") if x}
+    if token is not None and seen_token == token:
+        if len(_CORRECTIONS) >= _CORRECTIONS_KEPT:
+            _CORRECTIONS.clear()
+        _CORRECTIONS[(token, round_id)] = out
     return out
 
 
