@@ -225,7 +225,7 @@ class RankingPage:
 def _ranked(round_id: int, actual: int | None):
     """The round's results with ranking()'s order computed by the database: rank (equal
     rows share it), position (ties ordered by attempt id, as on the page), peers (rows
-    equal on every key) and the number of ranked rows, as a subquery. The share is the
+    equal on every key), as a subquery. The share is the
     points divided by the maximum in double precision: points and maxima are small
     integers (at most some hundred questions × 100), so two different shares differ far
     above its rounding and two equal ones divide to the same number — the exact
