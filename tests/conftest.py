@@ -477,6 +477,34 @@ def assert_ranking_pages_agree(round_, rows, outsider=None):
         assert listing.own_page == position // 2 + 1, row.user.username
     if outsider is not None:
         assert contest_service.ranking_page(round_, 1, user=outsider).own_page is None
+    assert_prize_places_agree(round_, rows)
+
+
+def assert_prize_places_agree(round_, rows):
+    """The prize places drawn from the head of the ranking (contests.ranking_head, what
+    propose_prizes reads) are those drawn from the full ranking, tie flags included, for
+    quotas whose last place cuts a tie, with and without paper sheets; and
+    propose_prizes gives the round's own."""
+    from quizapp.services.contests.prizes import allot_prizes
+
+    def places(ranked, quota):
+        return [(tier, row.attempt_id, row.rank, row.tied, flag)
+                for tier, row, flag in allot_prizes(ranked, quota)]
+    tiers = ("first", "second", "third", "consolation")
+    quotas = [list(zip(tiers, counts)) for counts in
+              ((1, 0, 0, 0), (1, 1, 1, 0), (0, 2, 0, 1), (1, 1, 1, len(rows)))]
+    for online_only in (False, True):
+        eligible = [r for r in rows if not (online_only and r.on_paper)]
+        for quota in quotas:
+            head = contest_service.ranking_head(round_, sum(n for _t, n in quota) + 1,
+                                                online_only=online_only)
+            assert places(head, quota) == places(eligible, quota), (online_only, quota)
+    quota = [(tier, getattr(round_, f"prize_{tier}")) for tier in tiers]
+    eligible = [r for r in rows if round_.paper_prizes or not r.on_paper]
+    assert [(p.tier, p.row.attempt_id, p.row.rank, p.tie_at_boundary)
+            for p in contest_service.propose_prizes(round_)] == [
+        (tier, attempt_id, rank, flag) for tier, attempt_id, rank, _tied, flag
+        in places(eligible, quota)]
 
 
 @pytest.fixture

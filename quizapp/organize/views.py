@@ -10,6 +10,7 @@ from wtforms.fields.choices import SelectChoice
 
 from ..extensions import db
 from ..forms import EmptyForm
+from ..hardening import bounded_int
 from ..models import AuditLog, Contest, Round, RoundQuestionChange, Unit
 from ..policy import role_required
 from ..contest import share
@@ -208,11 +209,15 @@ def close_round(round_id: int):
 @bp.get("/rounds/<int:round_id>/results")
 def round_results(round_id: int):
     round_ = _round(round_id)
-    rows = contests.ranking(round_)
+    # One page of the ranking (a city round ranks tens of thousands; the files hold it all).
+    size = contests.RANKING_PAGE_SIZE
+    listing = contests.ranking_page(round_, request.args.get("page", 1, type=bounded_int),
+                                    size=size)
     collective = standings.propose_collective_prizes(round_)
     collective_form = CollectivePrizesForm()
     collective_form.seen.data = standings.proposal_fingerprint(collective)
-    return render_template("organize/results.html", round=round_, rows=rows,
+    return render_template("organize/results.html", round=round_, listing=listing,
+                           page_size=size,
                            state=contests.round_state(round_),
                            actual=contests.prediction_actual(round_),
                            unsettled=contests.unsettled_count(round_),

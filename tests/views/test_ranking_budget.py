@@ -79,11 +79,18 @@ def test_the_ranking_page_runs_the_same_statements_for_a_larger_round(client, cl
     make_user(role="organizer", username="viewer")
     db.session.commit()
     client.login("viewer")
+    _assert_same_statements_for_a_larger_round(client, closed_round, "/rounds/{}/ranking")
+
+
+def _assert_same_statements_for_a_larger_round(client, closed_round, url: str) -> None:
+    """The page at `url` (formatted with the round's id) of a 3- and a 15-member round
+    lists every ranked member and runs the same number of statements."""
     counts = []
     for members in (3, 15):
         round_id = closed_round(members)
+        db.session.expire_all()
         with statements() as seen:
-            page = client.get(f"/rounds/{round_id}/ranking")
+            page = client.get(url.format(round_id))
         assert page.status_code == 200
         assert len(_body_rows(page)) == members
         counts.append(len(seen))
@@ -148,3 +155,29 @@ def test_a_members_own_rank_is_counted_not_sorted(closed_round):
         counts.append(len(seen))
     # the round; the prediction's actual value; the member's row; the counts
     assert counts[0] <= 4 and counts[1] == counts[0], (counts, seen)
+
+
+def test_the_organizers_results_page_shows_one_page_in_the_same_statements(
+        client, closed_round, make_user, monkeypatch):
+    """The organizer's results page used to print the whole ranking (20,000 rows for a
+    city round) and sort it twice, once more for the prize proposals. It shows a page of
+    rows now, in the same statements whatever the round's size; the proposals read the
+    head of the ranking; a bad page number is a page that exists."""
+    make_user(role="organizer", username="ban-to-chuc")
+    db.session.commit()
+    client.login("ban-to-chuc")
+    _assert_same_statements_for_a_larger_round(client, closed_round,
+                                               "/organize/rounds/{}/results")
+
+    monkeypatch.setattr(contests, "RANKING_PAGE_SIZE", 4)
+    round_id = closed_round(10)
+    full = contests.ranking(db.session.get(Round, round_id))
+    html = client.get(f"/organize/rounds/{round_id}/results").get_data(as_text=True)
+    assert "10 người được xếp hạng" in html and "1/3" in html
+    assert f'href="/organize/rounds/{round_id}/results?page=2#ranking"' in html
+    third = client.get(f"/organize/rounds/{round_id}/results?page=3")
+    assert [f"{row.attempt_id}" for row in full[8:]] == [
+        re.findall(r"<small>(\d+)</small></td></tr>", row)[0] for row in _body_rows(third)]
+    for bad in ("abc", "-1", "99999999999999", "99"):
+        page = client.get(f"/organize/rounds/{round_id}/results?page={bad}")
+        assert page.status_code == 200 and 1 <= len(_body_rows(page)) <= 4, bad

@@ -12,7 +12,7 @@ from ...extensions import db
 from ...models import Prize, Round, User
 from ...models.contest import PRIZE_TIERS
 from ..people import audit
-from .ranking import RankRow, ranking
+from .ranking import RankRow, ranking_head
 from .rounds import finish_expired
 from .state import require
 
@@ -54,9 +54,10 @@ def propose_prizes(round_: Round) -> list[PrizeProposal]:
     passed over: they keep their rank in the ranking, the places go to the next online
     attempts."""
     quota = [(tier, getattr(round_, f"prize_{tier}")) for tier in PRIZE_TIERS]
-    rows = ranking(round_)
-    if not round_.paper_prizes:
-        rows = [row for row in rows if not row.on_paper]
+    # The prize places and the row after the last (a tie across it is flagged): the
+    # head of the ranking, not all of it (a city round ranks tens of thousands).
+    rows = ranking_head(round_, sum(count for _tier, count in quota) + 1,
+                        online_only=not round_.paper_prizes)
     return [PrizeProposal(tier, row, flag) for tier, row, flag in allot_prizes(rows, quota)]
 
 

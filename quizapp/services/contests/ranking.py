@@ -261,16 +261,37 @@ def ranking_page(round_: Round, page: int = 1, user: User | None = None,
         RoundResult.round_id == round_.id)).scalar()
     pages = max(1, -(-total // size))
     page = min(max(1, page), pages)
-    found = db.session.execute(
-        select(RoundResult, Attempt.on_paper, ranked.c.rank, ranked.c.peers)
-        .join(ranked, ranked.c.id == RoundResult.id)
-        .join(Attempt, Attempt.id == RoundResult.attempt_id)
-        .where(ranked.c.position > (page - 1) * size, ranked.c.position <= page * size)
-        .order_by(ranked.c.position)
-        .options(joinedload(RoundResult.user), joinedload(RoundResult.unit))).tuples()
-    rows = [_row(result, on_paper, actual, rank, peers > 1)
-            for result, on_paper, rank, peers in found]
+    rows = _load_ranked(ranked, actual, lambda query: query.where(
+        ranked.c.position > (page - 1) * size, ranked.c.position <= page * size))
     return RankingPage(rows, page, pages, total, own_page)
+
+
+def ranking_head(round_: Round, count: int, *, online_only: bool = False) -> list[RankRow]:
+    """The first `count` rows of the round's ranking, in ranking()'s order with its
+    ranks and ties, in one statement whatever the round's size: what the prize places
+    need. `online_only` passes over paper sheets, which keep their rank (their rows still
+    count for the ranks of the others)."""
+    actual = prediction_actual(round_) if round_.prediction_kind else None
+    ranked = _ranked(round_.id, actual)
+
+    def head(query):
+        if online_only:
+            query = query.where(Attempt.on_paper.is_(False))
+        return query.limit(count)
+    return _load_ranked(ranked, actual, head) if count > 0 else []
+
+
+def _load_ranked(ranked, actual: int | None, narrow) -> list[RankRow]:
+    """The ranked rows that `narrow` (a function of the query) keeps, in ranking order,
+    with their members and branches: one statement."""
+    query = (select(RoundResult, Attempt.on_paper, ranked.c.rank, ranked.c.peers)
+             .join(ranked, ranked.c.id == RoundResult.id)
+             .join(Attempt, Attempt.id == RoundResult.attempt_id)
+             .order_by(ranked.c.position)
+             .options(joinedload(RoundResult.user), joinedload(RoundResult.unit)))
+    found = db.session.execute(narrow(query)).tuples()
+    return [_row(result, on_paper, actual, rank, peers > 1)
+            for result, on_paper, rank, peers in found]
 
 
 # No prediction counts as farthest: farther than any |prediction − actual| of two
