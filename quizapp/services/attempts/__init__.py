@@ -10,8 +10,8 @@ the attempt's lock), submit (save answers, the immediate check, submit), autosav
 """
 from . import choice_tokens, hooks
 from .autosave import Autosaved, autosave
-from .finish import (bank_key, close_overdue, ensure_open, expire_if_overdue, finish, key_for,
-                     overdue_cutoff, overdue_ids, regrade)
+from .finish import (bank_key, close_overdue, ensure_open, expire_if_overdue, finish,
+                     hold_round_grading, key_for, overdue_cutoff, overdue_ids, regrade)
 from .freeze import (FEEDBACK_MODES, ChoiceOrders, NoQuestions, PracticeSpec, draw_questions,
                      freeze, freeze_orders, insert_round_attempt, section_subtree_ids, start_practice)
 from .page import PageItem, own_attempt_page
@@ -21,7 +21,7 @@ from .submit import check_answer, save_answer, save_answers, submit
 __all__ = [
     "Autosaved", "ChoiceOrders", "FEEDBACK_MODES", "NoQuestions", "PracticeSpec", "autosave", "bank_key",
     "check_answer", "choice_tokens", "close_overdue", "draw_questions", "ensure_open",
-    "expire_if_overdue", "finish", "freeze", "freeze_orders", "get_own_attempt", "grace", "hooks",
+    "expire_if_overdue", "finish", "freeze", "hold_round_grading", "freeze_orders", "get_own_attempt", "grace", "hooks",
     "insert_round_attempt", "key_for", "overdue_cutoff", "overdue_ids", "PageItem", "own_attempt_page", "regrade", "save_answer", "save_answers",
     "section_subtree_ids", "start_practice", "submit",
 ]

@@ -18,7 +18,7 @@ from datetime import datetime
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, select, text, update
+from sqlalchemy import String, bindparam, cast, func, select, text, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ...clock import RECEIVED_MAX_AGE, request_time, utcnow
@@ -29,7 +29,7 @@ from .. import grading
 from ..errors import Conflict, DeadlinePassed
 from . import hooks
 from .hooks import AnswerKey
-from .state import grace, reload_answers
+from .state import REVISION, grace, reload_answers
 
 
 # ---------------------------------------------------------------- the key
@@ -189,11 +189,18 @@ def finish(attempt: Attempt, reason: str = "submitted",
     stmt = (update(Attempt).where(Attempt.id == attempt.id, Attempt.status == IN_PROGRESS)
             .values(status=FINISHED, finished_at=finished_at, finish_reason=reason)
             .execution_options(synchronize_session=False))
-    returning = db.session.get_bind().dialect.update_returning
-    if returning:
+    dialect = db.session.get_bind().dialect
+    returning = dialect.update_returning
+    postgresql = dialect.name == "postgresql"
+    if postgresql:
         # The prediction as it is now, under the lock (it may change until here), and the
-        # answer key's revision, so grading can use the keys cached for it.
-        stmt = stmt.returning(Attempt.prediction, _REVISION)
+        # round's grading lock, shared (hold_round_grading): the key's revision is read
+        # by the next statement, whose snapshot is taken once no correction is in flight.
+        stmt = stmt.returning(Attempt.prediction, _SHARED_GRADING_LOCK)
+    elif returning:
+        # SQLite: writers take turns, so no correction commits between this update and
+        # the commit; the key's revision comes with it.
+        stmt = stmt.returning(Attempt.prediction, REVISION)
     result = db.session.execute(stmt)
     row = result.first() if returning else None
     finished = row is not None if returning else result.rowcount == 1
@@ -209,10 +216,12 @@ def finish(attempt: Attempt, reason: str = "submitted",
         set_committed_value(attempt, "prediction", row.prediction)
     else:
         db.session.refresh(attempt, ["prediction"])
-    reload_answers(attempt)
+    token = reload_answers(attempt, with_revision=postgresql)
     if merge is not None:
         merge(now)
-    _grade(attempt, token=row.key_revision if returning else None)
+    if returning and not postgresql:
+        token = row.key_revision
+    _grade(attempt, token=token)
     db.session.flush()
     if attempt.round_id is not None:
         hooks.send(hooks.attempt_finished, attempt)
@@ -229,9 +238,23 @@ def regrade(attempt: Attempt, key: AnswerKey) -> None:
     db.session.flush()
 
 
-# The bank's revision token (models.bank.BankRevision), read with the finish's update.
-_REVISION = (select(BankRevision.token).where(BankRevision.id == 1)
-             .scalar_subquery().label("key_revision"))
+# The round's grading lock: a PostgreSQL advisory lock, (this namespace, the round's id).
+# Every finish of a round attempt holds it shared from its compare-and-set to its
+# commit; a correction takes it exclusive before it writes (hold_round_grading). So a
+# correction never regrades the round while a finish graded with the old key is still
+# uncommitted (its regrade would not see that attempt), and a finish never reads the
+# key's revision while a correction is uncommitted (it would grade without it).
+ROUND_GRADING_LOCK = 0x51554947  # "QUIG"
+_SHARED_GRADING_LOCK = cast(func.pg_advisory_xact_lock_shared(ROUND_GRADING_LOCK, Attempt.round_id),
+                            String).label("grading_lock")  # NULL round: no lock (strict)
+
+
+def hold_round_grading(round_id: int) -> None:
+    """Before changing how a round's attempts are graded (a correction): wait until no
+    finish of the round is in flight, and keep new ones from reading the key until this
+    transaction ends. PostgreSQL only: SQLite's writers already take turns."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(select(func.pg_advisory_xact_lock(ROUND_GRADING_LOCK, round_id)))
 
 
 def _grade(attempt: Attempt, given: AnswerKey | None = None, token: str | None = None) -> None:

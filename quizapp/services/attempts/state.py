@@ -15,7 +15,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ...extensions import db
-from ...models import Attempt, AttemptQuestion, Question, User
+from ...models import Attempt, AttemptQuestion, BankRevision, Question, User
 from ...models.attempts import IN_PROGRESS
 from .. import grading
 from ..errors import Conflict, DomainError, NotFound
@@ -84,23 +84,35 @@ def validate_selection(item: AttemptQuestion, choice_ids: list[int]) -> set[int]
     return selected
 
 
-def reload_answers(attempt: Attempt) -> None:
+# The bank's revision token (models.bank.BankRevision): the answer keys are cached per
+# token, so grading reads it in the finish's transaction.
+REVISION = (select(BankRevision.token).where(BankRevision.id == 1)
+            .scalar_subquery().label("key_revision"))
+
+
+def reload_answers(attempt: Attempt, *, with_revision: bool = False) -> str | None:
     """Once the attempt's lock is held: bring the answers of items loaded before it up
     to date (an autosave may have committed between that load and the lock), so what
     is compared and graded is what the database holds. One query; nothing when the
-    items were not loaded (they are read after the lock then)."""
+    items were not loaded (they are read after the lock then). `with_revision`: also
+    read the bank's revision token, in the same statement (or alone when the items were
+    not loaded), and return it."""
     if "items" not in attempt.__dict__:
-        return
+        return db.session.execute(select(REVISION)).scalar() if with_revision else None
     table = AttemptQuestion.__table__
-    current = {row.id: row for row in db.session.execute(
-        select(table.c.id, table.c.selected, table.c.locked, table.c.answered_at,
-               table.c.save_seq, table.c.save_client)
-        .where(table.c.attempt_id == attempt.id))}
+    columns = [table.c.id, table.c.selected, table.c.locked, table.c.answered_at,
+               table.c.save_seq, table.c.save_client]
+    rows = db.session.execute(select(*columns, *([REVISION] if with_revision else []))
+                              .where(table.c.attempt_id == attempt.id)).all()
+    current = {row.id: row for row in rows}
     for item in attempt.items:
         row = current.get(item.id)
         if row is not None:
             for name in ("selected", "locked", "answered_at", "save_seq", "save_client"):
                 set_committed_value(item, name, getattr(row, name))
+    if not with_revision:
+        return None
+    return rows[0].key_revision if rows else db.session.execute(select(REVISION)).scalar()
 
 
 def lock_attempt(attempt: Attempt, now: datetime) -> None:

@@ -50,6 +50,9 @@ def correct_question(actor: User, round_: Round, question_id: int, action: str, 
         text = ""
     else:
         raise DomainError(_("Unknown correction."))
+    # No finish of this round in flight from here to the commit: one graded with the old
+    # key and not committed yet would escape the regrade below.
+    attempts.hold_round_grading(round_.id)
     change = RoundQuestionChange(round_id=round_.id, question_id=question_id, action=action,
                                  correct_choice_ids=text, reason=reason.strip(), actor_id=actor.id)
     db.session.add(change)

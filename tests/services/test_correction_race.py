@@ -1,0 +1,144 @@
+"""A correction and a finish of the same round, at the same moment (PostgreSQL).
+
+After the close, attempts still finish: the sweeper settles expired ones, a member on
+extra time submits, a secretary enters a paper sheet. An organizer who voids a question
+then must not leave any of them graded with the old key. Before, two orders lost it:
+
+- the finish graded first and committed after the correction's regrade had read the
+  round's finished attempts: the regrade never saw it, and it kept the voided question;
+- the correction wrote first and the finish read the key's revision before the
+  correction committed: it graded with the corrections cached for that revision,
+  without the new one.
+
+Each test holds one side open inside its transaction and lets the other run; the
+attempt must end graded with the correction either way. Each thread has its own app
+context, so its own session and connection, as two gunicorn workers would."""
+from __future__ import annotations
+
+import random
+import threading
+from datetime import timedelta
+
+import pytest
+
+from quizapp.extensions import db
+from quizapp.models import Attempt, Round, User
+from quizapp.services import attempts, contests
+from quizapp.services.attempts import hooks
+from quizapp.services.contests import corrections
+from tests.conftest import open_round_at_start
+
+pytestmark = pytest.mark.postgres_only
+
+WAIT = 3  # seconds one side gives the other to get ahead of it
+
+
+@pytest.fixture
+def app_config():
+    return {"SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 6, "max_overflow": 2, "pool_timeout": 10}}
+
+
+def _closed_round_with_an_unfinished_attempt(make_user, organizer, frozen_clock):
+    """A 5-question round: one member submitted everything right (which fills the key
+    caches of this revision), another never submitted; the round is then closed and
+    his deadline + grace passed, so the sweeper finishes him. Returns (round id, the
+    unfinished attempt's id, the question to void, the organizer's id)."""
+    round_ = open_round_at_start(organizer, frozen_clock, question_count=5,
+                                 draw_plan="viewpoint-1: 5", time_limit_minutes=20)
+    first = contests.start_round_attempt(make_user(username="dv-a"), round_, rng=random.Random(1))
+    second = contests.start_round_attempt(make_user(username="dv-b"), round_, rng=random.Random(1))
+    db.session.commit()
+    key = contests.answer_key([i.question_id for i in first.items])
+    attempts.submit(first, {i.question_id: sorted(key[i.question_id]) for i in first.items})
+    # The second member answered everything right too, and left it saved.
+    attempts.save_answers(second, {i.question_id: sorted(key[i.question_id]) for i in second.items})
+    db.session.commit()
+    frozen_clock.set(round_.closes_at + timedelta(minutes=5))
+    return round_.id, second.id, second.items[0].question_id, organizer.id
+
+
+def _in_thread(app, work, done: threading.Event, failures: list,
+               name: str = "") -> threading.Thread:
+    def run():
+        with app.app_context():
+            try:
+                work()
+                db.session.commit()
+            except Exception as exc:  # noqa: BLE001 - reported to the test
+                db.session.rollback()
+                failures.append(exc)
+            finally:
+                db.session.remove()
+                done.set()
+    thread = threading.Thread(target=run, name=name or None)
+    thread.start()
+    return thread
+
+
+def _void(round_id: int, question_id: int, organizer_id: int) -> None:
+    contests.correct_question(db.session.get(User, organizer_id), db.session.get(Round, round_id),
+                              question_id, "void", "Câu hỏi có hai đáp án đúng")
+
+
+def _assert_graded_with_the_correction(attempt_id: int, voided: int) -> None:
+    db.session.expire_all()
+    attempt = db.session.get(Attempt, attempt_id)
+    assert attempt.status == "finished"
+    assert (attempt.score, attempt.max_score) == (4, 4), "graded with the voided question"
+    assert [i.credit for i in attempt.items if i.question_id == voided] == [None]
+    result = contests.member_rank(attempt.round, attempt.user)[0]
+    assert (result.points, result.max_score) == (400, 4)
+
+
+def test_a_finish_graded_before_a_correction_is_regraded_by_it(app, bank, make_user, organizer,
+                                                               frozen_clock):
+    """The sweeper has graded the attempt (old key) and not committed yet when the
+    organizer voids a question: the correction must wait for it and regrade it."""
+    round_id, attempt_id, voided, organizer_id = _closed_round_with_an_unfinished_attempt(
+        make_user, organizer, frozen_clock)
+    graded, finished, corrected = threading.Event(), threading.Event(), threading.Event()
+    failures: list = []
+
+    def hold_after_grading(attempt):
+        if threading.current_thread().name == "sweeper":
+            graded.set()
+            corrected.wait(WAIT)  # the correction runs now, if it does not wait for us
+    hooks.attempt_finished.connect(hold_after_grading)
+    try:
+        sweeper = _in_thread(app, attempts.close_overdue, finished, failures, "sweeper")
+        assert graded.wait(10)
+        correction = _in_thread(app, lambda: _void(round_id, voided, organizer_id),
+                                corrected, failures)
+        for thread in (sweeper, correction):
+            thread.join(30)
+            assert not thread.is_alive(), "a side hung"
+    finally:
+        hooks.attempt_finished.disconnect(hold_after_grading)
+    assert failures == []
+    _assert_graded_with_the_correction(attempt_id, voided)
+
+
+def test_a_finish_during_a_correction_is_graded_with_it(app, bank, make_user, organizer,
+                                                         frozen_clock, monkeypatch):
+    """The correction has written the void and regraded the round, and has not committed
+    yet, when the sweeper finishes the attempt: the finish must wait for it and grade
+    with the void, not with the corrections cached before it."""
+    round_id, attempt_id, voided, organizer_id = _closed_round_with_an_unfinished_attempt(
+        make_user, organizer, frozen_clock)
+    regraded, corrected, finished = threading.Event(), threading.Event(), threading.Event()
+    failures: list = []
+    regrade_round = corrections.regrade_round
+
+    def regrade_then_hold(round_):
+        regrade_round(round_)
+        regraded.set()
+        finished.wait(WAIT)  # the finish runs now, if it does not wait for us
+    monkeypatch.setattr(corrections, "regrade_round", regrade_then_hold)
+    correction = _in_thread(app, lambda: _void(round_id, voided, organizer_id), corrected, failures)
+    assert regraded.wait(10)
+    sweeper = _in_thread(app, attempts.close_overdue, finished, failures)
+    for thread in (correction, sweeper):
+        thread.join(30)
+        assert not thread.is_alive(), "a side hung"
+    assert failures == []
+    _assert_graded_with_the_correction(attempt_id, voided)
