@@ -165,11 +165,35 @@ def member_rank(round_: Round, user: User) -> tuple[RankRow | None, int]:
 
     Counted in SQL, not by building the whole ranking: every member opens his result
     page once the ranking is public, and sorting 20,000 rows took a worker about a
-    second per page (the 20,000-member storm in benchmarks/REPORT.md). The member's row
-    is read, then one statement counts the results ahead of it (ranking()'s order:
-    share, prediction distance, time, finish; shares compared exactly by cross
-    multiplication), those equal to it, and all of them."""
+    second per page (the 20,000-member storm in benchmarks/REPORT.md)."""
     actual = prediction_actual(round_) if round_.prediction_kind else None
+    standing = _standing(round_, user, actual)
+    if standing.result is None:
+        return None, standing.total
+    return (_row(standing.result, standing.on_paper, actual, standing.ahead + 1,
+                 standing.equal > 0), standing.total)
+
+
+@dataclass
+class _Standing:
+    """Where a member's result stands among the round's, counted without sorting."""
+    result: RoundResult | None
+    on_paper: bool
+    total: int              # ranked results
+    ahead: int = 0          # results ranked before his
+    equal: int = 0          # other results equal to his on every key (a tie)
+    equal_before: int = 0   # of those, the ones listed before his (smaller attempt id)
+
+    @property
+    def position(self) -> int | None:
+        """His row's place in the listing (ties ordered by attempt id), from 1."""
+        return None if self.result is None else self.ahead + self.equal_before + 1
+
+
+def _standing(round_: Round, user: User, actual: int | None) -> _Standing:
+    """The member's row is read, then one statement counts the results ahead of it
+    (ranking()'s order: share, prediction distance, time, finish; shares compared
+    exactly by cross multiplication), those equal to it, and all of them."""
     mine = db.session.execute(
         select(RoundResult, Attempt.on_paper).join(Attempt, Attempt.id == RoundResult.attempt_id)
         .where(RoundResult.round_id == round_.id, RoundResult.user_id == user.id)
@@ -177,7 +201,7 @@ def member_rank(round_: Round, user: User) -> tuple[RankRow | None, int]:
     t = RoundResult.__table__.c
     if mine is None:
         total = db.session.execute(select(func.count()).where(t.round_id == round_.id)).scalar()
-        return None, total
+        return _Standing(None, False, total)
     result, on_paper = mine
     # The other row's share as numerator / denominator (0 / 1 when nothing counted).
     num = case((t.max_score > 0, t.points), else_=0)
@@ -200,13 +224,15 @@ def member_rank(round_: Round, user: User) -> tuple[RankRow | None, int]:
                     and_(equal_keys[1], or_(
                         t.time_taken_seconds < result.time_taken_seconds,
                         and_(equal_keys[2], t.finished_at < finished))))))
+
+    def counted(condition):
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
     row = db.session.execute(select(
-        func.count(),
-        func.coalesce(func.sum(case((ahead, 1), else_=0)), 0),
-        func.coalesce(func.sum(case((and_(*equal_keys, t.id != result.id), 1), else_=0)), 0))
+        func.count(), counted(ahead), counted(and_(*equal_keys, t.id != result.id)),
+        counted(and_(*equal_keys, t.attempt_id < result.attempt_id)))
         .where(t.round_id == round_.id)).one()
-    total, before, tied = (int(v) for v in row)
-    return _row(result, on_paper, actual, before + 1, tied > 0), total
+    total, before, tied, tied_before = (int(v) for v in row)
+    return _Standing(result, on_paper, total, before, tied, tied_before)
 
 
 # A page of the round's ranking: what a phone shows at once.
@@ -234,13 +260,14 @@ def _ranked(round_id: int, actual: int | None):
     share = case((r.max_score > 0, cast(r.points, Float) / r.max_score), else_=literal(0.0))
     distance = (case((r.prediction.is_(None), _FAR), else_=func.abs(r.prediction - actual))
                 if actual is not None else literal(0))
-    keys = (share, distance, r.time_taken_seconds, r.finished_at)
     order = (share.desc(), distance, r.time_taken_seconds, r.finished_at)
+    # One sort serves the three windows: the listing's order refines the ranking's, and
+    # the peers are the rows of the current row's RANGE frame in the ranking's order.
     return select(
-        r.id.label("id"), r.user_id.label("user_id"),
+        r.id.label("id"), r.attempt_id.label("attempt_id"),
         func.rank().over(order_by=order).label("rank"),
         func.row_number().over(order_by=order + (r.attempt_id,)).label("position"),
-        func.count().over(partition_by=keys).label("peers"),
+        func.count().over(order_by=order, range_=(0, 0)).label("peers"),
     ).where(r.round_id == round_id).subquery("ranked")
 
 
@@ -254,15 +281,20 @@ def ranking_page(round_: Round, page: int = 1, user: User | None = None,
     ranked = _ranked(round_.id, actual)
     own_page = None
     if user is not None:
-        position = db.session.execute(select(ranked.c.position).where(
-            ranked.c.user_id == user.id)).scalar()
-        own_page = None if position is None else (position - 1) // size + 1
-    total = db.session.execute(select(func.count()).where(
-        RoundResult.round_id == round_.id)).scalar()
+        # His place counted, not ranked: no second sort of the round.
+        standing = _standing(round_, user, actual)
+        total = standing.total
+        if standing.position is not None:
+            own_page = (standing.position - 1) // size + 1
+    else:
+        total = db.session.execute(select(func.count()).where(
+            RoundResult.round_id == round_.id)).scalar()
     pages = max(1, -(-total // size))
     page = min(max(1, page), pages)
+    # The LIMIT adds nothing to the range but tells the planner how few rows it keeps.
     rows = _load_ranked(ranked, actual, lambda query: query.where(
-        ranked.c.position > (page - 1) * size, ranked.c.position <= page * size))
+        ranked.c.position > (page - 1) * size, ranked.c.position <= page * size)
+        .order_by(ranked.c.position).limit(size))
     return RankingPage(rows, page, pages, total, own_page)
 
 
@@ -276,22 +308,26 @@ def ranking_head(round_: Round, count: int, *, online_only: bool = False) -> lis
 
     def head(query):
         if online_only:
-            query = query.where(Attempt.on_paper.is_(False))
-        return query.limit(count)
+            query = query.join(Attempt, Attempt.id == ranked.c.attempt_id).where(
+                Attempt.on_paper.is_(False))
+        return query.order_by(ranked.c.position).limit(count)
     return _load_ranked(ranked, actual, head) if count > 0 else []
 
 
 def _load_ranked(ranked, actual: int | None, narrow) -> list[RankRow]:
-    """The ranked rows that `narrow` (a function of the query) keeps, in ranking order,
-    with their members and branches: one statement."""
-    query = (select(RoundResult, Attempt.on_paper, ranked.c.rank, ranked.c.peers)
-             .join(ranked, ranked.c.id == RoundResult.id)
+    """The ranked rows that `narrow` (a function of a query of `ranked`) keeps, in
+    ranking order, with their members and branches: one statement. The rows are picked
+    first and only those joined (joining every row of a city round before cutting the
+    page was most of the statement's time)."""
+    picked = narrow(select(ranked.c.id, ranked.c.rank, ranked.c.peers, ranked.c.position)
+                    ).subquery("picked")
+    query = (select(RoundResult, Attempt.on_paper, picked.c.rank, picked.c.peers)
+             .join(picked, picked.c.id == RoundResult.id)
              .join(Attempt, Attempt.id == RoundResult.attempt_id)
-             .order_by(ranked.c.position)
+             .order_by(picked.c.position)
              .options(joinedload(RoundResult.user), joinedload(RoundResult.unit)))
-    found = db.session.execute(narrow(query)).tuples()
     return [_row(result, on_paper, actual, rank, peers > 1)
-            for result, on_paper, rank, peers in found]
+            for result, on_paper, rank, peers in db.session.execute(query).tuples()]
 
 
 # No prediction counts as farthest: farther than any |prediction − actual| of two
