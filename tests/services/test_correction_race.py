@@ -129,8 +129,8 @@ def test_a_finish_during_a_correction_is_graded_with_it(app, bank, make_user, or
     failures: list = []
     regrade_round = corrections.regrade_round
 
-    def regrade_then_hold(round_):
-        regrade_round(round_)
+    def regrade_then_hold(*args, **kwargs):
+        regrade_round(*args, **kwargs)
         regraded.set()
         finished.wait(WAIT)  # the finish runs now, if it does not wait for us
     monkeypatch.setattr(corrections, "regrade_round", regrade_then_hold)

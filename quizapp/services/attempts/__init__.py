@@ -11,7 +11,8 @@ the attempt's lock), submit (save answers, the immediate check, submit), autosav
 from . import choice_tokens, hooks
 from .autosave import Autosaved, autosave
 from .finish import (bank_key, close_overdue, ensure_open, expire_if_overdue, finish,
-                     hold_round_grading, key_for, overdue_cutoff, overdue_ids, regrade)
+                     hold_round_grading, key_for, overdue_cutoff, overdue_ids, regrade,
+                     regrade_round_attempts)
 from .freeze import (FEEDBACK_MODES, ChoiceOrders, NoQuestions, PracticeSpec, draw_questions,
                      freeze, freeze_orders, insert_round_attempt, section_subtree_ids, start_practice)
 from .page import PageItem, own_attempt_page
@@ -22,6 +23,6 @@ __all__ = [
     "Autosaved", "ChoiceOrders", "FEEDBACK_MODES", "NoQuestions", "PracticeSpec", "autosave", "bank_key",
     "check_answer", "choice_tokens", "close_overdue", "draw_questions", "ensure_open",
     "expire_if_overdue", "finish", "freeze", "hold_round_grading", "freeze_orders", "get_own_attempt", "grace", "hooks",
-    "insert_round_attempt", "key_for", "overdue_cutoff", "overdue_ids", "PageItem", "own_attempt_page", "regrade", "save_answer", "save_answers",
+    "insert_round_attempt", "key_for", "overdue_cutoff", "overdue_ids", "PageItem", "own_attempt_page", "regrade", "regrade_round_attempts", "save_answer", "save_answers",
     "section_subtree_ids", "start_practice", "submit",
 ]

@@ -9,7 +9,6 @@ from sqlalchemy import delete, select
 from ...extensions import db
 from ...models import Attempt, AttemptQuestion, CollectivePrize, Prize, Question, Round, \
     RoundQuestionChange, User
-from ...models.attempts import FINISHED
 from .. import attempts
 from ..errors import DomainError, NotFound
 from ..people import audit
@@ -59,7 +58,7 @@ def correct_question(actor: User, round_: Round, question_id: int, action: str, 
     db.session.flush()
     audit.log(actor, f"round.question.{action}", f"round:{round_.id}",
               {"question": question.key, "correct": text}, reason.strip())
-    regrade_round(round_)
+    regrade_round(round_, [question_id])
     if round_.prizes_confirmed_at is not None:
         # The ranking may have changed: the confirmed winners must be confirmed again.
         db.session.execute(delete(Prize).where(Prize.round_id == round_.id))
@@ -77,14 +76,14 @@ def correct_question(actor: User, round_: Round, question_id: int, action: str, 
     return change
 
 
-def regrade_round(round_: Round) -> None:
-    """Regrade every finished attempt of the round with its corrections, then rebuild the
-    counting results, the counters and the prediction actual. Deterministic: the same
-    stored answers and corrections always give the same scores."""
+def regrade_round(round_: Round, questions: list[int] | None = None) -> None:
+    """Regrade every finished attempt of the round with its corrections (or, with
+    `questions`, those that hold one of them: the others' grades cannot change), then
+    rebuild the counting results, the counters and the prediction actual.
+    Deterministic: the same stored answers and corrections always give the same
+    scores."""
     # The round's key, corrections included, read once for every attempt.
     key = answer_key(round_question_ids(round_), round_.id)
-    for attempt in db.session.execute(select(Attempt).where(
-            Attempt.round_id == round_.id, Attempt.status == FINISHED).order_by(Attempt.id)).scalars():
-        attempts.regrade(attempt, key)
+    attempts.regrade_round_attempts(round_.id, key, holding=questions)
     rebuild_round(round_)
     refresh_prediction_actual(round_)
