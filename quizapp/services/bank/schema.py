@@ -177,7 +177,8 @@ def _read_outline(path: Path, bank: Bank) -> None:
     if data is None:
         return
     if not isinstance(data, dict) or data.get("format") != OUTLINE_FORMAT:
-        bank.errors.append(Message(at_file_line(path, 1), "expected 'format: %(format)s'", format=OUTLINE_FORMAT))
+        bank.errors.append(Message(at_file_line(path, 1),
+                                   "expected 'format: %(format)s'", format=OUTLINE_FORMAT))
         return
     bank.outline_key = str(data.get("key") or "")
     bank.outline_title = str(data.get("title") or "")
@@ -198,19 +199,20 @@ def _read_outline(path: Path, bank: Bank) -> None:
     def walk(nodes: list, parent: str | None, depth: int) -> None:
         for node in nodes:
             if not isinstance(node, dict):
-                bank.errors.append(Message(at_file_line(path, getattr(nodes, 'line', 1)), "a section must be a mapping"))
+                bank.errors.append(Message(at_file_line(path, getattr(nodes, 'line', 1)),
+                                           "a section must be a mapping"))
                 continue
             where = f"{path}:{node.line}"
             for extra in sorted(set(node) - SECTION_FIELDS):
-                bank.errors.append(Message(at_file_line(path, node.line_of(extra)), "unknown field '%(field)s'",
-                                           field=extra))
+                bank.errors.append(Message(at_file_line(path, node.line_of(extra)),
+                                           "unknown field '%(field)s'", field=extra))
             key = _text(node.get("key"))
             if not key or not KEY_RE.match(key):
                 bank.errors.append(Message(where, "section key must be lowercase letters, digits and '-'"))
                 continue
             if key in seen:
-                bank.errors.append(Message(at_file_line(path, node.line_of('key')), "section key '%(key)s' used twice",
-                                           key=key))
+                bank.errors.append(Message(at_file_line(path, node.line_of('key')),
+                                           "section key '%(key)s' used twice", key=key))
                 continue
             seen.add(key)
             title = _text(node.get("title"))
@@ -218,7 +220,8 @@ def _read_outline(path: Path, bank: Bank) -> None:
                 bank.errors.append(Message(where, "section '%(key)s' has no title", key=key))
             kind = node.get("kind")
             if kind not in SECTION_KINDS:
-                bank.errors.append(Message(at_file_line(path, node.line_of('kind')), "section '%(key)s': kind must "
+                bank.errors.append(Message(at_file_line(path, node.line_of('kind')),
+                                           "section '%(key)s': kind must "
                                            "be one of %(kinds)s", key=key,
                                            kinds=", ".join(sorted(SECTION_KINDS))))
             items = []
@@ -228,8 +231,8 @@ def _read_outline(path: Path, bank: Bank) -> None:
                                                "an item needs a key"))
                     continue
                 for extra in sorted(set(item) - ITEM_FIELDS):
-                    bank.errors.append(Message(at_file_line(path, item.line_of(extra)), "unknown field '%(field)s'",
-                                               field=extra))
+                    bank.errors.append(Message(at_file_line(path, item.line_of(extra)),
+                                               "unknown field '%(field)s'", field=extra))
                 item_key = _text(item.get("key")) or ""
                 if item_key in seen_items:
                     bank.errors.append(Message(at_file_line(path, item.line), "item key '%(key)s' used twice",
@@ -244,7 +247,8 @@ def _read_outline(path: Path, bank: Bank) -> None:
                 position=counter[0], depth=depth, items=items))
             children = node.get("children") or []
             if not isinstance(children, list):
-                bank.errors.append(Message(at_file_line(path, node.line_of('children')), "'children' must be a list"))
+                bank.errors.append(Message(at_file_line(path, node.line_of('children')),
+                                           "'children' must be a list"))
                 continue
             walk(children, key, depth + 1)
 
@@ -254,7 +258,8 @@ def _read_outline(path: Path, bank: Bank) -> None:
 def _read_question(node: Any, path: Path | str, bank: Bank, section_keys: set[str],
                    item_keys: set[str] | None, require_explanation: bool = True) -> QuestionData | None:
     if not isinstance(node, dict):
-        bank.errors.append(Message(at_file_line(path, getattr(node, 'line', 1)), "a question must be a mapping"))
+        bank.errors.append(Message(at_file_line(path, getattr(node, 'line', 1)),
+                                   "a question must be a mapping"))
         return None
     errors_before = len(bank.errors)
     where = f"{path}:{node.line}"
@@ -348,15 +353,16 @@ def _read_question(node: Any, path: Path | str, bank: Bank, section_keys: set[st
                                            key=key))
                 continue
             for extra in sorted(set(choice) - CHOICE_FIELDS):
-                bank.errors.append(Message(at_file_line(path, choice.line_of(extra)), "unknown field '%(field)s'",
-                                           field=extra))
+                bank.errors.append(Message(at_file_line(path, choice.line_of(extra)),
+                                           "unknown field '%(field)s'", field=extra))
             text = _text(choice.get("text"))
             if not text:
-                bank.errors.append(Message(at_file_line(path, choice.line), "question '%(key)s': a choice has no text",
-                                           key=key))
+                bank.errors.append(Message(at_file_line(path, choice.line),
+                                           "question '%(key)s': a choice has no text", key=key))
                 continue
             if text in texts:
-                bank.errors.append(Message(at_file_line(path, choice.line), "question '%(key)s': choice '%(choice)s' "
+                bank.errors.append(Message(at_file_line(path, choice.line),
+                                           "question '%(key)s': choice '%(choice)s' "
                                            "appears twice", key=key, choice=text))
             texts.add(text)
             correct = choice.get("correct", False)
@@ -368,10 +374,12 @@ def _read_question(node: Any, path: Path | str, bank: Bank, section_keys: set[st
             if "credit" in choice:
                 fraction = credit_to_fraction(choice.get("credit"))
                 if fraction is None:
-                    bank.errors.append(Message(at_file_line(path, choice.line_of('credit')), "question '%(key)s': "
+                    bank.errors.append(Message(at_file_line(path, choice.line_of('credit')),
+                                               "question '%(key)s': "
                                                "'credit' is a percent between -100 and 100", key=key))
                 elif "correct" in choice and correct != grading.is_correct_choice(kind, fraction, True):
-                    bank.errors.append(Message(at_file_line(path, choice.line_of('correct')), "question '%(key)s': "
+                    bank.errors.append(Message(at_file_line(path, choice.line_of('correct')),
+                                               "question '%(key)s': "
                                                "'correct' contradicts 'credit: %(credit)s'", key=key,
                                                credit=choice.get("credit")))
             choices.append(ChoiceData(text, correct, fraction))
@@ -382,7 +390,8 @@ def _read_question(node: Any, path: Path | str, bank: Bank, section_keys: set[st
                 choice.correct = grading.is_correct_choice(kind, choice.fraction, choice.correct)
             problem = grading.check_fractions(kind, [c.fraction for c in choices])
             if problem:
-                fault("question '%(key)s': %(problem)s", at="choices", key=key, problem=CREDIT_PROBLEMS[problem])
+                fault("question '%(key)s': %(problem)s", at="choices", key=key,
+                      problem=CREDIT_PROBLEMS[problem])
         right = sum(c.correct for c in choices)
         if weighted:
             pass
@@ -414,7 +423,8 @@ def read_questions_data(data: Any, path: Path | str, bank: Bank, section_keys: s
     An empty `section_keys` skips the section check and `item_keys=None` the covered-item
     check (for files read without an outline: the database checks sections later)."""
     if not isinstance(data, dict) or data.get("format") != QUESTIONS_FORMAT:
-        bank.errors.append(Message(at_file_line(path, 1), "expected 'format: %(format)s'", format=QUESTIONS_FORMAT))
+        bank.errors.append(Message(at_file_line(path, 1),
+                                   "expected 'format: %(format)s'", format=QUESTIONS_FORMAT))
         return
     questions = data.get("questions")
     if not isinstance(questions, list):

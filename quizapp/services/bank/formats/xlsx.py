@@ -37,8 +37,8 @@ from ..schema import TRUE_FALSE_TEXTS, ChoiceData, QuestionData, credit_to_fract
 from ... import grading
 from ...spreadsheet_safety import append_xlsx_row, set_xlsx_cell
 from ... import workbook_limits
-from .common import MAX_ANSWERS, MAX_QUESTIONS, Errors, ParseResult, check_size, collect, fold, hash_key, nfc, \
-    slugify
+from .common import MAX_ANSWERS, MAX_QUESTIONS, Errors, ParseResult, check_size, collect, fold, hash_key, \
+    nfc, slugify
 
 MAX_ROWS = MAX_QUESTIONS
 # Bounds checked before openpyxl reads anything (services.workbook_limits). Our own export

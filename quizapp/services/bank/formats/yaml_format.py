@@ -34,7 +34,8 @@ def parse(content: bytes, filename: str = "", default_section: str | None = None
     bank = Bank()
     data = load_yaml_text(text, _SOURCE, bank.errors)
     if data is None and not bank.errors:
-        bank.errors.append(Message(at_file_line(_SOURCE, 1), "expected 'format: %(format)s'", format=QUESTIONS_FORMAT))
+        bank.errors.append(Message(at_file_line(_SOURCE, 1),
+                                   "expected 'format: %(format)s'", format=QUESTIONS_FORMAT))
     if isinstance(data, dict) and isinstance(data.get("questions"), list) \
             and len(data["questions"]) > MAX_QUESTIONS:
         node = data["questions"][MAX_QUESTIONS]
