@@ -19,6 +19,7 @@ from ..policy import role_required
 from ..services import bank as bank_service
 from ..services.bank import credit_to_fraction, draft_store as drafting, editor, formats, fraction_to_credit
 from ..services.bank.formats import xlsx as xlsx_format
+from ..services.bank.messages import localized
 from ..services.contests import sealing
 from ..services.errors import DomainError
 from ..services.people import audit
@@ -305,7 +306,7 @@ def import_commit(token: str):
     except bank_service.BankInvalid as exc:
         db.session.rollback()
         for error in exc.errors[:20]:
-            flash(error, "error")
+            flash(localized(error), "error")
         return redirect(url_for("editor.import_file"))
     audit.log(current_user, "bank.import", "bank", {"format": name, "created": outcome.created,
                                                      "updated": outcome.updated,

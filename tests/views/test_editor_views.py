@@ -733,7 +733,8 @@ def test_a_gift_file_with_an_error_shows_the_line_and_no_import_button(app, org_
     assert response.status_code == 200
     page = text_of(response)
     errors = re.findall(r"<li>(.*?)</li>", page.split('class="errors"')[1].split("</ul>")[0])
-    assert len(errors) == 1 and errors[0].startswith("line 3:")
+    # In the page's language (Vietnamese), with the line.
+    assert len(errors) == 1 and errors[0].startswith("dòng 3:")
     assert commit_action(response) is None
     assert question_count() == before
     assert current("qa-gift-ok") is None
@@ -904,7 +905,7 @@ def test_the_upload_page_admits_a_file_as_large_as_the_cli_does(app, org_client)
     assert commit_action(response)
     too_big = upload(org_client, b"x" * (MAX_BYTES + 1), "big.gift", section="viewpoints")
     assert too_big.status_code == 200
-    assert "larger than 8 MiB" in text_of(too_big) and commit_action(too_big) is None
+    assert "tệp lớn hơn 8 MiB" in text_of(too_big) and commit_action(too_big) is None
 
 
 def test_import_commit_with_a_malformed_or_unknown_token(org_client):

@@ -15,6 +15,7 @@ from ...models import Question, Section, User
 from ..errors import DomainError
 from ..people import audit
 from . import drafting
+from .messages import localized
 from .schema import Bank, SectionData, read_bank
 from .store import ImportResult, _upsert_sections, fold, upsert_questions
 
@@ -24,7 +25,7 @@ MAX_OUTLINE_BYTES = 2 * 1024 * 1024
 def bundled_sections(bank_path: str) -> list[SectionData]:
     bank = read_bank(bank_path)
     if bank.errors:
-        raise DomainError(_("The bundled outline has errors: %(e)s", e=bank.errors[0]))
+        raise DomainError(_("The bundled outline has errors: %(e)s", e=localized(bank.errors[0])))
     return bank.sections
 
 
@@ -41,7 +42,8 @@ def sections_from_upload(content: bytes, filename: str) -> list[SectionData]:
             (Path(folder) / "bank" / "empty.yaml").write_text(
                 "format: quizapp-questions/1\nquestions: []\n", encoding="utf-8")
             bank = read_bank(folder)
-        errors = [e.replace(folder + "/", "") for e in bank.errors]
+        # In the page's language, without the temporary folder ("outline.yaml, dòng 3: …").
+        errors = [localized(e).replace(folder + "/", "") for e in bank.errors]
         if errors:
             raise DomainError("; ".join(errors[:5]))
         return bank.sections

@@ -1,7 +1,8 @@
 """Reading and checking the bundled bank format (questions/README.md documents it).
 
 `read_bank(path)` returns the parsed outline and questions together with every error
-found, each as "file:line: message". Nothing here touches the database.
+found, each as "file:line: message" (a messages.Message, which a page shows in its own
+language). Nothing here touches the database.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from typing import Any
 import yaml
 
 from . import yamlpos
+from .messages import Message, Where, at_file_line
 from .. import grading
 from ..grading import KINDS, TRUE_FALSE_TEXTS, fraction_to_credit  # noqa: F401 (re-exported)
 
@@ -36,11 +38,13 @@ STATED_FIELDS = ("difficulty", "status", "covers", "purpose", "excludes")
 CHOICE_FIELDS = {"text", "correct", "credit"}
 
 
+# Each a message without a place, put into the error of the question that has it.
 CREDIT_PROBLEMS = {
-    "fixed": "a true/false question has no partial credit",
-    "range": "a credit is a percent between -100 and 100",
-    "no-full": "a one-answer question with partial credit needs an answer with 'credit: 100'",
-    "sum": "the positive credits of a several-answers question must add up to 100",
+    "fixed": Message("", "a true/false question has no partial credit"),
+    "range": Message("", "a credit is a percent between -100 and 100"),
+    "no-full": Message("", "a one-answer question with partial credit needs an answer with "
+                           "'credit: 100'"),
+    "sum": Message("", "the positive credits of a several-answers question must add up to 100"),
 }
 
 
@@ -123,7 +127,7 @@ class Bank:
     outline_title: str = ""
     sections: list[SectionData] = field(default_factory=list)
     questions: list[QuestionData] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
+    errors: list[Message] = field(default_factory=list)
 
     @property
     def item_keys(self) -> set[str]:
@@ -144,10 +148,10 @@ def _load_file(path: Path, errors: list[str]) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        errors.append(f"{path}:1: not UTF-8 text ({exc.reason})")
+        errors.append(Message(at_file_line(path, 1), "not UTF-8 text (%(reason)s)", reason=exc.reason))
         return None
     except OSError as exc:
-        errors.append(f"{path}:1: cannot read ({exc.strerror})")
+        errors.append(Message(at_file_line(path, 1), "cannot read (%(reason)s)", reason=exc.strerror))
         return None
     return load_yaml_text(text, path, errors)
 
@@ -164,7 +168,7 @@ def load_yaml_text(text: str, path: Path | str, errors: list[str]) -> Any:
         # after the last one: name the last line instead.
         line = min(line, text.count("\n") + (not text.endswith("\n")) or 1)
         problem = getattr(exc, "problem", None) or str(exc)
-        errors.append(f"{path}:{line}: YAML syntax error: {problem}")
+        errors.append(Message(at_file_line(path, line), "YAML syntax error: %(problem)s", problem=problem))
         return None
 
 
@@ -173,18 +177,20 @@ def _read_outline(path: Path, bank: Bank) -> None:
     if data is None:
         return
     if not isinstance(data, dict) or data.get("format") != OUTLINE_FORMAT:
-        bank.errors.append(f"{path}:1: expected 'format: {OUTLINE_FORMAT}'")
+        bank.errors.append(Message(at_file_line(path, 1),
+                                   "expected 'format: %(format)s'", format=OUTLINE_FORMAT))
         return
     bank.outline_key = str(data.get("key") or "")
     bank.outline_title = str(data.get("title") or "")
     version = data.get("version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        bank.errors.append(f"{path}:{data.line_of('version')}: 'version' must be a positive integer")
+        bank.errors.append(Message(at_file_line(path, data.line_of('version')),
+                                   "'version' must be a positive integer"))
     else:
         bank.outline_version = version
     sections = data.get("sections")
     if not isinstance(sections, list) or not sections:
-        bank.errors.append(f"{path}:{data.line}: 'sections' must be a non-empty list")
+        bank.errors.append(Message(at_file_line(path, data.line), "'sections' must be a non-empty list"))
         return
     seen: set[str] = set()
     seen_items: set[str] = set()
@@ -193,36 +199,44 @@ def _read_outline(path: Path, bank: Bank) -> None:
     def walk(nodes: list, parent: str | None, depth: int) -> None:
         for node in nodes:
             if not isinstance(node, dict):
-                bank.errors.append(f"{path}:{getattr(nodes, 'line', 1)}: a section must be a mapping")
+                bank.errors.append(Message(at_file_line(path, getattr(nodes, 'line', 1)),
+                                           "a section must be a mapping"))
                 continue
             where = f"{path}:{node.line}"
             for extra in sorted(set(node) - SECTION_FIELDS):
-                bank.errors.append(f"{path}:{node.line_of(extra)}: unknown field '{extra}'")
+                bank.errors.append(Message(at_file_line(path, node.line_of(extra)),
+                                           "unknown field '%(field)s'", field=extra))
             key = _text(node.get("key"))
             if not key or not KEY_RE.match(key):
-                bank.errors.append(f"{where}: section key must be lowercase letters, digits and '-'")
+                bank.errors.append(Message(where, "section key must be lowercase letters, digits and '-'"))
                 continue
             if key in seen:
-                bank.errors.append(f"{path}:{node.line_of('key')}: section key '{key}' used twice")
+                bank.errors.append(Message(at_file_line(path, node.line_of('key')),
+                                           "section key '%(key)s' used twice", key=key))
                 continue
             seen.add(key)
             title = _text(node.get("title"))
             if not title:
-                bank.errors.append(f"{where}: section '{key}' has no title")
+                bank.errors.append(Message(where, "section '%(key)s' has no title", key=key))
             kind = node.get("kind")
             if kind not in SECTION_KINDS:
-                bank.errors.append(f"{path}:{node.line_of('kind')}: section '{key}': kind must be one of "
-                                   f"{', '.join(sorted(SECTION_KINDS))}")
+                bank.errors.append(Message(at_file_line(path, node.line_of('kind')),
+                                           "section '%(key)s': kind must "
+                                           "be one of %(kinds)s", key=key,
+                                           kinds=", ".join(sorted(SECTION_KINDS))))
             items = []
             for item in node.get("items") or []:
                 if not isinstance(item, dict) or not _text(item.get("key")):
-                    bank.errors.append(f"{path}:{getattr(item, 'line', node.line)}: an item needs a key")
+                    bank.errors.append(Message(at_file_line(path, getattr(item, 'line', node.line)),
+                                               "an item needs a key"))
                     continue
                 for extra in sorted(set(item) - ITEM_FIELDS):
-                    bank.errors.append(f"{path}:{item.line_of(extra)}: unknown field '{extra}'")
+                    bank.errors.append(Message(at_file_line(path, item.line_of(extra)),
+                                               "unknown field '%(field)s'", field=extra))
                 item_key = _text(item.get("key")) or ""
                 if item_key in seen_items:
-                    bank.errors.append(f"{path}:{item.line}: item key '{item_key}' used twice")
+                    bank.errors.append(Message(at_file_line(path, item.line), "item key '%(key)s' used twice",
+                                               key=item_key))
                 seen_items.add(item_key)
                 items.append({"key": item_key, "label": _text(item.get("label")) or "",
                               "value": _text(item.get("value")) or ""})
@@ -233,7 +247,8 @@ def _read_outline(path: Path, bank: Bank) -> None:
                 position=counter[0], depth=depth, items=items))
             children = node.get("children") or []
             if not isinstance(children, list):
-                bank.errors.append(f"{path}:{node.line_of('children')}: 'children' must be a list")
+                bank.errors.append(Message(at_file_line(path, node.line_of('children')),
+                                           "'children' must be a list"))
                 continue
             walk(children, key, depth + 1)
 
@@ -243,117 +258,130 @@ def _read_outline(path: Path, bank: Bank) -> None:
 def _read_question(node: Any, path: Path | str, bank: Bank, section_keys: set[str],
                    item_keys: set[str] | None, require_explanation: bool = True) -> QuestionData | None:
     if not isinstance(node, dict):
-        bank.errors.append(f"{path}:{getattr(node, 'line', 1)}: a question must be a mapping")
+        bank.errors.append(Message(at_file_line(path, getattr(node, 'line', 1)),
+                                   "a question must be a mapping"))
         return None
     errors_before = len(bank.errors)
     where = f"{path}:{node.line}"
 
-    def err(field_name: str | None, message: str) -> None:
-        line = node.line_of(field_name) if field_name else node.line
-        bank.errors.append(f"{path}:{line}: {message}")
+    def fault(template: str, at: str | None = None, **params) -> None:
+        """An error on the line of the field `at` (the question's first line without one)."""
+        line = node.line_of(at) if at else node.line
+        bank.errors.append(Message(at_file_line(path, line), template, **params))
 
     for extra in sorted(set(node) - QUESTION_FIELDS):
-        err(extra, f"unknown field '{extra}'")
+        fault("unknown field '%(field)s'", at=extra, field=extra)
     key = _text(node.get("key"))
     if not key or not KEY_RE.match(key):
-        err("key", "question key must be lowercase letters, digits and '-'")
+        fault("question key must be lowercase letters, digits and '-'", at="key")
         key = key or "?"
     section = _text(node.get("section"))
     if not section:
-        err(None, f"question '{key}' has no section")
+        fault("question '%(key)s' has no section", key=key)
     elif section_keys and section not in section_keys:
-        err("section", f"question '{key}': unknown section '{section}'")
+        fault("question '%(key)s': unknown section '%(section)s'", at="section", key=key, section=section)
     kind = node.get("kind")
     if kind not in KINDS:
-        err("kind", f"question '{key}': kind must be one of {', '.join(KINDS)}")
+        fault("question '%(key)s': kind must be one of %(kinds)s", at="kind", key=key, kinds=", ".join(KINDS))
     difficulty = node.get("difficulty", 1)
     if not isinstance(difficulty, int) or isinstance(difficulty, bool) or not 1 <= difficulty <= 3:
-        err("difficulty", f"question '{key}': difficulty must be 1, 2 or 3")
+        fault("question '%(key)s': difficulty must be 1, 2 or 3", at="difficulty", key=key)
         difficulty = 1
     status = node.get("status", "draft")
     if status not in STATUSES:
-        err("status", f"question '{key}': status must be draft, approved or retired")
+        fault("question '%(key)s': status must be draft, approved or retired", at="status", key=key)
     purpose = node.get("purpose", "")
     if purpose not in ("", *PURPOSES):
-        err("purpose", f"question '{key}': purpose must be one of {', '.join(PURPOSES)}")
+        fault("question '%(key)s': purpose must be one of %(purposes)s", at="purpose", key=key,
+              purposes=", ".join(PURPOSES))
         purpose = ""
     excludes_raw = node.get("excludes") or []
     excludes: list[str] = []
     if not isinstance(excludes_raw, list) or not all(
             isinstance(k, str) and KEY_RE.match(k) for k in excludes_raw):
-        err("excludes", f"question '{key}': 'excludes' must be a list of question keys")
+        fault("question '%(key)s': 'excludes' must be a list of question keys", at="excludes", key=key)
     else:
         excludes = [str(k) for k in excludes_raw if k != key]
     reserve = node.get("reserve")
     if reserve is not None and not isinstance(reserve, bool):
-        err("reserve", f"question '{key}': 'reserve' must be true or false")
+        fault("question '%(key)s': 'reserve' must be true or false", at="reserve", key=key)
         reserve = None
     prompt = _text(node.get("prompt"))
     if not prompt:
-        err("prompt", f"question '{key}' has an empty prompt")
+        fault("question '%(key)s' has an empty prompt", at="prompt", key=key)
     explanation = _text(node.get("explanation"))
     if not explanation and require_explanation:
-        err("explanation", f"question '{key}' has an empty explanation")
+        fault("question '%(key)s' has an empty explanation", at="explanation", key=key)
     covers_raw = node.get("covers") or []
     covers: list[str] = []
     if not isinstance(covers_raw, list):
-        err("covers", f"question '{key}': 'covers' must be a list")
+        fault("question '%(key)s': 'covers' must be a list", at="covers", key=key)
     else:
         for item in covers_raw:
             # Without an outline (item_keys None) only the key's shape can be checked.
             if (item not in item_keys if item_keys is not None
                     else not isinstance(item, str) or not KEY_RE.match(item)):
-                err("covers", f"question '{key}': unknown outline item '{item}'")
+                fault("question '%(key)s': unknown outline item '%(item)s'", at="covers", key=key, item=item)
             else:
                 covers.append(str(item))
 
     choices: list[ChoiceData] = []
     if kind == "truefalse":
         if "choices" in node:
-            err("choices", f"question '{key}': a true/false question has 'answer', not 'choices'")
+            fault("question '%(key)s': a true/false question has 'answer', not 'choices'", at="choices",
+                  key=key)
         answer = node.get("answer")
         if not isinstance(answer, bool):
-            err("answer" if "answer" in node else None,
-                f"question '{key}': a true/false question needs 'answer: true' or 'answer: false'")
+            fault("question '%(key)s': a true/false question needs 'answer: true' or 'answer: false'",
+                  at="answer" if "answer" in node else None, key=key)
         else:
             choices = [ChoiceData(TRUE_FALSE_TEXTS[0], answer is True),
                        ChoiceData(TRUE_FALSE_TEXTS[1], answer is False)]
     elif kind in KINDS:
         if "answer" in node:
-            err("answer", f"question '{key}': only true/false questions have 'answer'")
+            fault("question '%(key)s': only true/false questions have 'answer'", at="answer", key=key)
         raw = node.get("choices")
         if not isinstance(raw, list) or len(raw) < 2:
-            err("choices" if "choices" in node else None,
-                f"question '{key}' needs at least 2 choices")
+            fault("question '%(key)s' needs at least 2 choices", at="choices" if "choices" in node else None,
+                  key=key)
             raw = raw if isinstance(raw, list) else []
         texts: set[str] = set()
         for choice in raw:
             if not isinstance(choice, dict):
-                bank.errors.append(f"{path}:{getattr(raw, 'line', node.line)}: "
-                                   f"question '{key}': a choice must be a mapping with 'text'")
+                bank.errors.append(Message(at_file_line(path, getattr(raw, 'line', node.line)),
+                                           "question '%(key)s': a choice must be a mapping with 'text'",
+                                           key=key))
                 continue
             for extra in sorted(set(choice) - CHOICE_FIELDS):
-                bank.errors.append(f"{path}:{choice.line_of(extra)}: unknown field '{extra}'")
+                bank.errors.append(Message(at_file_line(path, choice.line_of(extra)),
+                                           "unknown field '%(field)s'", field=extra))
             text = _text(choice.get("text"))
             if not text:
-                bank.errors.append(f"{path}:{choice.line}: question '{key}': a choice has no text")
+                bank.errors.append(Message(at_file_line(path, choice.line),
+                                           "question '%(key)s': a choice has no text", key=key))
                 continue
             if text in texts:
-                bank.errors.append(f"{path}:{choice.line}: question '{key}': choice '{text}' appears twice")
+                bank.errors.append(Message(at_file_line(path, choice.line),
+                                           "question '%(key)s': choice '%(choice)s' "
+                                           "appears twice", key=key, choice=text))
             texts.add(text)
             correct = choice.get("correct", False)
             if not isinstance(correct, bool):
-                bank.errors.append(f"{path}:{choice.line_of('correct')}: 'correct' must be true or false")
+                bank.errors.append(Message(at_file_line(path, choice.line_of('correct')),
+                                           "'correct' must be true or false"))
                 correct = False
             fraction = None
             if "credit" in choice:
                 fraction = credit_to_fraction(choice.get("credit"))
                 if fraction is None:
-                    bank.errors.append(f"{path}:{choice.line_of('credit')}: question '{key}': 'credit' "
-                                       "is a percent between -100 and 100")
+                    bank.errors.append(Message(at_file_line(path, choice.line_of('credit')),
+                                               "question '%(key)s': "
+                                               "'credit' is a percent between -100 and 100", key=key))
                 elif "correct" in choice and correct != grading.is_correct_choice(kind, fraction, True):
-                    bank.errors.append(f"{path}:{choice.line_of('correct')}: question '{key}': "
-                                       f"'correct' contradicts 'credit: {choice.get('credit')}'")
+                    bank.errors.append(Message(at_file_line(path, choice.line_of('correct')),
+                                               "question '%(key)s': "
+                                               "'correct' contradicts 'credit: %(credit)s'", key=key,
+                                               credit=choice.get("credit")))
             choices.append(ChoiceData(text, correct, fraction))
         weighted = any(c.fraction is not None for c in choices)
         if weighted:
@@ -362,15 +390,16 @@ def _read_question(node: Any, path: Path | str, bank: Bank, section_keys: set[st
                 choice.correct = grading.is_correct_choice(kind, choice.fraction, choice.correct)
             problem = grading.check_fractions(kind, [c.fraction for c in choices])
             if problem:
-                err("choices", f"question '{key}': {CREDIT_PROBLEMS[problem]}")
+                fault("question '%(key)s': %(problem)s", at="choices", key=key,
+                      problem=CREDIT_PROBLEMS[problem])
         right = sum(c.correct for c in choices)
         if weighted:
             pass
         elif kind == "single" and choices and right != 1:
-            err("choices", f"question '{key}': a single-choice question needs exactly one right "
-                           f"answer, found {right}")
+            fault("question '%(key)s': a single-choice question needs exactly one right answer, found "
+                  "%(count)d", at="choices", key=key, count=right)
         if kind == "multiple" and choices and right == 0:
-            err("choices", f"question '{key}': a multiple-choice question has no right answer")
+            fault("question '%(key)s': a multiple-choice question has no right answer", at="choices", key=key)
     if len(bank.errors) > errors_before:
         return None
     return QuestionData(key=key, section=section or "", kind=str(kind), difficulty=difficulty,
@@ -394,11 +423,12 @@ def read_questions_data(data: Any, path: Path | str, bank: Bank, section_keys: s
     An empty `section_keys` skips the section check and `item_keys=None` the covered-item
     check (for files read without an outline: the database checks sections later)."""
     if not isinstance(data, dict) or data.get("format") != QUESTIONS_FORMAT:
-        bank.errors.append(f"{path}:1: expected 'format: {QUESTIONS_FORMAT}'")
+        bank.errors.append(Message(at_file_line(path, 1),
+                                   "expected 'format: %(format)s'", format=QUESTIONS_FORMAT))
         return
     questions = data.get("questions")
     if not isinstance(questions, list):
-        bank.errors.append(f"{path}:{data.line}: 'questions' must be a list")
+        bank.errors.append(Message(at_file_line(path, data.line), "'questions' must be a list"))
         return
     for node in questions:
         question = _read_question(node, path, bank, section_keys, item_keys, require_explanation)
@@ -417,12 +447,12 @@ def read_bank(path: str | Path) -> Bank:
     if path.is_dir():
         outline = path / "outline.yaml"
         if not outline.exists():
-            bank.errors.append(f"{outline}:1: missing outline file")
+            bank.errors.append(Message(at_file_line(outline, 1), "missing outline file"))
         else:
             _read_outline(outline, bank)
         files = sorted((path / "bank").glob("*.yaml")) if (path / "bank").is_dir() else []
         if not files:
-            bank.errors.append(f"{path / 'bank'}:1: no question files (*.yaml)")
+            bank.errors.append(Message(at_file_line(path / 'bank', 1), "no question files (*.yaml)"))
     elif path.is_file():
         for candidate in (path.parent / "outline.yaml", path.parent.parent / "outline.yaml"):
             if candidate.exists() and candidate != path:
@@ -430,20 +460,20 @@ def read_bank(path: str | Path) -> Bank:
                 break
         files = [path]
     else:
-        bank.errors.append(f"{path}:1: no such file or directory")
+        bank.errors.append(Message(at_file_line(path, 1), "no such file or directory"))
         return bank
     for file in files:
         read_questions_file(file, bank)
     seen: dict[str, str] = {}
     for question in bank.questions:
         if question.key in seen:
-            bank.errors.append(f"{question.origin}: question key '{question.key}' already used at "
-                               f"{seen[question.key]}")
+            bank.errors.append(Message(question.origin, "question key '%(key)s' already used at %(first)s",
+                                       key=question.key, first=Where(seen[question.key])))
         else:
             seen[question.key] = question.origin
     for question in bank.questions:
         for other in question.excludes:
             if other not in seen:
-                bank.errors.append(f"{question.origin}: question '{question.key}' excludes "
-                                   f"unknown question '{other}'")
+                bank.errors.append(Message(question.origin, "question '%(key)s' excludes unknown question "
+                                           "'%(other)s'", key=question.key, other=other))
     return bank

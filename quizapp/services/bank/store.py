@@ -10,6 +10,7 @@ from sqlalchemy.orm import selectinload
 from ...extensions import db
 from ...models import AttemptQuestion, Choice, Question, Section
 from ..errors import DomainError
+from .messages import Message
 from .schema import Bank, ChoiceData, QuestionData
 
 
@@ -108,8 +109,8 @@ def upsert_questions(questions: list[QuestionData], sections: dict[str, Section]
         sections = {s.key: s for s in db.session.execute(select(Section)).scalars()}
     missing = sorted({q.section for q in questions if q.section not in sections})
     if missing:
-        raise BankInvalid([f"{q.origin}: unknown section '{q.section}'" for q in questions
-                           if q.section in missing])
+        raise BankInvalid([Message(q.origin, "unknown section '%(section)s'", section=q.section)
+                           for q in questions if q.section in missing])
     current = {q.key: q for q in db.session.execute(
         select(Question).where(Question.is_current.is_(True))).scalars()}
     used_ids = set(db.session.execute(select(AttemptQuestion.question_id).distinct()).scalars())

@@ -21,7 +21,8 @@ from sqlalchemy.orm import selectinload
 
 from ....extensions import db
 from ....models import Question, Section
-from ..lint import lint_against
+from ..lint import Finding, lint_against
+from ..messages import Message
 from ..schema import QuestionData
 from ..store import BankInvalid, current_data, current_questions, to_data, upsert_questions
 from . import aiken, gift, moodle_xml, xlsx, yaml_format
@@ -201,8 +202,15 @@ def lint_parsed(result: ParseResult, forbidden: list[str]) -> None:
         except SQLAlchemyError:   # validating a file without a database: lint it alone
             db.session.rollback()
     errors, warnings = lint_against(result.questions, bank, forbidden)
-    result.errors.extend(str(f) for f in errors)
-    result.warnings.extend(str(f) for f in warnings)
+    result.errors.extend(_finding(f) for f in errors)
+    result.warnings.extend(_finding(f) for f in warnings)
+
+
+def _finding(finding: Finding) -> Message:
+    """A lint finding as the parsers' messages are, so that its place ("line 12") is
+    shown in the page's language too; its text is already in it (the linter translates)."""
+    return Message(finding.origin, "[%(rule)s] %(key)s: %(message)s", rule=finding.rule,
+                   key=finding.key, message=finding.message)
 
 
 def import_parsed(result: ParseResult):

@@ -19,9 +19,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from ..messages import Message, at_line
 from ..schema import TRUE_FALSE_TEXTS, ChoiceData, QuestionData
 from ... import grading
-from .common import MAX_QUESTIONS, ParseResult, collect, decode_text, hash_key, too_many_questions
+from .common import MAX_QUESTIONS, Errors, ParseResult, collect, decode_text, hash_key, too_many_questions
 
 # The space after "A." is optional, as in Moodle's reader ("A)text" is an option).
 OPTION_RE = re.compile(r"^([A-Z])[.)][ \t]*(\S.*)$")
@@ -36,23 +37,23 @@ class _Draft:
 
 
 def _finish(draft: _Draft, answer: str, answer_line: int, default_section: str | None,
-            errors: list[str]) -> QuestionData | None:
+            errors: Errors) -> QuestionData | None:
     letters = [letter for letter, _, _ in draft.options]
     value = answer.strip().upper()
     if len(draft.options) < 2:
-        errors.append(f"line {draft.line}: a question needs at least 2 options (A. …, B. …) "
-                      "before 'ANSWER:'")
+        errors.append(Message(at_line(draft.line), "a question needs at least 2 options (A. …, "
+                              "B. …) before 'ANSWER:'"))
         return None
     if not value:
-        errors.append(f"line {answer_line}: 'ANSWER:' names no letter")
+        errors.append(Message(at_line(answer_line), "'ANSWER:' names no letter"))
         return None
     if len(value) != 1 or not value.isalpha():
-        errors.append(f"line {answer_line}: 'ANSWER: {answer.strip()}' must be one letter "
-                      "(Aiken questions have one right answer)")
+        errors.append(Message(at_line(answer_line), "'ANSWER: %(answer)s' must be one letter (Aiken "
+                              "questions have one right answer)", answer=answer.strip()))
         return None
     if value not in letters:
-        errors.append(f"line {answer_line}: the answer {value} is not among the options "
-                      f"{', '.join(letters)}")
+        errors.append(Message(at_line(answer_line), "the answer %(answer)s is not among the options "
+                              "%(letters)s", answer=value, letters=", ".join(letters)))
         return None
     prompt = " ".join(draft.prompt)
     choices = [ChoiceData(text, letter == value) for letter, text, _ in draft.options]
@@ -72,17 +73,18 @@ def parse(content: bytes, filename: str = "", default_section: str | None = None
         return result
     errors = result.errors
     if not default_section:
-        errors.append("line 1: Aiken files name no section: choose the section to import into")
+        errors.append(Message(at_line(1), "Aiken files name no section: choose the section to import "
+                              "into"))
     items: list[tuple[QuestionData, str]] = []
     draft: _Draft | None = None
     after_blank = True
 
     def unfinished(d: _Draft) -> None:
         if d.options:
-            errors.append(f"line {d.line}: the question has no 'ANSWER:' line")
+            errors.append(Message(at_line(d.line), "the question has no 'ANSWER:' line"))
         else:
-            errors.append(f"line {d.line}: the question has no options (A. …, B. …) and no "
-                          "'ANSWER:' line")
+            errors.append(Message(at_line(d.line), "the question has no options (A. …, B. …) and "
+                                  "no 'ANSWER:' line"))
 
     for number, raw in enumerate(text.split("\n"), 1):
         line = raw.strip()
@@ -97,7 +99,7 @@ def parse(content: bytes, filename: str = "", default_section: str | None = None
             break
         if answer:
             if draft is None:
-                errors.append(f"line {number}: 'ANSWER:' without a question before it")
+                errors.append(Message(at_line(number), "'ANSWER:' without a question before it"))
             else:
                 question = _finish(draft, answer.group(1), number, default_section, errors)
                 if question is not None:
@@ -106,7 +108,7 @@ def parse(content: bytes, filename: str = "", default_section: str | None = None
         elif option and draft is not None:
             letter = option.group(1)
             if any(letter == seen for seen, _, _ in draft.options):
-                errors.append(f"line {number}: option {letter} appears twice")
+                errors.append(Message(at_line(number), "option %(letter)s appears twice", letter=letter))
             else:
                 draft.options.append((letter, option.group(2).strip(), number))
         elif draft is not None and not draft.options and not after_blank:

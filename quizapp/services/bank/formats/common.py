@@ -1,8 +1,9 @@
 """What every question file format shares: the parse result, decoding with a size limit,
 keys, and the checks every imported question passes.
 
-Errors are strings that start with where the problem is: "line N: …" for text formats,
-"row N: …" for spreadsheets.
+Errors, warnings and skipped items are strings that start with where the problem is:
+"line N: …" for text formats, "row N: …" for spreadsheets. Each is a Message
+(services/bank/messages.py), which the import page shows in its own language.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from html.parser import HTMLParser
 
 from flask_babel import gettext as _
 
+from ..messages import Message, Where, at_line, at_row
 from ..schema import CREDIT_PROBLEMS, KEY_RE, PURPOSES, STATUSES, QuestionData
 from ... import grading
 from ...grading import KINDS
@@ -37,13 +39,14 @@ MAX_COVERS_LENGTH = 500   # Question.covers is String(500), comma-joined
 CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
-def control_message(text: str) -> str | None:
-    """"control character U+0000 …" for the first control character in `text`, or None."""
+def control_message(text: str) -> Message | None:
+    """"control character U+0000 …" (a message without a place, to put into one that has
+    one) for the first control character in `text`, or None."""
     match = CONTROL_RE.search(text)
     if match is None:
         return None
-    return (f"control character U+{ord(match.group()):04X} in the text (invisible characters "
-            "cannot be imported; delete it)")
+    return Message("", "control character U+%(code)s in the text (invisible characters "
+                       "cannot be imported; delete it)", code=format(ord(match.group()), "04X"))
 
 
 class Errors:
@@ -161,8 +164,9 @@ class ParseResult:
 
 def check_size(content: bytes, result: ParseResult, unit: str = "line") -> bool:
     if len(content) > MAX_BYTES:
-        result.errors.append(f"{unit} 1: the file is larger than {MAX_BYTES // 1024 // 1024} MiB, "
-                             "the limit for a question file")
+        first = at_row(1) if unit == "row" else at_line(1)
+        result.errors.append(Message(first, "the file is larger than %(size)d MiB, the "
+                                     "limit for a question file", size=MAX_BYTES // 1024 // 1024))
         return False
     return True
 
@@ -174,21 +178,22 @@ def decode_text(content: bytes, result: ParseResult) -> str | None:
     if not check_size(content, result):
         return None
     if content.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        result.errors.append("line 1: not UTF-8 text (the file is UTF-16); save it as UTF-8")
+        result.errors.append(Message(at_line(1), "not UTF-8 text (the file is UTF-16); save it as UTF-8"))
         return None
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = content[:exc.start].count(b"\n") + 1
-        result.errors.append(f"line {line}: not UTF-8 text (byte 0x{content[exc.start]:02x} "
-                             "cannot be read as UTF-8); save the file as UTF-8")
+        result.errors.append(Message(at_line(line), "not UTF-8 text (byte 0x%(byte)s cannot be "
+                                     "read as UTF-8); save the file as UTF-8",
+                                     byte=format(content[exc.start], "02x")))
         return None
     text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
     line, counted_to = 1, 0
     for match in CONTROL_RE.finditer(text):
         line += text.count("\n", counted_to, match.start())
         counted_to = match.start()
-        result.errors.append(f"line {line}: {control_message(match.group())}")
+        result.errors.append(control_message(match.group()).at(f"line {line}"))
     return text
 
 
@@ -340,10 +345,11 @@ def read_meta(entries: list[tuple[int, str]], errors) -> Meta:
             elif name == "grading" and value == ALL_OR_NOTHING:
                 meta.all_or_nothing = True
             else:
-                errors.append(f"line {number}: cannot read '{token}' in the 'quizapp:' comment "
-                              "(difficulty=1|2|3 status=draft|approved|retired purpose="
-                              f"{'|'.join(PURPOSES)} covers=key,key excludes=key,key "
-                              f"grading={ALL_OR_NOTHING})")
+                errors.append(Message(at_line(number), "cannot read '%(token)s' in the 'quizapp:' "
+                                      "comment (difficulty=1|2|3 status=draft|approved|retired "
+                                      "purpose=%(purposes)s covers=key,key excludes=key,key "
+                                      "grading=%(grading)s)", token=token,
+                                      purposes="|".join(PURPOSES), grading=ALL_OR_NOTHING))
                 continue
             meta.stated.add(name)
     return meta
@@ -410,11 +416,11 @@ def html_to_text(text: str, newlines: bool = False) -> str:
     return "\n".join(line for line in lines if line)
 
 
-def too_many_questions(where: str) -> str:
-    return f"{where}: more than {MAX_QUESTIONS} questions in one file: split it"
+def too_many_questions(where: str) -> Message:
+    return Message(where, "more than %(limit)d questions in one file: split it", limit=MAX_QUESTIONS)
 
 
-def check_question(question: QuestionData, where: str, errors: list[str],
+def check_question(question: QuestionData, where: str, errors: Errors | list[str],
                    section_keys: set[str] | None = None, check_section: bool = True) -> bool:
     """Append "where: …" for every rule the question breaks; True when it breaks none.
 
@@ -425,73 +431,78 @@ def check_question(question: QuestionData, where: str, errors: list[str],
     before = len(errors)
     key = question.key
 
-    def err(message: str) -> None:
-        errors.append(f"{where}: {message}")
+    def fault(template: str, **params) -> None:
+        errors.append(Message(where, template, key=key, **params))
 
     if not KEY_RE.match(key) or len(key) > MAX_KEY_LENGTH:
-        err(f"key '{key}' must be lowercase letters, digits and '-' (at most {MAX_KEY_LENGTH})")
+        fault("key '%(key)s' must be lowercase letters, digits and '-' (at most %(limit)d)",
+              limit=MAX_KEY_LENGTH)
     if check_section:
         if not question.section:
-            err(f"question '{key}' has no section: name one in the file or choose a default section")
+            fault("question '%(key)s' has no section: name one in the file or choose a default "
+                  "section")
         elif section_keys is not None and question.section not in section_keys:
-            err(f"question '{key}': unknown section '{question.section}'")
+            fault("question '%(key)s': unknown section '%(section)s'", section=question.section)
         elif section_keys is None and not KEY_RE.match(question.section):
-            err(f"question '{key}': '{question.section}' is not a section key")
+            fault("question '%(key)s': '%(section)s' is not a section key", section=question.section)
     if question.kind not in KINDS:
-        err(f"question '{key}': kind must be one of {', '.join(KINDS)}")
+        fault("question '%(key)s': kind must be one of %(kinds)s", kinds=", ".join(KINDS))
     if question.difficulty not in (1, 2, 3):
-        err(f"question '{key}': difficulty must be 1, 2 or 3")
+        fault("question '%(key)s': difficulty must be 1, 2 or 3")
     if question.status not in STATUSES:
-        err(f"question '{key}': status must be draft, approved or retired")
+        fault("question '%(key)s': status must be draft, approved or retired")
     if question.purpose not in ("", *PURPOSES):
-        err(f"question '{key}': purpose must be one of {', '.join(PURPOSES)}")
+        fault("question '%(key)s': purpose must be one of %(purposes)s", purposes=", ".join(PURPOSES))
     for other in question.excludes:
         if not KEY_RE.match(other) or len(other) > MAX_KEY_LENGTH:
-            err(f"question '{key}': '{other}' is not a question key")
+            fault("question '%(key)s': '%(other)s' is not a question key", other=other)
     if len(",".join(question.excludes)) > MAX_COVERS_LENGTH:
-        err(f"question '{key}': the excluded questions are longer than {MAX_COVERS_LENGTH} characters")
+        fault("question '%(key)s': the excluded questions are longer than %(limit)d characters",
+              limit=MAX_COVERS_LENGTH)
     if not question.prompt.strip():
-        err(f"question '{key}' has an empty prompt")
+        fault("question '%(key)s' has an empty prompt")
     if question.status == "approved" and not question.explanation.strip():
-        err(f"question '{key}' is approved but has no explanation")
+        fault("question '%(key)s' is approved but has no explanation")
     for item in question.covers:
         if not KEY_RE.match(item):
-            err(f"question '{key}': '{item}' is not an outline item key")
+            fault("question '%(key)s': '%(item)s' is not an outline item key", item=item)
     if len(",".join(question.covers)) > MAX_COVERS_LENGTH:
-        err(f"question '{key}': the covered items are longer than {MAX_COVERS_LENGTH} characters")
+        fault("question '%(key)s': the covered items are longer than %(limit)d characters",
+              limit=MAX_COVERS_LENGTH)
 
     for text in (question.prompt, question.explanation, *(c.text for c in question.choices)):
         problem = control_message(text)
         if problem:
-            err(f"question '{key}': {problem}")
+            fault("question '%(key)s': %(problem)s", problem=problem)
             break
     choices = question.choices
     if len(choices) < 2:
-        err(f"question '{key}' needs at least 2 choices")
+        fault("question '%(key)s' needs at least 2 choices")
     elif len(choices) > MAX_ANSWERS:
-        err(f"question '{key}' has {len(choices)} answers, more than {MAX_ANSWERS}")
+        fault("question '%(key)s' has %(count)d answers, more than %(limit)d",
+              count=len(choices), limit=MAX_ANSWERS)
     seen: set[str] = set()
     for choice in choices:
         if not choice.text.strip():
-            err(f"question '{key}': a choice has no text")
+            fault("question '%(key)s': a choice has no text")
             continue
         folded = choices_key(choice.text)
         if folded in seen:
-            err(f"question '{key}': choice '{choice.text}' appears twice")
+            fault("question '%(key)s': choice '%(choice)s' appears twice", choice=choice.text)
         seen.add(folded)
     spec = grading.REGISTRY.get(question.kind)
     right = sum(c.correct for c in choices)
     problem = spec and grading.check_fractions(question.kind, [c.fraction for c in choices])
     weighted = spec is not None and any(c.fraction is not None for c in choices)
     if problem:
-        err(f"question '{key}': {CREDIT_PROBLEMS[problem]}")
+        fault("question '%(key)s': %(problem)s", problem=CREDIT_PROBLEMS[problem])
     elif choices and right == 0:
-        err(f"question '{key}' has no right answer")
+        fault("question '%(key)s' has no right answer")
     elif spec and not spec.selects_many and not weighted and right > 1:
-        err(f"question '{key}': a one-answer question has {right} right answers")
+        fault("question '%(key)s': a one-answer question has %(count)d right answers", count=right)
     if spec and spec.fixed_choices and tuple(c.text for c in choices) != spec.fixed_choices:
-        err(f"question '{key}': a true/false question has the choices "
-            f"{'/'.join(spec.fixed_choices)}")
+        fault("question '%(key)s': a true/false question has the choices %(choices)s",
+              choices="/".join(spec.fixed_choices))
     return len(errors) == before
 
 
@@ -541,21 +552,22 @@ def collect(result: ParseResult, items: list[tuple[QuestionData, str]],
             base, n = question.key[:MAX_KEY_LENGTH - 4], 2
             while f"{base}-{n}" in first_seen:
                 n += 1
-            result.warnings.append(f"{where}: the title or question text of "
-                                   f"{first_seen[question.key]} again: imported as a separate "
-                                   f"question '{base}-{n}'")
-            question.key = f"{base}-{n}"
+            renamed = f"{base}-{n}"
+            result.warnings.append(Message(where, "the title or question text of %(first)s again: "
+                                           "imported as a separate question '%(key)s'",
+                                           first=Where(first_seen[question.key]), key=renamed))
+            question.key = renamed
         valid = check_question(question, where, result.errors, section_keys, check_section)
         if question.key in first_seen:
-            result.errors.append(f"{where}: key '{question.key}' is already used at "
-                                 f"{first_seen[question.key]}")
+            result.errors.append(Message(where, "key '%(key)s' is already used at %(first)s",
+                                         key=question.key, first=Where(first_seen[question.key])))
             valid = False
         else:
             first_seen[question.key] = where
         folded = choices_key(question.prompt)
         if folded in prompts:
-            result.warnings.append(f"{where}: possible duplicate: the same question text as "
-                                   f"{prompts[folded]}")
+            result.warnings.append(Message(where, "possible duplicate: the same question text as "
+                                           "%(first)s", first=Where(prompts[folded])))
         else:
             prompts[folded] = where
         if valid:

@@ -40,6 +40,7 @@ from collections.abc import Collection, Mapping
 from bisect import bisect_right
 from dataclasses import dataclass, field
 
+from ..messages import Message, at_line
 from ..schema import CREDIT_PROBLEMS, TRUE_FALSE_TEXTS, ChoiceData, QuestionData, credit_to_fraction, \
     fraction_to_credit
 from ... import grading
@@ -177,20 +178,16 @@ def _read_question(block: _Block, result: ParseResult, default_section: str | No
     where = f"line {block.lines[0][0]}"
     errors_before = len(result.errors)
 
-    def error(index: int, message: str) -> None:
-        result.errors.append(f"line {src.line_of(index)}: {message}")
-
-    warnings: list[str] = []
-
-    def warn(message: str) -> None:
-        warnings.append(f"{where}: {message}")
+    def fault(template: str, at: int, **params) -> None:
+        """An error on the line of the character at index `at`."""
+        result.errors.append(Message(at_line(src.line_of(at)), template, **params))
 
     # ---- title, then the answer block's braces
     pos, title = 0, ""
     if text.startswith("::"):
         end = src.find("::", 2)
         if end == -1:
-            error(0, "the question title '::…' is not closed with '::'")
+            fault("the question title '::…' is not closed with '::'", at=0)
             return None
         title = _clean(text[2:end], "plain")
         pos = end + 2
@@ -198,28 +195,28 @@ def _read_question(block: _Block, result: ParseResult, default_section: str | No
     opening, closing = src.find("{", pos), src.find("}", pos)
     if opening == -1:
         if closing != -1:
-            error(closing, "'}' without a '{' before it")
+            fault("'}' without a '{' before it", at=closing)
         else:
             result.skipped.append(Skipped(where, "description", title))
         return None
     if closing != -1 and closing < opening:
-        error(closing, "'}' without a '{' before it")
+        fault("'}' without a '{' before it", at=closing)
         return None
     closing = src.find("}", opening + 1)
     if closing == -1:
-        error(opening, "'{' is never closed (a question ends at a blank line)")
+        fault("'{' is never closed (a question ends at a blank line)", at=opening)
         return None
     inner = src.find("{", opening + 1, closing)
     if inner != -1:
-        error(inner, f"'{{' inside the answer block opened on line {src.line_of(opening)}: "
-                     "a '}' is missing, or write \\{ for a brace in the text")
+        fault("'{' inside the answer block opened on line %(opened)d: a '}' is missing, or write "
+              "\\{ for a brace in the text", at=inner, opened=src.line_of(opening))
         return None
     again_open, again_close = src.find("{", closing + 1), src.find("}", closing + 1)
     if again_close != -1 and (again_open == -1 or again_close < again_open):
-        error(again_close, "'}' without a '{' before it")
+        fault("'}' without a '{' before it", at=again_close)
         return None
     if again_open != -1:
-        error(again_open, "a second answer block: separate questions with a blank line")
+        fault("a second answer block: separate questions with a blank line", at=again_open)
         return None
 
     # ---- the prompt (a missing-word question has text after the block)
@@ -249,7 +246,7 @@ def _read_question(block: _Block, result: ParseResult, default_section: str | No
     notes: list[tuple[str, str]] = []  # (choice text, its feedback)
     meta = read_meta(block.meta, result.errors)
     if src.find("~", start, end) != -1:
-        kind, choices = _multiple_choice(src, start, end, text_format, notes, error, warn,
+        kind, choices = _multiple_choice(src, start, end, text_format, notes, fault,
                                          all_or_nothing=meta.all_or_nothing)
         if choices is None:
             return None
@@ -272,13 +269,12 @@ def _read_question(block: _Block, result: ParseResult, default_section: str | No
             skip("short-answer")
             return None
         else:
-            error(opening, f"cannot tell the question kind of '{{{body.strip()}}}': write "
-                           "=right ~wrong answers, or T / F")
+            fault("cannot tell the question kind of '{%(body)s}': write =right ~wrong answers, or "
+                  "T / F", at=opening, body=body.strip())
             return None
 
     if len(result.errors) > errors_before:
         return None
-    result.warnings.extend(warnings)
     explanation = "\n".join([general] * bool(general)
                             + [f"{choice}: {note}" for choice, note in notes if note])
     # A title names the key only when the question says it is written for this app: a
@@ -299,7 +295,7 @@ def _read_question(block: _Block, result: ParseResult, default_section: str | No
 
 
 def _multiple_choice(src: _Source, start: int, end: int, text_format: str,
-                     notes: list[tuple[str, str]], error, warn, *, all_or_nothing: bool = False
+                     notes: list[tuple[str, str]], fault, *, all_or_nothing: bool = False
                      ) -> tuple[str, list[ChoiceData] | None]:
     """The kind and choices of a `{=… ~…}` block, as Moodle reads it: with an `=` answer
     it is a one-answer question; without, a several-answers question whose right answers
@@ -313,12 +309,12 @@ def _multiple_choice(src: _Source, start: int, end: int, text_format: str,
     text = src.text
     marks = [i for i in range(start, end) if text[i] in "~=" and src.active[i]]
     if len(marks) > MAX_ANSWERS:
-        error(marks[MAX_ANSWERS], f"more than {MAX_ANSWERS} answers in one question")
+        fault("more than %(limit)d answers in one question", at=marks[MAX_ANSWERS], limit=MAX_ANSWERS)
         return "", None
     lead = text[start:marks[0]]
     if lead.strip():
-        error(start + len(lead) - len(lead.lstrip()),
-              f"'{lead.strip()}' before the first answer: answers start with '=' or '~'")
+        fault("'%(text)s' before the first answer: answers start with '=' or '~'",
+              at=start + len(lead) - len(lead.lstrip()), text=lead.strip())
         return "", None
     choices: list[ChoiceData] = []
     weights: list[float] = []
@@ -333,17 +329,17 @@ def _multiple_choice(src: _Source, start: int, end: int, text_format: str,
         if match:
             weight = float(match.group(1).replace(",", "."))
             if not -100 <= weight <= 100:
-                error(mark_at, f"answer weight {match.group(1)}% is outside -100%…100%")
+                fault("answer weight %(weight)s%% is outside -100%%…100%%", at=mark_at, weight=match.group(1))
                 return "", None
             begin = match.end()
         elif text[begin:stop].lstrip().startswith("%"):
-            error(mark_at, "an answer weight is a number between '%' signs, e.g. ~%50%")
+            fault("an answer weight is a number between '%' signs, e.g. ~%50%", at=mark_at)
             return "", None
         note_at = src.find("#", begin, stop)
         answer_format, raw = _split_marker(text[begin:note_at if note_at != -1 else stop], text_format)
         answer = _clean(raw, answer_format)
         if not answer:
-            error(mark_at, "an answer has no text")
+            fault("an answer has no text", at=mark_at)
             return "", None
         weights.append(weight)
         choices.append(ChoiceData(answer, weight > 0))
@@ -362,8 +358,8 @@ def _multiple_choice(src: _Source, start: int, end: int, text_format: str,
     if not classic:
         problem = grading.check_fractions(kind, [c.fraction for c in choices])
         if problem:
-            error(start, CREDIT_PROBLEMS[problem] + " ("
-                  + ", ".join(f"{c.text} {_weight(w)}%" for c, w in zip(choices, weights)) + ")")
+            fault("%(problem)s (%(weights)s)", at=start, problem=CREDIT_PROBLEMS[problem],
+                  weights=", ".join(f"{c.text} {_weight(w)}%" for c, w in zip(choices, weights)))
             return "", None
     return kind, choices
 

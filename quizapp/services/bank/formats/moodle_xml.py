@@ -53,6 +53,7 @@ from xml.sax.saxutils import escape
 from defusedxml.common import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
 from defusedxml.ElementTree import DefusedXMLParser
 
+from ..messages import Message, Places, at_line
 from ..schema import TRUE_FALSE_TEXTS, ChoiceData, QuestionData
 from .common import MAX_ANSWERS, MAX_QUESTIONS, ParseResult, Skipped, collect, decode_text, hash_key, \
     html_to_text, join_category, meta_tokens, path_key, place_category, read_meta, slugify, \
@@ -101,30 +102,32 @@ def _tree(text: str, result: ParseResult) -> tuple[ET.Element, dict[ET.Element, 
         parser.feed(text)
         root = parser.close()
     except DTDForbidden:
-        result.errors.append(f"line {builder.line()}: a document type declaration (<!DOCTYPE …>) is "
-                             "refused: Moodle XML needs none, and it can hide entities that "
-                             "expand without end; delete it")
+        result.errors.append(Message(at_line(builder.line()), "a document type declaration "
+                                     "(<!DOCTYPE …>) is refused: Moodle XML needs none, and it can "
+                                     "hide entities that expand without end; delete it"))
         return None
     except EntitiesForbidden:
-        result.errors.append(f"line {builder.line()}: an entity declaration (<!ENTITY …>) is refused "
-                             "(it can expand without end); write the text itself")
+        result.errors.append(Message(at_line(builder.line()), "an entity declaration (<!ENTITY …>) is "
+                                     "refused (it can expand without end); write the text itself"))
         return None
     except ExternalReferenceForbidden:
-        result.errors.append(f"line {builder.line()}: a reference to an outside file or address is "
-                             "refused; write the text itself")
+        result.errors.append(Message(at_line(builder.line()), "a reference to an outside file or "
+                                     "address is refused; write the text itself"))
         return None
     except _TooManyElements:
-        result.errors.append(f"line {builder.line()}: more than {MAX_ELEMENTS:,} XML elements: "
-                             "this is not a question file, or split it")
+        result.errors.append(Message(at_line(builder.line()), "more than %(limit)s XML elements: this "
+                                     "is not a question file, or split it", limit=format(MAX_ELEMENTS, ",")))
         return None
     except ET.ParseError as exc:
         line = exc.position[0] if exc.position else 1
         reason = str(exc).split(": line ")[0]
-        result.errors.append(f"line {line}: not well-formed XML ({reason}); check the tags around it")
+        result.errors.append(Message(at_line(line), "not well-formed XML (%(reason)s); check the tags "
+                                     "around it", reason=reason))
         return None
     if root.tag != "quiz":
-        result.errors.append(f"line {builder.lines.get(root, 1)}: the file's root element is "
-                             f"<{root.tag}>, not <quiz>: this is not a Moodle XML question file")
+        result.errors.append(Message(at_line(builder.lines.get(root, 1)), "the file's root element is "
+                                     "<%(tag)s>, not <quiz>: this is not a Moodle XML question file",
+                                     tag=root.tag))
         return None
     return root, builder.lines
 
@@ -171,8 +174,8 @@ def _fraction(answer: ET.Element, lines, result: ParseResult) -> float | None:
     except ValueError:
         value = math.nan
     if not math.isfinite(value) or not -100 <= value <= 100:
-        result.errors.append(f"line {lines.get(answer, 1)}: answer grade fraction=\"{raw}\" is not a "
-                             "number between -100 and 100")
+        result.errors.append(Message(at_line(lines.get(answer, 1)), "answer grade fraction=\"%(raw)s\" "
+                                     "is not a number between -100 and 100", raw=raw))
         return None
     return value
 
@@ -244,9 +247,10 @@ class _Reader:
         except ValueError:
             self.note("defaultgrade", where)
         if embedded:
-            self.result.warnings.append(f"{where}: {embedded} image(s) or file(s) in the question{named} "
-                                        "cannot be imported (this app keeps text only): check that "
-                                        "the text still makes sense without them")
+            self.result.warnings.append(Message(where, "%(count)d image(s) or file(s) in the "
+                                                "question%(named)s cannot be imported (this app keeps "
+                                                "text only): check that the text still makes sense "
+                                                "without them", count=embedded, named=named))
         explanation = "\n".join([general] * bool(general)
                                 + [f"{choice}: {note}" for choice, note in notes if note])
         ours = bool(meta_entries)
@@ -264,13 +268,16 @@ class _Reader:
             prompt=prompt, explanation=explanation, choices=choices, covers=meta.covers, origin=where,
             purpose=meta.purpose, excludes=meta.excludes, stated=frozenset(meta.stated)), where))
 
+    def too_many_answers(self, answers: list[ET.Element]) -> Message:
+        return Message(at_line(self.lines.get(answers[MAX_ANSWERS], 1)), "more than %(limit)d answers "
+                       "in one question", limit=MAX_ANSWERS)
+
     def answers(self, element: ET.Element, text_format: str, notes, where: str):
         """(text, grade %, embedded files) of each answer with a text, or None after an
         error (too many answers, a grade that is not a number)."""
         answers = element.findall("answer")
         if len(answers) > MAX_ANSWERS:
-            self.result.errors.append(f"line {self.lines.get(answers[MAX_ANSWERS], 1)}: more than "
-                                      f"{MAX_ANSWERS} answers in one question")
+            self.result.errors.append(self.too_many_answers(answers))
             return None
         read = []
         for answer in answers:
@@ -299,15 +306,14 @@ class _Reader:
         grades = [fraction for _, fraction, _ in answers]
         embedded = sum(files for _, _, files in answers)
 
-        def skip(reason: str):
-            self.result.skipped.append(f"{where}: skipped the question{named}: {reason}")
-
         if single:
             full = [text for text, fraction, _ in answers if fraction >= 100]
             if not full:
                 best = max(grades, default=0)
-                return skip(f"no answer earns 100 % (the best earns {_grade(best)} %); Moodle "
-                            "wants one that does")
+                self.result.skipped.append(Message(
+                    where, "skipped the question%(named)s: no answer earns 100 %% (the best earns "
+                    "%(best)s %%); Moodle wants one that does", named=named, best=_grade(best)))
+                return None
             # Two answers earning 100 %: either alone is fully right (partial credit).
             choices = [ChoiceData(text, fraction >= 100) for text, fraction, _ in answers]
             classic = len(full) == 1 and all(fraction in (0, 100) for fraction in grades)
@@ -315,8 +321,11 @@ class _Reader:
         else:
             positive = sum(fraction for fraction in grades if fraction > 0)
             if round(positive / 100, 2) != 1:
-                return skip(f"the positive grades add up to {_grade(positive)} %, not 100 % "
-                            "(Moodle refuses such a several-answers question too)")
+                self.result.skipped.append(Message(
+                    where, "skipped the question%(named)s: the positive grades add up to %(sum)s %%, "
+                    "not 100 %% (Moodle refuses such a several-answers question too)", named=named,
+                    sum=_grade(positive)))
+                return None
             right = [fraction for fraction in grades if fraction > 0]
             share = 100 / len(right)
             # Right answers sharing 100 % and -100 % for a wrong one: Moodle's weights (one
@@ -333,8 +342,7 @@ class _Reader:
     def true_false(self, element, text_format, notes, where):
         answers = element.findall("answer")
         if len(answers) > MAX_ANSWERS:
-            self.result.errors.append(f"line {self.lines.get(answers[MAX_ANSWERS], 1)}: more than "
-                                      f"{MAX_ANSWERS} answers in one question")
+            self.result.errors.append(self.too_many_answers(answers))
             return None
         value: bool | None = None
         feedback = {True: "", False: ""}
@@ -354,29 +362,30 @@ class _Reader:
             feedback[text == "true"] = says
             value = fraction == 100 if text == "true" else fraction != 100
         if value is None:
-            self.result.errors.append(f"{where}: a true/false question without its answers "
-                                      "(<answer fraction=\"100\"><text>true</text></answer>)")
+            self.result.errors.append(Message(where, "a true/false question without its answers "
+                                              "(<answer fraction=\"100\"><text>true</text></answer>)"))
             return None
         if old_style:
-            self.result.warnings.append(f"{where}: the answers are not named 'true' and 'false': "
-                                        "read as Moodle does, the first as true")
+            self.result.warnings.append(Message(where, "the answers are not named 'true' and 'false': "
+                                                "read as Moodle does, the first as true"))
         choices = [ChoiceData(TRUE_FALSE_TEXTS[0], value), ChoiceData(TRUE_FALSE_TEXTS[1], not value)]
         notes.extend([(TRUE_FALSE_TEXTS[0], feedback[True]), (TRUE_FALSE_TEXTS[1], feedback[False])])
         return "truefalse", choices, embedded
 
     def finish_notes(self) -> None:
         said = {
-            "tags": "Moodle tags are not kept (this app has none; only 'quizapp:' tags are read)",
-            "defaultgrade": "a mark other than 1 (<defaultgrade>) is not kept: every question "
-                            "counts the same here",
-            "shuffleanswers": "<shuffleanswers>false</shuffleanswers> is not kept: the round "
-                              "decides whether choices are shuffled",
-            "answernumbering": "<answernumbering> is not kept: choices are shown without Moodle's "
-                               "numbering style",
+            "tags": Message("", "Moodle tags are not kept (this app has none; only 'quizapp:' tags "
+                                "are read)"),
+            "defaultgrade": Message("", "a mark other than 1 (<defaultgrade>) is not kept: every "
+                                        "question counts the same here"),
+            "shuffleanswers": Message("", "<shuffleanswers>false</shuffleanswers> is not kept: the "
+                                          "round decides whether choices are shuffled"),
+            "answernumbering": Message("", "<answernumbering> is not kept: choices are shown without "
+                                           "Moodle's numbering style"),
         }
         for what, places in self.notes.items():
-            shown = ", ".join(places[:5]) + (f" and {len(places) - 5} more" if len(places) > 5 else "")
-            self.result.warnings.append(f"{places[0]}: {said[what]} ({len(places)} question(s): {shown})")
+            self.result.warnings.append(Message(places[0], "%(note)s (%(count)d question(s): %(places)s)",
+                                                note=said[what], count=len(places), places=Places(places)))
 
 
 def parse(content: bytes, filename: str = "", default_section: str | None = None, *,

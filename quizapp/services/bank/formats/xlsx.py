@@ -32,12 +32,13 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from ..messages import Message, at_row
 from ..schema import TRUE_FALSE_TEXTS, ChoiceData, QuestionData, credit_to_fraction, fraction_to_credit
 from ... import grading
 from ...spreadsheet_safety import append_xlsx_row, set_xlsx_cell
 from ... import workbook_limits
-from .common import MAX_ANSWERS, MAX_QUESTIONS, ParseResult, check_size, collect, fold, hash_key, nfc, \
-    slugify
+from .common import MAX_ANSWERS, MAX_QUESTIONS, Errors, ParseResult, check_size, collect, fold, hash_key, \
+    nfc, slugify
 
 MAX_ROWS = MAX_QUESTIONS
 # Bounds checked before openpyxl reads anything (services.workbook_limits). Our own export
@@ -121,10 +122,6 @@ def _cell_text(value) -> str:
     return nfc(str(value).strip())
 
 
-def _refuse(result: ParseResult, message: str) -> None:
-    result.errors.append(message)
-
-
 def _first_sheet_problems(archive_path: str | None, content: bytes) -> tuple[int, list, set]:
     """From the first sheet's XML: the largest row number, the merged ranges
     ((first row, first column, last row, last column, "B2:B5")), and the cells holding a
@@ -165,6 +162,10 @@ def coordinate_to_tuple_safe(ref: str) -> tuple[int, int]:
     return column_index_from_string(match.group(1)), int(match.group(2))
 
 
+def too_many_rows(row: int) -> Message:
+    return Message(at_row(row), "more than %(limit)d rows; split the file", limit=MAX_ROWS)
+
+
 @dataclass
 class _Sheet:
     rows: list[tuple]
@@ -180,20 +181,20 @@ def _read_rows(content: bytes, result: ParseResult) -> _Sheet | None:
     try:
         size = workbook_limits.measure(content, MAX_ZIP_MEMBERS, MAX_UNPACKED_BYTES)
     except workbook_limits.NotAWorkbook:
-        _refuse(result, "row 1: not an Excel workbook (.xlsx); save the file as "
-                        "'Excel Workbook (*.xlsx)'")
+        result.errors.append(Message(at_row(1), "not an Excel workbook (.xlsx); save the file as "
+                                     "'Excel Workbook (*.xlsx)'"))
         return None
     if size.too_large(MAX_ZIP_MEMBERS, MAX_UNPACKED_BYTES):
-        _refuse(result, f"row 1: the workbook unpacks to more than "
-                        f"{MAX_UNPACKED_BYTES // 1024 // 1024} MiB (or has more than "
-                        f"{MAX_ZIP_MEMBERS} parts); keep only the question sheet")
+        result.errors.append(Message(at_row(1), "the workbook unpacks to more than %(size)d MiB (or has "
+                                     "more than %(parts)d parts); keep only the question sheet",
+                                     size=MAX_UNPACKED_BYTES // 1024 // 1024, parts=MAX_ZIP_MEMBERS))
         return None
     if size.rows > MAX_ROWS + 10:
-        _refuse(result, f"row {MAX_ROWS + 11}: more than {MAX_ROWS} rows; split the file")
+        result.errors.append(too_many_rows(MAX_ROWS + 11))
         return None
     if size.cells > MAX_CELLS or size.shared_strings > MAX_CELLS:
-        _refuse(result, f"row 1: more than {MAX_CELLS} cells; keep only the question sheet "
-                        "and its columns")
+        result.errors.append(Message(at_row(1), "more than %(limit)d cells; keep only the question sheet "
+                                     "and its columns", limit=MAX_CELLS))
         return None
     try:
         with warnings.catch_warnings():
@@ -201,33 +202,34 @@ def _read_rows(content: bytes, result: ParseResult) -> _Sheet | None:
             warnings.simplefilter("ignore")
             workbook = load_workbook(BytesIO(content), read_only=True, data_only=True)
     except Exception as exc:  # an uploaded file: any damage is the file's, reported, not raised
-        _refuse(result, f"row 1: cannot read the workbook ({type(exc).__name__})")
+        result.errors.append(Message(at_row(1), "cannot read the workbook (%(reason)s)",
+                                     reason=type(exc).__name__))
         return None
     rows: list[tuple] = []
     try:
         if not workbook.worksheets:
-            _refuse(result, "row 1: the workbook has no sheet")
+            result.errors.append(Message(at_row(1), "the workbook has no sheet"))
             return None
         sheet = workbook.worksheets[0]
         # openpyxl's read-only sheet knows the path of its XML in the zip.
         last_row, merges, empty_formulas = _first_sheet_problems(
             getattr(sheet, "_worksheet_path", None), content)
         if last_row > MAX_ROWS + 10:
-            _refuse(result, f"row {last_row}: more than {MAX_ROWS} rows; split the file")
+            result.errors.append(too_many_rows(last_row))
             return None
         for row in sheet.iter_rows(max_row=MAX_ROWS + 10, max_col=MAX_COLUMNS, values_only=True):
             rows.append(tuple(row))
     except (SyntaxError, ValueError, KeyError, TypeError, IndexError, EOFError, *workbook_limits.ZIP_ERRORS):
         # Broken XML part-way through the sheet (xml.etree's ParseError is a SyntaxError).
-        _refuse(result, f"row {len(rows) + 1}: the sheet is damaged here; open it in Excel "
-                        "and save it again")
+        result.errors.append(Message(at_row(len(rows) + 1), "the sheet is damaged here; open it in "
+                                     "Excel and save it again"))
         return None
     finally:
         workbook.close()
     return _Sheet(rows, merges, empty_formulas)
 
 
-def _columns(header: tuple, number: int, errors: list[str]) -> dict[str, int]:
+def _columns(header: tuple, number: int, errors: list[Message]) -> dict[str, int]:
     columns: dict[str, int] = {}
     for index, value in enumerate(header):
         name = _norm(_cell_text(value))
@@ -236,7 +238,8 @@ def _columns(header: tuple, number: int, errors: list[str]) -> dict[str, int]:
         if field is None:
             continue  # organizers' own columns (notes, …) are ignored
         if field in columns:
-            errors.append(f"row {number}: column '{_cell_text(value)}' appears twice")
+            errors.append(Message(at_row(number), "column '%(column)s' appears twice",
+                                  column=_cell_text(value)))
         columns[field] = index
     return columns
 
@@ -254,7 +257,7 @@ CREDIT_RE = re.compile(r"^([A-Za-z])\s*[:=]\s*(-?\d+(?:[.,]\d+)?)\s*%?$")
 
 
 def _read_credit(text: str, kind: str, options: list[tuple[str, str]], choices: list[ChoiceData],
-                 err) -> None:
+                 fault) -> None:
     """Partial credit "A:25; B:50; D:100" (percent per option letter; unnamed options
     earn 0): sets each choice's fraction, and `correct` from it."""
     letters = [letter for letter, _ in options]
@@ -263,8 +266,8 @@ def _read_credit(text: str, kind: str, options: list[tuple[str, str]], choices: 
         match = CREDIT_RE.match(part)
         fraction = credit_to_fraction(match.group(2)) if match else None
         if fraction is None or match.group(1).upper() not in letters:
-            err(f"'{part}' in 'Điểm từng phương án' is not an option letter and a percent "
-                "between -100 and 100 (e.g. A:50; B:100)")
+            fault("'%(part)s' in 'Điểm từng phương án' is not an option letter and a percent between "
+                  "-100 and 100 (e.g. A:50; B:100)", part=part)
             return
         fractions[match.group(1).upper()] = fraction
     for letter, choice in zip(letters, choices):
@@ -273,11 +276,11 @@ def _read_credit(text: str, kind: str, options: list[tuple[str, str]], choices: 
 
 
 def _read_row(cells: dict[str, str], options: list[tuple[str, str]], where: str,
-              default_section: str | None, errors: list[str]) -> QuestionData | None:
+              default_section: str | None, errors: Errors) -> QuestionData | None:
     before = len(errors)
 
-    def err(message: str) -> None:
-        errors.append(f"{where}: {message}")
+    def fault(template: str, **params) -> None:
+        errors.append(Message(where, template, **params))
 
     prompt, answer = cells.get("prompt", ""), cells.get("answer", "")
     options = [(letter, text) for letter, text in options if text]
@@ -286,7 +289,7 @@ def _read_row(cells: dict[str, str], options: list[tuple[str, str]], where: str,
     kind_text = cells.get("kind", "")
     kind = KIND_VALUES.get(_norm(kind_text))
     if kind_text and kind is None:
-        err(f"Loại '{kind_text}' must be một lựa chọn, nhiều lựa chọn or đúng/sai")
+        fault("Loại '%(value)s' must be một lựa chọn, nhiều lựa chọn or đúng/sai", value=kind_text)
     elif not kind_text:
         letters = _letters(answer)
         if true_false is not None and (not options or texts == list(TRUE_FALSE_TEXTS)):
@@ -297,9 +300,9 @@ def _read_row(cells: dict[str, str], options: list[tuple[str, str]], where: str,
     choices: list[ChoiceData] = []
     if kind == "truefalse":
         if options and texts != list(TRUE_FALSE_TEXTS):
-            err("a true/false question has no options (its answer is Đúng or Sai)")
+            fault("a true/false question has no options (its answer is Đúng or Sai)")
         if true_false is None:
-            err(f"the answer of a true/false question is Đúng or Sai, not '{answer}'")
+            fault("the answer of a true/false question is Đúng or Sai, not '%(answer)s'", answer=answer)
         else:
             choices = [ChoiceData(TRUE_FALSE_TEXTS[0], true_false),
                        ChoiceData(TRUE_FALSE_TEXTS[1], not true_false)]
@@ -307,31 +310,35 @@ def _read_row(cells: dict[str, str], options: list[tuple[str, str]], where: str,
         letters = _letters(answer)
         present = [letter for letter, _ in options]
         if not answer:
-            err("no right answer: write its letter in 'Đáp án đúng'")
+            fault("no right answer: write its letter in 'Đáp án đúng'")
         elif letters is None:
-            err(f"'{answer}' in 'Đáp án đúng' is not option letters (e.g. A or A,C)")
+            fault("'%(answer)s' in 'Đáp án đúng' is not option letters (e.g. A or A,C)", answer=answer)
         else:
             for letter in letters:
                 if letter not in present:
-                    err(f"the right answer {letter} is not among the options "
-                        f"({', '.join(present) or 'none'})")
+                    if present:
+                        fault("the right answer %(letter)s is not among the options (%(letters)s)",
+                              letter=letter, letters=", ".join(present))
+                    else:
+                        fault("the right answer %(letter)s is not among the options (none)", letter=letter)
             choices = [ChoiceData(text, letter in letters) for letter, text in options]
             if cells.get("credit") and choices:
-                _read_credit(cells["credit"], kind, options, choices, err)
+                _read_credit(cells["credit"], kind, options, choices, fault)
 
     difficulty = DIFFICULTY_VALUES.get(_norm(cells.get("difficulty", "")))
     if difficulty is None:
-        err(f"Độ khó '{cells['difficulty']}' must be 1, 2 or 3")
+        fault("Độ khó '%(value)s' must be 1, 2 or 3", value=cells["difficulty"])
     status = STATUS_VALUES.get(_norm(cells.get("status", "")))
     if status is None:
-        err(f"Trạng thái '{cells['status']}' must be nháp, đã duyệt or ngừng dùng")
+        fault("Trạng thái '%(value)s' must be nháp, đã duyệt or ngừng dùng", value=cells["status"])
     purpose = PURPOSE_VALUES.get(_norm(cells.get("purpose", "")))
     if purpose is None:
-        err(f"Mục đích '{cells['purpose']}' must be one of {', '.join(PURPOSE_NAMES.values())}")
+        fault("Mục đích '%(value)s' must be one of %(purposes)s", value=cells["purpose"],
+              purposes=", ".join(PURPOSE_NAMES.values()))
     key_text = cells.get("key", "")
     key = slugify(key_text) if key_text else hash_key("xlsx", prompt)
     if key_text and not key:
-        err(f"key '{key_text}' has no letters or digits")
+        fault("key '%(key)s' has no letters or digits", key=key_text)
     if len(errors) > before:
         return None
     return QuestionData(
@@ -359,12 +366,13 @@ def parse(content: bytes, filename: str = "", default_section: str | None = None
     columns = _columns(rows[header_at], header_at + 1, result.errors) if rows else {}
     missing = [_label(f) for f in REQUIRED if f not in columns]
     if missing:
-        result.errors.append(f"row {header_at + 1}: missing column(s): {', '.join(missing)}")
+        result.errors.append(Message(at_row(header_at + 1), "missing column(s): %(columns)s",
+                                     columns=", ".join(missing)))
         return result
     option_columns = sorted((f[7:], i) for f, i in columns.items() if f.startswith("option:"))
     if len(option_columns) > MAX_ANSWERS:
-        result.errors.append(f"row {header_at + 1}: {len(option_columns)} option columns, more "
-                             f"than {MAX_ANSWERS}")
+        result.errors.append(Message(at_row(header_at + 1), "%(count)d option columns, more than "
+                                     "%(limit)d", count=len(option_columns), limit=MAX_ANSWERS))
     _check_cells(sheet, header_at + 1, {i + 1 for i in columns.values()}, result)
     if result.errors:
         return result
@@ -397,13 +405,13 @@ def _check_cells(sheet: _Sheet, header_row: int, read_columns: set[int], result:
     silently fall back to the default section), such a formula as an empty cell."""
     for top_row, top_col, end_row, end_col, ref in sorted(sheet.merges):
         if end_row > header_row and any(top_col <= c <= end_col for c in read_columns):
-            result.errors.append(f"row {max(top_row, header_row + 1)}: cells {ref} are merged: "
-                                 "unmerge them and fill every cell")
+            result.errors.append(Message(at_row(max(top_row, header_row + 1)), "cells %(cells)s are "
+                                         "merged: unmerge them and fill every cell", cells=ref))
     for row, column in sorted(sheet.empty_formulas):
         if row > header_row and column in read_columns:
-            result.errors.append(f"row {row}: cell {get_column_letter(column)}{row} holds a formula "
-                                 "without a saved value: open the file in Excel and save it, or "
-                                 "paste the values")
+            result.errors.append(Message(at_row(row), "cell %(cell)s holds a formula without a saved "
+                                         "value: open the file in Excel and save it, or paste the "
+                                         "values", cell=get_column_letter(column) + str(row)))
 
 
 # ---------------------------------------------------------------- writing

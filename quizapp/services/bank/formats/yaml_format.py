@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import re
 
+from ..messages import Message, at_file_line
 from ..schema import QUESTIONS_FORMAT, TRUE_FALSE_TEXTS, fraction_to_credit, Bank, QuestionData, load_yaml_text, \
     read_questions_data
 from .common import MAX_QUESTIONS, ParseResult, collect, decode_text, too_many_questions
 
 _SOURCE = "yaml"  # the name bank_format puts in front of line numbers; replaced by "line"
-_LOCATED = re.compile(rf"^{_SOURCE}:(\d+): ")
+_LOCATED = re.compile(rf"{_SOURCE}:(\d+)")
 
 
-def _relocate(message: str) -> str:
-    return _LOCATED.sub(lambda m: f"line {m.group(1)}: ", message, count=1)
+def _relocate(message: Message) -> Message:
+    """The schema's "yaml:12: …" as "line 12: …", as every other format says it."""
+    match = _LOCATED.fullmatch(message.where)
+    return message.at(f"line {match.group(1)}") if match else message
 
 
 def parse(content: bytes, filename: str = "", default_section: str | None = None, *,
@@ -31,7 +34,8 @@ def parse(content: bytes, filename: str = "", default_section: str | None = None
     bank = Bank()
     data = load_yaml_text(text, _SOURCE, bank.errors)
     if data is None and not bank.errors:
-        bank.errors.append(f"{_SOURCE}:1: expected 'format: {QUESTIONS_FORMAT}'")
+        bank.errors.append(Message(at_file_line(_SOURCE, 1),
+                                   "expected 'format: %(format)s'", format=QUESTIONS_FORMAT))
     if isinstance(data, dict) and isinstance(data.get("questions"), list) \
             and len(data["questions"]) > MAX_QUESTIONS:
         node = data["questions"][MAX_QUESTIONS]
