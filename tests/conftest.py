@@ -480,6 +480,49 @@ def assert_ranking_pages_agree(round_, rows, outsider=None):
     assert_prize_places_agree(round_, rows)
 
 
+def assert_contest_ranking_agrees(contest):
+    """contest_ranking (shares added as integers over a common denominator, members
+    loaded afterwards) against an oracle written here with plain fractions from the
+    stored results; and its pages (contest_ranking_page) against it, page after page,
+    for sizes that cut a tie."""
+    from fractions import Fraction
+
+    from quizapp.models import RoundResult
+    rows = contest_service.contest_ranking(contest)
+    oracle: dict[int, list] = {}
+    for round_ in contest.rounds:
+        if contest_service.round_state(round_) not in ("closed", "finalized"):
+            continue
+        actual = contest_service.prediction_actual(round_) if round_.prediction_kind else None
+        for result in db.session.execute(db.select(RoundResult).where(
+                RoundResult.round_id == round_.id)).scalars():
+            keys = oracle.setdefault(result.user_id, [Fraction(0), 0, 0, 0, None, result.attempt_id])
+            keys[0] -= Fraction(result.points, result.max_score * 100) if result.max_score else 0
+            if actual is not None:
+                if result.prediction is None:
+                    keys[1] += 1
+                else:
+                    keys[2] += abs(result.prediction - actual)
+            keys[3] += result.time_taken_seconds
+            keys[4] = max(keys[4] or result.finished_at, result.finished_at)
+            keys[5] = min(keys[5], result.attempt_id)
+    expected = sorted(oracle, key=lambda user_id: (oracle[user_id], ))
+    assert [r.user.id for r in rows] == expected
+    for row in rows:
+        key = oracle[row.user.id]
+        assert row.share == -key[0]
+        assert row.tied == any(oracle[o][:5] == key[:5] for o in oracle if o != row.user.id)
+    def seen(row):
+        return (row.rank, row.tied, row.user.id, row.unit.id, row.points, row.max_score,
+                row.share, row.distance, row.time_taken_seconds, row.extra)
+    for size in (1, 2, 3, len(rows) + 1):
+        first = contest_service.contest_ranking_page(contest, 1, size=size)
+        assert (first.total, first.pages) == (len(rows), max(1, -(-len(rows) // size)))
+        paged = [r for n in range(1, first.pages + 1)
+                 for r in contest_service.contest_ranking_page(contest, n, size=size).rows]
+        assert [seen(r) for r in paged] == [seen(r) for r in rows], size
+
+
 def assert_prize_places_agree(round_, rows):
     """The prize places drawn from the head of the ranking (contests.ranking_head, what
     propose_prizes reads) are those drawn from the full ranking, tie flags included, for

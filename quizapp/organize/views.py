@@ -65,8 +65,11 @@ def contest(contest_id: int):
 @bp.get("/contests/<int:contest_id>/ranking")
 def contest_ranking(contest_id: int):
     contest_ = db.get_or_404(Contest, contest_id)
-    return render_template("contest/contest_ranking.html", contest=contest_,
-                           rows=contests.contest_ranking(contest_))
+    size = contests.RANKING_PAGE_SIZE
+    listing = contests.contest_ranking_page(
+        contest_, request.args.get("page", 1, type=bounded_int), size=size)
+    return render_template("contest/contest_ranking.html", contest=contest_, listing=listing,
+                           rows=listing.rows, page_size=size)
 
 
 def _settings(form: RoundForm) -> RoundSettings:

@@ -20,7 +20,8 @@ from quizapp.services.contests import draw_plan
 from quizapp.services import contests
 from quizapp.services.contests import RoundSettings
 from quizapp.services.errors import Conflict, DomainError, NotFound
-from tests.conftest import assert_member_rank_agrees, right_ids, take_round, wrong_ids
+from tests.conftest import (assert_contest_ranking_agrees, assert_member_rank_agrees, right_ids,
+                            take_round, wrong_ids)
 
 # A plan that gives every attempt the same five questions (viewpoint-1 has exactly five
 # approved ones: four single-choice and one true/false), so answers can be scripted.
@@ -637,6 +638,7 @@ def test_contest_ranking_adds_up_closed_rounds(bank, organizer, frozen_clock, ma
     rows = contests.contest_ranking(contest)
     assert [(r.user.username, r.score, r.rank, r.extra["rounds"]) for r in rows] == [
         ("dv-y", 8, 1, 2), ("dv-x", 6, 2, 2)]
+    assert_contest_ranking_agrees(contest)
 
 
 # ---------------------------------------------------------------- prediction
@@ -711,6 +713,7 @@ def test_contest_ranking_treats_a_missing_prediction_as_farthest(bank, organizer
     round_order = [r.user.username for r in contests.ranking(round_)]
     assert round_order == ["guesser", "silent"]
     assert [r.user.username for r in contests.contest_ranking(round_.contest)] == round_order
+    assert_contest_ranking_agrees(round_.contest)
 
 
 # ---------------------------------------------------------------- corrections
@@ -830,6 +833,7 @@ def test_a_void_never_puts_a_perfect_score_below_members_who_did_not_draw_the_qu
     assert all(r.percent == 100.0 for r in rows)
     assert [p.row.user.username for p in contests.propose_prizes(round_)][0] == "dv-perfect"
     assert contests.contest_ranking(round_.contest)[0].user.username == "dv-perfect"
+    assert_contest_ranking_agrees(round_.contest)
     assert counters.recompute(check=True) == []
 
 

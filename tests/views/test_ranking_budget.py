@@ -181,3 +181,33 @@ def test_the_organizers_results_page_shows_one_page_in_the_same_statements(
     for bad in ("abc", "-1", "99999999999999", "99"):
         page = client.get(f"/organize/rounds/{round_id}/results?page={bad}")
         assert page.status_code == 200 and 1 <= len(_body_rows(page)) <= 4, bad
+
+
+def test_the_contest_ranking_page_shows_one_page(client, closed_round, make_user, monkeypatch):
+    """The organizer's contest ranking (every closed round added up) printed every
+    member (25,000 rows and 8.6 s for a city contest): it shows a page now, with the
+    pager, and only that page's members are loaded."""
+    make_user(role="organizer", username="ban-to-chuc")
+    db.session.commit()
+    client.login("ban-to-chuc")
+    counts = []
+    for members in (3, 12):
+        round_id = closed_round(members)
+        contest_id = db.session.get(Round, round_id).contest_id
+        db.session.expire_all()
+        with statements() as seen:
+            page = client.get(f"/organize/contests/{contest_id}/ranking")
+        assert page.status_code == 200 and len(_body_rows(page)) == members
+        counts.append(len(seen))
+    assert counts[0] == counts[1], counts
+    monkeypatch.setattr(contests, "RANKING_PAGE_SIZE", 4)
+    full = contests.contest_ranking(db.session.get(Round, round_id).contest)  # 12 members
+    html = client.get(f"/organize/contests/{contest_id}/ranking").get_data(as_text=True)
+    assert "12 người được xếp hạng" in html and "1/3" in html
+    assert f'href="/organize/contests/{contest_id}/ranking?page=2"' in html
+    third = client.get(f"/organize/contests/{contest_id}/ranking?page=3")
+    assert [r.user.full_name for r in full[8:]] == [
+        re.search(r"<td>=?\d+</td><td>([^<]+)<br>", row).group(1) for row in _body_rows(third)]
+    for bad in ("abc", "-1", "99999999999999", "99"):
+        page = client.get(f"/organize/contests/{contest_id}/ranking?page={bad}")
+        assert page.status_code == 200 and len(_body_rows(page)) == 4, bad

@@ -13,7 +13,8 @@ from .answer_key import answer_key, corrections
 from .corrections import correct_question, overrides_for, regrade_round, round_question_ids
 from .item_analysis import ItemStats, item_analysis, point_biserial, upper_lower_index
 from .prizes import PrizeProposal, allot_prizes, confirm_prizes, confirmed_prizes, propose_prizes
-from .ranking import (RANKING_PAGE_SIZE, RankingPage, RankRow, contest_ranking, member_rank,
+from .ranking import (RANKING_PAGE_SIZE, RankingPage, RankRow, contest_ranking,
+                      contest_ranking_page, member_rank,
                       ranking, ranking_head, ranking_page, share_of)
 from .rounds import (FinalizeBlockers, MemberRoundStatus, RoundSettings, close_now,
                      compute_prediction_actual, create_contest, create_round, finalize,
@@ -41,7 +42,7 @@ __all__ = ["FinalizeBlockers", "ItemStats", "MemberRoundStatus", "PrizeProposal"
     "finalize", "finalize_blockers", "finish_expired", "get_round_for_member", "hooks", "in_audience",
     "item_analysis", "live_counts", "paper", "local_time", "member_attempts", "member_rank",
     "member_round_status", "member_rounds", "overrides_for", "point_biserial",
-    "prediction_actual", "propose_prizes", "publish_results", "ranking", "ranking_head", "ranking_page",
+    "prediction_actual", "propose_prizes", "publish_results", "ranking", "contest_ranking_page", "ranking_head", "ranking_page",
     "ranking_visible", "RANKING_PAGE_SIZE", "RankingPage",
     "rebuild_round", "refresh_prediction_actual", "regrade_round", "require",
     "results_visible", "results_visible_to", "round_question_ids", "round_state",
