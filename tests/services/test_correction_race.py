@@ -142,3 +142,93 @@ def test_a_finish_during_a_correction_is_graded_with_it(app, bank, make_user, or
         assert not thread.is_alive(), "a side hung"
     assert failures == []
     _assert_graded_with_the_correction(attempt_id, voided)
+
+
+def test_no_correction_lands_on_a_round_finalized_while_it_waited(
+        app, bank, make_user, organizer, frozen_clock):
+    """A finalize is settling the round (its last finish graded, not committed) when the
+    organizer voids a question: the correction waits, then finds the round finalized
+    and is refused; nothing of it is written."""
+    from quizapp.models import RoundQuestionChange
+    from quizapp.services.errors import Conflict
+    round_id, attempt_id, voided, organizer_id = _closed_round_with_an_unfinished_attempt(
+        make_user, organizer, frozen_clock)
+    graded, finalized, corrected = threading.Event(), threading.Event(), threading.Event()
+    failures: list = []
+
+    def hold_after_grading(attempt):
+        if threading.current_thread().name == "finalizer":
+            graded.set()
+            corrected.wait(WAIT)
+
+    def finalize():
+        contests.finalize(db.session.get(User, organizer_id), db.session.get(Round, round_id))
+    hooks.attempt_finished.connect(hold_after_grading)
+    try:
+        finalizer = _in_thread(app, finalize, finalized, failures, "finalizer")
+        assert graded.wait(10)
+        correction = _in_thread(app, lambda: _void(round_id, voided, organizer_id),
+                                corrected, failures)
+        for thread in (finalizer, correction):
+            thread.join(30)
+            assert not thread.is_alive(), "a side hung"
+    finally:
+        hooks.attempt_finished.disconnect(hold_after_grading)
+    assert [type(f) for f in failures] == [Conflict]
+    db.session.expire_all()
+    assert db.session.get(Round, round_id).finalized_at is not None
+    assert db.session.execute(db.select(RoundQuestionChange).where(
+        RoundQuestionChange.round_id == round_id)).scalars().all() == []
+
+
+def test_winners_confirmed_beside_a_correction_are_cleared_or_the_corrected_ones(
+        app, bank, make_user, organizer, frozen_clock, monkeypatch):
+    """The organizer confirms the winners while another voids the question that decided
+    them: either the confirmation waits and stores the corrected winner, or the
+    correction waits and clears the confirmation — never the old winner confirmed."""
+    from quizapp.services.contests import prizes
+    round_ = open_round_at_start(organizer, frozen_clock, question_count=5,
+                                 draw_plan="viewpoint-1: 5", time_limit_minutes=20,
+                                 prize_first=1, prize_second=0, prize_third=0,
+                                 prize_consolation=0)
+    slow = contests.start_round_attempt(make_user(username="p-a"), round_, rng=random.Random(1))
+    fast = contests.start_round_attempt(make_user(username="p-b"), round_, rng=random.Random(1))
+    db.session.commit()
+    key = contests.answer_key([i.question_id for i in slow.items])
+    decided = fast.items[0].question_id
+    wrong = next(c.id for c in fast.items[0].question.choices if not c.is_correct)
+    frozen_clock.advance(seconds=30)
+    attempts.submit(fast, {i.question_id: sorted(key[i.question_id]) if i.question_id != decided
+                           else [wrong] for i in fast.items})
+    frozen_clock.advance(seconds=270)
+    attempts.submit(slow, {i.question_id: sorted(key[i.question_id]) for i in slow.items})
+    db.session.commit()
+    frozen_clock.set(round_.closes_at + timedelta(minutes=5))
+    assert [r.user.username for r in contests.ranking(round_)] == ["p-a", "p-b"]
+    round_id, organizer_id = round_.id, organizer.id
+    proposed, confirmed, corrected = threading.Event(), threading.Event(), threading.Event()
+    failures: list = []
+    propose = prizes.propose_prizes
+
+    def propose_then_hold(*args, **kwargs):
+        found = propose(*args, **kwargs)
+        if threading.current_thread().name == "confirmer":
+            proposed.set()
+            corrected.wait(WAIT)  # the correction runs now, if it does not wait for us
+        return found
+    monkeypatch.setattr(prizes, "propose_prizes", propose_then_hold)
+
+    def confirm():
+        contests.confirm_prizes(db.session.get(User, organizer_id), db.session.get(Round, round_id))
+    confirmer = _in_thread(app, confirm, confirmed, failures, "confirmer")
+    assert proposed.wait(10)
+    correction = _in_thread(app, lambda: _void(round_id, decided, organizer_id), corrected, failures)
+    for thread in (confirmer, correction):
+        thread.join(30)
+        assert not thread.is_alive(), "a side hung"
+    assert failures == []
+    db.session.expire_all()
+    round_ = db.session.get(Round, round_id)
+    assert [r.user.username for r in contests.ranking(round_)][0] == "p-b"
+    winners = [p.user.username for p in contests.confirmed_prizes(round_)]
+    assert round_.prizes_confirmed_at is None and winners == [] or winners == ["p-b"], winners

@@ -22,7 +22,7 @@ from .submit import check_answer, save_answer, save_answers, submit
 __all__ = [
     "Autosaved", "ChoiceOrders", "FEEDBACK_MODES", "NoQuestions", "PracticeSpec", "autosave", "bank_key",
     "check_answer", "choice_tokens", "close_overdue", "draw_questions", "ensure_open",
-    "expire_if_overdue", "finish", "freeze", "hold_round_grading", "freeze_orders", "get_own_attempt", "grace", "hooks",
+    "expire_if_overdue", "finish", "freeze", "freeze_orders", "get_own_attempt", "grace", "hold_round_grading", "hooks",
     "insert_round_attempt", "key_for", "overdue_cutoff", "overdue_ids", "PageItem", "own_attempt_page", "regrade", "regrade_round_attempts", "save_answer", "save_answers",
     "section_subtree_ids", "start_practice", "submit",
 ]

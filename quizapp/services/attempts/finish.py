@@ -249,12 +249,14 @@ _SHARED_GRADING_LOCK = cast(func.pg_advisory_xact_lock_shared(ROUND_GRADING_LOCK
                             String).label("grading_lock")  # NULL round: no lock (strict)
 
 
-def hold_round_grading(round_id: int) -> None:
+def hold_round_grading(round_id: int, *, shared: bool = False) -> None:
     """Before changing how a round's attempts are graded (a correction): wait until no
     finish of the round is in flight, and keep new ones from reading the key until this
-    transaction ends. PostgreSQL only: SQLite's writers already take turns."""
+    transaction ends. `shared`: only wait for a correction in flight, and keep new ones
+    out (as a finish does). PostgreSQL only: SQLite's writers already take turns."""
     if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(select(func.pg_advisory_xact_lock(ROUND_GRADING_LOCK, round_id)))
+        lock = func.pg_advisory_xact_lock_shared if shared else func.pg_advisory_xact_lock
+        db.session.execute(select(lock(ROUND_GRADING_LOCK, round_id)))
 
 
 def _grade(attempt: Attempt, given: AnswerKey | None = None, token: str | None = None) -> None:
@@ -380,7 +382,7 @@ def regrade_round_attempts(round_id: int, key: AnswerKey, batch_size: int = 1000
             if (attempt.score, attempt.points, attempt.max_score) != totals:
                 total_changes.append((attempt.id, *totals))
         _write_regrades(item_changes, total_changes)
-        changed += len(total_changes) or 0
+        changed += len(total_changes)
     for instance in list(db.session.identity_map.values()):
         if isinstance(instance, (Attempt, AttemptQuestion)):
             db.session.expire(instance)

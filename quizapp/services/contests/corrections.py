@@ -14,7 +14,7 @@ from ..errors import DomainError, NotFound
 from ..people import audit
 from .answer_key import answer_key, corrections
 from .rounds import rebuild_round, refresh_prediction_actual
-from .state import require
+from .state import hold, require
 
 
 def overrides_for(round_id: int) -> dict[int, set[int] | None]:
@@ -30,7 +30,13 @@ def round_question_ids(round_: Round) -> list[int]:
 def correct_question(actor: User, round_: Round, question_id: int, action: str, reason: str,
                      correct_choice_ids: list[int] | None = None) -> RoundQuestionChange:
     """Void a question or give it new right answers for this round, after close, then
-    regrade every attempt of the round. Logged with who and why. Refused once finalized."""
+    regrade every attempt of the round. Logged with who and why. Refused once finalized.
+
+    First the round's grading lock, exclusive: no finish, finalize or prize confirmation
+    of this round is in flight from here to the commit (one graded with the old key and
+    not committed yet would escape the regrade below), and the round is read again under
+    it (a finalize that committed while this waited refuses the correction)."""
+    hold(round_)
     require(round_, "closed")
     if not reason or not reason.strip():
         raise DomainError(_("Give a reason for the correction."))
@@ -49,9 +55,6 @@ def correct_question(actor: User, round_: Round, question_id: int, action: str, 
         text = ""
     else:
         raise DomainError(_("Unknown correction."))
-    # No finish of this round in flight from here to the commit: one graded with the old
-    # key and not committed yet would escape the regrade below.
-    attempts.hold_round_grading(round_.id)
     change = RoundQuestionChange(round_id=round_.id, question_id=question_id, action=action,
                                  correct_choice_ids=text, reason=reason.strip(), actor_id=actor.id)
     db.session.add(change)

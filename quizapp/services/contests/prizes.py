@@ -14,7 +14,7 @@ from ...models.contest import PRIZE_TIERS
 from ..people import audit
 from .ranking import RankRow, ranking_head
 from .rounds import finish_expired
-from .state import require
+from .state import hold, require
 
 
 @dataclass
@@ -64,7 +64,10 @@ def propose_prizes(round_: Round) -> list[PrizeProposal]:
 def confirm_prizes(actor: User, round_: Round) -> list[Prize]:
     """Store the proposed winners as confirmed (replacing an earlier confirmation). The
     round's expired attempts are settled first (finish_expired), so no late finisher is
-    left out of a confirmed list."""
+    left out of a confirmed list. Under the round's grading lock, shared: a correction in
+    flight is waited for, and none starts until these winners are stored (it then
+    clears them)."""
+    hold(round_, shared=True)
     require(round_, "closed", "finalized")
     finish_expired(round_)
     proposals = propose_prizes(round_)

@@ -24,7 +24,7 @@ from .. import attempts
 from ..errors import Conflict, DomainError, NotFound
 from ..people import audit
 from . import draw_plan, extra_time, hooks
-from .state import in_audience, local_time, require, round_state, state_label
+from .state import hold, in_audience, local_time, require, round_state, state_label
 
 
 # ---------------------------------------------------------------- contests and rounds
@@ -260,7 +260,9 @@ def finalize(actor: User, round_: Round, anyway: bool = False) -> None:
 
     Refused (Conflict, nothing written) while paper sheets wait to be entered or members
     work on their extra time (finalize_blockers), unless the organizer says `anyway`:
-    then they are finished as they are, and the log says how many."""
+    then they are finished as they are, and the log says how many. Under the round's
+    grading lock, shared: never beside a correction."""
+    hold(round_, shared=True)
     require(round_, "closed")
     blockers = finalize_blockers(round_)
     if blockers and not anyway:

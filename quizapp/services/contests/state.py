@@ -22,6 +22,7 @@ from sqlalchemy import select
 from ...clock import utcnow
 from ...extensions import db
 from ...models import Contest, Round, User
+from .. import attempts
 from ..errors import Conflict, NotFound
 
 
@@ -36,6 +37,15 @@ def round_state(round_: Round, now: datetime | None = None) -> str:
     if now < round_.closes_at:
         return "open"
     return "closed"
+
+
+def hold(round_: Round, *, shared: bool = False) -> None:
+    """Take the round's grading lock (attempts.hold_round_grading), then read the round
+    again: what it says now is what holds until this transaction ends. Exclusive for a
+    correction; shared for the steps a correction must not interleave with (finalize,
+    confirming the prizes), which may run beside finishes and each other."""
+    attempts.hold_round_grading(round_.id, shared=shared)
+    db.session.refresh(round_)
 
 
 def require(round_: Round, *states: str) -> str:
