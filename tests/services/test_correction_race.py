@@ -80,6 +80,33 @@ def _void(round_id: int, question_id: int, organizer_id: int) -> None:
                               question_id, "void", "Câu hỏi có hai đáp án đúng")
 
 
+def _void_while_a_finish_is_held(app, finishing, round_id: int, voided: int,
+                                 organizer_id: int) -> list:
+    """Run `finishing` (it finishes an attempt of the round) in a thread held inside its
+    transaction once the attempt is graded; meanwhile void the question in another,
+    and let the first go on once the void is done or WAIT seconds have passed (it is
+    waiting for us). Returns the exceptions either side raised."""
+    graded, finished, corrected = threading.Event(), threading.Event(), threading.Event()
+    failures: list = []
+
+    def hold_after_grading(attempt):
+        if threading.current_thread().name == "finisher":
+            graded.set()
+            corrected.wait(WAIT)  # the correction runs now, if it does not wait for us
+    hooks.attempt_finished.connect(hold_after_grading)
+    try:
+        finisher = _in_thread(app, finishing, finished, failures, "finisher")
+        assert graded.wait(10)
+        correction = _in_thread(app, lambda: _void(round_id, voided, organizer_id),
+                                corrected, failures)
+        for thread in (finisher, correction):
+            thread.join(30)
+            assert not thread.is_alive(), "a side hung"
+    finally:
+        hooks.attempt_finished.disconnect(hold_after_grading)
+    return failures
+
+
 def _assert_graded_with_the_correction(attempt_id: int, voided: int) -> None:
     db.session.expire_all()
     attempt = db.session.get(Attempt, attempt_id)
@@ -96,24 +123,8 @@ def test_a_finish_graded_before_a_correction_is_regraded_by_it(app, bank, make_u
     organizer voids a question: the correction must wait for it and regrade it."""
     round_id, attempt_id, voided, organizer_id = _closed_round_with_an_unfinished_attempt(
         make_user, organizer, frozen_clock)
-    graded, finished, corrected = threading.Event(), threading.Event(), threading.Event()
-    failures: list = []
-
-    def hold_after_grading(attempt):
-        if threading.current_thread().name == "sweeper":
-            graded.set()
-            corrected.wait(WAIT)  # the correction runs now, if it does not wait for us
-    hooks.attempt_finished.connect(hold_after_grading)
-    try:
-        sweeper = _in_thread(app, attempts.close_overdue, finished, failures, "sweeper")
-        assert graded.wait(10)
-        correction = _in_thread(app, lambda: _void(round_id, voided, organizer_id),
-                                corrected, failures)
-        for thread in (sweeper, correction):
-            thread.join(30)
-            assert not thread.is_alive(), "a side hung"
-    finally:
-        hooks.attempt_finished.disconnect(hold_after_grading)
+    failures = _void_while_a_finish_is_held(app, attempts.close_overdue, round_id, voided,
+                                            organizer_id)
     assert failures == []
     _assert_graded_with_the_correction(attempt_id, voided)
 
@@ -153,27 +164,10 @@ def test_no_correction_lands_on_a_round_finalized_while_it_waited(
     from quizapp.services.errors import Conflict
     round_id, attempt_id, voided, organizer_id = _closed_round_with_an_unfinished_attempt(
         make_user, organizer, frozen_clock)
-    graded, finalized, corrected = threading.Event(), threading.Event(), threading.Event()
-    failures: list = []
-
-    def hold_after_grading(attempt):
-        if threading.current_thread().name == "finalizer":
-            graded.set()
-            corrected.wait(WAIT)
 
     def finalize():
         contests.finalize(db.session.get(User, organizer_id), db.session.get(Round, round_id))
-    hooks.attempt_finished.connect(hold_after_grading)
-    try:
-        finalizer = _in_thread(app, finalize, finalized, failures, "finalizer")
-        assert graded.wait(10)
-        correction = _in_thread(app, lambda: _void(round_id, voided, organizer_id),
-                                corrected, failures)
-        for thread in (finalizer, correction):
-            thread.join(30)
-            assert not thread.is_alive(), "a side hung"
-    finally:
-        hooks.attempt_finished.disconnect(hold_after_grading)
+    failures = _void_while_a_finish_is_held(app, finalize, round_id, voided, organizer_id)
     assert [type(f) for f in failures] == [Conflict]
     db.session.expire_all()
     assert db.session.get(Round, round_id).finalized_at is not None
