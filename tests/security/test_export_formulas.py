@@ -219,3 +219,21 @@ def test_only_strings_are_neutralised_numbers_stay_numbers():
     assert formula.value == "=1+1" and formula.data_type == "s" and formula.quotePrefix
     assert plain.value == "x" and not plain.quotePrefix
     assert all(is_formula_like(s + "1") for s in RUNS) and not is_formula_like(-1)
+
+
+def test_appending_a_row_never_scans_the_sheet(monkeypatch):
+    """append_xlsx_row used to find the new row by `sheet.max_row`, which scans every
+    cell: a 18,000-row results file took 258 s (quadratic), past any request timeout.
+    It must append without asking, and still mark each formula-like cell as text."""
+    from openpyxl.worksheet.worksheet import Worksheet
+    book = Workbook()
+    sheet = book.active
+    monkeypatch.setattr(Worksheet, "max_row", property(
+        lambda _sheet: pytest.fail("append_xlsx_row scanned the sheet (max_row)")))
+    for n in range(3):
+        append_xlsx_row(sheet, [n, f"=A{n}", "Nguyễn Văn An"])
+    monkeypatch.undo()
+    assert sheet.max_row == 3
+    for n, (number, formula, name) in enumerate(sheet.iter_rows(), start=0):
+        assert (number.value, formula.value, name.value) == (n, f"=A{n}", "Nguyễn Văn An")
+        assert formula.data_type == "s" and formula.quotePrefix and not name.quotePrefix
