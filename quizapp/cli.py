@@ -471,7 +471,9 @@ def report_branches(round_id, contest_id, fmt, output, include_hidden) -> None:
 @click.option("--check", is_flag=True, help="Only compare; exit 1 on any difference.")
 def standings_recompute(check: bool) -> None:
     """Rebuild every branch counter from the attempts and rosters (or, with --check,
-    compare the maintained ones with a rebuild)."""
+    compare the maintained ones with a rebuild). Without --check the counters are
+    replaced: run it while no round is open, as a start or finish committing during the
+    rebuild may be left out of it (--check is safe at any time)."""
     started = time.perf_counter()
     diffs = recompute(check=check)
     elapsed = time.perf_counter() - started
