@@ -86,18 +86,32 @@ def _row(result: RoundResult, on_paper: bool, actual: int | None, rank: int = 0,
 
 
 def _assign_ranks(rows: list[RankRow], key) -> list[RankRow]:
-    rows.sort(key=lambda r: (key(r), r.attempt_id))
+    """Sort by key (then attempt id) and number: equal keys share a rank and are tied.
+    Each row's key is computed once."""
+    keyed = sorted(((key(row), row.attempt_id, n) for n, row in enumerate(rows)))
+    ordered = [rows[n] for _key, _attempt, n in keyed]
     previous = None
-    for index, row in enumerate(rows):
-        k = key(row)
+    for index, ((k, _attempt, _n), row) in enumerate(zip(keyed, ordered)):
         if previous is not None and k == previous[0]:
             row.rank = previous[1]
             row.tied = True
-            rows[index - 1].tied = True
+            ordered[index - 1].tied = True
         else:
             row.rank = index + 1
         previous = (k, row.rank)
+    rows[:] = ordered
     return rows
+
+
+def _common_denominator(results) -> int:
+    """The least common multiple of the results' maxima (questions × 100): every share
+    (points ÷ its own maximum) is a whole number of 1 / it, so shares add and compare as
+    integers, exactly (`_share_units`)."""
+    return math.lcm(*{r.max_score * 100 for r in results if r.max_score > 0}) or 1
+
+
+def _share_units(result, common: int) -> int:
+    return result.points * (common // (result.max_score * 100)) if result.max_score > 0 else 0
 
 
 def _results(round_id: int) -> list[tuple[RoundResult, bool]]:
@@ -130,8 +144,10 @@ def ranking(round_: Round) -> list[RankRow]:
     actual = prediction_actual(round_) if round_.prediction_kind else None
     rows = [_row(result, on_paper, actual) for result, on_paper in _results(round_.id)]
     use_distance = actual is not None
+    common = _common_denominator(rows)
     return _assign_ranks(rows, lambda r: (
-        -r.share, (r.distance if r.distance is not None else math.inf) if use_distance else 0,
+        -_share_units(r, common),
+        (r.distance if r.distance is not None else math.inf) if use_distance else 0,
         r.time_taken_seconds, r.finished_at))
 
 
@@ -175,8 +191,7 @@ def _contest_rows(contest: Contest) -> list[RankRow]:
                    Attempt.on_paper)
             .join(Attempt, Attempt.id == t.attempt_id).where(t.round_id.in_(list(by_round)))):
         by_round[result.round_id].append(result)
-    common = math.lcm(*{r.max_score * 100 for rows in by_round.values() for r in rows
-                        if r.max_score > 0}) or 1
+    common = _common_denominator(r for rows in by_round.values() for r in rows)
     totals: dict[int, RankRow] = {}
     for round_ in closed:  # in the contest's order: a member's branch is his first round's
         actual = actuals[round_.id]
@@ -190,8 +205,7 @@ def _contest_rows(contest: Contest) -> list[RankRow]:
             row.score += result.score
             row.points += result.points
             row.max_score += result.max_score
-            if result.max_score > 0:
-                row.extra["units"] += result.points * (common // (result.max_score * 100))
+            row.extra["units"] += _share_units(result, common)
             if actual is not None:
                 if result.prediction is None:
                     row.extra["missing"] += 1
