@@ -472,8 +472,10 @@ def report_branches(round_id, contest_id, fmt, output, include_hidden) -> None:
 def standings_recompute(check: bool) -> None:
     """Rebuild every branch counter from the attempts and rosters (or, with --check,
     compare the maintained ones with a rebuild). Without --check the counters are
-    replaced: run it while no round is open, as a start or finish committing during the
-    rebuild may be left out of it (--check is safe at any time)."""
+    replaced: run it when nothing can start or finish an attempt (no round open, no
+    member on extra time, no paper sheet left to enter, no correction or roster change
+    under way), as a write committing during the rebuild may be left out of it. --check
+    writes nothing; during such writes it may report differences that are not there."""
     started = time.perf_counter()
     diffs = recompute(check=check)
     elapsed = time.perf_counter() - started

@@ -63,9 +63,11 @@ def _mark_text(cell) -> None:
 
 def set_xlsx_cell(cell, value) -> None:
     """Put `value` in an openpyxl cell: text kept exactly, formula-like text stored as
-    quote-prefixed text (never a formula), numbers and dates unchanged."""
-    cell.value = _xlsx_text(value)
-    if is_formula_like(value):
+    quote-prefixed text (never a formula), numbers and dates unchanged. Judged on the
+    text as stored: a control character in front of "=…" is stripped, and must not
+    uncover a formula."""
+    cell.value = text = _xlsx_text(value)
+    if is_formula_like(text):
         _mark_text(cell)
 
 
@@ -76,10 +78,11 @@ def append_xlsx_row(sheet, values: Iterable) -> None:
     20,000-row export take minutes."""
     row = []
     for value in values:
-        if is_formula_like(value):
-            cell = Cell(sheet, value=_xlsx_text(value))
+        text = _xlsx_text(value)
+        if is_formula_like(text):  # as stored, as set_xlsx_cell judges it
+            cell = Cell(sheet, value=text)
             _mark_text(cell)
             row.append(cell)
         else:
-            row.append(_xlsx_text(value))
+            row.append(text)
     sheet.append(row)

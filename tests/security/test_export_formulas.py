@@ -23,7 +23,7 @@ from quizapp.services.bank import ChoiceData, QuestionData
 from quizapp.services.contests import RoundSettings
 from quizapp.services.bank.formats import xlsx as xlsx_format
 from quizapp.services.spreadsheet_safety import (append_xlsx_row, csv_bytes, csv_cell,
-                                                  is_formula_like)
+                                                  is_formula_like, set_xlsx_cell)
 from tests.conftest import BrowserClient
 
 pytestmark = pytest.mark.usefixtures("isolated_requests")
@@ -237,3 +237,21 @@ def test_appending_a_row_never_scans_the_sheet(monkeypatch):
     for n, (number, formula, name) in enumerate(sheet.iter_rows(), start=0):
         assert (number.value, formula.value, name.value) == (n, f"=A{n}", "Nguyễn Văn An")
         assert formula.data_type == "s" and formula.quotePrefix and not name.quotePrefix
+
+
+@pytest.mark.parametrize("write", ["append", "set"])
+def test_a_control_character_before_a_formula_never_makes_a_formula(write):
+    """A member's name may hold a control character (only NUL is refused on input).
+    The file strips it, so "\x01=HYPERLINK(…)" became "=HYPERLINK(…)", stored as a
+    live formula: formula-likeness is judged on the text as stored."""
+    book = Workbook()
+    value = '\x01=HYPERLINK("http://evil.example","Nguyễn Văn An")'
+    if write == "append":
+        append_xlsx_row(book.active, [value])
+    else:
+        set_xlsx_cell(book.active["A1"], value)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    cell = load_workbook(buffer).active["A1"]
+    assert cell.value == '=HYPERLINK("http://evil.example","Nguyễn Văn An")'
+    assert cell.data_type == "s" and cell.quotePrefix

@@ -107,6 +107,33 @@ def _void_while_a_finish_is_held(app, finishing, round_id: int, voided: int,
     return failures
 
 
+def _void_while_a_confirmation_is_held(app, monkeypatch, module, proposer: str, confirm,
+                                       round_id: int, voided: int, organizer_id: int) -> list:
+    """Run `confirm` in a thread held inside its transaction once `module.proposer` has
+    proposed; meanwhile void the question in another, and let the first go on once the
+    void is done or WAIT seconds have passed (it is waiting for us). Returns the
+    exceptions either side raised."""
+    proposed, confirmed, corrected = threading.Event(), threading.Event(), threading.Event()
+    failures: list = []
+    propose = getattr(module, proposer)
+
+    def propose_then_hold(*args, **kwargs):
+        found = propose(*args, **kwargs)
+        if threading.current_thread().name == "confirmer":
+            proposed.set()
+            corrected.wait(WAIT)  # the correction runs now, if it does not wait for us
+        return found
+    monkeypatch.setattr(module, proposer, propose_then_hold)
+    confirmer = _in_thread(app, confirm, confirmed, failures, "confirmer")
+    assert proposed.wait(10)
+    correction = _in_thread(app, lambda: _void(round_id, voided, organizer_id), corrected,
+                            failures)
+    for thread in (confirmer, correction):
+        thread.join(30)
+        assert not thread.is_alive(), "a side hung"
+    return failures
+
+
 def _assert_graded_with_the_correction(attempt_id: int, voided: int) -> None:
     db.session.expire_all()
     attempt = db.session.get(Attempt, attempt_id)
@@ -200,29 +227,54 @@ def test_winners_confirmed_beside_a_correction_are_cleared_or_the_corrected_ones
     frozen_clock.set(round_.closes_at + timedelta(minutes=5))
     assert [r.user.username for r in contests.ranking(round_)] == ["p-a", "p-b"]
     round_id, organizer_id = round_.id, organizer.id
-    proposed, confirmed, corrected = threading.Event(), threading.Event(), threading.Event()
-    failures: list = []
-    propose = prizes.propose_prizes
-
-    def propose_then_hold(*args, **kwargs):
-        found = propose(*args, **kwargs)
-        if threading.current_thread().name == "confirmer":
-            proposed.set()
-            corrected.wait(WAIT)  # the correction runs now, if it does not wait for us
-        return found
-    monkeypatch.setattr(prizes, "propose_prizes", propose_then_hold)
 
     def confirm():
         contests.confirm_prizes(db.session.get(User, organizer_id), db.session.get(Round, round_id))
-    confirmer = _in_thread(app, confirm, confirmed, failures, "confirmer")
-    assert proposed.wait(10)
-    correction = _in_thread(app, lambda: _void(round_id, decided, organizer_id), corrected, failures)
-    for thread in (confirmer, correction):
-        thread.join(30)
-        assert not thread.is_alive(), "a side hung"
+    failures = _void_while_a_confirmation_is_held(app, monkeypatch, prizes, "propose_prizes",
+                                                  confirm, round_id, decided, organizer_id)
     assert failures == []
     db.session.expire_all()
     round_ = db.session.get(Round, round_id)
     assert [r.user.username for r in contests.ranking(round_)][0] == "p-b"
     winners = [p.user.username for p in contests.confirmed_prizes(round_)]
     assert round_.prizes_confirmed_at is None and winners == [] or winners == ["p-b"], winners
+
+
+def test_collective_prizes_confirmed_beside_a_correction_are_cleared_or_corrected(
+        app, bank, make_user, make_unit, organizer, frozen_clock, monkeypatch):
+    """The branches' collective prizes, as the individual ones: confirmed while a void
+    changes the branch's figures, they end either cleared by the correction or stored
+    with its figures — never with the figures from before it."""
+    from quizapp.services.branches import standings
+    round_ = open_round_at_start(organizer, frozen_clock, question_count=5,
+                                 draw_plan="viewpoint-1: 5", time_limit_minutes=20)
+    member = make_user(unit=make_unit(), username="c-a")
+    attempt = contests.start_round_attempt(member, round_, rng=random.Random(1))
+    db.session.commit()
+    key = contests.answer_key([i.question_id for i in attempt.items])
+    decided = attempt.items[0].question_id
+    wrong = next(c.id for c in attempt.items[0].question.choices if not c.is_correct)
+    frozen_clock.advance(seconds=30)
+    attempts.submit(attempt, {i.question_id: sorted(key[i.question_id])
+                              if i.question_id != decided else [wrong] for i in attempt.items})
+    db.session.commit()
+    frozen_clock.set(round_.closes_at + timedelta(minutes=5))
+    propose = standings.propose_collective_prizes
+    seen = standings.proposal_fingerprint(propose(round_))
+    before = [f"{p.row.S:.2f}" for p in propose(round_)]
+    round_id, organizer_id = round_.id, organizer.id
+
+    def confirm():
+        standings.confirm_collective_prizes(db.session.get(User, organizer_id),
+                                            db.session.get(Round, round_id), seen)
+    failures = _void_while_a_confirmation_is_held(
+        app, monkeypatch, standings, "propose_collective_prizes", confirm, round_id, decided,
+        organizer_id)
+    db.session.expire_all()
+    round_ = db.session.get(Round, round_id)
+    now = [f"{p.row.S:.2f}" for p in propose(round_)]
+    assert now != before  # the void moved the branch's figure
+    stored = [p.score for p in standings.confirmed_collective_prizes(round_)]
+    # Cleared by the correction, or confirmed with its figures (a confirmation refused
+    # because the proposal changed under it is fine too).
+    assert stored == [] or stored == now, (stored, now, failures)

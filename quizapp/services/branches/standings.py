@@ -49,7 +49,8 @@ from ...extensions import db
 from ...models import (Attempt, CollectivePrize, Contest, Round, RoundResult, RoundSectionStats,
                       RoundUnitStats, Section, Unit, User)
 from ...models.attempts import IN_PROGRESS
-from ..contests import allot_prizes, in_audience, overrides_for, results_visible_to, round_state
+from ..contests import (allot_prizes, hold, in_audience, overrides_for, results_visible_to,
+                        round_state)
 from ..errors import Conflict, DomainError
 from ..learning.review import local_day
 from ..people import audit, names
@@ -530,7 +531,10 @@ def confirm_collective_prizes(actor: User, round_: Round, seen: str,
     Raises Conflict unless the round is closed or finalized, when nothing is proposed,
     or when the proposal differs from `seen` (proposal_fingerprint of the page the
     organizer confirmed); DomainError when the proposal has a tie across prize places
-    and the organizer did not say they settled it (`ties_settled`)."""
+    and the organizer did not say they settled it (`ties_settled`). Under the round's
+    grading lock, shared, as the individual prizes: a correction in flight is waited
+    for, and none starts until these are stored (it then clears them)."""
+    hold(round_, shared=True)
     state = round_state(round_)
     if state not in ("closed", "finalized"):
         raise Conflict(_("Collective prizes can be confirmed once the round is closed."))

@@ -23,7 +23,7 @@ from .rounds import (FinalizeBlockers, MemberRoundStatus, RoundSettings, close_n
                      publish_results, rebuild_round, refresh_prediction_actual, schedule,
                      set_prediction, start_round_attempt, unschedule, unsettled_count,
                      update_round)
-from .state import (get_round_for_member, in_audience, local_time, member_rounds,
+from .state import (get_round_for_member, hold, in_audience, local_time, member_rounds,
                     ranking_visible, require, results_visible, results_visible_to, round_state,
                     state_label)
 
@@ -36,13 +36,14 @@ def connect_hooks() -> None:
 
 __all__ = ["FinalizeBlockers", "ItemStats", "MemberRoundStatus", "PrizeProposal", "RankRow", "RoundSettings",
     "allot_prizes", "answer_key", "close_now", "compute_prediction_actual",
-    "confirm_prizes", "confirmed_prizes", "connect_hooks", "contest_ranking",
+    "confirm_prizes", "confirmed_prizes", "connect_hooks", "contest_ranking", "contest_ranking_page",
     "correct_question", "corrections", "create_contest", "create_round", "draw_plan",
     "extra_time",
-    "finalize", "finalize_blockers", "finish_expired", "get_round_for_member", "hooks", "in_audience",
+    "finalize", "finalize_blockers", "finish_expired", "get_round_for_member", "hold", "hooks",
+    "in_audience",
     "item_analysis", "live_counts", "paper", "local_time", "member_attempts", "member_rank",
     "member_round_status", "member_rounds", "overrides_for", "point_biserial",
-    "prediction_actual", "propose_prizes", "publish_results", "ranking", "contest_ranking_page", "ranking_head", "ranking_page",
+    "prediction_actual", "propose_prizes", "publish_results", "ranking", "ranking_head", "ranking_page",
     "ranking_visible", "RANKING_PAGE_SIZE", "RankingPage",
     "rebuild_round", "refresh_prediction_actual", "regrade_round", "require",
     "results_visible", "results_visible_to", "round_question_ids", "round_state",

@@ -44,6 +44,9 @@ def hold(round_: Round, *, shared: bool = False) -> None:
     again: what it says now is what holds until this transaction ends. Exclusive for a
     correction; shared for the steps a correction must not interleave with (finalize,
     confirming the prizes), which may run beside finishes and each other."""
+    if db.session.is_modified(round_):
+        # refresh() would silently discard them: hold first, then change the round.
+        raise RuntimeError("contests.hold: the round has unsaved changes")
     attempts.hold_round_grading(round_.id, shared=shared)
     db.session.refresh(round_)
 
