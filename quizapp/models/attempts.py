@@ -144,4 +144,10 @@ class AttemptQuestion(db.Model):
 
     @property
     def selected_ids(self) -> set[int]:
-        return {int(x) for x in (self.selected or "").split(",") if x}
+        return selected_ids_of(self.selected)
+
+
+def selected_ids_of(selected: str | None) -> set[int]:
+    """The choice ids of a stored answer (AttemptQuestion.selected: sorted,
+    comma-joined; None for no answer), for code that reads the column without the row."""
+    return {int(x) for x in (selected or "").split(",") if x}

@@ -24,7 +24,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from ...clock import RECEIVED_MAX_AGE, request_time, utcnow
 from ...extensions import db
 from ...models import Attempt, AttemptQuestion, BankRevision, Choice, Question
-from ...models.attempts import FINISHED, IN_PROGRESS
+from ...models.attempts import FINISHED, IN_PROGRESS, selected_ids_of
 from .. import grading
 from ..errors import Conflict, DeadlinePassed
 from . import hooks
@@ -373,7 +373,7 @@ def regrade_round_attempts(round_id: int, key: AnswerKey, batch_size: int = 1000
         for attempt in batch:
             rows = answers[attempt.id]
             graded = _grade_answers(
-                [(row.question_id, {int(x) for x in (row.selected or "").split(",") if x})
+                [(row.question_id, selected_ids_of(row.selected))
                  for row in rows], kinds, key, weights)
             item_changes += [(row.id, credit, _is_correct(credit))
                              for row, credit in zip(rows, graded.credits)

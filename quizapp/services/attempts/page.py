@@ -26,6 +26,7 @@ from sqlalchemy.orm import joinedload
 
 from ...extensions import db
 from ...models import Attempt, AttemptQuestion, Choice, Question, User
+from ...models.attempts import selected_ids_of
 from .. import grading
 from . import choice_tokens
 from .state import own
@@ -108,7 +109,7 @@ def own_attempt_page(user: User, attempt_id: int) -> tuple[Attempt, list[PageIte
     items = []
     for qid, _order, selected, locked, key, kind, _digest in rows:
         ids = frozen[qid]
-        chosen = {int(x) for x in (selected or "").split(",") if x}
+        chosen = selected_ids_of(selected)
         prompt, by_id = texts.get(qid, ("", {}))
         values = choice_tokens.frozen_tokens(attempt.id, qid, ids)
         token_of = dict(zip(ids, values))
