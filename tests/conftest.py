@@ -6,6 +6,7 @@ import os
 import random
 import re
 import shutil
+import threading
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -437,6 +438,75 @@ def open_round_at_start(organizer, clock, contest_title: str = "Cuộc thi", **s
     db.session.commit()
     clock.set(round_.opens_at)
     return round_
+
+
+def run_in_thread(app, work, done: threading.Event, failures: list,
+                  name: str = "") -> threading.Thread:
+    """Run `work` in a thread with its own app context (so its own session and
+    connection, as another gunicorn worker would), commit it, and set `done` at the end
+    either way; an exception it raises is appended to `failures` (rolled back). For the
+    races on PostgreSQL: one side held inside its transaction while the other runs."""
+    def run():
+        with app.app_context():
+            try:
+                work()
+                db.session.commit()
+            except Exception as exc:  # noqa: BLE001 - reported to the test
+                db.session.rollback()
+                failures.append(exc)
+            finally:
+                db.session.remove()
+                done.set()
+    thread = threading.Thread(target=run, name=name or None)
+    thread.start()
+    return thread
+
+
+def while_a_finish_is_held(app, finishing, other, wait: float = 3) -> list:
+    """Run `finishing` (it finishes a round attempt) in a thread held inside its
+    transaction once the attempt is graded and counted (a receiver of
+    hooks.attempt_finished connected after the app's: the branch counters are written);
+    meanwhile run `other` in another thread, and let the first go on once `other` is
+    done or `wait` seconds have passed (`other` is then waiting for it). Returns the
+    exceptions either side raised."""
+    from quizapp.services.attempts import hooks
+    held, finished, other_done = threading.Event(), threading.Event(), threading.Event()
+    failures: list = []
+
+    def hold(_attempt):
+        if threading.current_thread().name == "finisher":
+            held.set()
+            other_done.wait(wait)
+    hooks.attempt_finished.connect(hold)
+    try:
+        finisher = run_in_thread(app, finishing, finished, failures, "finisher")
+        assert held.wait(10)
+        beside = run_in_thread(app, other, other_done, failures)
+        for thread in (finisher, beside):
+            thread.join(30)
+            assert not thread.is_alive(), "a side hung"
+    finally:
+        hooks.attempt_finished.disconnect(hold)
+    return failures
+
+
+def one_submitted_one_saved(make_user, organizer, frozen_clock):
+    """An open 5-question round of one branch: member dv-a submitted everything right
+    (which fills the key caches of this revision), dv-b answered everything right and
+    left it saved, unsubmitted. Returns (the round, dv-b's attempt)."""
+    round_ = open_round_at_start(organizer, frozen_clock, question_count=5,
+                                 draw_plan="viewpoint-1: 5", time_limit_minutes=20)
+    first = contest_service.start_round_attempt(make_user(username="dv-a"), round_,
+                                                rng=random.Random(1))
+    second = contest_service.start_round_attempt(make_user(username="dv-b"), round_,
+                                                 rng=random.Random(1))
+    db.session.commit()
+    key = contest_service.answer_key([i.question_id for i in first.items])
+    attempt_service.submit(first, {i.question_id: sorted(key[i.question_id]) for i in first.items})
+    attempt_service.save_answers(second, {i.question_id: sorted(key[i.question_id])
+                                          for i in second.items})
+    db.session.commit()
+    return round_, second
 
 
 def assert_member_rank_agrees(round_, outsider=None):

@@ -24,9 +24,9 @@ import pytest
 from quizapp.extensions import db
 from quizapp.models import Attempt, Round, User
 from quizapp.services import attempts, contests
-from quizapp.services.attempts import hooks
 from quizapp.services.contests import corrections
-from tests.conftest import open_round_at_start
+from tests.conftest import (one_submitted_one_saved, open_round_at_start, run_in_thread,
+                            while_a_finish_is_held)
 
 pytestmark = pytest.mark.postgres_only
 
@@ -43,36 +43,9 @@ def _closed_round_with_an_unfinished_attempt(make_user, organizer, frozen_clock)
     caches of this revision), another never submitted; the round is then closed and
     his deadline + grace passed, so the sweeper finishes him. Returns (round id, the
     unfinished attempt's id, the question to void, the organizer's id)."""
-    round_ = open_round_at_start(organizer, frozen_clock, question_count=5,
-                                 draw_plan="viewpoint-1: 5", time_limit_minutes=20)
-    first = contests.start_round_attempt(make_user(username="dv-a"), round_, rng=random.Random(1))
-    second = contests.start_round_attempt(make_user(username="dv-b"), round_, rng=random.Random(1))
-    db.session.commit()
-    key = contests.answer_key([i.question_id for i in first.items])
-    attempts.submit(first, {i.question_id: sorted(key[i.question_id]) for i in first.items})
-    # The second member answered everything right too, and left it saved.
-    attempts.save_answers(second, {i.question_id: sorted(key[i.question_id]) for i in second.items})
-    db.session.commit()
+    round_, second = one_submitted_one_saved(make_user, organizer, frozen_clock)
     frozen_clock.set(round_.closes_at + timedelta(minutes=5))
     return round_.id, second.id, second.items[0].question_id, organizer.id
-
-
-def _in_thread(app, work, done: threading.Event, failures: list,
-               name: str = "") -> threading.Thread:
-    def run():
-        with app.app_context():
-            try:
-                work()
-                db.session.commit()
-            except Exception as exc:  # noqa: BLE001 - reported to the test
-                db.session.rollback()
-                failures.append(exc)
-            finally:
-                db.session.remove()
-                done.set()
-    thread = threading.Thread(target=run, name=name or None)
-    thread.start()
-    return thread
 
 
 def _void(round_id: int, question_id: int, organizer_id: int) -> None:
@@ -82,29 +55,11 @@ def _void(round_id: int, question_id: int, organizer_id: int) -> None:
 
 def _void_while_a_finish_is_held(app, finishing, round_id: int, voided: int,
                                  organizer_id: int) -> list:
-    """Run `finishing` (it finishes an attempt of the round) in a thread held inside its
-    transaction once the attempt is graded; meanwhile void the question in another,
-    and let the first go on once the void is done or WAIT seconds have passed (it is
-    waiting for us). Returns the exceptions either side raised."""
-    graded, finished, corrected = threading.Event(), threading.Event(), threading.Event()
-    failures: list = []
-
-    def hold_after_grading(attempt):
-        if threading.current_thread().name == "finisher":
-            graded.set()
-            corrected.wait(WAIT)  # the correction runs now, if it does not wait for us
-    hooks.attempt_finished.connect(hold_after_grading)
-    try:
-        finisher = _in_thread(app, finishing, finished, failures, "finisher")
-        assert graded.wait(10)
-        correction = _in_thread(app, lambda: _void(round_id, voided, organizer_id),
-                                corrected, failures)
-        for thread in (finisher, correction):
-            thread.join(30)
-            assert not thread.is_alive(), "a side hung"
-    finally:
-        hooks.attempt_finished.disconnect(hold_after_grading)
-    return failures
+    """Void the question while `finishing` (it finishes an attempt of the round) is held
+    inside its transaction once the attempt is graded. Returns the exceptions either
+    side raised."""
+    return while_a_finish_is_held(app, finishing, lambda: _void(round_id, voided, organizer_id),
+                                  WAIT)
 
 
 def _void_while_a_confirmation_is_held(app, monkeypatch, module, proposer: str, confirm,
@@ -124,9 +79,9 @@ def _void_while_a_confirmation_is_held(app, monkeypatch, module, proposer: str, 
             corrected.wait(WAIT)  # the correction runs now, if it does not wait for us
         return found
     monkeypatch.setattr(module, proposer, propose_then_hold)
-    confirmer = _in_thread(app, confirm, confirmed, failures, "confirmer")
+    confirmer = run_in_thread(app, confirm, confirmed, failures, "confirmer")
     assert proposed.wait(10)
-    correction = _in_thread(app, lambda: _void(round_id, voided, organizer_id), corrected,
+    correction = run_in_thread(app, lambda: _void(round_id, voided, organizer_id), corrected,
                             failures)
     for thread in (confirmer, correction):
         thread.join(30)
@@ -172,9 +127,9 @@ def test_a_finish_during_a_correction_is_graded_with_it(app, bank, make_user, or
         regraded.set()
         finished.wait(WAIT)  # the finish runs now, if it does not wait for us
     monkeypatch.setattr(corrections, "regrade_round", regrade_then_hold)
-    correction = _in_thread(app, lambda: _void(round_id, voided, organizer_id), corrected, failures)
+    correction = run_in_thread(app, lambda: _void(round_id, voided, organizer_id), corrected, failures)
     assert regraded.wait(10)
-    sweeper = _in_thread(app, attempts.close_overdue, finished, failures)
+    sweeper = run_in_thread(app, attempts.close_overdue, finished, failures)
     for thread in (correction, sweeper):
         thread.join(30)
         assert not thread.is_alive(), "a side hung"

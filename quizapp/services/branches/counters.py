@@ -522,9 +522,35 @@ def rebuild_round(round_: Round) -> None:
     write(compute_expected([round_]), [round_])
 
 
+_COUNTER_TABLES = ", ".join(model.__tablename__ for model in
+                            (RoundResult, RoundUnitStats, RoundSectionStats, Unit))
+
+
+def _hold_counters(writing: bool) -> None:
+    """PostgreSQL, before a recompute's first statement: every read of the recompute sees
+    one snapshot (REPEATABLE READ), so a finish committing while it reads is either
+    wholly in it or wholly out of it — never in the attempts and out of the counters,
+    a difference that is not there. Writing, the counters' tables are locked first
+    (EXCLUSIVE: they can be read, not written, until the commit), so a start, finish,
+    correction or roster change in flight is waited for and then in the snapshot, and
+    one that comes later waits and adds itself to what was rebuilt — none is
+    overwritten. The lock comes before the snapshot (PostgreSQL takes it at the first
+    query, and LOCK is none). Inside a transaction already begun (a test, a caller that
+    read first) the isolation level cannot change; the lock is still taken."""
+    if _dialect() != "postgresql":
+        return
+    if not db.session().in_transaction():
+        db.session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+    if writing:
+        db.session.execute(text(f"LOCK TABLE {_COUNTER_TABLES} IN EXCLUSIVE MODE"))
+
+
 def recompute(check: bool = False, rounds: list[Round] | None = None) -> list[str]:
     """Rebuild every counter from the attempts and the rosters. With check=True nothing
-    is written; the differences are returned (empty = the maintained counters are right)."""
+    is written; the differences are returned (empty = the maintained counters are right).
+    On PostgreSQL both are exact while members start and finish (_hold_counters); a
+    rebuild makes their counter writes wait until it commits."""
+    _hold_counters(writing=not check)
     expected = compute_expected(rounds)
     if rounds is not None:
         expected.rosters = stored(rounds).rosters  # rosters are not per round

@@ -1,0 +1,124 @@
+"""`flask standings recompute` while members finish (PostgreSQL).
+
+The branch counters are maintained by every start and finish; `standings recompute`
+rebuilds them from the attempts (or, with --check, compares). An organizer may run it
+while a round is open. Before, a finish committing during the rebuild was overwritten
+(the rebuild wrote what it had read before the finish), or made the rebuild fail; and
+--check reported a difference that was not there when a finish committed between its
+two reads (the attempts, then the counters).
+
+Each test holds one side inside its transaction and lets the other run; afterwards the
+counters must equal a recompute, the finish must be counted, and nothing may fail."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import select
+
+from quizapp.extensions import db
+from quizapp.models import Attempt, RoundUnitStats
+from quizapp.services import attempts
+from quizapp.services.branches import counters
+from tests.conftest import one_submitted_one_saved, run_in_thread, while_a_finish_is_held
+
+pytestmark = pytest.mark.postgres_only
+
+WAIT = 3  # seconds one side gives the other to get ahead of it
+
+
+@pytest.fixture
+def app_config():
+    return {"SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 6, "max_overflow": 2, "pool_timeout": 10}}
+
+
+def _open_round_one_finished_one_not(make_user, organizer, frozen_clock) -> tuple[int, int, int]:
+    """An open round of one branch: a member who submitted, and one who has answered
+    and not submitted yet. Returns (round id, his attempt id, the branch id)."""
+    round_, second = one_submitted_one_saved(make_user, organizer, frozen_clock)
+    return round_.id, second.id, second.unit_id
+
+
+def _submit(attempt_id: int):
+    return lambda: attempts.submit(db.session.get(Attempt, attempt_id), {})
+
+
+def _hold_after_computing(monkeypatch, thread_name: str, computed: threading.Event,
+                          other_done: threading.Event) -> None:
+    """The recompute in `thread_name` stops once it has computed the counters from the
+    attempts, until the other side is done or WAIT seconds have passed (the other side
+    is waiting for it)."""
+    compute = counters.compute_expected
+
+    def compute_then_hold(rounds=None):
+        expected = compute(rounds)
+        if threading.current_thread().name == thread_name:
+            computed.set()
+            other_done.wait(WAIT)
+        return expected
+    monkeypatch.setattr(counters, "compute_expected", compute_then_hold)
+
+
+def _join(*threads: threading.Thread) -> None:
+    for thread in threads:
+        thread.join(30)
+        assert not thread.is_alive(), "a side hung"
+
+
+def _assert_counted(round_id: int, unit_id: int) -> None:
+    db.session.rollback()
+    db.session.expire_all()
+    assert counters.recompute(check=True) == []
+    stats = db.session.execute(select(RoundUnitStats).where(
+        RoundUnitStats.round_id == round_id, RoundUnitStats.unit_id == unit_id)).scalar_one()
+    assert (stats.started, stats.finished, stats.participants, stats.full_scores) == (2, 2, 2, 2)
+
+
+def test_a_finish_while_a_recompute_rebuilds_is_counted(app, bank, make_user, organizer,
+                                                        frozen_clock, monkeypatch):
+    """The rebuild has read the attempts (one finished) and not written yet when the
+    second member submits: the submit's counters must wait for the rebuild and add to
+    it, not be replaced by what the rebuild read before."""
+    round_id, attempt_id, unit_id = _open_round_one_finished_one_not(make_user, organizer,
+                                                                     frozen_clock)
+    computed, rebuilt, submitted = threading.Event(), threading.Event(), threading.Event()
+    failures: list = []
+    _hold_after_computing(monkeypatch, "recompute", computed, submitted)
+    rebuild = run_in_thread(app, counters.recompute, rebuilt, failures, "recompute")
+    assert computed.wait(10)
+    submit = run_in_thread(app, _submit(attempt_id), submitted, failures)
+    _join(rebuild, submit)
+    assert failures == []
+    _assert_counted(round_id, unit_id)
+
+
+def test_a_recompute_during_a_finish_waits_for_it(app, bank, make_user, organizer, frozen_clock):
+    """The submit has written its result and counters and not committed yet when the
+    rebuild starts: the rebuild must wait for it and count it (before, it failed on the
+    submit's result row, or overwrote its counters)."""
+    round_id, attempt_id, unit_id = _open_round_one_finished_one_not(make_user, organizer,
+                                                                     frozen_clock)
+    failures = while_a_finish_is_held(app, _submit(attempt_id), counters.recompute, WAIT)
+    assert failures == []
+    _assert_counted(round_id, unit_id)
+
+
+def test_a_check_sees_a_finish_wholly_or_not_at_all(app, bank, make_user, organizer,
+                                                    frozen_clock, monkeypatch):
+    """--check has read the attempts when a submit commits, then reads the counters: it
+    must compare one moment (no difference), and it must not make the submit wait."""
+    round_id, attempt_id, unit_id = _open_round_one_finished_one_not(make_user, organizer,
+                                                                     frozen_clock)
+    computed, checked, submitted = threading.Event(), threading.Event(), threading.Event()
+    failures: list = []
+    found: list = []
+    _hold_after_computing(monkeypatch, "check", computed, submitted)
+    check = run_in_thread(app, lambda: found.extend(counters.recompute(check=True)), checked,
+                          failures, "check")
+    assert computed.wait(10)
+    submit = run_in_thread(app, _submit(attempt_id), submitted, failures)
+    assert submitted.wait(WAIT - 1), "the submit waited for a check"
+    _join(check, submit)
+    assert failures == []
+    assert found == []
+    _assert_counted(round_id, unit_id)
