@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, flash, g, jsonify, make_response, redirect, render_template, request
+from flask import (Flask, current_app, flash, g, jsonify, make_response, redirect,
+                   render_template, request)
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -101,6 +102,10 @@ def init_errors(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         discard_session()
+        if exc.code == 404:
+            without_slash = _page_without_trailing_slash()
+            if without_slash is not None:
+                return redirect(without_slash, code=308)
         return render_error(exc.code or 500)
 
     @app.errorhandler(OperationalError)
@@ -121,6 +126,24 @@ def init_errors(app: Flask) -> None:
         app.logger.exception("Unhandled error on %s %s", request.method, request.path)
         discard_session()
         return render_error(500)
+
+
+def _page_without_trailing_slash() -> str | None:
+    """For a GET or HEAD of "/branch/" (typed, or a link someone wrote by hand) where
+    the page is "/branch": that address with the query kept, else None. Only a path
+    that exists without its slash is redirected, so a 404 stays a 404."""
+    path = request.path
+    if request.method not in ("GET", "HEAD") or len(path) < 2 or not path.endswith("/"):
+        return None
+    bare = path.rstrip("/")
+    if not bare or bare.startswith("//"):
+        return None   # "//host" would leave the site
+    try:
+        current_app.url_map.bind("localhost").match(bare, method="GET")
+    except HTTPException:
+        return None
+    query = request.query_string.decode("latin-1")
+    return request.script_root + bare + (f"?{query}" if query else "")
 
 
 def _same_host_referrer() -> bool:

@@ -165,6 +165,26 @@ def test_secretary_sees_a_sub_branch_but_not_the_parent(client, people, units, m
     assert "Hoa Sen" in page and "Phú Mỹ" not in page
 
 
+def test_an_address_typed_with_a_trailing_slash_reaches_its_page(client, people, units):
+    """A secretary types "/branch/" (or a link was written so): the page he meant, not a
+    404; a path that does not exist stays a 404, a POST is never redirected, and nothing
+    sends him off the site."""
+    a, b = units
+    client.login("bt-a")
+    response = client.get("/branch/")
+    assert response.status_code == 308 and response.headers["Location"] == "/branch"
+    response = client.get(f"/branch/{a.id}/?contest=3")
+    assert response.headers["Location"] == f"/branch/{a.id}?contest=3"
+    assert client.get(f"/branch/{a.id}/", follow_redirects=True).status_code == 200
+    # The page it leads to keeps its own rules: another branch is still a 404.
+    assert client.get(f"/branch/{b.id}/", follow_redirects=True).status_code == 404
+    for path in ("/no-such-page/", "/branch/abc/", "//evil.example/", "/branch//"):
+        location = client.get(path).headers.get("Location", "/")
+        assert location.startswith("/") and not location.startswith("//"), path
+    assert client.get("/no-such-page/").status_code == 404
+    assert client.post("/branch/").status_code in (404, 405)
+
+
 def test_member_gets_403_on_branch_pages(client, people, units):
     a, _b = units
     client.login("dv-a1")
