@@ -367,12 +367,13 @@ def insert_attempts(conn, world: World, targets: list[tuple[int, int]]) -> int:
             )
             INSERT INTO attempts (user_id, kind, round_id, attempt_no, unit_id, prediction, feedback,
                                   title, started_at, time_limit_seconds, deadline, status, finished_at,
-                                  finish_reason, score, max_score, time_taken_seconds, last_saved_at,
-                                  start_token)
+                                  finish_reason, score, points, max_score, time_taken_seconds,
+                                  last_saved_at, start_token)
             SELECT %(user_base)s + n, 'contest', %(round_id)s, k,
                    %(unit_base)s + 1 + (n - 1) %% %(branches)s, NULL, 'exam', %(title)s,
                    st, %(limit)s, LEAST(st + make_interval(secs => %(limit)s), %(closes)s::timestamptz),
-                   'finished', st + make_interval(secs => tt), 'submitted', score, %(q)s, tt,
+                   'finished', st + make_interval(secs => tt), 'submitted', score, 100 * score,
+                   %(q)s, tt,
                    st + make_interval(secs => tt), NULL
             FROM shaped""", params)
         inserted += cur.rowcount
@@ -383,7 +384,9 @@ def insert_attempts(conn, world: World, targets: list[tuple[int, int]]) -> int:
 
 def insert_items(conn) -> int:
     """The 20 frozen questions of every attempt so far, answered: exactly `score` of
-    them right (the right choices selected), the others with a wrong choice."""
+    them right (the right choices selected), the others with a wrong choice, each with
+    the credit a finish gives it (100 or 0), so a regrade changes only what a
+    correction changes."""
     conn.execute("""
         CREATE TEMP TABLE qinfo AS
         SELECT (row_number() OVER (ORDER BY q.id) - 1)::int AS idx, q.id AS qid, q.section_id,
@@ -401,11 +404,12 @@ def insert_items(conn) -> int:
     mult = next(m for m in range(7, 10_000) if math.gcd(m, QUESTIONS) == 1)  # which are right
     cur = conn.execute("""
         INSERT INTO attempt_questions (attempt_id, question_id, position, choice_order, selected,
-                                       answered_at, locked, is_correct)
+                                       answered_at, locked, is_correct, credit)
         SELECT a.id, qi.qid, k, qi.choice_order,
                CASE WHEN (k * %(mult)s + a.id) %% %(q)s < a.score THEN qi.right_sel ELSE qi.wrong_sel END,
                a.started_at + make_interval(secs => (k + 1) * a.time_taken_seconds / (%(q)s + 1)),
-               false, (k * %(mult)s + a.id) %% %(q)s < a.score
+               false, (k * %(mult)s + a.id) %% %(q)s < a.score,
+               CASE WHEN (k * %(mult)s + a.id) %% %(q)s < a.score THEN 100 ELSE 0 END
         FROM attempts a CROSS JOIN generate_series(0, %(q)s - 1) AS k
         JOIN qinfo qi ON qi.idx = (a.id * 37 + k * %(step)s) %% %(nq)s
         WHERE a.round_id IS NOT NULL""", {"mult": mult, "q": QUESTIONS, "step": step, "nq": nq})
@@ -422,22 +426,23 @@ def build_counters(conn, synthesise_sections: bool) -> None:
     # The counting attempt: best score, then shorter time, then the earlier finish.
     conn.execute("""
         INSERT INTO round_results (round_id, user_id, unit_id, attempt_id, score, max_score,
-                                   time_taken_seconds, finished_at, prediction)
+                                   points, time_taken_seconds, finished_at, prediction)
         SELECT DISTINCT ON (round_id, user_id) round_id, user_id, unit_id, id, score, max_score,
-               time_taken_seconds, finished_at, prediction
+               coalesce(points, 0), time_taken_seconds, finished_at, prediction
         FROM attempts WHERE round_id IS NOT NULL AND status = 'finished'
         ORDER BY round_id, user_id, score DESC, coalesce(time_taken_seconds, 0), finished_at, id""")
     conn.execute(f"""
         INSERT INTO round_unit_stats (round_id, unit_id, started, finished, participants,
-                                      score_sum, max_sum, full_scores)
+                                      score_sum, points_sum, max_sum, full_scores)
         SELECT round_id, unit_id, coalesce(a.started, 0), coalesce(a.finished, 0),
-               coalesce(p.participants, 0), coalesce(p.score_sum, 0), coalesce(p.max_sum, 0),
-               coalesce(p.full_scores, 0)
+               coalesce(p.participants, 0), coalesce(p.score_sum, 0), coalesce(p.points_sum, 0),
+               coalesce(p.max_sum, 0), coalesce(p.full_scores, 0)
         FROM (SELECT round_id, unit_id, count(*) AS started,
                      count(*) FILTER (WHERE status = 'finished') AS finished
               FROM attempts WHERE round_id IS NOT NULL GROUP BY round_id, unit_id) a
         FULL JOIN (SELECT rr.round_id, rr.unit_id, count(*) AS participants,
-                          sum(rr.score) AS score_sum, sum(rr.max_score) AS max_sum,
+                          sum(rr.score) AS score_sum, sum(rr.points) AS points_sum,
+                          sum(rr.max_score) AS max_sum,
                           count(*) FILTER (WHERE rr.max_score > 0 AND rr.score = rr.max_score) AS full_scores
                    FROM round_results rr JOIN users u ON u.id = rr.user_id
                    WHERE {COUNTS_IN_MOVEMENT} GROUP BY rr.round_id, rr.unit_id) p
