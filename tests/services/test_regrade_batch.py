@@ -15,7 +15,8 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from quizapp.extensions import db
-from quizapp.models import Attempt, AttemptQuestion
+from quizapp.models import (Attempt, AttemptQuestion, RoundResult, RoundSectionStats,
+                            RoundUnitStats)
 from quizapp.services import attempts, contests
 from quizapp.services.branches import counters
 from tests.conftest import open_round_at_start, take_round, wrong_ids
@@ -108,3 +109,52 @@ def test_a_correction_runs_the_same_statements_whatever_the_round_size(
         db.session.commit()
         counts.append(len(seen))
     assert counts[0] == counts[1], counts
+
+
+def _row_ids() -> dict:
+    out = {}
+    for model, key in ((RoundResult, ("round_id", "user_id")),
+                       (RoundUnitStats, ("round_id", "unit_id")),
+                       (RoundSectionStats, ("round_id", "unit_id", "section_id"))):
+        for row in db.session.execute(select(model)).scalars():
+            out[(model.__name__,) + tuple(getattr(row, c) for c in key)] = row.id
+    return out
+
+
+def test_a_rebuild_rewrites_only_the_rows_that_differ(bank, organizer, make_user, make_unit,
+                                                      frozen_clock):
+    """`standings recompute` (and a correction's rebuild) compares before it writes: a
+    result, a branch counter and a section counter made wrong, one missing and one
+    that should not be there are mended; every right row is left as it was (same row),
+    and a rebuild that finds nothing wrong writes nothing."""
+    round_ = _closed_round(organizer, make_user, frozen_clock, members=6, seed=11)
+    db.session.commit()
+    assert counters.recompute(check=True) == []
+    before = _row_ids()
+    result = db.session.execute(select(RoundResult).order_by(RoundResult.id)).scalars().first()
+    result.score += 1
+    unit = db.session.execute(select(RoundUnitStats)).scalars().first()
+    unit.full_scores += 3
+    sections = db.session.execute(select(RoundSectionStats).order_by(RoundSectionStats.id)).scalars().all()
+    sections[0].correct += 1
+    db.session.delete(sections[1])
+    stray = make_unit("cb-khac", name="Chi bộ khác")
+    db.session.add(RoundSectionStats(round_id=round_.id, unit_id=stray.id,
+                                     section_id=sections[0].section_id, answered=4, correct=2))
+    mended = {("RoundResult", result.round_id, result.user_id),
+              ("RoundUnitStats", unit.round_id, unit.unit_id),
+              ("RoundSectionStats", round_.id, sections[0].unit_id, sections[0].section_id),
+              ("RoundSectionStats", round_.id, sections[1].unit_id, sections[1].section_id)}
+    db.session.commit()
+    found = counters.recompute()
+    db.session.commit()
+    assert len(found) == 5, found
+    assert counters.recompute(check=True) == []
+    after = _row_ids()
+    assert set(after) == set(before)
+    assert {k: v for k, v in after.items() if k not in mended} == \
+        {k: v for k, v in before.items() if k not in mended}
+    with statements() as seen:
+        assert counters.recompute() == []
+    assert not [s for s in seen if s.lstrip().split(None, 1)[0].upper()
+                in ("INSERT", "UPDATE", "DELETE")]
