@@ -509,6 +509,21 @@ def one_submitted_one_saved(make_user, organizer, frozen_clock):
     return round_, second
 
 
+def closed_round_taken(organizer, make_user, frozen_clock, members: int, seed: int = 5,
+                       questions: int = 5, right_share: float = 0.6, prefix: str = "dv"):
+    """A round of `questions` questions drawn from the viewpoints, taken by `members`
+    members who answer a random mix right and wrong (same seed, same answers), then
+    closed (the clock half an hour past its close)."""
+    round_ = open_round_at_start(organizer, frozen_clock, question_count=questions,
+                                 draw_plan=f"viewpoints: {questions}", time_limit_minutes=20)
+    rng = random.Random(seed)
+    for n in range(members):
+        take_round(make_user(username=f"{prefix}{seed}-{n}"), round_, frozen_clock,
+                   right=lambda item, rng=rng: rng.random() < right_share)
+    frozen_clock.set(round_.closes_at + timedelta(minutes=30))
+    return round_
+
+
 def assert_member_rank_agrees(round_, outsider=None):
     """contest_service.member_rank (counted in SQL) gives every member his row of the full
     ranking: rank, tie, and the values that placed him; an outsider gets no row."""

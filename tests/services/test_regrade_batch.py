@@ -9,9 +9,6 @@ PostgreSQL). These tests hold it to the full regrade's answer, to the counters'
 rebuild, and to a number of statements that does not grow with the round."""
 from __future__ import annotations
 
-import random
-from datetime import timedelta
-
 from sqlalchemy import select
 
 from quizapp.extensions import db
@@ -19,21 +16,8 @@ from quizapp.models import (Attempt, AttemptQuestion, RoundResult, RoundSectionS
                             RoundUnitStats)
 from quizapp.services import attempts, contests
 from quizapp.services.branches import counters
-from tests.conftest import open_round_at_start, take_round, wrong_ids
+from tests.conftest import closed_round_taken, wrong_ids
 from tests.views.test_statement_budget import statements
-
-
-def _closed_round(organizer, make_user, frozen_clock, members: int, seed: int = 5):
-    """A closed round of 5 questions drawn from the viewpoints, taken by `members` members who
-    answer a random mix right and wrong (same seed, same answers)."""
-    round_ = open_round_at_start(organizer, frozen_clock, question_count=5,
-                                 draw_plan="viewpoints: 5", time_limit_minutes=20)
-    rng = random.Random(seed)
-    for n in range(members):
-        take_round(make_user(username=f"dv{seed}-{n}"), round_, frozen_clock,
-                   right=lambda item, rng=rng: rng.random() < 0.6)
-    frozen_clock.set(round_.closes_at + timedelta(minutes=30))
-    return round_
 
 
 def _grades(round_id: int) -> dict:
@@ -47,7 +31,7 @@ def _grades(round_id: int) -> dict:
 
 def test_a_correction_leaves_every_attempt_as_a_full_regrade_grades_it(
         bank, organizer, make_user, frozen_clock):
-    round_ = _closed_round(organizer, make_user, frozen_clock, members=8)
+    round_ = closed_round_taken(organizer, make_user, frozen_clock, members=8)
     first = db.session.execute(select(Attempt).where(Attempt.round_id == round_.id)
                                .order_by(Attempt.id)).scalars().first()
     voided, rekeyed = first.items[0], first.items[1]
@@ -75,7 +59,7 @@ def test_a_correction_leaves_every_attempt_as_a_full_regrade_grades_it(
 def test_a_regrade_writes_only_what_changed_in_batches(bank, organizer, make_user, frozen_clock):
     """Small batches (2 attempts) give the same grades as one batch; a stored grade made
     wrong by hand is found and mended, and nothing else is written."""
-    round_ = _closed_round(organizer, make_user, frozen_clock, members=5, seed=9)
+    round_ = closed_round_taken(organizer, make_user, frozen_clock, members=5, seed=9)
     key = contests.answer_key(contests.round_question_ids(round_), round_.id)
     assert attempts.regrade_round_attempts(round_.id, key, batch_size=2) == 0
     right = _grades(round_.id)
@@ -98,7 +82,7 @@ def test_a_correction_runs_the_same_statements_whatever_the_round_size(
     of 3 and in one of 12 members runs the same statements."""
     counts = []
     for members in (3, 12):
-        round_ = _closed_round(organizer, make_user, frozen_clock, members=members, seed=members)
+        round_ = closed_round_taken(organizer, make_user, frozen_clock, members=members, seed=members)
         question = db.session.execute(
             select(AttemptQuestion.question_id).join(Attempt).where(Attempt.round_id == round_.id)
             .order_by(AttemptQuestion.id)).scalars().first()
@@ -127,7 +111,7 @@ def test_a_rebuild_rewrites_only_the_rows_that_differ(bank, organizer, make_user
     result, a branch counter and a section counter made wrong, one missing and one
     that should not be there are mended; every right row is left as it was (same row),
     and a rebuild that finds nothing wrong writes nothing."""
-    round_ = _closed_round(organizer, make_user, frozen_clock, members=6, seed=11)
+    round_ = closed_round_taken(organizer, make_user, frozen_clock, members=6, seed=11)
     db.session.commit()
     assert counters.recompute(check=True) == []
     before = _row_ids()
