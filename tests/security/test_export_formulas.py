@@ -123,6 +123,16 @@ def test_round_results_xlsx_holds_names_as_text(world, browser):
     # Two title lines (what the file is, the ranking rule), the headers on row 3.
     scores = [c.value for c in cells if c.column_letter == "F" and c.row > 3]   # Điểm
     assert scores and all(isinstance(v, int) for v in scores)
+    # The layout a secretary opens: on both sheets the title (bold) and the rule, then
+    # the bold headers frozen at the top, then the rows.
+    workbook = load_workbook(io.BytesIO(content))
+    assert [ws.title for ws in workbook.worksheets] == ["Xếp hạng", "Theo tên (A-Z)"]
+    for ws in workbook.worksheets:
+        assert ws["A1"].value.startswith("Kết quả xếp hạng cá nhân") and ws["A1"].font.b
+        assert ws["A2"].value and ws["B1"].value is None and not ws["A2"].font.b
+        assert [c.value for c in ws[3]][:3] == ["Hạng", "Đồng hạng", "Họ và tên"]
+        assert all(c.font.b for c in ws[3]) and ws.freeze_panes == "A4"
+        assert ws.max_row == 3 + len(scores) // 2  # the scores of both sheets
 
 
 def test_round_results_csv_puts_names_behind_an_apostrophe(world, browser):

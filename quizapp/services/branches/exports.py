@@ -17,7 +17,7 @@ from ...models import Round
 from .. import contests
 from ..grading import points_value
 from ..people import names
-from ..spreadsheet_safety import append_xlsx_row, csv_bytes, set_xlsx_cell
+from ..spreadsheet_safety import append_xlsx_row, csv_bytes
 from . import standings
 
 RESULT_HEADERS = ["Hạng", "Đồng hạng", "Họ và tên", "Tên đăng nhập", "Chi bộ", "Điểm",
@@ -115,17 +115,24 @@ def collective_rows(round_: Round) -> tuple[bool, str, list[list]]:
     return False, UNCONFIRMED_NOTE + " " + formula, rows
 
 
-def _sheet(ws, title: str, headers: list[str], rows: list[list]) -> None:
+def _sheet(ws, title: str, headers: list[str], rows: list[list], lines: list[str] = ()) -> None:
+    """A table with bold headers frozen at the top, under `lines` (title lines, the first
+    in bold). Written top to bottom: inserting the title lines afterwards moved every
+    cell of the sheet (a third of a city round's results file)."""
     ws.title = title
+    for line in lines:
+        append_xlsx_row(ws, [line])
+    if lines:
+        ws.cell(row=1, column=1).font = Font(bold=True)
     append_xlsx_row(ws, headers)
-    for cell in ws[1]:
+    for cell in ws[len(lines) + 1]:
         cell.font = Font(bold=True)
     for row in rows:
         append_xlsx_row(ws, row)
     for index, header in enumerate(headers, start=1):
         width = max([len(str(header))] + [len(str(r[index - 1])) for r in rows[:500]])
         ws.column_dimensions[get_column_letter(index)].width = min(45, width + 2)
-    ws.freeze_panes = "A2"
+    ws.freeze_panes = f"A{len(lines) + 2}"
 
 
 def _title_lines(round_: Round, what: str, confirmed: bool, note: str) -> list[str]:
@@ -158,21 +165,13 @@ def export(round_: Round, what: str, fmt: str) -> tuple[bytes, str, str]:
                 filename)
     workbook = Workbook()
     sheet_title = {"results": "Xếp hạng", "prizes": "Giải thưởng", "collective": "Giải tập thể"}[what]
-    _titled_sheet(workbook.active, sheet_title, title, headers, rows)
+    _sheet(workbook.active, sheet_title, headers, rows, title)
     if what == "results":
         by_name = sorted(rows, key=lambda r: names.sort_key(r[2]))
-        _titled_sheet(workbook.create_sheet(), "Theo tên (A-Z)", title, headers, by_name)
+        _sheet(workbook.create_sheet(), "Theo tên (A-Z)", headers, by_name, title)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return (buffer.getvalue(),
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", filename)
 
 
-def _titled_sheet(ws, name: str, title: list[str], headers: list[str], rows: list[list]) -> None:
-    """A table (see _sheet) under its title lines, the first in bold."""
-    _sheet(ws, name, headers, rows)
-    ws.insert_rows(1, amount=len(title))
-    for index, line in enumerate(title, start=1):
-        set_xlsx_cell(ws.cell(row=index, column=1), line)
-    ws.cell(row=1, column=1).font = Font(bold=True)
-    ws.freeze_panes = f"A{len(title) + 2}"
