@@ -472,11 +472,13 @@ def report_branches(round_id, contest_id, fmt, output, include_hidden) -> None:
 def standings_recompute(check: bool) -> None:
     """Rebuild every branch counter from the attempts and rosters (or, with --check,
     compare the maintained ones with a rebuild). On PostgreSQL both may run during a
-    round: the rebuild locks the counters, so starts and finishes wait until it commits
-    (seconds; a city round took about 4 s) and none is lost; --check reads one snapshot,
-    writes nothing and makes nobody wait. On SQLite, rebuild only when nothing can start
-    or finish an attempt (no round open, no member on extra time, no paper sheet left to
-    enter), and read a --check difference during such writes again after them."""
+    round: --check reads one snapshot, writes nothing and makes nobody wait; a rebuild
+    first does the same and stops when nothing differs, else it locks the counters
+    (starts and finishes wait until it commits: seconds, about 2 s a round of 20,000
+    attempts), reads again and rewrites only the rows that differ, losing none. On
+    SQLite, rebuild only when nothing can start or finish an attempt (no round open, no
+    member on extra time, no paper sheet left to enter), and read a --check difference
+    during such writes again after them."""
     started = time.perf_counter()
     diffs = recompute(check=check)
     elapsed = time.perf_counter() - started

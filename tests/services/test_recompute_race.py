@@ -32,10 +32,19 @@ def app_config():
     return {"SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 6, "max_overflow": 2, "pool_timeout": 10}}
 
 
-def _open_round_one_finished_one_not(make_user, organizer, frozen_clock) -> tuple[int, int, int]:
+def _open_round_one_finished_one_not(make_user, organizer, frozen_clock,
+                                     damaged: bool = True) -> tuple[int, int, int]:
     """An open round of one branch: a member who submitted, and one who has answered
-    and not submitted yet. Returns (round id, his attempt id, the branch id)."""
+    and not submitted yet. `damaged`: the branch's score sum is wrong, so a rebuild has
+    something to mend (one that finds nothing first looks without the lock
+    and stops). Returns (round id, the second member's attempt id, the branch id)."""
     round_, second = one_submitted_one_saved(make_user, organizer, frozen_clock)
+    if damaged:
+        # The branch's row, which the second member's finish also adds to.
+        stats = db.session.execute(select(RoundUnitStats).where(
+            RoundUnitStats.round_id == round_.id, RoundUnitStats.unit_id == second.unit_id)).scalar_one()
+        stats.score_sum += 7
+        db.session.commit()
     return round_.id, second.id, second.unit_id
 
 
@@ -44,17 +53,21 @@ def _submit(attempt_id: int):
 
 
 def _hold_after_computing(monkeypatch, thread_name: str, computed: threading.Event,
-                          other_done: threading.Event) -> None:
+                          other_done: threading.Event, nth: int = 1) -> None:
     """The recompute in `thread_name` stops once it has computed the counters from the
-    attempts, until the other side is done or WAIT seconds have passed (the other side
-    is waiting for it)."""
+    attempts for the `nth` time (a rebuild computes twice: the look without the lock,
+    then the rebuild under it), until the other side is done or WAIT seconds have passed
+    (the other side is waiting for it)."""
     compute = counters.compute_expected
+    calls = []
 
     def compute_then_hold(rounds=None):
         expected = compute(rounds)
         if threading.current_thread().name == thread_name:
-            computed.set()
-            other_done.wait(WAIT)
+            calls.append(1)
+            if len(calls) == nth:
+                computed.set()
+                other_done.wait(WAIT)
         return expected
     monkeypatch.setattr(counters, "compute_expected", compute_then_hold)
 
@@ -83,7 +96,7 @@ def test_a_finish_while_a_recompute_rebuilds_is_counted(app, bank, make_user, or
                                                                      frozen_clock)
     computed, rebuilt, submitted = threading.Event(), threading.Event(), threading.Event()
     failures: list = []
-    _hold_after_computing(monkeypatch, "recompute", computed, submitted)
+    _hold_after_computing(monkeypatch, "recompute", computed, submitted, nth=2)
     rebuild = run_in_thread(app, counters.recompute, rebuilt, failures, "recompute")
     assert computed.wait(10)
     submit = run_in_thread(app, _submit(attempt_id), submitted, failures)
@@ -108,7 +121,7 @@ def test_a_check_sees_a_finish_wholly_or_not_at_all(app, bank, make_user, organi
     """--check has read the attempts when a submit commits, then reads the counters: it
     must compare one moment (no difference), and it must not make the submit wait."""
     round_id, attempt_id, unit_id = _open_round_one_finished_one_not(make_user, organizer,
-                                                                     frozen_clock)
+                                                                     frozen_clock, damaged=False)
     computed, checked, submitted = threading.Event(), threading.Event(), threading.Event()
     failures: list = []
     found: list = []
@@ -121,4 +134,24 @@ def test_a_check_sees_a_finish_wholly_or_not_at_all(app, bank, make_user, organi
     _join(check, submit)
     assert failures == []
     assert found == []
+    _assert_counted(round_id, unit_id)
+
+
+def test_a_rebuild_that_finds_nothing_to_mend_makes_nobody_wait(app, bank, make_user, organizer,
+                                                                frozen_clock, monkeypatch):
+    """The counters are right: the rebuild looks without the lock, finds nothing and
+    stops, and a submit during its look goes through at once."""
+    round_id, attempt_id, unit_id = _open_round_one_finished_one_not(
+        make_user, organizer, frozen_clock, damaged=False)
+    computed, rebuilt, submitted = threading.Event(), threading.Event(), threading.Event()
+    failures: list = []
+    found: list = []
+    _hold_after_computing(monkeypatch, "recompute", computed, submitted)
+    rebuild = run_in_thread(app, lambda: found.extend(counters.recompute()), rebuilt, failures,
+                            "recompute")
+    assert computed.wait(10)
+    submit = run_in_thread(app, _submit(attempt_id), submitted, failures)
+    assert submitted.wait(WAIT - 1), "the submit waited for a rebuild with nothing to mend"
+    _join(rebuild, submit)
+    assert failures == [] and found == []
     _assert_counted(round_id, unit_id)

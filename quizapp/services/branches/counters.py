@@ -583,16 +583,28 @@ def recompute(check: bool = False, rounds: list[Round] | None = None) -> list[st
     """Rebuild every counter from the attempts and the rosters. With check=True nothing
     is written; the differences are returned (empty = the maintained counters are right).
     On PostgreSQL both are exact while members start and finish (_hold_counters); a
-    rebuild makes their counter writes wait until it commits."""
-    _hold_counters(writing=not check)
+    rebuild makes their counter writes wait until it commits — so, when it starts a
+    transaction of its own (the CLI), it first compares without the lock and takes the
+    lock only when there is something to mend (a city's rebuild reads for seconds)."""
+    if not check and _dialect() == "postgresql" and not db.session().in_transaction():
+        if not _compare(rounds, writing=False)[0]:
+            db.session.rollback()
+            return []
+        db.session.rollback()   # the lock must come before the rebuild's snapshot
+    diffs, expected, current = _compare(rounds, writing=not check)
+    if diffs and not check:
+        write(expected, rounds, current)
+    return diffs
+
+
+def _compare(rounds: list[Round] | None, writing: bool) -> tuple[list[str], Expected, Expected]:
+    """(differences, expected, stored) under _hold_counters."""
+    _hold_counters(writing)
     expected = compute_expected(rounds)
     current = stored(rounds)
     if rounds is not None:
         expected.rosters = current.rosters  # rosters are not per round
-    diffs = differences(expected, current)
-    if diffs and not check:
-        write(expected, rounds, current)
-    return diffs
+    return differences(expected, current), expected, current
 
 
 def member_changed(user: User, counted_before: bool) -> None:
