@@ -2,7 +2,7 @@
 user's language and never show a traceback."""
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from flask import (Flask, current_app, flash, g, jsonify, make_response, redirect,
                    render_template, request)
@@ -142,8 +142,10 @@ def _page_without_trailing_slash() -> str | None:
         current_app.url_map.bind("localhost").match(bare, method="GET")
     except HTTPException:
         return None
-    query = request.query_string.decode("latin-1")
-    return request.script_root + bare + (f"?{query}" if query else "")
+    # Sent again as it came: the path re-encoded (a "%3F" in it stays one, not a "?"),
+    # the query's bytes percent-encoded where they are not URL characters.
+    query = quote(request.query_string, safe="=&;%+/?:@!$'()*,~")
+    return quote(request.script_root + bare, safe="/:@!$&'()*+,;=~") + (f"?{query}" if query else "")
 
 
 def _same_host_referrer() -> bool:

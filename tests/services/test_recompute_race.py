@@ -11,15 +11,19 @@ Each test holds one side inside its transaction and lets the other run; afterwar
 counters must equal a recompute, the finish must be counted, and nothing may fail."""
 from __future__ import annotations
 
+import random
 import threading
+import time
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from quizapp.extensions import db
-from quizapp.models import Attempt, RoundUnitStats
-from quizapp.services import attempts
-from quizapp.services.branches import counters
+from quizapp.models import Attempt, Round, RoundUnitStats, User
+from quizapp.services import attempts, contests
+from quizapp.services.branches import counters, roster
+from quizapp.services.contests.rounds import _SETTING_FIELDS
 from tests.conftest import one_submitted_one_saved, run_in_thread, while_a_finish_is_held
 
 pytestmark = pytest.mark.postgres_only
@@ -154,4 +158,79 @@ def test_a_rebuild_that_finds_nothing_to_mend_makes_nobody_wait(app, bank, make_
     assert submitted.wait(WAIT - 1), "the submit waited for a rebuild with nothing to mend"
     _join(rebuild, submit)
     assert failures == [] and found == []
+    _assert_counted(round_id, unit_id)
+
+
+def _rebuild_beside(app, monkeypatch, name: str, target: str, work) -> list:
+    """Run `work` in thread `name`, held for a moment right after it calls
+    counters.`target` (it holds its first locks then), and a rebuild meanwhile; both
+    must end without an error. Returns the exceptions either side raised."""
+    real = getattr(counters, target)
+    reached = threading.Event()
+
+    def call_then_pause(*args, **kwargs):
+        if threading.current_thread().name == name:
+            reached.set()
+            time.sleep(1.5)   # longer than PostgreSQL's deadlock_timeout
+        return real(*args, **kwargs)
+    monkeypatch.setattr(counters, target, call_then_pause)
+    failures: list = []
+    worker = run_in_thread(app, work, threading.Event(), failures, name)
+    assert reached.wait(10)
+    rebuild = run_in_thread(app, counters.recompute, threading.Event(), failures, "recompute")
+    _join(worker, rebuild)
+    return failures
+
+
+def test_a_start_during_a_rebuild_does_not_deadlock(app, bank, make_user, organizer,
+                                                    frozen_clock, monkeypatch):
+    """A member starts (his attempt's foreign key holds the branches' table) just before
+    a rebuild locks: neither may be killed as a deadlock."""
+    round_id, _attempt_id, unit_id = _open_round_one_finished_one_not(make_user, organizer,
+                                                                     frozen_clock)
+    third = make_user(username="dv-c").id
+    failures = _rebuild_beside(app, monkeypatch, "starter", "bump_unit", lambda: (
+        contests.start_round_attempt(db.session.get(User, third), db.session.get(Round, round_id),
+                                     rng=random.Random(1))))
+    assert failures == [], [repr(f) for f in failures]
+    db.session.rollback()
+    assert counters.recompute(check=True) == []
+
+
+def test_a_roster_change_during_a_rebuild_does_not_deadlock(app, bank, make_user, organizer,
+                                                            frozen_clock, monkeypatch):
+    """A secretary deactivates a member (the branch's roster is recounted, then his
+    results leave the counters) just before a rebuild locks."""
+    _open_round_one_finished_one_not(make_user, organizer, frozen_clock)
+    member = db.session.execute(select(User).where(User.username == "dv-a")).scalar_one().id
+    organizer_id = organizer.id
+    failures = _rebuild_beside(app, monkeypatch, "roster", "refresh_rosters", lambda: (
+        roster.set_active(db.session.get(User, organizer_id), db.session.get(User, member), False)))
+    assert failures == [], [repr(f) for f in failures]
+    db.session.rollback()
+    assert counters.recompute(check=True) == []
+
+
+def test_moving_an_open_rounds_close_loses_no_finish(app, bank, make_user, organizer,
+                                                      frozen_clock, monkeypatch):
+    """The organizer gives an open round 30 minutes more (its counters are rebuilt) while
+    a member submits: the submit must be counted."""
+    round_id, attempt_id, unit_id = _open_round_one_finished_one_not(
+        make_user, organizer, frozen_clock, damaged=False)
+    organizer_id = organizer.id
+    computed, edited, submitted = threading.Event(), threading.Event(), threading.Event()
+    _hold_after_computing(monkeypatch, "editor", computed, submitted)
+
+    def extend():
+        round_ = db.session.get(Round, round_id)
+        values = {name: getattr(round_, name) for name in _SETTING_FIELDS}
+        values["closes_at"] = round_.closes_at + timedelta(minutes=30)
+        contests.update_round(db.session.get(User, organizer_id), round_, contests.RoundSettings(
+            time_limit_minutes=round_.time_limit_seconds // 60, **values))
+    failures: list = []
+    editor = run_in_thread(app, extend, edited, failures, "editor")
+    assert computed.wait(10)
+    submit = run_in_thread(app, _submit(attempt_id), submitted, failures)
+    _join(editor, submit)
+    assert failures == []
     _assert_counted(round_id, unit_id)

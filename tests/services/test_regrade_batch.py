@@ -9,6 +9,8 @@ PostgreSQL). These tests hold it to the full regrade's answer, to the counters'
 rebuild, and to a number of statements that does not grow with the round."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import select
 
 from quizapp.extensions import db
@@ -142,3 +144,23 @@ def test_a_rebuild_rewrites_only_the_rows_that_differ(bank, organizer, make_user
         assert counters.recompute() == []
     assert not [s for s in seen if s.lstrip().split(None, 1)[0].upper()
                 in ("INSERT", "UPDATE", "DELETE")]
+
+
+def test_a_result_whose_finish_time_is_wrong_is_found_and_mended(bank, organizer, make_user,
+                                                                  frozen_clock):
+    """The finish time is the ranking's last tie-break: a check reports a result whose
+    time differs from its attempt's, and a rebuild (which rewrites only what differs)
+    mends it."""
+    round_ = closed_round_taken(organizer, make_user, frozen_clock, members=3, seed=13)
+    db.session.commit()
+    result = db.session.execute(select(RoundResult).order_by(RoundResult.id)).scalars().first()
+    right, user_id = result.finished_at, result.user_id
+    result.finished_at = right - timedelta(minutes=3)
+    db.session.commit()
+    assert len(counters.recompute(check=True)) == 1
+    assert len(counters.recompute()) == 1
+    db.session.commit()
+    db.session.expire_all()
+    assert counters.recompute(check=True) == []
+    assert db.session.execute(select(RoundResult.finished_at).where(
+        RoundResult.round_id == round_.id, RoundResult.user_id == user_id)).scalar_one() == right

@@ -185,6 +185,22 @@ def test_an_address_typed_with_a_trailing_slash_reaches_its_page(client, people,
     assert client.post("/branch/").status_code in (404, 405)
 
 
+@pytest.mark.parametrize("path, want", [("/outline/a%3Fb/", "/outline/a%3Fb"),
+                                         ("/outline/a%23b/", "/outline/a%23b"),
+                                         ("/outline/a%2541/", "/outline/a%2541"),
+                                         ("/outline/ph%C6%B0%E1%BB%9Dng/", "/outline/ph%C6%B0%E1%BB%9Dng")])
+def test_the_trailing_slash_redirect_keeps_the_address_it_was_given(client, path, want):
+    """An encoded "?", "#" or "%" in the path stays encoded (it is not a query, a
+    fragment or another character), and Vietnamese letters come back as they went."""
+    response = client.get(path)
+    assert response.status_code == 308 and response.headers["Location"] == want
+
+
+def test_the_trailing_slash_redirect_keeps_a_raw_utf8_query(client):
+    response = client.get("/outline/", environ_overrides={"QUERY_STRING": "q=\xc3\xa9"})
+    assert response.headers["Location"] == "/outline?q=%C3%A9"
+
+
 def test_member_gets_403_on_branch_pages(client, people, units):
     a, _b = units
     client.login("dv-a1")

@@ -19,6 +19,7 @@ def connect_hooks() -> None:
     attempts.hooks.attempt_started.connect(counters.after_start, weak=False)
     attempts.hooks.attempt_finished.connect(counters.after_finish, weak=False)
     contests.hooks.results_rebuilt.connect(counters.rebuild_round, weak=False)
+    contests.hooks.results_rebuild_coming.connect(counters.lock_counters, weak=False)
     learning.hooks.review_answered.connect(counters.after_review, weak=False)
 
 

@@ -369,8 +369,6 @@ class Expected:
     units: dict[tuple[int, int], tuple] = field(default_factory=dict)
     sections: dict[tuple[int, int, int], tuple] = field(default_factory=dict)
     rosters: dict[int, int] = field(default_factory=dict)
-    # attempt id → finished_at of each counting attempt (stored with its result, not compared)
-    finished_at: dict[int, object] = field(default_factory=dict)
 
 
 def expected_for_round(round_: Round, expected: Expected, counting: set[int] | None = None) -> None:
@@ -392,8 +390,7 @@ def expected_for_round(round_: Round, expected: Expected, counting: set[int] | N
     for user_id, attempt in _counting_attempts(round_).items():
         expected.results[(round_.id, user_id)] = (
             attempt.unit_id, attempt.id, attempt.score, attempt.max_score,
-            attempt.time_taken_seconds, attempt.prediction, attempt.points)
-        expected.finished_at[attempt.id] = attempt.finished_at
+            attempt.time_taken_seconds, attempt.prediction, attempt.points, attempt.finished_at)
         if user_id in counting:
             participants[attempt.unit_id] += 1
             score_sum[attempt.unit_id] += attempt.score
@@ -443,7 +440,8 @@ def compute_expected(rounds: list[Round] | None = None) -> Expected:
 
 # The stored rows each Expected map is compared with: (model, key columns, value columns).
 _RESULT_KEY, _RESULT_VALUES = ("round_id", "user_id"), (
-    "unit_id", "attempt_id", "score", "max_score", "time_taken_seconds", "prediction", "points")
+    "unit_id", "attempt_id", "score", "max_score", "time_taken_seconds", "prediction", "points",
+    "finished_at")
 _TABLES = (
     ("results", RoundResult, _RESULT_KEY, _RESULT_VALUES),
     ("units", RoundUnitStats, ("round_id", "unit_id"), UNIT_FIELDS),
@@ -489,7 +487,6 @@ def write(expected: Expected, rounds: list[Round] | None = None,
     results, rewritten with their foreign-key checks, were most of a correction's
     write. Without `current`, every row of `rounds` (all rounds: None) is replaced."""
     ids = [r.id for r in rounds] if rounds is not None else None
-    finished_at = expected.finished_at
     for name, model, key, values in _TABLES:
         want = getattr(expected, name)
         if current is None:
@@ -502,11 +499,7 @@ def write(expected: Expected, rounds: list[Round] | None = None,
             have = getattr(current, name)
             rows = {k: v for k, v in want.items() if have.get(k) != v}
             _delete_keys(model, key, [k for k in have if k not in want] + list(rows))
-        records = [dict(zip(key + values, k + v)) for k, v in rows.items()]
-        if name == "results":
-            for record in records:
-                record["finished_at"] = finished_at[record["attempt_id"]]
-        _insert_rows(model, records)
+        _insert_rows(model, [dict(zip(key + values, k + v)) for k, v in rows.items()])
     if rounds is None:
         have = current.rosters if current is not None else {}
         for unit_id, count in expected.rosters.items():
@@ -551,32 +544,54 @@ def _insert_rows(model, rows: list[dict]) -> None:
 
 def rebuild_round(round_: Round) -> None:
     """Recompute one round's counting results and branch counters from its attempts
-    (contests.hooks.results_rebuilt: after a correction regraded them), and write the
-    rows that changed."""
+    (contests.hooks.results_rebuilt: after a correction regraded them, or the round's
+    period moved while it is open), and write the rows that changed — under
+    lock_counters, which the sender takes before its own writes
+    (contests.hooks.results_rebuild_coming), so no finish committing meanwhile is lost."""
+    lock_counters()
     write(compute_expected([round_]), [round_], stored([round_]))
 
 
 _COUNTER_TABLES = ", ".join(model.__tablename__ for model in
-                            (RoundResult, RoundUnitStats, RoundSectionStats, Unit))
+                            (RoundResult, RoundUnitStats, RoundSectionStats))
+# How long a rebuild waits for its locks before it gives up (an error, nothing written):
+# while it waits in the queue, every start and finish waits behind it.
+LOCK_TIMEOUT = "10s"
+
+
+def lock_counters(_round=None) -> None:
+    """PostgreSQL: keep every other transaction from writing the counters until this one
+    ends — for a rebuild, from before its first read. `units` first, in SHARE ROW
+    EXCLUSIVE (a roster change waits; a foreign key to a branch, as every new attempt and
+    review answer has, still passes), then the counter tables in EXCLUSIVE (readable, not
+    writable). In that order a start, whose attempt's foreign key holds `units` before
+    its counter upsert, cannot deadlock with it. Waits at most LOCK_TIMEOUT. Again in
+    the same transaction: nothing more. (Also contests.hooks.results_rebuild_coming.)"""
+    if _dialect() != "postgresql":
+        return
+    db.session.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
+    db.session.execute(text(f"LOCK TABLE {Unit.__tablename__} IN SHARE ROW EXCLUSIVE MODE"))
+    db.session.execute(text(f"LOCK TABLE {_COUNTER_TABLES} IN EXCLUSIVE MODE"))
+    db.session.execute(text("SET LOCAL lock_timeout = DEFAULT"))
 
 
 def _hold_counters(writing: bool) -> None:
     """PostgreSQL, before a recompute's first statement: every read of the recompute sees
     one snapshot (REPEATABLE READ), so a finish committing while it reads is either
     wholly in it or wholly out of it — never in the attempts and out of the counters,
-    a difference that is not there. Writing, the counters' tables are locked first
-    (EXCLUSIVE: they can be read, not written, until the commit), so a start, finish,
-    correction or roster change in flight is waited for and then in the snapshot, and
-    one that comes later waits and adds itself to what was rebuilt — none is
-    overwritten. The lock comes before the snapshot (PostgreSQL takes it at the first
-    query, and LOCK is none). Inside a transaction already begun (a test, a caller that
-    read first) the isolation level cannot change; the lock is still taken."""
+    a difference that is not there. Writing, the counters are locked first
+    (lock_counters), so a start, finish, correction or roster change in flight is waited
+    for and then in the snapshot, and one that comes later waits and adds itself to
+    what was rebuilt — none is overwritten. The lock comes before the snapshot
+    (PostgreSQL takes it at the first query, and LOCK is none). Inside a transaction
+    already begun (a test, a caller that read first) the isolation level cannot change;
+    the lock is still taken."""
     if _dialect() != "postgresql":
         return
     if not db.session().in_transaction():
         db.session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
     if writing:
-        db.session.execute(text(f"LOCK TABLE {_COUNTER_TABLES} IN EXCLUSIVE MODE"))
+        lock_counters()
 
 
 def recompute(check: bool = False, rounds: list[Round] | None = None) -> list[str]:

@@ -12,6 +12,7 @@ from ...models import Attempt, AttemptQuestion, CollectivePrize, Prize, Question
 from .. import attempts
 from ..errors import DomainError, NotFound
 from ..people import audit
+from . import hooks
 from .answer_key import answer_key, corrections
 from .rounds import rebuild_round, refresh_prediction_actual
 from .state import hold, require
@@ -38,6 +39,7 @@ def correct_question(actor: User, round_: Round, question_id: int, action: str, 
     it (a finalize that committed while this waited refuses the correction)."""
     hold(round_)
     require(round_, "closed")
+    hooks.send(hooks.results_rebuild_coming, round_)
     if not reason or not reason.strip():
         raise DomainError(_("Give a reason for the correction."))
     if question_id not in round_question_ids(round_):

@@ -5,6 +5,10 @@
   correction) or whose counting results are to be rebuilt from its attempts; the
   branch counters rebuild the round's counting results and counters in the caller's
   transaction. HookMissing when nothing listens.
+- `results_rebuild_coming`: sent before a step that will send `results_rebuilt` writes
+  anything (a correction, a move of an open round's close): the branch counters lock
+  their tables for the rest of the transaction, so no finish committing before the
+  rebuild is left out of it.
 """
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ from ..attempts.hooks import HookMissing
 
 _signals = Namespace()
 results_rebuilt = _signals.signal("round-results-rebuilt")
+results_rebuild_coming = _signals.signal("round-results-rebuild-coming")
 
 
 def send(signal, round_) -> None:

@@ -124,6 +124,10 @@ def update_round(actor: User, round_: Round, settings: RoundSettings, reason: st
             raise DomainError("; ".join(m for ms in errors.values() for m in ms))
         changed = _apply(round_, settings)
     elif state == "open":
+        if settings.closes_at != round_.closes_at:
+            # Its counters are rebuilt below, after deadlines move (which may finish
+            # attempts): locked before any of it.
+            hooks.send(hooks.results_rebuild_coming, round_)
         others = {name for name in _SETTING_FIELDS if name != "closes_at"
                   and getattr(settings, name) != getattr(round_, name)}
         if others or settings.time_limit_minutes * 60 != round_.time_limit_seconds:
