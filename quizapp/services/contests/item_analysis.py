@@ -173,13 +173,16 @@ def _upper_lower_sums(answers, counts: dict[int, int],
     ranked = select(
         answers.c.question_id, answers.c.credit,
         func.row_number().over(partition_by=answers.c.question_id,
-                               order_by=(answers.c.points, answers.c.attempt_id)).label("rank")
+                               order_by=(answers.c.points, answers.c.attempt_id)).label("rank"),
+        func.count().over(partition_by=answers.c.question_id).label("n")
     ).subquery("ranked")
     rows = db.session.execute(
-        select(ranked.c.question_id, ks.c.k,
+        select(ranked.c.question_id, ks.c.k, ranked.c.n,
                func.sum(case((ranked.c.rank <= ks.c.k, ranked.c.credit), else_=0)),
                func.sum(case((ranked.c.rank > ks.c.top, ranked.c.credit), else_=0)))
         .join(ks, ks.c.question_id == ranked.c.question_id)
         .where((ranked.c.rank <= ks.c.k) | (ranked.c.rank > ks.c.top))
-        .group_by(ranked.c.question_id, ks.c.k))
-    return {qid: (k, int(low), int(high)) for qid, k, low, high in rows}
+        .group_by(ranked.c.question_id, ks.c.k, ranked.c.n))
+    # A statement of its own: an attempt finished since the counts were read would make
+    # the groups overlap; such a question gets no figure (the next look has one).
+    return {qid: (k, int(low), int(high)) for qid, k, n, low, high in rows if n == counts[qid]}
