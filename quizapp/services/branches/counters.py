@@ -479,31 +479,20 @@ def differences(expected: Expected, actual: Expected) -> list[str]:
     return out
 
 
-def write(expected: Expected, rounds: list[Round] | None = None,
-          current: Expected | None = None) -> None:
+def write(expected: Expected, rounds: list[Round] | None, current: Expected) -> None:
     """Make the stored counters equal `expected`: only the rows that differ from
     `current` (what is stored now, read by the caller) are deleted and written again, so
     a rebuild that finds the counters right writes nothing — a city round's 18,000
     results, rewritten with their foreign-key checks, were most of a correction's
-    write. Without `current`, every row of `rounds` (all rounds: None) is replaced."""
-    ids = [r.id for r in rounds] if rounds is not None else None
+    write. Rosters only when every round is rebuilt (`rounds` None)."""
     for name, model, key, values in _TABLES:
-        want = getattr(expected, name)
-        if current is None:
-            stmt = delete(model)
-            if ids is not None:
-                stmt = stmt.where(model.round_id.in_(ids))
-            db.session.execute(stmt)
-            rows = want
-        else:
-            have = getattr(current, name)
-            rows = {k: v for k, v in want.items() if have.get(k) != v}
-            _delete_keys(model, key, [k for k in have if k not in want] + list(rows))
+        want, have = getattr(expected, name), getattr(current, name)
+        rows = {k: v for k, v in want.items() if have.get(k) != v}
+        _delete_keys(model, key, [k for k in have if k not in want] + list(rows))
         _insert_rows(model, [dict(zip(key + values, k + v)) for k, v in rows.items()])
     if rounds is None:
-        have = current.rosters if current is not None else {}
         for unit_id, count in expected.rosters.items():
-            if have.get(unit_id) != count:
+            if current.rosters.get(unit_id) != count:
                 db.session.execute(update(Unit).where(Unit.id == unit_id).values(active_roster=count)
                                    .execution_options(synchronize_session=False))
     db.session.flush()
@@ -602,10 +591,10 @@ def recompute(check: bool = False, rounds: list[Round] | None = None) -> list[st
     transaction of its own (the CLI), it first compares without the lock and takes the
     lock only when there is something to mend (a city's rebuild reads for seconds)."""
     if not check and _dialect() == "postgresql" and not db.session().in_transaction():
-        if not _compare(rounds, writing=False)[0]:
-            db.session.rollback()
-            return []
+        clean = not _compare(rounds, writing=False)[0]
         db.session.rollback()   # the lock must come before the rebuild's snapshot
+        if clean:
+            return []
     diffs, expected, current = _compare(rounds, writing=not check)
     if diffs and not check:
         write(expected, rounds, current)
